@@ -1,0 +1,53 @@
+"""What happened when a cell was built and its reproducer run.
+
+An `Outcome` is evidence, not a verdict: the bisect search maps outcomes to old / new /
+untestable separately, so an abort is never collapsed into a generic failure.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Outcome(str, enum.Enum):
+    PASS = "pass"
+    ABORT = "abort"  # killed by SIGABRT: a Rust panic that could not unwind, abort()
+    SEGFAULT = "segfault"  # killed by SIGSEGV
+    SIGNAL = "signal"  # killed by another signal; the record names it
+    PANIC = "panic"  # a PanicException reached Python and ended the driver
+    ERROR = "error"  # any other non-zero exit or uncaught exception
+    TIMEOUT = "timeout"  # still running at the scenario's timeout; process group killed
+    BUILD_ERROR = "build-error"  # the crate did not build for this cell
+    UNSUPPORTED = "unsupported"  # outside the CPython window the PyO3 release declares
+    IMPORT_ERROR = "import-error"  # built, but importing the extension failed
+
+    @property
+    def crashed(self) -> bool:
+        """The process died without Python getting a say (nothing a `try` can catch)."""
+        return self in (Outcome.ABORT, Outcome.SEGFAULT, Outcome.SIGNAL)
+
+    @property
+    def testable(self) -> bool:
+        """The reproducer actually ran, so the outcome says something about its behaviour."""
+        return self not in (Outcome.BUILD_ERROR, Outcome.UNSUPPORTED, Outcome.IMPORT_ERROR)
+
+    @classmethod
+    def parse(cls, text: str) -> Outcome:
+        for outcome in cls:
+            if outcome.value == text:
+                return outcome
+        raise ValueError(text)
+
+
+DESCRIPTIONS: dict[Outcome, str] = {
+    Outcome.PASS: "the driver exited 0",
+    Outcome.ABORT: "killed by SIGABRT (e.g. a Rust panic that could not unwind)",
+    Outcome.SEGFAULT: "killed by SIGSEGV",
+    Outcome.SIGNAL: "killed by another signal (named in the cell)",
+    Outcome.PANIC: "a PanicException reached Python",
+    Outcome.ERROR: "non-zero exit or an uncaught Python exception",
+    Outcome.TIMEOUT: "still running at the timeout; its process group was killed",
+    Outcome.BUILD_ERROR: "the crate did not build for this cell",
+    Outcome.UNSUPPORTED: "outside the CPython window this PyO3 release declares; not built",
+    Outcome.IMPORT_ERROR: "built, but importing the extension module failed",
+}
