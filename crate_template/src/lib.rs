@@ -1,0 +1,18 @@
+// Rendered by pyo3-triage for PyO3 {{ pyo3_version }}: scenario `{{ scenario }}`.
+// Old releases built with a new rustc print many warnings; warnings are not failures.
+#![allow(dead_code, unused_imports, unused_variables)]
+
+use pyo3::prelude::*;
+
+{{ scenario_rust }}
+
+#[pymodule]
+fn {{ module }}({{ era.module_signature }}) -> PyResult<()> {
+{%- for name in classes %}
+    m.add_class::<{{ name }}>()?;
+{%- endfor %}
+{%- for name in functions %}
+    m.add_function(wrap_pyfunction!({{ name }}, m)?)?;
+{%- endfor %}
+    Ok(())
+}

@@ -1,0 +1,40 @@
+"""Entry points: `nox -s matrix`, `nox -s tests`, `nox -s lint`.
+
+Sessions run in the environment nox itself runs in (the README's setup line installs the
+project there), so the matrix starts at once; the tool makes its own per-cell venvs.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["matrix"]
+
+
+def _exit_with(status: int) -> None:
+    # A user error has already been printed as one line; keep nox from adding a traceback.
+    if status:
+        raise SystemExit(status)
+
+
+@nox.session(venv_backend="none")
+def matrix(session: nox.Session) -> None:
+    """Build and run the reproducers across PyO3 releases x CPython versions."""
+    from pyo3_triage import cli
+
+    _exit_with(cli.entry(session.posargs))
+
+
+@nox.session(venv_backend="none")
+def tests(session: nox.Session) -> None:
+    """Unit tests and the build tier (real PyO3 releases from crates.io)."""
+    session.run(sys.executable, "-m", "pytest", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none")
+def lint(session: nox.Session) -> None:
+    session.run(sys.executable, "-m", "ruff", "check", ".", external=True)
+    session.run(sys.executable, "-m", "ruff", "format", "--check", ".", external=True)

@@ -1,0 +1,170 @@
+"""Build one scenario's extension for one (PyO3 release, interpreter) cell with maturin.
+
+Builds are cached by content: the build key covers everything that changes the wheel
+(template, scenario Rust side, PyO3 release and its lockfile, exact interpreter and ABI,
+rustc, maturin, profile). All scenarios of a cell share one cargo target dir, so PyO3 itself
+is compiled once per cell and each further scenario only compiles its own small crate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from filelock import FileLock
+
+from . import procs
+from .interpreters import Interpreter
+from .locks import ResolvedLock, requirement
+from .paths import Layout, write_atomic, write_if_changed
+from .releases import Release
+from .render import render_crate, template_hash
+from .scenarios import Scenario
+from .toolchain import Toolchain
+
+BUILD_TIMEOUT = 1800.0
+_COMPILING_PYO3 = re.compile(r"^\s*Compiling pyo3 v", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    key: str
+    ok: bool
+    wheel: str | None  # path of the built wheel
+    duration: float  # seconds spent building (0 when cached)
+    cached: bool  # reused from an earlier identical build
+    log: str
+    error: str | None  # the compiler's first error, or why the build could not start
+    compiled_pyo3: bool  # cargo compiled the pyo3 crate itself in this build
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def interpreter_tag(interp: Interpreter) -> str:
+    """Names an interpreter uniquely enough for folder names (version + ABI + location)."""
+    where = hashlib.sha256(str(interp.realpath).encode()).hexdigest()[:8]
+    return f"{interp.version}-{interp.soabi or 'unknown'}-{where}"
+
+
+def build_key(
+    scenario: Scenario,
+    release: Release,
+    lock: ResolvedLock,
+    interp: Interpreter,
+    toolchain: Toolchain,
+    profile: str,
+) -> str:
+    parts = {
+        "template": template_hash(),
+        "scenario": scenario.build_hash,
+        "pyo3": release.cargo_version,
+        "lock": lock.lock_hash,
+        "python": str(interp.version),
+        "python_path": str(interp.realpath),
+        "soabi": interp.soabi,
+        "free_threaded": interp.free_threaded,
+        "rustc": toolchain.rustc_verbose,
+        "maturin": toolchain.maturin,
+        "profile": profile,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def first_error(log_text: str) -> str | None:
+    """The compiler's first error line (with its `-->` location when there is one)."""
+    lines = log_text.splitlines()
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("error") and not stripped.startswith("error: could not compile"):
+            location = next(
+                (n.strip() for n in lines[index + 1 : index + 3] if n.strip().startswith("-->")),
+                "",
+            )
+            return f"{stripped} {location}".strip()
+    for line in lines:
+        if "💥" in line or "maturin failed" in line:
+            return line.strip()
+    return None
+
+
+def build(
+    layout: Layout,
+    scenario: Scenario,
+    release: Release,
+    lock: ResolvedLock,
+    interp: Interpreter,
+    toolchain: Toolchain,
+    *,
+    profile: str = "dev",
+    rebuild: bool = False,
+) -> BuildResult:
+    key = build_key(scenario, release, lock, interp, toolchain, profile)
+    log = layout.build_log(scenario.name, release.cargo_version, str(interp.version), key)
+    if not rebuild and (cached := _cached(layout, key)) is not None:
+        return cached
+
+    crate = layout.crate_dir(key)
+    rendered = render_crate(scenario, release.version, requirement(release))
+    for name, text in rendered.files:
+        write_if_changed(crate / name, text)
+    write_if_changed(crate / "Cargo.lock", lock.lock_text)
+    wheels = layout.wheel_dir(key)
+    wheels.mkdir(parents=True, exist_ok=True)
+    for stale in wheels.glob("*.whl"):
+        stale.unlink()
+
+    target = layout.target_dir(release.cargo_version, interpreter_tag(interp))
+    argv = [
+        toolchain.maturin_bin, "build",
+        "--manifest-path", str(crate / "Cargo.toml"),
+        "--interpreter", str(interp.executable),
+        "--out", str(wheels),
+        "--compatibility", "linux", "--auditwheel", "skip",
+        "--locked",
+    ]  # fmt: skip
+    if profile == "release":
+        argv.append("--release")
+    env = procs.clean_env(CARGO_TARGET_DIR=str(target), CARGO_TERM_COLOR="never")
+    # Scenarios of one cell share the target dir; cargo locks it during the build, but maturin
+    # copies the artifact afterwards, so the whole step holds our own lock.
+    with FileLock(str(layout.lock_path(f"target-{target.name}"))):
+        started = time.monotonic()
+        done = procs.run(argv, cwd=crate, env=env, timeout=BUILD_TIMEOUT, log_path=log)
+        duration = time.monotonic() - started
+    log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    built = sorted(wheels.glob("*.whl"))
+    ok = done.returncode == 0 and bool(built)
+    error = None
+    if not ok:
+        error = first_error(log_text) or (
+            "build timed out" if done.timed_out else f"maturin exited with {done.returncode}"
+        )
+    result = BuildResult(
+        key=key,
+        ok=ok,
+        wheel=str(built[-1]) if ok else None,
+        duration=round(duration, 3),
+        cached=False,
+        log=str(log),
+        error=error,
+        compiled_pyo3=bool(_COMPILING_PYO3.search(log_text)),
+    )
+    if not done.timed_out:  # a timeout says more about the machine than about the inputs
+        write_atomic(layout.build_info(key), json.dumps(result.as_dict(), indent=2) + "\n")
+    return result
+
+
+def _cached(layout: Layout, key: str) -> BuildResult | None:
+    try:
+        data = json.loads(layout.build_info(key).read_text(encoding="utf-8"))
+        result = BuildResult(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+    if result.ok and not (result.wheel and Path(result.wheel).is_file()):
+        return None
+    return BuildResult(**{**data, "cached": True, "duration": 0.0, "compiled_pyo3": False})

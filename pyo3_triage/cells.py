@@ -1,0 +1,229 @@
+"""A cell: one scenario x one PyO3 release x one interpreter, from plan to stored record.
+
+`plan` says what will happen before anything is built (unsupported cells are known without
+building; cache hits are known from stored records). `evaluate` turns a cell into a record:
+resolve the release's lockfile, build, install, check the import, run the driver, classify,
+store. Every path ends in a record, so a build error or an unsupported window is evidence too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import __version__, build, locks, records, runner, venvs
+from .interpreters import Interpreter
+from .outcome import Outcome
+from .paths import Layout
+from .records import Record, RunDetails
+from .releases import Release
+from .render import template_hash
+from .scenarios import Scenario
+from .support import window_for
+from .toolchain import Toolchain
+
+
+@dataclass(frozen=True)
+class Options:
+    """Run options that change what a cell means, so they are part of its record key."""
+
+    build_unsupported: bool = False
+    profile: str = "dev"
+    repeat: int = 1
+
+
+@dataclass(frozen=True)
+class Cell:
+    scenario: Scenario
+    release: Release
+    interp: Interpreter
+    declared: bool  # inside the CPython window the release declares
+    window: str  # e.g. "3.7-3.12", for notes
+
+    @property
+    def will_build(self) -> bool:
+        return self.declared
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario.name} · PyO3 {self.release.cargo_version} · CPython {self.interp.version}"
+
+
+def plan(
+    scenarios: Sequence[Scenario],
+    releases: Sequence[Release],
+    interpreters: Sequence[Interpreter],
+) -> list[Cell]:
+    """Every cell, ordered so that all scenarios of one (release, interpreter) run together."""
+    cells = []
+    for release in releases:
+        window = window_for(release.version)
+        for interp in interpreters:
+            declared = window.declares(interp.version)
+            span = f"{window.declared_min}-{window.declared_max}"
+            for scenario in scenarios:
+                cells.append(Cell(scenario, release, interp, declared, span))
+    return cells
+
+
+class Evaluator:
+    """Evaluates cells with one toolchain and layout; keeps resolved locks for the run."""
+
+    def __init__(
+        self, layout: Layout, toolchain: Toolchain, options: Options, *, rerun: bool = False
+    ) -> None:
+        self.layout = layout
+        self.toolchain = toolchain
+        self.options = options
+        self.rerun = rerun
+        self._locks: dict[str, locks.ResolvedLock | locks.ResolveError] = {}
+
+    # --- keys ----------------------------------------------------------------------------
+    def _lock(self, release: Release) -> locks.ResolvedLock | locks.ResolveError:
+        version = release.cargo_version
+        if version not in self._locks:
+            try:
+                self._locks[version] = locks.resolve(self.layout, release, self.toolchain)
+            except locks.ResolveError as err:
+                self._locks[version] = err  # remembered: one failure per release per run
+        return self._locks[version]
+
+    def _builds(self, cell: Cell) -> bool:
+        return cell.declared or self.options.build_unsupported
+
+    def _key(self, cell: Cell, lock: locks.ResolvedLock | None) -> str:
+        inputs: dict[str, object] = {
+            "scenario": cell.scenario.run_hash,
+            "template": template_hash(),
+            "pyo3": cell.release.cargo_version,
+            "python": str(cell.interp.version),
+            "python_path": str(cell.interp.realpath),
+            "soabi": cell.interp.soabi,
+        }
+        if not self._builds(cell):
+            return records.record_key({**inputs, "unsupported": cell.window})
+        if lock is not None:
+            inputs["build"] = build.build_key(
+                cell.scenario, cell.release, lock, cell.interp, self.toolchain, self.options.profile
+            )
+        inputs.update(forced=not cell.declared, repeat=self.options.repeat, harness=__version__)
+        return records.record_key(inputs)
+
+    def cached_record(self, cell: Cell) -> Record | None:
+        """The stored record for exactly this cell's inputs, without building or resolving."""
+        if self.rerun:
+            return None
+        if not self._builds(cell):
+            return records.load(self.layout, cell.scenario.name, self._key(cell, None))
+        lock = locks.load_cached(self.layout, cell.release)
+        if lock is None:
+            return None
+        return records.load(self.layout, cell.scenario.name, self._key(cell, lock))
+
+    # --- evaluation ----------------------------------------------------------------------
+    def evaluate(self, cell: Cell) -> tuple[Record, bool]:
+        """The cell's record and whether it came from the store (True) or was computed."""
+        if not self._builds(cell):
+            key = self._key(cell, None)
+            if not self.rerun and (found := records.load(self.layout, cell.scenario.name, key)):
+                return found, True
+            note = f"PyO3 {cell.release.cargo_version} declares CPython {cell.window}"
+            return self._store(cell, key, Outcome.UNSUPPORTED, note=note), False
+
+        lock = self._lock(cell.release)
+        if isinstance(lock, locks.ResolveError):
+            key = self._key(cell, None)
+            return self._store(cell, key, Outcome.BUILD_ERROR, note=str(lock)), False
+        key = self._key(cell, lock)
+        if not self.rerun and (found := records.load(self.layout, cell.scenario.name, key)):
+            return found, True
+
+        built = build.build(
+            self.layout, cell.scenario, cell.release, lock, cell.interp, self.toolchain,
+            profile=self.options.profile, rebuild=self.rerun,
+        )  # fmt: skip
+        extra = {"build": built.as_dict(), "lock": lock.as_dict()}
+        if not built.ok:
+            return self._store(
+                cell, key, Outcome.BUILD_ERROR, note=built.error or "", **extra
+            ), False
+
+        log = self.layout.run_log(
+            cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key
+        )
+        work = self.layout.work_dir() / key
+        work.mkdir(parents=True, exist_ok=True)
+        venv = self.layout.venv_dir(cell.release.cargo_version, build.interpreter_tag(cell.interp))
+        try:
+            python = venvs.ensure(self.layout, self.toolchain.uv_bin, venv, cell.interp, log)
+            venvs.install(
+                self.layout, self.toolchain.uv_bin, venv, built.wheel or "",
+                cell.scenario.module, built.key, log,
+            )  # fmt: skip
+        except venvs.EnvironmentError_ as err:
+            return self._store(cell, key, Outcome.BUILD_ERROR, note=str(err), **extra), False
+
+        failed_import = runner.check_import(python, cell.scenario.module, work, log)
+        if failed_import is not None:
+            note = failed_import.exception or failed_import.signal or "import failed"
+            return self._store(
+                cell, key, Outcome.IMPORT_ERROR, runs=(failed_import,), note=note, **extra
+            ), False
+        runs = []
+        for attempt in range(1, self.options.repeat + 1):
+            attempt_log = self.layout.run_log(
+                cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key,
+                attempt,
+            )  # fmt: skip
+            runs.append(runner.run_driver(python, cell.scenario, work, attempt_log))
+        return self._store(cell, key, cell_outcome(runs), runs=tuple(runs), **extra), False
+
+    def _store(
+        self,
+        cell: Cell,
+        key: str,
+        outcome: Outcome,
+        *,
+        runs: tuple[RunDetails, ...] = (),
+        note: str = "",
+        build: dict[str, object] | None = None,
+        lock: dict[str, object] | None = None,
+    ) -> Record:
+        record = Record(
+            key=key,
+            scenario=cell.scenario.name,
+            scenario_hash=cell.scenario.run_hash,
+            pyo3=cell.release.cargo_version,
+            yanked=cell.release.yanked,
+            python=str(cell.interp.version),
+            python_minor=cell.interp.minor,
+            executable=str(cell.interp.executable),
+            outcome=outcome,
+            runs=runs,
+            forced=self._builds(cell) and not cell.declared,
+            note=note,
+            build=build or {},
+            lock=lock or {},
+            toolchain=self.toolchain.as_dict(),
+            platform=platform.platform(),
+            created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            harness=__version__,
+        )
+        records.save(self.layout, record)
+        return record
+
+
+def cell_outcome(runs: Sequence[RunDetails]) -> Outcome:
+    """One outcome for repeated runs: the first non-passing one seen (a crash seen once is a
+    crash); `Record.flaky` tells that the runs disagreed."""
+    for run in runs:
+        if run.outcome is not Outcome.PASS:
+            return run.outcome
+    return Outcome.PASS
+
+
+def replace_outcome(record: Record, outcome: Outcome) -> Record:
+    return dataclasses.replace(record, outcome=outcome)

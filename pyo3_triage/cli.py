@@ -1,0 +1,143 @@
+"""`nox -s matrix -- ...`: parse the options and run resolve -> plan -> build/run -> tabulate."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from rich.console import Console
+
+from . import matrix, procs, selection, table, toolchain
+from .cells import Evaluator, Options, plan
+from .errors import UserError, run_cli
+from .paths import Layout
+
+DEFAULT_PYO3 = "0.16..0.24"
+DEFAULT_NOTE = "newest patch of each minor"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports bad input as one `UserError` line instead of usage + exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message}; see --help")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {text!r}")
+    return value
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options the matrix and bisect share."""
+    parser.add_argument("--scenario", action="append", metavar="NAME|PATH",
+                        help="scenario name or folder (repeat or comma-separate)")  # fmt: skip
+    parser.add_argument("--pre", action="store_true", help="include pre-releases in ranges")
+    parser.add_argument("--yanked", action="store_true", help="include yanked releases in ranges")
+    parser.add_argument("--build-unsupported", action="store_true",
+                        help="build cells outside a release's declared CPython window (marked †)")  # fmt: skip
+    parser.add_argument("--release", action="store_true", help="build with --release")
+    parser.add_argument(
+        "--rerun", action="store_true", help="ignore stored records; build and run again"
+    )
+    parser.add_argument("--repeat", type=positive_int, default=1, metavar="N",
+                        help="run each driver N times (mixed results show as flaky k/N)")  # fmt: skip
+    parser.add_argument(
+        "--results", type=Path, metavar="DIR", help="results folder (default ./results)"
+    )
+    parser.add_argument("--cache", type=Path, metavar="DIR",
+                        help="cache folder (default $PYO3_TRIAGE_CACHE or ~/.cache/pyo3-triage)")  # fmt: skip
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="nox -s matrix --",
+        description="Build and run reproducers across PyO3 releases x CPython versions.",
+    )
+    parser.add_argument("--pyo3", metavar="SPEC",
+                        help="releases: 0.19..0.21, 0.20.3..0.21.0, '>=0.19,<0.22', 0.20.3,0.21.0 "
+                             f"(default: {DEFAULT_PYO3}, {DEFAULT_NOTE})")  # fmt: skip
+    parser.add_argument("--python", metavar="SPEC",
+                        help="CPythons: 3.8..3.13, 3.12, 3.11,3.12, 3.12.1 or a path "
+                             "(default: every CPython found that a selected release supports)")  # fmt: skip
+    parser.add_argument("--newest-patch", action="store_true",
+                        help="keep only the newest patch release of each minor series")  # fmt: skip
+    parser.add_argument("--list", action="store_true", help="print the planned cells and exit")
+    add_common(parser)
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    return Options(
+        build_unsupported=args.build_unsupported,
+        profile="release" if args.release else "dev",
+        repeat=args.repeat,
+    )
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    console = Console(stderr=False, highlight=False)
+    notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
+    layout = Layout.default(cache=args.cache, results=args.results)
+    layout.ensure()
+    procs.disable_core_dumps()
+
+    scenarios = selection.pick_scenarios(args.scenario)
+    spec = args.pyo3 or DEFAULT_PYO3
+    newest_patch = args.newest_patch or args.pyo3 is None
+    releases = selection.pick_releases(
+        spec, layout, notify, pre=args.pre, yanked=args.yanked, newest_patch=newest_patch
+    )
+    interpreters = selection.pick_interpreters(args.python, releases, notify)
+    cells = plan(scenarios, releases, interpreters)
+    tools = toolchain.detect()
+    evaluator = Evaluator(layout, tools, options_from(args), rerun=args.rerun)
+
+    console.print(
+        f"[bold]Plan:[/] {len(scenarios)} scenario(s) x {len(releases)} PyO3 release(s) "
+        f"({', '.join(r.cargo_version for r in releases)}) x {len(interpreters)} CPython(s) "
+        f"({', '.join(i.label for i in interpreters)}) = {len(cells)} cells"
+    )
+    if args.list:
+        for line in matrix.describe_plan(cells, evaluator):
+            console.print(line)
+        return 0
+
+    run = matrix.execute(cells, evaluator, console)
+    grids = matrix.grids(scenarios, cells, run.records)
+    for grid in grids:
+        console.print(table.rich_table(grid))
+    console.print(table.rich_legend(grids))
+    note = ""
+    if run.interrupted:
+        note = f"Interrupted after {len(run.records)} of {len(cells)} cells."
+    text = matrix.markdown_document(grids, tools, argv, note)
+    matrix.write_markdown(layout, text)
+    console.print(
+        f"{len(run.records)} cells ({run.reused} from stored records); "
+        f"table written to {layout.matrix_markdown()}"
+    )
+    if run.interrupted:
+        resume = shlex.join(["nox", "-s", "matrix", "--", *argv])
+        console.print(f"[yellow]Interrupted.[/] Finished cells are kept; resume with: {resume}")
+        return 130
+    return 0
+
+
+def entry(argv: Sequence[str] | None = None) -> int:
+    return run_cli(main, sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    sys.exit(entry())

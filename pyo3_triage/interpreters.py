@@ -1,0 +1,323 @@
+"""Find the CPython interpreters on this machine and pick the ones a run asks for.
+
+Users should not have to activate anything: interpreters are found on PATH, in pyenv's
+versions folder and in uv's managed-python folder, then *run* once to learn what they
+really are, because file names lie (symlinks, `python3` meaning anything, pyenv shims
+that fail for versions that are installed but not activated).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from pyo3_triage.errors import UserError
+
+# Source priority when one interpreter is reachable several ways: the first one wins.
+SOURCES: tuple[str, ...] = ("PATH", "pyenv", "uv", "explicit")
+
+# Names worth probing. `python3.13t` is the free-threaded build's name; `-config`,
+# `-gdb.py` and `python3.6m` hard links never match.
+_PATH_NAME = re.compile(r"python(3(\.\d+t?)?)?")
+_MANAGED_NAME = re.compile(r"python3(\.\d+t?)?")
+
+# Variables that would make a probed interpreter load someone else's stdlib or site.
+_STRIPPED_ENV = ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONSTARTUP", "__PYVENV_LAUNCHER__")
+
+# Valid under Python 2.7 and every 3.x: the answer must come back even from an
+# interpreter we are going to reject. The cwd is dropped from sys.path first so a
+# stray `json.py` in the working directory cannot answer for the stdlib.
+_PROBE_SCRIPT = """\
+import sys
+sys.path[:] = [p for p in sys.path if p not in ('', '.')]
+import json, platform, sysconfig
+print(json.dumps({
+    'version_info': list(sys.version_info[:5]),
+    'implementation': platform.python_implementation().lower(),
+    'gil_disabled': bool(sysconfig.get_config_var('Py_GIL_DISABLED')),
+    'soabi': sysconfig.get_config_var('SOABI') or '',
+    'executable': sys.executable or '',
+}))
+"""
+
+_RELEASE_LEVELS = {"alpha": "a", "beta": "b", "candidate": "rc", "final": ""}
+
+_PASS_PATH = "pass the path of a python executable"
+ACCEPTED_FORMS = "3.12, 3.13t, 3.12.1, 3.8..3.13, 3.11,3.12 or a path to a python executable"
+
+
+@dataclass(frozen=True, order=True)
+class Interpreter:
+    """One working interpreter, described by what it said about itself."""
+
+    version: Version
+    executable: Path  # absolute path as found: the one we call
+    realpath: Path  # symlinks resolved: two candidates with the same realpath are one
+    implementation: str
+    free_threaded: bool
+    soabi: str
+    source: str
+
+    @property
+    def minor(self) -> str:
+        """Matrix key: "3.12", or "3.13t" for a free-threaded build (a different ABI)."""
+        return f"{self.version.major}.{self.version.minor}{'t' if self.free_threaded else ''}"
+
+    @property
+    def label(self) -> str:
+        """Exact version for messages, e.g. "3.12.1" or "3.13.0t"."""
+        return f"{self.version}{'t' if self.free_threaded else ''}"
+
+
+# --- finding candidates -------------------------------------------------------------------
+
+
+def _executables(directory: Path, pattern: re.Pattern[str]) -> list[Path]:
+    """Executable files in `directory` whose whole name matches `pattern`, sorted by name."""
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError:
+        return []
+    return [
+        entry
+        for entry in entries
+        if pattern.fullmatch(entry.name) and entry.is_file() and os.access(entry, os.X_OK)
+    ]
+
+
+def _managed_bins(root: Path) -> list[Path]:
+    """`<root>/*/bin` folders, the layout shared by pyenv versions and uv installs."""
+    try:
+        return sorted(child / "bin" for child in root.iterdir() if (child / "bin").is_dir())
+    except OSError:
+        return []
+
+
+def _uv_root(env: Mapping[str, str], home: Path) -> Path:
+    if env.get("UV_PYTHON_INSTALL_DIR"):
+        return Path(env["UV_PYTHON_INSTALL_DIR"]).expanduser()
+    if env.get("XDG_DATA_HOME"):
+        return Path(env["XDG_DATA_HOME"]) / "uv" / "python"
+    return home / ".local" / "share" / "uv" / "python"
+
+
+def candidate_paths(
+    env: Mapping[str, str] | None = None, home: Path | None = None
+) -> list[tuple[Path, str]]:
+    """Every file worth probing with its source, in priority order, one per realpath.
+
+    Shim folders are skipped: pyenv shims fail for versions that are not activated and
+    otherwise answer for whichever version is, so they say nothing about the file name.
+    Relative PATH entries are skipped too: what they find depends on the working folder.
+    """
+    env = os.environ if env is None else env
+    home = Path.home() if home is None else home
+    found: list[tuple[Path, str]] = []
+    for entry in env.get("PATH", "").split(os.pathsep):
+        directory = Path(entry)
+        if entry and directory.is_absolute() and "shims" not in directory.parts:
+            found += [(path, "PATH") for path in _executables(directory, _PATH_NAME)]
+    pyenv_root = Path(env["PYENV_ROOT"]) if env.get("PYENV_ROOT") else home / ".pyenv"
+    for bin_dir in _managed_bins(pyenv_root / "versions"):
+        found += [(path, "pyenv") for path in _executables(bin_dir, _MANAGED_NAME)]
+    for bin_dir in _managed_bins(_uv_root(env, home)):
+        found += [(path, "uv") for path in _executables(bin_dir, _MANAGED_NAME)]
+
+    seen: set[Path] = set()
+    unique: list[tuple[Path, str]] = []
+    for path, source in found:
+        real = path.resolve()
+        if real not in seen:
+            seen.add(real)
+            unique.append((path, source))
+    return unique
+
+
+# --- probing ------------------------------------------------------------------------------
+
+
+def _parse_probe(stdout: str, executable: Path, source: str) -> Interpreter | None:
+    """Turn the probe script's JSON line into an Interpreter; None for anything unexpected."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if not lines:
+        return None
+    try:
+        data = json.loads(lines[-1])
+        major, minor, micro, level, serial = data["version_info"]
+        version = Version(f"{major}.{minor}.{micro}{_RELEASE_LEVELS[level]}")
+        if level != "final":
+            version = Version(f"{version}{serial}")
+        implementation = str(data["implementation"])
+        free_threaded = bool(data["gil_disabled"])
+        soabi = str(data["soabi"])
+        reported = str(data["executable"])
+    except (ValueError, KeyError, TypeError, InvalidVersion):
+        return None
+    # A wrapper script resolves to itself; the interpreter it started knows the real file.
+    real = Path(reported).resolve() if reported else executable.resolve()
+    return Interpreter(version, executable, real, implementation, free_threaded, soabi, source)
+
+
+def probe(executable: Path, source: str, timeout: float = 10.0) -> Interpreter | None:
+    """Run `executable` once and ask what it is; None if it fails, hangs or talks nonsense."""
+    env = {key: value for key, value in os.environ.items() if key not in _STRIPPED_ENV}
+    try:
+        result = subprocess.run(
+            [str(executable), "-E", "-s", "-c", _PROBE_SCRIPT],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env=env,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    return _parse_probe(result.stdout.decode("utf-8", "replace"), executable, source)
+
+
+def discover(
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    probe: Callable[[Path, str], Interpreter | None] = probe,
+) -> list[Interpreter]:
+    """All working CPython 3 interpreters, one per realpath, sorted by version.
+
+    Probing is process start-up, not CPU work, so a small thread pool hides most of it.
+    """
+    candidates = candidate_paths(env, home)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda item: probe(*item), candidates))
+    seen: set[Path] = set()
+    kept: list[Interpreter] = []
+    for interpreter in answers:  # candidate order is source priority
+        if interpreter is None or interpreter.realpath in seen:
+            continue
+        if interpreter.implementation == "cpython" and interpreter.version.major == 3:
+            seen.add(interpreter.realpath)
+            kept.append(interpreter)
+    return sorted(kept)
+
+
+# --- selecting ----------------------------------------------------------------------------
+
+_MINOR = re.compile(r"3\.(\d+)(t?)")
+_PATCH = re.compile(r"3\.(\d+)\.(\d+)(t?)")
+_RANGE = re.compile(r"3\.(\d+)\.\.3\.(\d+)")
+
+
+def _preference(interpreter: Interpreter) -> tuple[Version, int, str]:
+    """Sort key for picking one of several: newest patch, then source priority."""
+    rank = SOURCES.index(interpreter.source) if interpreter.source in SOURCES else len(SOURCES)
+    return (interpreter.version, -rank, str(interpreter.executable))
+
+
+def _newest(found: Sequence[Interpreter], minor: int, free_threaded: bool) -> Interpreter | None:
+    matching = [
+        i
+        for i in found
+        if i.version.major == 3 and i.version.minor == minor and i.free_threaded == free_threaded
+    ]
+    return max(matching, key=_preference) if matching else None
+
+
+def _no_match(item: str, found: Sequence[Interpreter]) -> UserError:
+    labels = ", ".join(i.label for i in sorted(found, key=lambda i: (i.version, i.free_threaded)))
+    return UserError(
+        f"no CPython interpreter matches {item!r} (found {labels or 'none'}); "
+        "install it (e.g. `pyenv install` or `uv python install`) or pass a path to it"
+    )
+
+
+def _explicit(item: str, probe: Callable[[Path, str], Interpreter | None]) -> Interpreter:
+    path = Path(item).expanduser()
+    if not path.exists():
+        raise UserError(f"interpreter {item!r} does not exist; {_PASS_PATH}")
+    if not path.is_file():
+        raise UserError(f"interpreter {item!r} is not a file; {_PASS_PATH}")
+    interpreter = probe(path.absolute(), "explicit")
+    if interpreter is None:
+        raise UserError(f"{item!r} did not run as a Python interpreter; pass a working CPython 3")
+    if interpreter.implementation != "cpython" or interpreter.version.major != 3:
+        raise UserError(
+            f"{item!r} is {interpreter.implementation} {interpreter.version}, "
+            "not CPython 3; pass a CPython 3 interpreter"
+        )
+    return interpreter
+
+
+def _select_item(
+    item: str,
+    spec: str,
+    found: Sequence[Interpreter],
+    probe: Callable[[Path, str], Interpreter | None],
+) -> list[Interpreter]:
+    if "/" in item or item.startswith("~") or (os.sep != "/" and os.sep in item):
+        return [_explicit(item, probe)]
+    if match := _MINOR.fullmatch(item):
+        chosen = _newest(found, int(match[1]), match[2] == "t")
+        if chosen is None:
+            raise _no_match(item, found)
+        return [chosen]
+    if match := _PATCH.fullmatch(item):
+        wanted, free_threaded = Version(f"3.{match[1]}.{match[2]}"), match[3] == "t"
+        exact = [i for i in found if i.version == wanted and i.free_threaded == free_threaded]
+        if not exact:
+            raise _no_match(item, found)
+        return [max(exact, key=_preference)]
+    if match := _RANGE.fullmatch(item):
+        low, high = int(match[1]), int(match[2])
+        if low > high:
+            raise UserError(f"range {item!r} is reversed; write the older version first")
+        picked = [_newest(found, minor, False) for minor in range(low, high + 1)]
+        chosen = [i for i in picked if i is not None]
+        if not chosen:
+            raise _no_match(item, found)
+        return chosen
+    raise UserError(f"{spec!r} is not an interpreter spec; use e.g. {ACCEPTED_FORMS}")
+
+
+def select_interpreters(
+    spec: str | None,
+    found: Sequence[Interpreter],
+    probe: Callable[[Path, str], Interpreter | None] = probe,
+) -> list[Interpreter]:
+    """The interpreters `spec` names, one per minor, sorted by version.
+
+    Without a spec: the newest patch of every minor found (GIL builds; free-threaded
+    builds are a different ABI and only run when asked for, e.g. `3.13t`).
+    """
+    if spec is None:
+        gil = [i for i in found if i.version.major == 3 and not i.free_threaded]
+        minors = sorted({i.version.minor for i in gil})
+        chosen = [_newest(found, minor, False) for minor in minors]
+        if not chosen:
+            raise UserError(
+                "no CPython 3 interpreter found on PATH, in pyenv or in uv's folder; "
+                "install one (e.g. `uv python install 3.12`) or pass a path to it"
+            )
+        return sorted(i for i in chosen if i is not None)
+
+    items = [item.strip() for item in spec.split(",")]
+    if not all(items):
+        raise UserError(f"{spec!r} is not an interpreter spec; use e.g. {ACCEPTED_FORMS}")
+    by_minor: dict[str, Interpreter] = {}
+    for item in items:
+        for interpreter in _select_item(item, spec, found, probe):
+            earlier = by_minor.setdefault(interpreter.minor, interpreter)
+            if earlier.realpath != interpreter.realpath:
+                raise UserError(
+                    f"{spec!r} asks for {interpreter.minor} twice ({earlier.label} at "
+                    f"{earlier.executable} and {interpreter.label} at {interpreter.executable}); "
+                    "name one interpreter per minor version"
+                )
+    return sorted(by_minor.values(), key=lambda i: (i.version, i.free_threaded))

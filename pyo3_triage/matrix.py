@@ -1,0 +1,131 @@
+"""Run planned cells with a progress bar, then draw the tables from the records.
+
+The tables are always drawn from stored records (never from in-memory state only), so
+re-rendering needs no rebuild and an interrupted run still shows what it finished.
+"""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import table
+from .cells import Cell, Evaluator
+from .paths import Layout, write_atomic
+from .records import Record
+from .scenarios import Scenario
+from .toolchain import Toolchain
+
+
+@dataclass(frozen=True)
+class MatrixRun:
+    cells: tuple[Cell, ...]
+    records: tuple[Record, ...]  # one per finished cell, in plan order
+    reused: int  # records taken from the store
+    interrupted: bool
+
+
+def describe_plan(cells: Sequence[Cell], evaluator: Evaluator) -> list[str]:
+    """One line per cell: what will happen (unsupported, cached, build)."""
+    lines = []
+    for cell in cells:
+        found = evaluator.cached_record(cell)
+        if found is not None:
+            what = f"cached: {found.outcome.value}"
+        elif not cell.declared and not evaluator.options.build_unsupported:
+            what = f"unsupported (declares CPython {cell.window}); not built"
+        else:
+            what = "build and run" + ("" if cell.declared else " (forced: outside window)")
+        lines.append(f"{cell.label}: {what}")
+    return lines
+
+
+def execute(cells: Sequence[Cell], evaluator: Evaluator, console: Console) -> MatrixRun:
+    finished: list[Record] = []
+    reused = 0
+    interrupted = False
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("cells", total=len(cells))
+        try:
+            for cell in cells:
+                progress.update(task, description=cell.label)
+                record, cached = evaluator.evaluate(cell)
+                reused += cached
+                finished.append(record)
+                progress.advance(task)
+                origin = "cached" if cached else _took(record)
+                console.print(f"{cell.label}: [{table.STYLES[record.outcome]}]"
+                              f"{table.cell_text(record)}[/] ({origin})", highlight=False)  # fmt: skip
+        except KeyboardInterrupt:
+            interrupted = True
+    return MatrixRun(tuple(cells), tuple(finished), reused, interrupted)
+
+
+def _took(record: Record) -> str:
+    build = record.build.get("duration", 0.0) if record.build else 0.0
+    run = sum(r.duration for r in record.runs)
+    return f"build {build:.1f}s, run {run:.1f}s"
+
+
+def grids(
+    scenarios: Sequence[Scenario], cells: Sequence[Cell], found: Sequence[Record]
+) -> list[table.Grid]:
+    """One grid per scenario, laid out by the plan (cells not yet run show as '·')."""
+    by_cell = {(r.scenario, r.pyo3, r.python_minor): r for r in found}
+    result = []
+    for scenario in scenarios:
+        own = [c for c in cells if c.scenario.name == scenario.name]
+        rows = tuple(dict.fromkeys((c.release.cargo_version, c.release.yanked) for c in own))
+        columns = tuple(dict.fromkeys(c.interp.minor for c in own))
+        mine = {
+            (c.release.cargo_version, c.interp.minor): by_cell[key]
+            for c in own
+            if (key := (scenario.name, c.release.cargo_version, c.interp.minor)) in by_cell
+        }
+        result.append(
+            table.Grid(scenario.name, scenario.description, scenario.upstream, rows, columns, mine)
+        )
+    return result
+
+
+def markdown_document(
+    all_grids: Sequence[table.Grid], toolchain: Toolchain, argv: Sequence[str], note: str = ""
+) -> str:
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    interpreters = sorted(
+        {(r.python, r.executable) for g in all_grids for r in g.cells.values()},
+        key=lambda item: item[0],
+    )
+    parts = ["## PyO3 × CPython matrix"]
+    if note:
+        parts.append(f"> {table.md_escape(note)}")
+    parts.extend(table.markdown_section(grid) for grid in all_grids)
+    parts.append(table.markdown_legend(all_grids))
+    env_lines = [
+        f"- Command: `{shlex.join(['nox', '-s', 'matrix', '--', *argv]).replace('`', '')}`",
+        f"- Generated: {now}",
+        f"- Platform: {table.md_escape(platform.platform())}",
+        f"- {table.md_escape(toolchain.rustc)}; {table.md_escape(toolchain.maturin)}",
+        "- CPython: " + ", ".join(table.md_escape(f"{v} ({exe})") for v, exe in interpreters),
+        "- Full logs: `results/logs/` (one build and one run log per cell)",
+    ]
+    parts.append(
+        "<details><summary>Environment</summary>\n\n" + "\n".join(env_lines) + "\n\n</details>"
+    )
+    return "\n\n".join(parts) + "\n"
+
+
+def write_markdown(layout: Layout, text: str) -> None:
+    write_atomic(layout.matrix_markdown(), text)

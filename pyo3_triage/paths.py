@@ -1,0 +1,159 @@
+"""The one module that knows the on-disk layout: cache and results.
+
+Everything the tool writes lives under two roots. The cache (rebuildable: index copies,
+resolved lockfiles, rendered crates, cargo target dirs, wheels, venvs) defaults to
+`$PYO3_TRIAGE_CACHE`, else `$XDG_CACHE_HOME/pyo3-triage`, else `~/.cache/pyo3-triage`. The
+results (evidence: records, logs, tables) default to `./results`. No other module builds a path
+string; writes go through `write_atomic` so a crash never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UserError
+
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This folder is a cache made by pyo3-triage; it can be deleted at any time.\n"
+)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a version or name (no separators, no shell metacharacters)."""
+    return _UNSAFE.sub("_", text) or "_"
+
+
+def default_cache_root() -> Path:
+    if env := os.environ.get("PYO3_TRIAGE_CACHE"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pyo3-triage"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything lives; construct once per run from the CLI's --cache / --results."""
+
+    cache: Path
+    results: Path
+
+    @classmethod
+    def default(cls, cache: Path | None = None, results: Path | None = None) -> Layout:
+        return cls(
+            cache=(cache or default_cache_root()).absolute(),
+            results=(results or Path("results")).absolute(),
+        )
+
+    # --- cache ---------------------------------------------------------------------------
+    def index_file(self, crate: str) -> Path:
+        return self.cache / "index" / f"{slug(crate)}.jsonl"
+
+    def resolve_dir(self, pyo3: str) -> Path:
+        """A throwaway crate used to resolve (and pin) the lockfile of one PyO3 release."""
+        return self.cache / "resolve" / slug(pyo3)
+
+    def lock_file(self, pyo3: str) -> Path:
+        return self.cache / "locks" / slug(pyo3) / "Cargo.lock"
+
+    def lock_info(self, pyo3: str) -> Path:
+        return self.cache / "locks" / slug(pyo3) / "resolved.json"
+
+    def crate_dir(self, build_key: str) -> Path:
+        return self.cache / "crates" / build_key
+
+    def target_dir(self, pyo3: str, interpreter_tag: str) -> Path:
+        """One cargo target dir per (PyO3 release, interpreter): shared by all scenarios."""
+        return self.cache / "targets" / f"{slug(pyo3)}-{slug(interpreter_tag)}"
+
+    def wheel_dir(self, build_key: str) -> Path:
+        return self.cache / "wheels" / build_key
+
+    def build_info(self, build_key: str) -> Path:
+        return self.wheel_dir(build_key) / "build.json"
+
+    def venv_dir(self, pyo3: str, interpreter_tag: str) -> Path:
+        return self.cache / "venvs" / f"{slug(pyo3)}-{slug(interpreter_tag)}"
+
+    def lock_path(self, name: str) -> Path:
+        """An inter-process lock file (one per target dir / venv being written)."""
+        return self.cache / "locks.d" / f"{slug(name)}.lock"
+
+    def toolchain_file(self) -> Path:
+        return self.cache / "toolchain.json"
+
+    # --- results -------------------------------------------------------------------------
+    def records_dir(self) -> Path:
+        return self.results / "records"
+
+    def record_file(self, scenario: str, key: str) -> Path:
+        return self.records_dir() / slug(scenario) / f"{key}.json"
+
+    def logs_dir(self) -> Path:
+        return self.results / "logs"
+
+    def build_log(self, scenario: str, pyo3: str, python: str, build_key: str) -> Path:
+        name = f"{slug(scenario)}-pyo3-{slug(pyo3)}-py{slug(python)}-{build_key[:12]}.build.log"
+        return self.logs_dir() / name
+
+    def run_log(self, scenario: str, pyo3: str, python: str, key: str, attempt: int = 1) -> Path:
+        suffix = "" if attempt == 1 else f".{attempt}"
+        name = f"{slug(scenario)}-pyo3-{slug(pyo3)}-py{slug(python)}-{key[:12]}{suffix}.run.log"
+        return self.logs_dir() / name
+
+    def work_dir(self) -> Path:
+        """Scratch folder for driver runs (their current directory)."""
+        return self.cache / "work"
+
+    def matrix_markdown(self) -> Path:
+        return self.results / "matrix.md"
+
+    # --- checks --------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create both roots or fail with one clear line (e.g. a root that is a file)."""
+        for root, what in ((self.cache, "cache"), (self.results, "results")):
+            if root.exists() and not root.is_dir():
+                raise UserError(f"the {what} folder {root} is a file; pass --{what} DIR")
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=root, prefix=".write-test-"):
+                    pass
+            except OSError as err:
+                raise UserError(
+                    f"cannot write to the {what} folder {root} ({err.strerror}); "
+                    f"pass --{what} DIR with a writable folder"
+                ) from None
+        tag = self.cache / "CACHEDIR.TAG"
+        if not tag.exists():
+            write_atomic(tag, CACHEDIR_TAG)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text so that readers see the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write only when the content differs: cargo decides what to rebuild from mtimes."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    write_atomic(path, text)
+    return True

@@ -1,0 +1,125 @@
+"""One JSON record per (scenario, PyO3 release, interpreter): the evidence a table is drawn from.
+
+Records are schema-versioned, written atomically and keyed by a hash of every input that can
+change the result, so an identical cell is reused instead of rebuilt, and any change
+(scenario, template, lockfile, interpreter, toolchain, options) makes a new record. A record
+that is unreadable or of another schema is ignored, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .outcome import Outcome
+from .paths import Layout, write_atomic
+
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """What one run of the driver left behind."""
+
+    outcome: Outcome
+    exit_status: int | None = None
+    signal: str | None = None
+    panic_message: str | None = None
+    exception: str | None = None
+    duration: float = 0.0
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    log: str | None = None
+    truncated: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunDetails:
+        return cls(**{**data, "outcome": Outcome.parse(data["outcome"])})
+
+
+@dataclass(frozen=True)
+class Record:
+    key: str
+    scenario: str
+    scenario_hash: str
+    pyo3: str  # as cargo spells it
+    yanked: bool
+    python: str  # exact version, e.g. 3.12.1
+    python_minor: str  # column label, e.g. 3.12
+    executable: str
+    outcome: Outcome  # the cell's outcome (see `runs` when repeated)
+    runs: tuple[RunDetails, ...] = ()
+    forced: bool = False  # built although outside the release's declared CPython window
+    note: str = ""  # why the cell is untestable, in one line (build error, unsupported window)
+    build: Mapping[str, Any] = field(default_factory=dict)
+    lock: Mapping[str, Any] = field(default_factory=dict)
+    toolchain: Mapping[str, str] = field(default_factory=dict)
+    platform: str = ""
+    created: str = ""
+    harness: str = ""
+    schema: int = SCHEMA
+
+    @property
+    def flaky(self) -> bool:
+        return len({run.outcome for run in self.runs}) > 1
+
+    @property
+    def panic_message(self) -> str | None:
+        return next((run.panic_message for run in self.runs if run.panic_message), None)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        data["runs"] = [run.as_dict() for run in self.runs]
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Record:
+        data = json.loads(text)
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"schema {data.get('schema')!r}")
+        data["outcome"] = Outcome.parse(data["outcome"])
+        data["runs"] = tuple(RunDetails.from_dict(run) for run in data.get("runs", ()))
+        return cls(**data)
+
+
+def record_key(inputs: Mapping[str, Any]) -> str:
+    """A stable hash of every input that can change a cell's result."""
+    blob = json.dumps({"schema": SCHEMA, **inputs}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def save(layout: Layout, record: Record) -> Path:
+    path = layout.record_file(record.scenario, record.key)
+    write_atomic(path, record.to_json())
+    return path
+
+
+def load(layout: Layout, scenario: str, key: str) -> Record | None:
+    return _read(layout.record_file(scenario, key))
+
+
+def _read(path: Path) -> Record | None:
+    try:
+        return Record.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # missing, half-written by a killed run, or another schema
+
+
+def all_records(layout: Layout) -> Iterator[Record]:
+    root = layout.records_dir()
+    if not root.is_dir():
+        return
+    for path in sorted(root.glob("*/*.json")):
+        record = _read(path)
+        if record is not None:
+            yield record

@@ -1,0 +1,468 @@
+"""Which PyO3 releases exist on crates.io, and which of them a `--pyo3` selection means.
+
+The release list comes from the crates.io sparse index (one JSON object per published
+version) so that ranges like `0.19..0.21` expand to real releases, yanked ones are known,
+and the exact `req` each release puts on its `pyo3-*` siblings is at hand for pinning.
+Network and filesystem access live only in `load_index`, `fetch_url` and `_write_cache`;
+everything else is pure. All version logic goes through `packaging`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from http.client import HTTPException
+from pathlib import Path
+from typing import Callable
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from .errors import UserError
+
+INDEX_URL = "https://index.crates.io/"
+FETCH_TIMEOUT = 20.0
+USER_AGENT = "pyo3-triage (release list for PyO3 regression triage)"
+SPECIFIER_OPERATORS = ("<", ">", "=", "!", "~")
+_CRATE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_SEMVER_PRE = {"a": "alpha", "b": "beta", "rc": "rc"}
+FORMS_HINT = "use e.g. 0.20.3,0.21.0 or 0.21 or 0.19..0.21 or '>=0.19,<0.22'"
+
+Fetcher = Callable[[str, float], str]
+
+
+def _series(version: Version) -> tuple[int, int]:
+    release = (*version.release, 0, 0)
+    return (release[0], release[1])
+
+
+def semver_spelling(version: Version) -> str:
+    """Spell a version the way Cargo expects (`0.21.0-beta.0`, not PEP 440's `0.21.0b0`)."""
+    text = ".".join(str(part) for part in version.release)
+    if version.pre is not None:
+        letter, number = version.pre
+        text += f"-{_SEMVER_PRE.get(letter, letter)}.{number}"
+    if version.local is not None:
+        text += f"+{version.local}"
+    return text
+
+
+@dataclass(frozen=True, order=True)
+class Release:
+    """One published version. Identity and ordering are by version alone; the rest describes it."""
+
+    version: Version
+    yanked: bool = field(default=False, compare=False)
+    rust_version: str | None = field(default=None, compare=False)
+    # the exact `req` this release puts on each pyo3-* sibling, e.g. ("pyo3-ffi", "=0.20.3")
+    sibling_reqs: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # the version exactly as crates.io spells it; empty when not read from the index
+    vers: str = field(default="", compare=False)
+
+    @property
+    def cargo_version(self) -> str:
+        """The spelling to hand to Cargo; `str(version)` would be PEP 440-normalised."""
+        return self.vers or semver_spelling(self.version)
+
+    @property
+    def series(self) -> tuple[int, int]:
+        """The (major, minor) series, e.g. (0, 21) for 0.21.2."""
+        return _series(self.version)
+
+    def sibling_req(self, crate: str) -> str | None:
+        return dict(self.sibling_reqs).get(crate)
+
+    def __str__(self) -> str:
+        return self.cargo_version
+
+
+@dataclass(frozen=True)
+class ReleaseIndex:
+    """The release list of one crate, with where and when it came from."""
+
+    crate: str
+    releases: tuple[Release, ...]  # sorted ascending
+    fetched_at: float  # unix time of the network fetch the data came from
+    from_cache_offline: bool  # True when the network failed and a cached copy was used
+
+    def get(self, version: str | Version) -> Release | None:
+        try:
+            wanted = version if isinstance(version, Version) else Version(version)
+        except InvalidVersion:
+            return None
+        return next((r for r in self.releases if r.version == wanted), None)
+
+    @property
+    def newest(self) -> Release | None:
+        """The newest stable, non-yanked release (what `cargo add` would pick)."""
+        usable = [r for r in self.releases if not r.yanked and not r.version.is_prerelease]
+        return usable[-1] if usable else (self.releases[-1] if self.releases else None)
+
+
+def index_path(crate: str) -> str:
+    """The sparse-index path of a crate: `1/a`, `2/ab`, `3/a/abc`, `py/o3/pyo3`."""
+    if not _CRATE_NAME.match(crate):
+        raise UserError(f"{crate!r} is not a valid crate name; use letters, digits, - and _")
+    name = crate.lower()
+    if len(name) <= 2:
+        return f"{len(name)}/{name}"
+    if len(name) == 3:
+        return f"3/{name[0]}/{name}"
+    return f"{name[:2]}/{name[2:4]}/{name}"
+
+
+def index_url(crate: str) -> str:
+    return INDEX_URL + index_path(crate)
+
+
+def _family(crate: str) -> str:
+    return crate.lower().split("-", 1)[0]
+
+
+def _sibling_reqs(crate: str, deps: object) -> tuple[tuple[str, str], ...]:
+    """The `req` on each same-family crate (pyo3, pyo3-*), ignoring dev-dependencies."""
+    if not isinstance(deps, list):
+        return ()
+    family, found = _family(crate), {}
+    for dep in deps:
+        if not isinstance(dep, dict) or dep.get("kind") == "dev":
+            continue
+        name, req = dep.get("package") or dep.get("name"), dep.get("req")
+        if not isinstance(name, str) or not isinstance(req, str):
+            continue
+        name = name.lower()
+        if name != crate.lower() and (name == family or name.startswith(family + "-")):
+            found.setdefault(name, req)
+    return tuple(sorted(found.items()))
+
+
+def _parse_line(line: str, crate: str) -> Release | None:
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(entry, dict) or str(entry.get("name", "")).lower() != crate.lower():
+        return None
+    vers = entry.get("vers")
+    if not isinstance(vers, str):
+        return None
+    try:
+        version = Version(vers)
+    except InvalidVersion:
+        return None
+    rust_version = entry.get("rust_version")
+    return Release(
+        version=version,
+        yanked=entry.get("yanked") is True,
+        rust_version=rust_version if isinstance(rust_version, str) else None,
+        sibling_reqs=_sibling_reqs(crate, entry.get("deps")),
+        vers=vers,
+    )
+
+
+def parse_index(text: str, crate: str) -> tuple[Release, ...]:
+    """Releases in a sparse-index file, ascending; lines that do not parse are skipped."""
+    by_version: dict[Version, Release] = {}
+    for line in text.splitlines():
+        release = _parse_line(line, crate) if line.strip() else None
+        if release is not None:
+            by_version[release.version] = release  # a later line for a version wins
+    return tuple(sorted(by_version.values()))
+
+
+def fetch_url(url: str, timeout: float) -> str:
+    """GET a URL as text; crates.io asks clients to identify themselves."""
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.read().decode("utf-8")
+
+
+def unreachable_error(crate: str, reason: str) -> UserError:
+    return UserError(
+        f"could not reach crates.io for the {crate} release list ({reason}); name exact "
+        f"versions instead (e.g. --pyo3 0.20.3,0.21.0) to work without the release list"
+    )
+
+
+def offline_notice(index: ReleaseIndex) -> str:
+    """The line to print when `index.from_cache_offline` is set."""
+    when = datetime.datetime.fromtimestamp(index.fetched_at, datetime.timezone.utc)
+    return f"crates.io unreachable; using the cached release list from {when:%Y-%m-%d %H:%M} UTC"
+
+
+def _read_cache(cache_file: Path) -> tuple[str, float] | None:
+    try:
+        return cache_file.read_text(encoding="utf-8"), cache_file.stat().st_mtime
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_cache(cache_file: Path, text: str, fetched_at: float) -> None:
+    """Replace the cache atomically; its mtime records the fetch time. Failure is not fatal."""
+    tmp = None
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{cache_file.name}.", dir=cache_file.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the release list is public data
+        os.utime(tmp, (fetched_at, fetched_at))
+        os.replace(tmp, cache_file)
+    except OSError:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, urllib.error.HTTPError):
+        return f"HTTP {err.code}"
+    if isinstance(err, urllib.error.URLError):
+        return str(err.reason)
+    return str(err) or type(err).__name__
+
+
+def load_index(
+    crate: str,
+    cache_file: Path,
+    *,
+    max_age: float = 3600,
+    fetch: Fetcher = fetch_url,
+    now: Callable[[], float] = time.time,
+) -> ReleaseIndex:
+    """The release list: a cache younger than `max_age` s, else crates.io, else any cache."""
+    cache_file = Path(cache_file)
+    url = index_url(crate)
+    cached = _read_cache(cache_file)
+    cached_releases = parse_index(cached[0], crate) if cached else ()
+    current = now()
+    if cached and cached_releases and 0 <= current - cached[1] < max_age:
+        return ReleaseIndex(crate, cached_releases, cached[1], from_cache_offline=False)
+    try:
+        text = fetch(url, FETCH_TIMEOUT)
+        releases = parse_index(text, crate)
+        if not releases:
+            raise ValueError(f"no readable releases at {url}")
+    except (OSError, HTTPException, ValueError) as err:
+        if cached and cached_releases:
+            return ReleaseIndex(crate, cached_releases, cached[1], from_cache_offline=True)
+        raise unreachable_error(crate, _describe(err)) from err
+    _write_cache(cache_file, text, current)
+    return ReleaseIndex(crate, releases, current, from_cache_offline=False)
+
+
+# --- selection ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Bound:
+    version: Version
+    minor: bool  # a bare `0.21` bound covers the whole 0.21.x series
+
+    @property
+    def series(self) -> tuple[int, int]:
+        return _series(self.version)
+
+
+@dataclass(frozen=True)
+class _Range:
+    lower: _Bound | None
+    upper: _Bound | None
+
+    @property
+    def names_prerelease(self) -> bool:
+        """A bound that is a pre-release admits pre-releases, as a PEP 440 specifier would."""
+        return any(b is not None and b.version.is_prerelease for b in (self.lower, self.upper))
+
+    def __contains__(self, release: Release) -> bool:
+        low, up = self.lower, self.upper
+        if low is not None and not (
+            release.series >= low.series if low.minor else release.version >= low.version
+        ):
+            return False
+        return up is None or (
+            release.series <= up.series if up.minor else release.version <= up.version
+        )
+
+
+def _version(token: str, spec: str) -> Version:
+    try:
+        version = Version(token)
+    except InvalidVersion:
+        message = f"cannot read {token!r} in --pyo3 {spec!r} as a version; {FORMS_HINT}"
+        raise UserError(message) from None
+    if len(version.release) < 2:
+        raise UserError(
+            f"{token!r} in --pyo3 {spec!r} is too broad; name a minor series like 0.21 "
+            f"or a full version like 0.21.1"
+        )
+    return version
+
+
+def _bound(token: str, spec: str) -> _Bound:
+    version = _version(token, spec)
+    bare = len(version.release) == 2 and not version.is_prerelease and version.local is None
+    return _Bound(version, minor=bare)
+
+
+def _parse_item(item: str, spec: str) -> tuple[Version, str] | _Range:
+    """An exact version (with the user's spelling), or a range (a bare minor is a range)."""
+    if ".." not in item:
+        bound = _bound(item, spec)
+        return _Range(bound, bound) if bound.minor else (bound.version, item)
+    low_text, _, up_text = (part.strip() for part in item.partition(".."))
+    if not low_text and not up_text:
+        raise UserError(f"range {item!r} in --pyo3 {spec!r} has no ends; write e.g. 0.19..0.21")
+    lower = _bound(low_text, spec) if low_text else None
+    upper = _bound(up_text, spec) if up_text else None
+    if lower is not None and upper is not None:
+        low_key = lower.series if lower.minor or upper.minor else lower.version
+        up_key = upper.series if lower.minor or upper.minor else upper.version
+        if low_key > up_key:
+            raise UserError(
+                f"range {item!r} in --pyo3 {spec!r} is reversed; write {up_text}..{low_text}"
+            )
+    return _Range(lower, upper)
+
+
+def _nearest(index: ReleaseIndex, version: Version) -> str:
+    pool = [r for r in index.releases if version.is_prerelease or not r.version.is_prerelease]
+    below = [r for r in pool if r.version < version][-1:]
+    above = [r for r in pool if r.version > version][:1]
+    return ", ".join(str(r) + (" (yanked)" if r.yanked else "") for r in below + above)
+
+
+def _missing_error(index: ReleaseIndex, version: Version, token: str, spec: str) -> UserError:
+    near = _nearest(index, version)
+    hint = f"nearest: {near}" if near else "see https://crates.io/crates/" + index.crate
+    return UserError(
+        f"{token} (in --pyo3 {spec!r}) is not a {index.crate} release on crates.io; {hint}"
+    )
+
+
+def _no_match_error(
+    spec: str, index: ReleaseIndex, hidden: Sequence[Release], pre: bool, yanked: bool
+) -> UserError:
+    newest = index.newest
+    head = (
+        f"--pyo3 {spec!r} matches none of the {len(index.releases)} {index.crate} releases "
+        f"on crates.io (newest: {newest})"
+    )
+    flags = []
+    if not pre and any(r.version.is_prerelease for r in hidden):
+        flags.append("--pre")
+    if not yanked and any(r.yanked for r in hidden):
+        flags.append("--yanked")
+    if hidden and flags:
+        return UserError(f"{head}; only excluded releases match, add {' '.join(flags)}")
+    return UserError(f"{head}; widen the selection ({FORMS_HINT})")
+
+
+def _clause_versions(spec_set: SpecifierSet) -> tuple[set[Version], set[Version]]:
+    """The versions all clauses mention, and those named exactly (`==0.23.0`, no wildcard)."""
+    mentioned, named = set(), set()
+    for clause in spec_set:
+        wildcard = clause.version.endswith(".*")
+        try:
+            version = Version(clause.version[:-2] if wildcard else clause.version)
+        except InvalidVersion:  # `===` accepts arbitrary strings
+            continue
+        mentioned.add(version)
+        if clause.operator in ("==", "===") and not wildcard:
+            named.add(version)
+    return mentioned, named
+
+
+def _select_by_specifier(
+    spec: str, index: ReleaseIndex | None, pre: bool, yanked: bool
+) -> tuple[list[Release], list[Release]]:
+    try:
+        spec_set = SpecifierSet(spec)
+    except InvalidSpecifier:
+        raise UserError(
+            f"cannot read --pyo3 {spec!r} as a version specifier; write e.g. '>=0.19,<0.22' or "
+            f"'~=0.20.0', and do not mix specifiers with plain versions or ranges"
+        ) from None
+    if index is None:
+        raise unreachable_error("pyo3", f"needed to expand {spec!r}")
+    mentioned, named = _clause_versions(spec_set)
+    # as in PEP 440, a specifier that mentions a pre-release admits pre-releases
+    allow_pre = pre or any(v.is_prerelease for v in mentioned)
+    chosen, hidden = [], []
+    for release in index.releases:
+        if not spec_set.contains(release.version, prereleases=True):
+            continue
+        excluded = (release.version.is_prerelease and not allow_pre) or (
+            release.yanked and not yanked and release.version not in named
+        )
+        (hidden if excluded else chosen).append(release)
+    return chosen, hidden
+
+
+def _select_items(
+    spec: str, index: ReleaseIndex | None, pre: bool, yanked: bool
+) -> tuple[list[Release], list[Release]]:
+    items = [item.strip() for item in spec.split(",")]
+    if any(not item for item in items):
+        raise UserError(f"--pyo3 {spec!r} has an empty item; separate versions with single commas")
+    parsed = [_parse_item(item, spec) for item in items]
+    if index is None:
+        if all(isinstance(p, tuple) and len(p[0].release) == 3 for p in parsed):
+            return [Release(p[0]) for p in parsed if isinstance(p, tuple)], []
+        raise unreachable_error("pyo3", f"needed to expand {spec!r}")
+    chosen, hidden = [], []
+    for item in parsed:
+        if isinstance(item, tuple):
+            found = index.get(item[0])
+            if found is None:
+                raise _missing_error(index, item[0], item[1], spec)
+            chosen.append(found)  # named exactly: selected even if yanked or a pre-release
+            continue
+        for release in index.releases:
+            if release in item:
+                allow_pre = pre or item.names_prerelease
+                excluded = (release.version.is_prerelease and not allow_pre) or (
+                    release.yanked and not yanked
+                )
+                (hidden if excluded else chosen).append(release)
+    return chosen, hidden
+
+
+def newest_per_series(releases: Iterable[Release]) -> list[Release]:
+    """Keep the newest release of each (major, minor) series, ascending."""
+    newest: dict[tuple[int, int], Release] = {}
+    for release in sorted(set(releases)):
+        newest[release.series] = release
+    return sorted(newest.values())
+
+
+def select_releases(
+    spec: str,
+    index: ReleaseIndex | None,
+    *,
+    pre: bool = False,
+    yanked: bool = False,
+    newest_patch: bool = False,
+) -> list[Release]:
+    """Expand a `--pyo3` selection into releases, ascending and without duplicates.
+
+    Without an index (crates.io unreachable, nothing cached) only exact X.Y.Z lists work.
+    """
+    text = spec.strip()
+    if not text:
+        raise UserError(f"--pyo3 is empty; {FORMS_HINT}")
+    if any(item.strip().startswith(SPECIFIER_OPERATORS) for item in text.split(",")):
+        chosen, hidden = _select_by_specifier(text, index, pre, yanked)
+    else:
+        chosen, hidden = _select_items(text, index, pre, yanked)
+    if not chosen and index is not None:  # without an index, only exact lists get here
+        raise _no_match_error(text, index, hidden, pre, yanked)
+    unique = sorted(set(chosen))
+    return newest_per_series(unique) if newest_patch else unique

@@ -1,0 +1,71 @@
+"""Run a built scenario: check that the extension imports, then run the driver and classify.
+
+The import check is a separate short process so "the module does not even load" (an ABI
+accident, a missing symbol) is told apart from "the reproducer crashed".
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from . import procs
+from .classify import classify_run
+from .outcome import Outcome
+from .records import RunDetails
+from .scenarios import Scenario
+
+IMPORT_TIMEOUT = 60.0
+
+
+def driver_env() -> dict[str, str]:
+    """What every reproducer runs with: backtraces on, Python's fault handler on, unbuffered."""
+    return procs.clean_env(
+        RUST_BACKTRACE="1",
+        PYTHONFAULTHANDLER="1",
+        PYTHONUNBUFFERED="1",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+
+
+def _details(done: procs.Completed, log: Path) -> RunDetails:
+    verdict = classify_run(done)
+    return RunDetails(
+        outcome=verdict.outcome,
+        exit_status=verdict.exit_status,
+        signal=verdict.signal,
+        panic_message=verdict.panic_message,
+        exception=verdict.exception,
+        duration=round(done.duration, 3),
+        stdout_tail=done.stdout_tail[-4000:],
+        stderr_tail=done.stderr_tail[-8000:],
+        log=str(log),
+        truncated=done.truncated,
+    )
+
+
+def check_import(python: Path, module: str, cwd: Path, log: Path) -> RunDetails | None:
+    """None when `module` imports cleanly; otherwise the evidence, as an import-error."""
+    done = procs.run(
+        [str(python), "-c", f"import {module}"],
+        cwd=cwd,
+        env=driver_env(),
+        timeout=IMPORT_TIMEOUT,
+        log_path=log,
+        header="# import check",
+    )
+    if done.returncode == 0:
+        return None
+    return replace(_details(done, log), outcome=Outcome.IMPORT_ERROR)
+
+
+def run_driver(python: Path, scenario: Scenario, cwd: Path, log: Path) -> RunDetails:
+    done = procs.run(
+        [str(python), str(scenario.driver)],
+        cwd=cwd,
+        env=driver_env(),
+        timeout=scenario.timeout,
+        log_path=log,
+        header=f"# scenario {scenario.name}, timeout {scenario.timeout:g}s",
+    )
+    return _details(done, log)

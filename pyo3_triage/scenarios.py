@@ -1,0 +1,175 @@
+"""Scenario folders: a reproducer's Rust side, its Python driver and a little metadata.
+
+A scenario folder holds `scenario.toml`, the Rust source (pyclasses and functions, written
+once; it may use template conditionals on the PyO3 version) and the driver script. Folders can
+live in the project's `scenarios/` (named by folder) or anywhere on disk (named by path).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .tomlcompat import tomllib
+
+METADATA = "scenario.toml"
+DEFAULT_TIMEOUT = 60.0
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def builtin_dir() -> Path:
+    """The project's own scenario library (override with $PYO3_TRIAGE_SCENARIOS)."""
+    if env := os.environ.get("PYO3_TRIAGE_SCENARIOS"):
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    folder: Path
+    description: str
+    upstream: str
+    timeout: float
+    module: str
+    classes: tuple[str, ...]
+    functions: tuple[str, ...]
+    rust_source: str
+    driver: Path
+    driver_source: str
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def build_hash(self) -> str:
+        """Everything about the scenario that changes the compiled extension."""
+        parts = [self.module, ",".join(self.classes), ",".join(self.functions), self.rust_source]
+        return _digest(parts)
+
+    @property
+    def run_hash(self) -> str:
+        """Everything that changes a run of an already-built extension."""
+        return _digest([self.build_hash, self.driver_source, repr(self.timeout)])
+
+
+def _digest(parts: Sequence[str]) -> str:
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(part.encode())
+        hasher.update(b"\0")
+    return hasher.hexdigest()[:16]
+
+
+def available(root: Path | None = None) -> list[str]:
+    root = root or builtin_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / METADATA).is_file())
+
+
+def resolve(spec: str, root: Path | None = None) -> Scenario:
+    """A scenario from its name in the library or a folder path; one clear error otherwise."""
+    root = root or builtin_dir()
+    looks_like_path = "/" in spec or spec.startswith(".") or spec.startswith("~")
+    if looks_like_path:
+        folder = Path(spec).expanduser()
+        if not folder.is_dir():
+            raise UserError(
+                f"scenario folder {spec!r} does not exist; pass a folder holding {METADATA}"
+            )
+        return load(folder.resolve())
+    if not _NAME.match(spec):
+        raise UserError(
+            f"{spec!r} is not a scenario name (letters, digits, '_' and '-'); "
+            f"known scenarios: {', '.join(available(root)) or 'none'}"
+        )
+    folder = root / spec
+    if not (folder / METADATA).is_file():
+        raise UserError(
+            f"unknown scenario {spec!r}; known scenarios: {', '.join(available(root)) or 'none'} "
+            "(or pass a folder path)"
+        )
+    return load(folder)
+
+
+def resolve_many(specs: Sequence[str], root: Path | None = None) -> list[Scenario]:
+    chosen = [resolve(spec, root) for spec in specs] if specs else []
+    names = [s.name for s in chosen]
+    if len(set(names)) != len(names):
+        raise UserError(f"scenario names must be distinct, got {', '.join(names)}")
+    return chosen
+
+
+def load(folder: Path) -> Scenario:
+    meta_path = folder / METADATA
+    if not meta_path.is_file():
+        raise UserError(f"scenario folder {folder} has no {METADATA}; add one (see README)")
+    try:
+        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise UserError(f"{meta_path} is not valid TOML ({err}); fix it") from None
+    name = folder.name
+    module = _text(meta, "module", meta_path, default=name.replace("-", "_"))
+    if not _IDENT.match(module):
+        raise UserError(
+            f"{meta_path}: module name {module!r} is not a Python identifier; set module"
+        )
+    rust_path = _inside(folder, _text(meta, "rust", meta_path, default="lib.rs"), meta_path)
+    driver_path = _inside(folder, _text(meta, "driver", meta_path, default="driver.py"), meta_path)
+    timeout = meta.get("timeout", DEFAULT_TIMEOUT)
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        raise UserError(f"{meta_path}: timeout must be a positive number of seconds")
+    known = {
+        "description",
+        "upstream",
+        "timeout",
+        "module",
+        "rust",
+        "driver",
+        "classes",
+        "functions",
+    }
+    return Scenario(
+        name=name,
+        folder=folder,
+        description=_text(meta, "description", meta_path, default=""),
+        upstream=_text(meta, "upstream", meta_path, default=""),
+        timeout=float(timeout),
+        module=module,
+        classes=_idents(meta, "classes", meta_path),
+        functions=_idents(meta, "functions", meta_path),
+        rust_source=rust_path.read_text(encoding="utf-8"),
+        driver=driver_path,
+        driver_source=driver_path.read_text(encoding="utf-8"),
+        extra={k: v for k, v in meta.items() if k not in known},
+    )
+
+
+def _text(meta: dict[str, Any], key: str, where: Path, *, default: str) -> str:
+    value = meta.get(key, default)
+    if not isinstance(value, str):
+        raise UserError(f"{where}: {key} must be a string")
+    return value
+
+
+def _idents(meta: dict[str, Any], key: str, where: Path) -> tuple[str, ...]:
+    value = meta.get(key, [])
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and _IDENT.match(v) for v in value
+    ):
+        raise UserError(f"{where}: {key} must be a list of Rust identifiers")
+    return tuple(value)
+
+
+def _inside(folder: Path, relative: str, where: Path) -> Path:
+    """A file named by the metadata; may point to a sibling scenario to share its Rust side."""
+    path = (folder / relative).resolve()
+    if not path.is_file():
+        raise UserError(f"{where}: file {relative!r} not found; add it or fix the name")
+    return path

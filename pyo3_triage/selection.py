@@ -1,0 +1,104 @@
+"""Turn what the user typed (`--pyo3`, `--python`, `--scenario`) into releases, interpreters and
+scenarios. Shared by the matrix and bisect entry points so both read selections the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from packaging.version import Version
+
+from . import interpreters, releases, scenarios
+from .errors import UserError
+from .interpreters import Interpreter
+from .paths import Layout
+from .releases import Release
+from .scenarios import Scenario
+from .support import window_for
+
+Notify = Callable[[str], None]
+
+
+def split_list(values: Sequence[str] | None) -> list[str]:
+    """`--scenario a,b --scenario c` -> [a, b, c]."""
+    items: list[str] = []
+    for value in values or ():
+        items.extend(part.strip() for part in value.split(",") if part.strip())
+    return items
+
+
+def pick_scenarios(specs: Sequence[str] | None) -> list[Scenario]:
+    """Named or path scenarios; with none named, the library's default set."""
+    names = split_list(specs)
+    if names:
+        return scenarios.resolve_many(names)
+    library = [scenarios.resolve(name) for name in scenarios.available()]
+    if not library:
+        raise UserError(f"no scenarios in {scenarios.builtin_dir()}; pass --scenario PATH")
+    defaults = [s for s in library if s.extra.get("default") is True]
+    return defaults or library
+
+
+def _exact_only(spec: str) -> bool:
+    parts = [part.strip() for part in spec.split(",")]
+    try:
+        return all(part.count(".") == 2 and ".." not in part and Version(part) for part in parts)
+    except ValueError:
+        return False
+
+
+def pick_releases(
+    spec: str,
+    layout: Layout,
+    notify: Notify,
+    *,
+    pre: bool = False,
+    yanked: bool = False,
+    newest_patch: bool = False,
+) -> list[Release]:
+    index = None
+    try:
+        index = releases.load_index("pyo3", layout.index_file("pyo3"))
+    except UserError:
+        if not _exact_only(spec):
+            raise
+        notify("crates.io unreachable and no cached release list; using the exact versions named")
+    if index is not None and index.from_cache_offline:
+        notify(releases.offline_notice(index))
+    chosen = releases.select_releases(
+        spec, index, pre=pre, yanked=yanked, newest_patch=newest_patch
+    )
+    for release in chosen:
+        try:
+            window_for(release.version)
+        except LookupError as err:
+            raise UserError(f"{err}; choose releases from 0.16.0 on") from None
+    return chosen
+
+
+def pick_interpreters(
+    spec: str | None,
+    chosen_releases: Sequence[Release],
+    notify: Notify,
+    *,
+    find: Callable[[], list[Interpreter]] = interpreters.discover,
+) -> list[Interpreter]:
+    """With no spec: every CPython found that at least one chosen release declares support for."""
+    found = find()
+    if not found:
+        raise UserError(
+            "no CPython interpreter found on PATH, under pyenv or uv; pass --python PATH"
+        )
+    picked = interpreters.select_interpreters(spec, found)
+    if spec is not None:
+        return picked
+    windows = [window_for(release.version) for release in chosen_releases]
+    useful = [i for i in picked if any(w.declares(i.version) for w in windows)]
+    skipped = [i.label for i in picked if i not in useful]
+    if skipped:
+        notify(f"skipping CPython {', '.join(skipped)}: no selected PyO3 release supports it")
+    if not useful:
+        raise UserError(
+            "none of the CPython versions found is supported by the selected PyO3 releases; "
+            "pass --python to choose anyway"
+        )
+    return useful

@@ -1,0 +1,200 @@
+"""Tables drawn from records: coloured in the terminal (rich), plain GitHub Markdown on disk.
+
+Rows are PyO3 releases, columns CPython versions, one cell per record. The Markdown must read
+well without colour and must not let a crafted panic message break the table or inject markup,
+so every piece of text from a record goes through `md_escape`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rich.table import Table
+from rich.text import Text
+
+from .outcome import DESCRIPTIONS, Outcome
+from .records import Record
+
+STYLES: dict[Outcome, str] = {
+    Outcome.PASS: "bold green",
+    Outcome.ABORT: "bold white on red",
+    Outcome.SEGFAULT: "bold white on red",
+    Outcome.SIGNAL: "bold white on red",
+    Outcome.PANIC: "bold magenta",
+    Outcome.ERROR: "yellow",
+    Outcome.TIMEOUT: "bold yellow",
+    Outcome.BUILD_ERROR: "red",
+    Outcome.UNSUPPORTED: "dim",
+    Outcome.IMPORT_ERROR: "dark_orange",
+}
+FORCED_MARK = "†"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One scenario's table: rows (release, yanked), columns (CPython label), records."""
+
+    scenario: str
+    description: str
+    upstream: str
+    rows: tuple[tuple[str, bool], ...]
+    columns: tuple[str, ...]
+    cells: dict[tuple[str, str], Record] = field(default_factory=dict)
+
+    def records(self) -> list[Record]:
+        return [self.cells[key] for key in sorted(self.cells, key=self._order)]
+
+    def _order(self, key: tuple[str, str]) -> tuple[int, int]:
+        rows = [row for row, _ in self.rows]
+        return rows.index(key[0]), self.columns.index(key[1])
+
+
+def grid_from_records(
+    scenario: str, description: str, upstream: str, found: Iterable[Record]
+) -> Grid:
+    """A grid whose rows and columns are exactly what the records cover, in version order."""
+    from packaging.version import Version
+
+    cells = {(r.pyo3, r.python_minor): r for r in found}
+    yanked = {r.pyo3: r.yanked for r in cells.values()}
+    rows = tuple((v, yanked[v]) for v in sorted(yanked, key=Version))
+    columns = tuple(sorted({r.python_minor for r in cells.values()}, key=_minor_key))
+    return Grid(scenario, description, upstream, rows, columns, cells)
+
+
+def _minor_key(label: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in label.rstrip("t").split("."))
+
+
+def cell_text(record: Record) -> str:
+    """The words for one cell, without markup: `abort`, `signal SIGBUS`, `flaky 2/3 ...`."""
+    outcome = record.outcome
+    word = outcome.value
+    if outcome is Outcome.SIGNAL:
+        signal = next((run.signal for run in record.runs if run.signal), None)
+        word = f"signal {signal}" if signal else word
+    if record.flaky:
+        seen = [run.outcome.value for run in record.runs]
+        hits = sum(1 for value in seen if value == outcome.value)
+        word = f"flaky {hits}/{len(seen)} {outcome.value} ({', '.join(sorted(set(seen)))})"
+    if record.forced:
+        word += f" {FORCED_MARK}"
+    return word
+
+
+def row_label(pyo3: str, yanked: bool) -> str:
+    return f"{pyo3} (yanked)" if yanked else pyo3
+
+
+# --- terminal ----------------------------------------------------------------------------
+def rich_table(grid: Grid) -> Table:
+    table = Table(title=f"{grid.scenario}", caption=grid.description or None, show_lines=False)
+    table.add_column("PyO3 \\ CPython", style="bold")
+    for column in grid.columns:
+        table.add_column(column, justify="center")
+    for pyo3, yanked in grid.rows:
+        cells: list[Text | str] = [row_label(pyo3, yanked)]
+        for column in grid.columns:
+            record = grid.cells.get((pyo3, column))
+            if record is None:
+                cells.append(Text("·", style="dim"))
+            else:
+                style = STYLES[record.outcome]
+                cells.append(
+                    Text(cell_text(record), style=f"{style} reverse" if record.flaky else style)
+                )
+        table.add_row(*cells)
+    return table
+
+
+def rich_legend(grids: Sequence[Grid]) -> Text:
+    text = Text()
+    for outcome in _outcomes_in(grids):
+        text.append(f" {outcome.value} ", style=STYLES[outcome])
+        text.append(f" {DESCRIPTIONS[outcome]}\n")
+    if any(r.forced for g in grids for r in g.cells.values()):
+        text.append(
+            f" {FORCED_MARK}  built outside the declared CPython window (ABI accident possible)\n"
+        )
+    return text
+
+
+def _outcomes_in(grids: Sequence[Grid]) -> list[Outcome]:
+    present = {record.outcome for grid in grids for record in grid.cells.values()}
+    return [outcome for outcome in Outcome if outcome in present]
+
+
+# --- markdown ----------------------------------------------------------------------------
+def md_escape(text: str) -> str:
+    """Plain text safe inside a Markdown table cell or list item: no markup, no HTML."""
+    text = html.escape(" ".join(text.split()), quote=False)
+    for char, entity in (("|", "&#124;"), ("`", "&#96;"), ("*", "&#42;"), ("_", "&#95;"),
+                         ("[", "&#91;"), ("]", "&#93;"), ("#", "&#35;"), ("~", "&#126;")):  # fmt: skip
+        text = text.replace(char, entity)
+    return text
+
+
+def md_cell(record: Record | None) -> str:
+    if record is None:
+        return "·"
+    text = md_escape(cell_text(record))
+    return f"**{text}**" if record.outcome.crashed else text
+
+
+def markdown_table(grid: Grid) -> str:
+    header = "| PyO3 \\ CPython | " + " | ".join(grid.columns) + " |"
+    rule = "|---|" + "|".join(":-:" for _ in grid.columns) + "|"
+    lines = [header, rule]
+    for pyo3, yanked in grid.rows:
+        cells = [md_cell(grid.cells.get((pyo3, column))) for column in grid.columns]
+        lines.append(f"| {md_escape(row_label(pyo3, yanked))} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown_legend(grids: Sequence[Grid]) -> str:
+    parts = [f"`{o.value}`: {DESCRIPTIONS[o]}" for o in _outcomes_in(grids)]
+    if any(r.forced for g in grids for r in g.cells.values()):
+        parts.append(
+            f"{FORCED_MARK}: built outside the declared CPython window (ABI accident possible)"
+        )
+    return "**Legend**: " + "; ".join(parts) + "."
+
+
+def markdown_evidence(grid: Grid, limit: int = 400) -> str:
+    """One line per distinct panic message / exception / build error, with the cells showing it."""
+    seen: dict[str, list[str]] = {}
+    for record in grid.records():
+        if record.outcome is Outcome.PASS:
+            continue
+        run = record.runs[0] if record.runs else None
+        message = record.panic_message or (run.exception if run else None) or record.note
+        if not message:
+            continue
+        cell = f"{record.pyo3}/{record.python_minor}"
+        seen.setdefault(f"{record.outcome.value}: {message[:limit]}", []).append(cell)
+    if not seen:
+        return ""
+    lines = ["Messages:"]
+    for message, where in seen.items():
+        shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
+        lines.append(f"- {md_escape(message)} ({md_escape(shown)})")
+    return "\n".join(lines)
+
+
+def markdown_section(grid: Grid) -> str:
+    title = (
+        f"### `{grid.scenario}`" if "`" not in grid.scenario else f"### {md_escape(grid.scenario)}"
+    )
+    parts = [title]
+    intro = md_escape(grid.description)
+    if grid.upstream.startswith("https://"):
+        intro += f" ([upstream]({grid.upstream.replace(')', '%29')}))"
+    if intro:
+        parts.append(intro)
+    parts.append(markdown_table(grid))
+    evidence = markdown_evidence(grid)
+    if evidence:
+        parts.append(evidence)
+    return "\n\n".join(parts)

@@ -1,0 +1,86 @@
+"""The tools that co-vary with every result: rustc, cargo, maturin, uv.
+
+They are recorded in every record and are part of every cache key, so a toolchain change is
+never mistaken for a PyO3 change.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UserError
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    rustc_verbose: str  # `rustc -vV`, whole
+    cargo: str
+    maturin: str
+    uv: str
+    cargo_bin: str
+    maturin_bin: str
+    uv_bin: str
+
+    @property
+    def rustc(self) -> str:
+        return self.rustc_verbose.splitlines()[0] if self.rustc_verbose else ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "rustc": self.rustc,
+            "rustc_verbose": self.rustc_verbose,
+            "cargo": self.cargo,
+            "maturin": self.maturin,
+            "uv": self.uv,
+        }
+
+
+def _beside_python(name: str) -> str | None:
+    """Prefer the tool installed with the harness (same env) over whatever PATH has."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.is_file() else shutil.which(name)
+
+
+def _version(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip()
+
+
+def _uv_bin() -> str | None:
+    try:
+        import uv  # the PyPI package ships the binary
+
+        return uv.find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+@functools.cache
+def detect() -> Toolchain:
+    cargo = shutil.which("cargo")
+    rustc = shutil.which("rustc")
+    if not cargo or not rustc:
+        raise UserError("cargo/rustc not found on PATH; install Rust with rustup and retry")
+    maturin = _beside_python("maturin")
+    if not maturin:
+        raise UserError("maturin not found; run the README's setup line (pip install -e .)")
+    uv = _uv_bin()
+    if not uv:
+        raise UserError("uv not found; run the README's setup line (pip install -e .)")
+    return Toolchain(
+        rustc_verbose=_version([rustc, "-vV"]),
+        cargo=_version([cargo, "-V"]),
+        maturin=_version([maturin, "--version"]),
+        uv=_version([uv, "--version"]),
+        cargo_bin=cargo,
+        maturin_bin=maturin,
+        uv_bin=uv,
+    )

@@ -1,0 +1,73 @@
+"""One virtualenv per (PyO3 release, interpreter) cell, made and filled with uv.
+
+uv makes a venv in tens of milliseconds and installs a local wheel without pip, which is
+what keeps "run again, nothing changed" fast. A marker per module records which build is
+installed, so an unchanged build is never reinstalled.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from filelock import FileLock
+
+from . import procs
+from .interpreters import Interpreter
+from .paths import Layout, write_atomic
+
+VENV_TIMEOUT = 120.0
+
+
+class EnvironmentError_(Exception):
+    """The venv could not be made or the wheel not installed; the cell is untestable."""
+
+
+def _uv_env() -> dict[str, str]:
+    # Never let uv download an interpreter or read a user's config: the cell names its python.
+    return procs.clean_env(UV_PYTHON_DOWNLOADS="never", UV_NO_CONFIG="1")
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def ensure(layout: Layout, uv_bin: str, venv: Path, interp: Interpreter, log: Path) -> Path:
+    """The venv's python, creating the venv on first use."""
+    with FileLock(str(layout.lock_path(f"venv-{venv.name}"))):
+        python = venv_python(venv)
+        if python.exists():
+            return python
+        done = procs.run(
+            [uv_bin, "venv", "--quiet", "--python", str(interp.executable), str(venv)],
+            env=_uv_env(),
+            timeout=VENV_TIMEOUT,
+            log_path=log,
+            append=True,
+        )
+        if done.returncode != 0 or not python.exists():
+            raise EnvironmentError_(f"could not create a venv for {interp.executable} (see {log})")
+        return python
+
+
+def install(
+    layout: Layout, uv_bin: str, venv: Path, wheel: str, module: str, build_key: str, log: Path
+) -> None:
+    """Install `wheel` unless the same build of `module` is already there."""
+    marker = venv / f".pyo3-triage-{module}"
+    with FileLock(str(layout.lock_path(f"venv-{venv.name}"))):
+        try:
+            if marker.read_text(encoding="utf-8").strip() == build_key:
+                return
+        except OSError:
+            pass
+        done = procs.run(
+            [uv_bin, "pip", "install", "--quiet", "--python", str(venv_python(venv)),
+             "--no-deps", "--no-index", "--reinstall", wheel],
+            env=_uv_env(),
+            timeout=VENV_TIMEOUT,
+            log_path=log,
+            append=True,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise EnvironmentError_(f"could not install {Path(wheel).name} (see {log})")
+        write_atomic(marker, build_key + "\n")
