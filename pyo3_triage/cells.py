@@ -154,6 +154,7 @@ class Evaluator:
         log = self.layout.run_log(
             cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key
         )
+        log.unlink(missing_ok=True)  # a --rerun starts a fresh log; every step below appends
         work = self.layout.work_dir() / key
         work.mkdir(parents=True, exist_ok=True)
         venv = self.layout.venv_dir(cell.release.cargo_version, build.interpreter_tag(cell.interp))

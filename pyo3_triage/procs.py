@@ -230,9 +230,12 @@ def run(
     tail_chars: int = 20_000,
     log_cap_bytes: int = 20 * 2**20,
     header: str | None = None,
+    append: bool = False,
 ) -> Completed:
     """Run a command to completion (or timeout) and return what it left; never raises on failure.
 
+    With `append`, the log gets this run added after earlier ones (each run's section starts
+    with its own `+ command` line) so one log can tell a multi-step story.
     A command that cannot be started at all comes back as exit status 127 (not found) or
     126 (not runnable), as a shell would report it, with the reason in `stderr_tail`.
     """
@@ -242,7 +245,9 @@ def run(
     if log_path is None:
         return _run(args, cwd, env, timeout, None, tail_chars, log_cap_bytes, header)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as handle:
+    with open(log_path, "ab" if append else "wb") as handle:
+        if handle.tell() > 0:
+            handle.write(b"\n")  # a blank line between runs sharing the log
         return _run(args, cwd, env, timeout, log_path, tail_chars, log_cap_bytes, header, handle)
 
 

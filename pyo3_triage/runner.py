@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import procs
-from .classify import classify_run
+from .classify import classify_run, panic_message
 from .outcome import Outcome
 from .records import RunDetails
 from .scenarios import Scenario
@@ -30,11 +30,14 @@ def driver_env() -> dict[str, str]:
 
 def _details(done: procs.Completed, log: Path) -> RunDetails:
     verdict = classify_run(done)
+    panic = verdict.panic_message
+    if panic is None and verdict.outcome.crashed:
+        panic = _panic_in_log(log)  # the tail may have scrolled past it
     return RunDetails(
         outcome=verdict.outcome,
         exit_status=verdict.exit_status,
         signal=verdict.signal,
-        panic_message=verdict.panic_message,
+        panic_message=panic,
         exception=verdict.exception,
         duration=round(done.duration, 3),
         stdout_tail=done.stdout_tail[-4000:],
@@ -42,6 +45,14 @@ def _details(done: procs.Completed, log: Path) -> RunDetails:
         log=str(log),
         truncated=done.truncated,
     )
+
+
+def _panic_in_log(log: Path, limit: int = 1 << 20) -> str | None:
+    try:
+        with log.open("r", encoding="utf-8", errors="replace") as handle:
+            return panic_message(handle.read(limit))
+    except OSError:
+        return None
 
 
 def check_import(python: Path, module: str, cwd: Path, log: Path) -> RunDetails | None:
@@ -53,6 +64,7 @@ def check_import(python: Path, module: str, cwd: Path, log: Path) -> RunDetails 
         timeout=IMPORT_TIMEOUT,
         log_path=log,
         header="# import check",
+        append=True,
     )
     if done.returncode == 0:
         return None
@@ -67,5 +79,6 @@ def run_driver(python: Path, scenario: Scenario, cwd: Path, log: Path) -> RunDet
         timeout=scenario.timeout,
         log_path=log,
         header=f"# scenario {scenario.name}, timeout {scenario.timeout:g}s",
+        append=True,
     )
     return _details(done, log)

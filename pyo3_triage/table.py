@@ -7,7 +7,7 @@ so every piece of text from a record goes through `md_escape`.
 
 from __future__ import annotations
 
-import html
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -127,13 +127,38 @@ def _outcomes_in(grids: Sequence[Grid]) -> list[Outcome]:
 
 
 # --- markdown ----------------------------------------------------------------------------
+_MD_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "[": "\\[",
+        "]": "\\]",
+        "~": "\\~",
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+    }
+)
+
+
 def md_escape(text: str) -> str:
-    """Plain text safe inside a Markdown table cell or list item: no markup, no HTML."""
-    text = html.escape(" ".join(text.split()), quote=False)
-    for char, entity in (("|", "&#124;"), ("`", "&#96;"), ("*", "&#42;"), ("_", "&#95;"),
-                         ("[", "&#91;"), ("]", "&#93;"), ("#", "&#35;"), ("~", "&#126;")):  # fmt: skip
-        text = text.replace(char, entity)
-    return text
+    """Plain text safe inside a Markdown table cell or list item: no markup, no HTML, one line."""
+    text = " ".join(text.split()).translate(_MD_ESCAPES)
+    return "\\" + text if text.startswith(("#", "+", "-", "=")) else text
+
+
+def md_code(text: str) -> str:
+    """Text as an inline code span that nothing inside can close or break out of.
+
+    The fence is one backtick longer than any run inside; `|` is escaped because GitHub splits
+    table cells on it even inside code spans."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}"
 
 
 def md_cell(record: Record | None) -> str:
@@ -179,7 +204,7 @@ def markdown_evidence(grid: Grid, limit: int = 400) -> str:
     lines = ["Messages:"]
     for message, where in seen.items():
         shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
-        lines.append(f"- {md_escape(message)} ({md_escape(shown)})")
+        lines.append(f"- {md_code(message)} ({md_escape(shown)})")
     return "\n".join(lines)
 
 

@@ -136,6 +136,23 @@ def test_log_starts_with_a_pasteable_command_and_keeps_both_streams(tmp_path: Pa
     assert done.stderr_tail == "to err\n"
 
 
+def test_append_adds_a_section_per_run(tmp_path: Path) -> None:
+    log = tmp_path / "steps.log"
+    first = py("print('step one')")
+    second = py("print('step two')")
+    run(first, log_path=log)
+    run(second, log_path=log, append=True)
+    lines = log.read_text().splitlines()
+    assert lines[0] == "+ " + shlex.join(first)
+    assert "+ " + shlex.join(second) in lines
+    assert (
+        lines.index("step one") < lines.index("+ " + shlex.join(second)) < lines.index("step two")
+    )
+    run(second, log_path=log)  # without append the log starts over
+    assert log.read_text().splitlines()[0] == "+ " + shlex.join(second)
+    assert "step one" not in log.read_text()
+
+
 def test_stdin_is_empty() -> None:
     done = run(py("import sys; print(len(sys.stdin.read()))"), timeout=10)
     assert not done.timed_out

@@ -1,0 +1,30 @@
+"""Shared fixtures. Build-tier tests (marker `build`) use a persistent cache so a rerun is warm;
+unit tests never touch it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pyo3_triage.paths import Layout
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def build_cache() -> Path:
+    """Cargo target dirs, wheels and locks for build-tier tests, kept between test runs."""
+    root = os.environ.get("PYO3_TRIAGE_TEST_CACHE")
+    path = Path(root) if root else Path.home() / ".cache" / "pyo3-triage-tests"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def build_layout(build_cache: Path, tmp_path: Path) -> Layout:
+    """Warm cache, fresh results folder."""
+    layout = Layout(cache=build_cache, results=tmp_path / "results")
+    layout.ensure()
+    return layout
