@@ -113,6 +113,10 @@ class Layout:
     def matrix_markdown(self) -> Path:
         return self.results / "matrix.md"
 
+    def bisect_report(self, scenario: str, axis: str, low: str, high: str, suffix: str) -> Path:
+        name = f"bisect-{slug(scenario)}-{slug(axis)}-{slug(low)}-{slug(high)}.{suffix}"
+        return self.results / name
+
     # --- checks --------------------------------------------------------------------------
     def ensure(self) -> None:
         """Create both roots or fail with one clear line (e.g. a root that is a file)."""

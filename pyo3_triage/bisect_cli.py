@@ -1,0 +1,187 @@
+"""`python bisect.py ...`: find the PyO3 release (or CPython version) where an outcome changes."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from . import bisect_report, interpreters, procs, selection, toolchain
+from .bisection import (
+    FLAKY_RULES,
+    Criteria,
+    Probe,
+    Search,
+    StepCallback,
+    over_pythons,
+    over_releases,
+)
+from .cells import Evaluator
+from .cli import Parser, add_common, options_from
+from .errors import UserError, run_cli
+from .outcome import Outcome
+from .paths import Layout, write_atomic
+from .search import Step
+
+DEFAULT_SCENARIO = "unsendable_gc_traverse"
+EXIT_NO_CHANGE = 3  # both ends behave alike: nothing to search
+EXIT_UNSEARCHABLE = 4  # an end is untestable, or the search stopped at a flaky probe
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="python bisect.py",
+        description="Find the PyO3 release (or CPython version) where a reproducer's outcome changes.",
+    )
+    parser.add_argument("--pyo3", metavar="SPEC", required=True,
+                        help="releases to search (0.19..0.21, '>=0.19,<0.22', ...) or one release "
+                             "when bisecting CPython")  # fmt: skip
+    parser.add_argument("--python", metavar="SPEC",
+                        help="CPython(s): one search per CPython over the PyO3 range, or a range to "
+                             "search when --pyo3 names one release (default: the running CPython)")  # fmt: skip
+    parser.add_argument(
+        "--new", metavar="OUTCOMES", help="outcomes that count as new, e.g. abort,segfault"
+    )
+    parser.add_argument("--old", metavar="OUTCOMES", help="outcomes that count as old, e.g. pass")
+    parser.add_argument("--flaky", choices=FLAKY_RULES, default="crash-wins",
+                        help="a probe whose repeated runs disagree: crash-wins (default: a crash seen "
+                             "once counts), stop, or skip")  # fmt: skip
+    add_common(parser)
+    return parser
+
+
+def parse_outcomes(text: str | None, option: str) -> frozenset[Outcome]:
+    if text is None:
+        return frozenset()
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise UserError(f"{option} is empty; name outcomes such as abort,segfault")
+    chosen = set()
+    for name in names:
+        try:
+            chosen.add(Outcome.parse(name))
+        except ValueError:
+            known = ", ".join(o.value for o in Outcome)
+            raise UserError(
+                f"unknown outcome {name!r} in {option}; known outcomes: {known}"
+            ) from None
+    return frozenset(chosen)
+
+
+def _running_interpreter() -> interpreters.Interpreter:
+    found = interpreters.probe(Path(sys.executable), "explicit")
+    if found is None:
+        raise UserError("cannot inspect the running CPython; pass --python")
+    return found
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    criteria = Criteria(
+        new=parse_outcomes(args.new, "--new"),
+        old=parse_outcomes(args.old, "--old"),
+        flaky_rule=args.flaky,
+    )
+    if criteria.new & criteria.old:
+        raise UserError(
+            "--new and --old name the same outcome; each outcome can be only one of them"
+        )
+    console = Console(highlight=False)
+    notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
+    layout = Layout.default(cache=args.cache, results=args.results)
+    layout.ensure()
+    procs.disable_core_dumps()
+
+    names = selection.split_list(args.scenario) or [DEFAULT_SCENARIO]
+    if len(names) != 1:
+        raise UserError(
+            f"bisect searches one scenario at a time, got {len(names)}: {', '.join(names)}"
+        )
+    scenario = selection.pick_scenarios(names)[0]
+    every = selection.pick_releases(args.pyo3, layout, notify, pre=args.pre, yanked=True)
+    primary = selection.pick_releases(args.pyo3, layout, notify, pre=args.pre, yanked=args.yanked)
+    if args.python is None:
+        pythons = [_running_interpreter()]
+    else:
+        pythons = interpreters.select_interpreters(args.python, interpreters.discover())
+
+    tools = toolchain.detect()
+    evaluator = Evaluator(layout, tools, options_from(args), rerun=args.rerun)
+    on_step = _progress(console)
+    searches: list[Search] = []
+    if len(primary) >= 2:
+        axis = "pyo3"
+        wanted = {r.cargo_version for r in primary}
+        for interp in pythons:
+            console.rule(
+                f"{scenario.name}: PyO3 {primary[0]} .. {primary[-1]} on CPython {interp.version}"
+            )
+            found = over_releases(scenario, every, wanted, interp, evaluator, criteria, on_step)
+            if found is None:
+                notify(
+                    f"CPython {interp.version}: fewer than two releases in the range support it; skipped"
+                )
+                continue
+            searches.append(found)
+        if not searches:
+            raise UserError(
+                f"no CPython among {', '.join(i.label for i in pythons)} is supported by two or more "
+                f"releases in {args.pyo3!r}; choose another --python"
+            )
+        low, high = primary[0].cargo_version, primary[-1].cargo_version
+    elif len(pythons) >= 2:
+        axis = "python"
+        if len(primary) != 1:
+            raise UserError(
+                f"--pyo3 {args.pyo3!r} matches no release; name one release to bisect CPython"
+            )
+        release = primary[0]
+        console.rule(
+            f"{scenario.name}: CPython {pythons[0].version} .. {pythons[-1].version} on PyO3 {release}"
+        )
+        searches.append(over_pythons(scenario, release, pythons, evaluator, criteria, on_step))
+        low, high = str(pythons[0].version), str(pythons[-1].version)
+    else:
+        raise UserError(
+            "nothing to search: give a PyO3 range (--pyo3 0.19..0.21) or one release and a "
+            "CPython range (--pyo3 0.20.3 --python 3.8..3.13)"
+        )
+
+    text = bisect_report.markdown(scenario, searches, tools, argv)
+    report = layout.bisect_report(scenario.name, axis, low, high, "md")
+    write_atomic(report, text)
+    write_atomic(report.with_suffix(".json"), bisect_report.as_json(scenario, searches, argv))
+    for search in searches:
+        console.print(f"[bold]{search.fixed}:[/] {bisect_report.answer(search)}")
+        link = bisect_report.compare_link(search)
+        if link:
+            console.print(f"  {link}")
+        bound = math.ceil(math.log2(search.primary_count)) + 2 if search.primary_count > 1 else 2
+        console.print(
+            f"  {len(search.probes)} probes, {search.builds} builds for "
+            f"{len(search.labels)} candidates (bound without skips: {bound})"
+        )
+    console.print(f"Report: {report}")
+    kinds = {search.result.kind for search in searches}
+    if kinds & {"boundary", "ambiguous"}:
+        return 0
+    return EXIT_NO_CHANGE if kinds == {"no-change"} else EXIT_UNSEARCHABLE
+
+
+def _progress(console: Console) -> StepCallback:
+    def show(step: Step, probe: Probe, labels: Sequence[str]) -> None:
+        how = "stored" if probe.reused else ("built" if probe.built else "cached build")
+        low, high = labels[step.window[0]], labels[step.window[1]]
+        console.print(
+            f"  probed {probe.label}: {probe.record.outcome.value} -> {probe.verdict.value} "
+            f"({how}); window {low} .. {high}, ~{step.remaining_steps} step(s) left"
+        )
+
+    return show
+
+
+def entry(argv: Sequence[str] | None = None) -> int:
+    return run_cli(main, sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,191 @@
+"""The bisect report: the answer, a compare link, CHANGELOG suspects, every probe, and the
+environment and reproduce command in `<details>`; Markdown for the issue, JSON beside it."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shlex
+from collections.abc import Sequence
+from typing import Any
+
+from . import changelog
+from .bisection import Search, answer
+from .scenarios import Scenario
+from .table import md_code, md_escape
+from .toolchain import Toolchain
+
+COMPARE = "https://github.com/PyO3/pyo3/compare/v{old}...v{new}"
+MAX_CHANGELOG_LINES = 120
+
+
+def compare_link(search: Search) -> str | None:
+    old, new = search.label_at(search.result.last_old), search.label_at(search.result.first_new)
+    if search.axis != "pyo3" or old is None or new is None:
+        return None
+    return COMPARE.format(old=old, new=new)
+
+
+def reproduce_command(scenario: Scenario, search: Search, label: str) -> str:
+    if search.axis == "pyo3":
+        pyo3, python = label, search.fixed.removeprefix("CPython ")
+    else:
+        pyo3, python = search.fixed.removeprefix("PyO3 "), label
+    scenario_arg = (
+        scenario.name if scenario.folder.parent.name == "scenarios" else str(scenario.folder)
+    )
+    return shlex.join(["nox", "-s", "matrix", "--", "--scenario", scenario_arg,
+                       "--pyo3", pyo3, "--python", python, "--rerun"])  # fmt: skip
+
+
+def _changelog(
+    search: Search, scenario: Scenario
+) -> tuple[list[changelog.Section], list[tuple[str, str]]]:
+    old, new = search.label_at(search.result.last_old), search.label_at(search.result.first_new)
+    if search.axis != "pyo3" or old is None or new is None:
+        return [], []
+    path = changelog.find(new)
+    if path is None:
+        return [], []
+    chosen = changelog.between(path.read_text(encoding="utf-8", errors="replace"), old, new)
+    crash = [p.record.panic_message or "" for p in search.probes]
+    words = changelog.keywords([scenario.rust_source, scenario.description, *crash])
+    return chosen, changelog.suspects(chosen, words)
+
+
+def markdown(
+    scenario: Scenario, searches: Sequence[Search], toolchain: Toolchain, argv: Sequence[str]
+) -> str:
+    parts = [f"## Bisect: `{scenario.name}`"]
+    if scenario.description:
+        parts.append(md_escape(scenario.description))
+    if len(searches) > 1:
+        rows = ["| | last old | first new | answer |", "|---|---|---|---|"]
+        for search in searches:
+            r = search.result
+            rows.append(
+                f"| {md_escape(search.fixed)} | {md_escape(search.label_at(r.last_old) or '–')} | "
+                f"{md_escape(search.label_at(r.first_new) or '–')} | {md_escape(answer(search))} |"
+            )
+        parts.append("\n".join(rows))
+    for search in searches:
+        parts.append(_section(scenario, search))
+    parts.append(_environment(searches, toolchain, argv))
+    return "\n\n".join(parts) + "\n"
+
+
+def _section(scenario: Scenario, search: Search) -> str:
+    out = [f"### {md_escape(search.fixed)}: {md_escape(answer(search))}"]
+    link = compare_link(search)
+    if link:
+        out.append(f"Compare: {link}")
+    yanked_in_answer = [
+        label
+        for label in (
+            search.label_at(search.result.last_old),
+            search.label_at(search.result.first_new),
+        )
+        if label in search.yanked
+    ]
+    if yanked_in_answer:
+        out.append(
+            f"Yanked on crates.io: {', '.join(yanked_in_answer)} (built from a pinned lockfile)."
+        )
+    chosen, suspects = _changelog(search, scenario)
+    if suspects:
+        out.append("Likely suspects (CHANGELOG entries sharing words with the scenario):\n"
+                   + "\n".join(f"- {v}: {md_escape(e.removeprefix('- '))}" for v, e in suspects))  # fmt: skip
+    if chosen:
+        lines: list[str] = []
+        for section in chosen:
+            lines.append(f"#### {section.version}")
+            lines.extend(md_escape(line) if line.strip() else "" for line in section.lines)
+        cut = len(lines) > MAX_CHANGELOG_LINES
+        body = "\n".join(lines[:MAX_CHANGELOG_LINES])
+        if cut:
+            body += f"\n\n(cut at {MAX_CHANGELOG_LINES} lines; the full text is in the pyo3 crate's CHANGELOG.md)"
+        out.append(
+            f"<details><summary>CHANGELOG of the releases in the boundary</summary>\n\n{body}\n\n</details>"
+        )
+    rows = ["| # | candidate | outcome | verdict | time | how |", "|---|---|---|---|---|---|"]
+    for number, probe in enumerate(search.probes, 1):
+        how = "stored record" if probe.reused else ("built" if probe.built else "cached build")
+        took = float(probe.record.build.get("duration", 0.0) or 0.0) + sum(
+            r.duration for r in probe.record.runs
+        )
+        yanked = " (yanked)" if probe.label in search.yanked else ""
+        rows.append(
+            f"| {number} | {md_escape(probe.label + yanked)} | {md_escape(probe.record.outcome.value)} | "
+            f"{probe.verdict.value} | {took:.1f}s | {how} |"
+        )
+    out.append(
+        f"Probes: {len(search.probes)} of {len(search.labels)} candidates, "
+        f"{search.builds} build(s) done.\n\n" + "\n".join(rows)
+    )
+    if search.excluded:
+        out.append(
+            f"Not searched (outside their declared CPython window): {', '.join(search.excluded)}."
+        )
+    crashing = [p for p in search.probes if p.record.outcome.crashed or p.record.panic_message]
+    if crashing:
+        probe = next(
+            (p for p in crashing if p.label == search.label_at(search.result.first_new)),
+            crashing[0],
+        )
+        details = [f"Panic / crash on {md_escape(probe.label)} ({probe.record.outcome.value}):"]
+        message = probe.record.panic_message or (
+            probe.record.runs[0].exception if probe.record.runs else ""
+        )
+        if message:
+            details.append(md_code(message))
+        details.append(f"Reproduce that cell: `{reproduce_command(scenario, search, probe.label)}`")
+        out.append("\n\n".join(details))
+    return "\n\n".join(out)
+
+
+def _environment(searches: Sequence[Search], toolchain: Toolchain, argv: Sequence[str]) -> str:
+    pythons = sorted({(p.record.python, p.record.executable) for s in searches for p in s.probes})
+    lines = [
+        f"- Command: `{shlex.join(['python', 'bisect.py', *argv]).replace('`', '')}`",
+        f"- Platform: {md_escape(platform.platform())}",
+        f"- Maturin: {md_escape(toolchain.maturin)}; uv: {md_escape(toolchain.uv)}",
+        "- CPython: " + ", ".join(md_escape(f"{v} ({exe})") for v, exe in pythons),
+        "",
+        "```",
+        toolchain.rustc_verbose.replace("```", "'''"),
+        "```",
+    ]
+    return "<details><summary>Environment</summary>\n\n" + "\n".join(lines) + "\n\n</details>"
+
+
+def as_json(scenario: Scenario, searches: Sequence[Search], argv: Sequence[str]) -> str:
+    def one(search: Search) -> dict[str, Any]:
+        r = search.result
+        return {
+            "axis": search.axis,
+            "fixed": search.fixed,
+            "kind": r.kind,
+            "answer": answer(search),
+            "last_old": search.label_at(r.last_old),
+            "first_new": search.label_at(r.first_new),
+            "skipped_between": [search.labels[i] for i in r.skipped_between],
+            "compare": compare_link(search),
+            "candidates": list(search.labels),
+            "yanked": sorted(search.yanked),
+            "excluded": list(search.excluded),
+            "builds": search.builds,
+            "probes": [
+                {
+                    "candidate": p.label,
+                    "outcome": p.record.outcome.value,
+                    "verdict": p.verdict.value,
+                    "record": p.record.key,
+                    "reused": p.reused,
+                    "built": p.built,
+                }  # fmt: skip
+                for p in search.probes
+            ],
+        }
+
+    data = {"scenario": scenario.name, "argv": list(argv), "searches": [one(s) for s in searches]}
+    return json.dumps(data, indent=2) + "\n"

@@ -1,0 +1,220 @@
+"""Bisect a scenario over PyO3 releases (one search per CPython) or over CPython versions.
+
+Cells are evaluated exactly as the matrix evaluates them (same records, same cache), so a
+bisect reuses what a matrix computed and the other way round. What a cell did (`Outcome`) is
+mapped to what the search needs (old / new / untestable) by `judge`, a pure function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .cells import Cell, Evaluator
+from .interpreters import Interpreter
+from .outcome import Outcome
+from .records import Record
+from .releases import Release
+from .scenarios import Scenario
+from .search import FlakyPolicy, SearchResult, Step, Verdict, bisect_with_refinement
+from .support import window_for
+
+# How a flaky probe (runs disagree) is judged. The default: a crash seen once is a crash, so
+# the cell's outcome (its first non-passing run) decides; "stop" ends the search there.
+FLAKY_RULES = ("crash-wins", "stop", "skip")
+
+
+StepCallback = Callable[["Step", "Probe", Sequence[str]], None]
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Which outcomes count as old and new; empty sets mean "like the start" / "not like it"."""
+
+    new: frozenset[Outcome] = frozenset()
+    old: frozenset[Outcome] = frozenset()
+    flaky_rule: str = "crash-wins"
+
+
+def judge(record: Record, start: Outcome | None, criteria: Criteria) -> Verdict:
+    """The search's view of one probed cell."""
+    outcome = record.outcome
+    if not outcome.testable:
+        return Verdict.SKIP
+    if record.flaky and criteria.flaky_rule != "crash-wins":
+        return Verdict.FLAKY
+    if criteria.new and criteria.old:
+        if outcome in criteria.new:
+            return Verdict.NEW
+        return Verdict.OLD if outcome in criteria.old else Verdict.SKIP
+    if criteria.new:
+        return Verdict.NEW if outcome in criteria.new else Verdict.OLD
+    if criteria.old:
+        return Verdict.OLD if outcome in criteria.old else Verdict.NEW
+    if start is None:  # judging the start itself
+        return Verdict.OLD
+    return Verdict.OLD if outcome is start else Verdict.NEW
+
+
+def flaky_policy(criteria: Criteria) -> FlakyPolicy:
+    return FlakyPolicy.AS_SKIP if criteria.flaky_rule == "skip" else FlakyPolicy.STOP
+
+
+@dataclass(frozen=True)
+class Probe:
+    label: str  # the candidate (a PyO3 release or a CPython version)
+    record: Record
+    verdict: Verdict
+    reused: bool  # the record came from the store: nothing built or run
+    built: bool  # a build actually ran for this probe
+
+
+@dataclass(frozen=True)
+class Search:
+    axis: str  # "pyo3" or "python"
+    fixed: str  # the other axis' value, e.g. "CPython 3.12.1"
+    labels: tuple[str, ...]  # every candidate, in order (full list, yanked included)
+    yanked: frozenset[str]
+    result: SearchResult
+    probes: tuple[Probe, ...]
+    excluded: tuple[str, ...] = field(default=())  # candidates outside the declared window
+
+    def label_at(self, index: int | None) -> str | None:
+        return None if index is None else self.labels[index]
+
+    def probe_for(self, index: int | None) -> Probe | None:
+        label = self.label_at(index)
+        return next((p for p in self.probes if p.label == label), None)
+
+    @property
+    def builds(self) -> int:
+        return sum(1 for probe in self.probes if probe.built)
+
+    @property
+    def primary_count(self) -> int:
+        return len(self.labels) - len(self.yanked & set(self.labels))
+
+
+def _run_search(
+    labels: Sequence[str],
+    cells: Sequence[Cell],
+    primary: Sequence[int],
+    evaluator: Evaluator,
+    criteria: Criteria,
+    on_step: StepCallback | None,
+) -> tuple[SearchResult, tuple[Probe, ...]]:
+    probes: dict[int, Probe] = {}
+    start: list[Outcome] = []
+
+    def probe(index: int) -> Verdict:
+        record, reused = evaluator.evaluate(cells[index])
+        built = not reused and bool(record.build) and not record.build.get("cached", True)
+        verdict = judge(record, start[0] if start else None, criteria)
+        if not start and verdict is not Verdict.SKIP:
+            start.append(record.outcome)
+        probes[index] = Probe(labels[index], record, verdict, reused, built)
+        return verdict
+
+    def step(done: Step) -> None:
+        if on_step is not None and done.index in probes:
+            on_step(done, probes[done.index], labels)
+
+    result = bisect_with_refinement(
+        len(cells), primary, probe, flaky=flaky_policy(criteria), on_step=step
+    )
+    ordered = tuple(probes[s.index] for s in result.steps if s.index in probes)
+    return result, ordered
+
+
+def over_releases(
+    scenario: Scenario,
+    releases: Sequence[Release],
+    primary: set[str],
+    interp: Interpreter,
+    evaluator: Evaluator,
+    criteria: Criteria,
+    on_step: StepCallback | None = None,
+) -> Search | None:
+    """One search over PyO3 releases for one CPython; None when fewer than two candidates
+    declare support for it (nothing to search)."""
+    build_all = evaluator.options.build_unsupported
+    usable = [r for r in releases if build_all or window_for(r.version).declares(interp.version)]
+    excluded = tuple(r.cargo_version for r in releases if r not in usable)
+    labels = [r.cargo_version for r in usable]
+    chosen = [i for i, r in enumerate(usable) if r.cargo_version in primary]
+    if len(chosen) < 2:
+        return None
+    cells = [Cell(scenario, r, interp, window_for(r.version).declares(interp.version),
+                  _span(r)) for r in usable]  # fmt: skip
+    result, probes = _run_search(labels, cells, chosen, evaluator, criteria, on_step)
+    yanked = frozenset(r.cargo_version for r in usable if r.yanked)
+    return Search(
+        "pyo3", f"CPython {interp.version}", tuple(labels), yanked, result, probes, excluded
+    )
+
+
+def over_pythons(
+    scenario: Scenario,
+    release: Release,
+    interpreters: Sequence[Interpreter],
+    evaluator: Evaluator,
+    criteria: Criteria,
+    on_step: StepCallback | None = None,
+) -> Search:
+    window = window_for(release.version)
+    labels = [str(i.version) for i in interpreters]
+    cells = [
+        Cell(scenario, release, i, window.declares(i.version), _span(release)) for i in interpreters
+    ]
+    result, probes = _run_search(
+        labels, cells, list(range(len(cells))), evaluator, criteria, on_step
+    )
+    return Search(
+        "python", f"PyO3 {release.cargo_version}", tuple(labels), frozenset(), result, probes
+    )
+
+
+def _span(release: Release) -> str:
+    window = window_for(release.version)
+    return f"{window.declared_min}-{window.declared_max}"
+
+
+def answer(search: Search) -> str:
+    """One sentence: "fixed in 0.21.0 (0.20.3: abort -> 0.21.0: pass)" and its kin."""
+    result = search.result
+    old, new = search.probe_for(result.last_old), search.probe_for(result.first_new)
+    first = search.probes[0] if search.probes else None
+    if result.kind == "no-change":
+        ends = [p for p in (first, search.probes[-1] if search.probes else None) if p]
+        shown = " and ".join(f"{p.label}: {p.record.outcome.value}" for p in ends)
+        return f"no change: both ends behave alike ({shown})"
+    if result.kind == "bad-start":
+        return f"cannot search: the start {first.label if first else '?'} is untestable ({first.record.outcome.value if first else '?'})"
+    if result.kind == "bad-end":
+        last = search.probes[-1] if search.probes else None
+        return f"cannot search: the end {last.label if last else '?'} is untestable ({last.record.outcome.value if last else '?'})"
+    if result.kind == "flaky-stop":
+        at = search.probe_for(result.flaky_at)
+        runs = ", ".join(r.outcome.value for r in at.record.runs) if at else "?"
+        return (
+            f"stopped: {at.label if at else '?'} is flaky ({runs}); rerun with --repeat or --flaky"
+        )
+    assert old is not None and new is not None
+    pair = f"{old.label}: {_word(old.record)} -> {new.label}: {_word(new.record)}"
+    if result.kind == "ambiguous":
+        between = ", ".join(search.labels[i] for i in result.skipped_between)
+        return f"changed between {old.label} and {new.label}; untestable in between: {between} ({pair})"
+    verb = "changed"
+    if old.record.outcome is Outcome.PASS and new.record.outcome is not Outcome.PASS:
+        verb = "regressed"
+    elif old.record.outcome is not Outcome.PASS and new.record.outcome is Outcome.PASS:
+        verb = "fixed"
+    yanked = " (yanked)" if new.label in search.yanked else ""
+    return f"{verb} in {new.label}{yanked} ({pair})"
+
+
+def _word(record: Record) -> str:
+    if record.flaky:
+        seen = [run.outcome.value for run in record.runs]
+        return f"{record.outcome.value} (flaky {seen.count(record.outcome.value)}/{len(seen)})"
+    return record.outcome.value

@@ -1,0 +1,104 @@
+"""CHANGELOG entries of the releases inside a bisect boundary, read offline.
+
+Every published pyo3 crate ships its CHANGELOG.md, and after a build cargo keeps the crate
+source under `$CARGO_HOME/registry/src/<index>/pyo3-X/`, so the text for every release up to
+X is on disk without any network. Lines that share words with the scenario (its Rust side,
+panic message) are listed first as likely suspects.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\]")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
+_COMMON = {
+    "self", "pyo3", "python", "fn", "impl", "struct", "none", "some", "with", "from", "this",
+    "that", "when", "into", "true", "false", "return", "pyresult", "result", "error",
+    "thread", "panicked", "failed", "assertion", "left", "right", "other", "call", "calls",
+    "pymethods", "pyclass", "pymodule", "new", "use",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Section:
+    version: str
+    lines: tuple[str, ...]
+
+
+def cargo_home() -> Path:
+    return Path(os.environ.get("CARGO_HOME") or Path.home() / ".cargo")
+
+
+def find(version: str, home: Path | None = None) -> Path | None:
+    """The CHANGELOG.md of the downloaded pyo3 crate `version`, if cargo has it."""
+    for source in sorted((home or cargo_home()).glob("registry/src/*/")):
+        candidate = source / f"pyo3-{version}" / "CHANGELOG.md"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def sections(text: str) -> list[Section]:
+    found: list[Section] = []
+    current: str | None = None
+    lines: list[str] = []
+    for line in text.splitlines():
+        match = _HEADING.match(line)
+        if match:
+            if current is not None:
+                found.append(Section(current, tuple(lines)))
+            current, lines = match["version"], []
+        elif current is not None:
+            lines.append(line)
+    if current is not None:
+        found.append(Section(current, tuple(lines)))
+    return found
+
+
+def between(text: str, last_old: str, first_new: str) -> list[Section]:
+    """Sections of releases in (last_old, first_new], newest first as in the file."""
+    try:
+        low, high = Version(last_old), Version(first_new)
+    except InvalidVersion:
+        return []
+    chosen = []
+    for section in sections(text):
+        try:
+            version = Version(section.version)
+        except InvalidVersion:
+            continue  # "Unreleased"
+        if low < version <= high:
+            chosen.append(section)
+    return chosen
+
+
+def keywords(texts: Iterable[str]) -> set[str]:
+    words = set()
+    for text in texts:
+        for word in _WORD.findall(text):
+            lowered = word.lower().strip("_")
+            if len(lowered) > 3 and lowered not in _COMMON:
+                words.add(lowered)
+    return words
+
+
+def suspects(chosen: Iterable[Section], words: set[str], limit: int = 8) -> list[tuple[str, str]]:
+    """(release, entry) pairs sharing the most words with the scenario, best first."""
+    scored = []
+    for section in chosen:
+        for line in section.lines:
+            entry = line.strip()
+            if not entry.startswith("- "):
+                continue
+            hits = {w for w in words if w in entry.lower()}
+            if hits:
+                scored.append((len(hits), section.version, entry))
+    scored.sort(key=lambda item: -item[0])
+    return [(version, entry) for _, version, entry in scored[:limit]]
