@@ -94,7 +94,7 @@ def main(argv: Sequence[str]) -> int:
     procs.disable_core_dumps()
 
     scenarios = selection.pick_scenarios(args.scenario)
-    spec = args.pyo3 or DEFAULT_PYO3
+    spec = DEFAULT_PYO3 if args.pyo3 is None else args.pyo3
     newest_patch = args.newest_patch or args.pyo3 is None
     releases = selection.pick_releases(
         spec, layout, notify, pre=args.pre, yanked=args.yanked, newest_patch=newest_patch

@@ -26,7 +26,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
 
 def slug(text: str) -> str:
     """A file-name-safe form of a version or name (no separators, no shell metacharacters)."""
-    return _UNSAFE.sub("_", text) or "_"
+    safe = _UNSAFE.sub("_", text)
+    return "_" + safe if safe.strip(".") == "" else safe
 
 
 def default_cache_root() -> Path:
@@ -137,11 +138,18 @@ class Layout:
             write_atomic(tag, CACHEDIR_TAG)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write text so that readers see the old file or the whole new one, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; results are meant to be shared
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()

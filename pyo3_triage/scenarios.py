@@ -20,8 +20,8 @@ from .tomlcompat import tomllib
 
 METADATA = "scenario.toml"
 DEFAULT_TIMEOUT = 60.0
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")  # always used with fullmatch
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def builtin_dir() -> Path:
@@ -84,7 +84,7 @@ def resolve(spec: str, root: Path | None = None) -> Scenario:
                 f"scenario folder {spec!r} does not exist; pass a folder holding {METADATA}"
             )
         return load(folder.resolve())
-    if not _NAME.match(spec):
+    if not _NAME.fullmatch(spec):
         raise UserError(
             f"{spec!r} is not a scenario name (letters, digits, '_' and '-'); "
             f"known scenarios: {', '.join(available(root)) or 'none'}"
@@ -116,14 +116,14 @@ def load(folder: Path) -> Scenario:
         raise UserError(f"{meta_path} is not valid TOML ({err}); fix it") from None
     name = folder.name
     module = _text(meta, "module", meta_path, default=name.replace("-", "_"))
-    if not _IDENT.match(module):
+    if not _IDENT.fullmatch(module):
         raise UserError(
             f"{meta_path}: module name {module!r} is not a Python identifier; set module"
         )
     rust_path = _inside(folder, _text(meta, "rust", meta_path, default="lib.rs"), meta_path)
     driver_path = _inside(folder, _text(meta, "driver", meta_path, default="driver.py"), meta_path)
     timeout = meta.get("timeout", DEFAULT_TIMEOUT)
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout < 1e6:
         raise UserError(f"{meta_path}: timeout must be a positive number of seconds")
     known = {
         "description",
@@ -161,7 +161,7 @@ def _text(meta: dict[str, Any], key: str, where: Path, *, default: str) -> str:
 def _idents(meta: dict[str, Any], key: str, where: Path) -> tuple[str, ...]:
     value = meta.get(key, [])
     if not isinstance(value, list) or not all(
-        isinstance(v, str) and _IDENT.match(v) for v in value
+        isinstance(v, str) and _IDENT.fullmatch(v) for v in value
     ):
         raise UserError(f"{where}: {key} must be a list of Rust identifiers")
     return tuple(value)

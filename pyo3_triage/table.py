@@ -30,6 +30,7 @@ STYLES: dict[Outcome, str] = {
     Outcome.IMPORT_ERROR: "dark_orange",
 }
 FORCED_MARK = "†"
+_SAFE_URL = re.compile(r"https://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+")
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,10 @@ _MD_ESCAPES = str.maketrans(
 def md_escape(text: str) -> str:
     """Plain text safe inside a Markdown table cell or list item: no markup, no HTML, one line."""
     text = " ".join(text.split()).translate(_MD_ESCAPES)
-    return "\\" + text if text.startswith(("#", "+", "-", "=")) else text
+    if text.startswith(("#", "+", "-", "=")):
+        return "\\" + text
+    # "1. foo" or "1) foo" at the start of a block would become a numbered list.
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
 
 
 def md_code(text: str) -> str:
@@ -214,8 +218,8 @@ def markdown_section(grid: Grid) -> str:
     )
     parts = [title]
     intro = md_escape(grid.description)
-    if grid.upstream.startswith("https://"):
-        intro += f" ([upstream]({grid.upstream.replace(')', '%29')}))"
+    if _SAFE_URL.fullmatch(grid.upstream):
+        intro += f" ([upstream]({grid.upstream}))"
     if intro:
         parts.append(intro)
     parts.append(markdown_table(grid))

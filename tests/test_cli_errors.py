@@ -1,0 +1,164 @@
+"""`nox -s matrix -- <bad input>` as a user meets it: exit status 2, one `error:` line, no
+traceback, and nothing already in the results folder touched. Every case passes `--list`, so
+nothing is built even if validation let something through by mistake."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pyo3_triage import releases
+from pyo3_triage.errors import UserError
+from pyo3_triage.paths import Layout
+
+REPO = Path(__file__).resolve().parent.parent
+NOXFILE = REPO / "noxfile.py"
+KEEP_JSON = b'{"schema": 1, "note": "written by a user, must survive"}\n'
+KEEP_MD = b"# matrix from an earlier run\n\n| a | b |\n"
+
+
+@dataclass(frozen=True)
+class Shared:
+    cache: Path
+    online: bool  # the crates.io release list is in `cache`
+
+
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Shared:
+    """One cache for every case, with the release list fetched once (if crates.io answers)."""
+    cache = tmp_path_factory.mktemp("cli-cache")
+    try:
+        releases.load_index("pyo3", Layout(cache=cache, results=cache).index_file("pyo3"))
+    except UserError:
+        return Shared(cache, online=False)
+    return Shared(cache, online=True)
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    """A results folder that already holds a record and a table from an earlier run."""
+    folder = tmp_path / "results"
+    (folder / "records" / "x").mkdir(parents=True)
+    (folder / "records" / "x" / "keep.json").write_bytes(KEEP_JSON)
+    (folder / "matrix.md").write_bytes(KEEP_MD)
+    return folder
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def run_matrix(
+    cwd: Path, cache: Path, results: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
+    env.update(COLUMNS="200", NO_COLOR="1")
+    argv = [sys.executable, "-m", "nox", "-f", str(NOXFILE), "-s", "matrix", "--", *args]
+    argv += ["--results", str(results), "--cache", str(cache)]
+    return subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+
+
+def own_lines(stderr: str) -> list[str]:
+    """stderr without nox's own framing lines."""
+    return [line for line in stderr.splitlines() if line.strip() and not line.startswith("nox >")]
+
+
+@dataclass(frozen=True)
+class Case:
+    args: tuple[str, ...]
+    expect: str  # a phrase the error line must contain
+    network: bool = False  # the phrase needs the crates.io release list
+    xfail: str = ""
+
+
+CASES: dict[str, Case] = {
+    "unknown-scenario": Case(("--scenario", "no_such_scenario"), "unknown scenario"),
+    "scenario-dotdot-etc": Case(("--scenario", "../etc"), "scenario folder"),
+    "scenario-shell": Case(("--scenario", "a;rm -rf ~"), "not a scenario name"),
+    "pyo3-reversed": Case(("--pyo3", "0.21..0.19"), "reversed", network=True),
+    "pyo3-malformed": Case(("--pyo3", "0.20; rm -rf ~"), "as a version", network=True),
+    "pyo3-empty": Case(
+        ("--pyo3", "", "--python", "3.11"),
+        "--pyo3 is empty",
+        network=True,
+    ),
+    "pyo3-not-on-crates-io": Case(("--pyo3", "0.20.99"), "not a pyo3 release", network=True),
+    "python-9.9": Case(("--pyo3", "0.20.3", "--python", "9.9"), "interpreter spec"),
+    "python-3.x": Case(("--pyo3", "0.20.3", "--python", "3.x"), "interpreter spec"),
+    "python-missing-path": Case(
+        ("--pyo3", "0.20.3", "--python", "/nonexistent/python"), "does not exist"
+    ),
+    "repeat-0": Case(("--repeat", "0"), "--repeat"),
+    "repeat-x": Case(("--repeat", "x"), "--repeat"),
+    "unknown-option": Case(("--frobnicate",), "--frobnicate"),
+}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, id=name, marks=[pytest.mark.xfail(strict=True, reason=case.xfail)])
+        if case.xfail
+        else pytest.param(case, id=name)
+        for name, case in CASES.items()
+    ],
+)
+def test_bad_input_is_one_error_line(
+    case: Case, shared: Shared, results: Path, tmp_path: Path
+) -> None:
+    if case.args == ("--pyo3", "0.20.99") and not shared.online:
+        pytest.skip("crates.io unreachable: an exact version cannot be checked offline")
+    before = snapshot(results)
+    done = run_matrix(tmp_path, shared.cache, results, "--list", *case.args)
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = own_lines(done.stderr)
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    if shared.online or not case.network:
+        assert case.expect in lines[0]
+    assert snapshot(results) == before
+    assert not (shared.cache / "targets").exists()
+
+
+def test_results_pointing_at_a_file(shared: Shared, results: Path, tmp_path: Path) -> None:
+    before = snapshot(results)
+    done = run_matrix(tmp_path, shared.cache, results / "matrix.md", "--list")
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.returncode == 2
+    lines = own_lines(done.stderr)
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "is a file" in lines[0] and "--results DIR" in lines[0]
+    assert snapshot(results) == before
+
+
+def test_list_plans_without_building(shared: Shared, results: Path, tmp_path: Path) -> None:
+    before = snapshot(results)
+    done = run_matrix(
+        tmp_path, shared.cache, results, "--list", "--pyo3", "0.20.3,0.21.0", "--python", "3.11"
+    )
+    if "no CPython interpreter matches" in done.stderr:
+        pytest.skip("no CPython 3.11 on this machine")
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert own_lines(done.stderr) == []
+    planned = [line for line in done.stdout.splitlines() if " · PyO3 " in line]
+    assert len(planned) == 4, done.stdout
+    assert "= 4 cells" in done.stdout
+    assert {line.split(" · ")[1] for line in planned} == {"PyO3 0.20.3", "PyO3 0.21.0"}
+    assert all(" · CPython 3.11." in line for line in planned)
+    assert all(line.endswith(": build and run") for line in planned)
+    for built in ("targets", "crates", "wheels", "venvs"):
+        assert not (shared.cache / built).exists(), built
+    assert snapshot(results) == before
