@@ -85,7 +85,9 @@ class Record:
     @classmethod
     def from_json(cls, text: str) -> Record:
         data = json.loads(text)
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        if not isinstance(data, dict):
+            raise ValueError("a record is a JSON object")
+        if data.get("schema") != SCHEMA:
             raise ValueError(f"schema {data.get('schema')!r}")
         data["outcome"] = Outcome.parse(data["outcome"])
         data["runs"] = tuple(RunDetails.from_dict(run) for run in data.get("runs", ()))

@@ -151,7 +151,7 @@ def md_escape(text: str) -> str:
     if text.startswith(("#", "+", "-", "=")):
         return "\\" + text
     # "1. foo" or "1) foo" at the start of a block would become a numbered list.
-    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
+    return re.sub(r"^(\d+)([.)])(?=\s|$)", r"\1\\\2", text)
 
 
 def md_code(text: str) -> str:

@@ -47,7 +47,7 @@ def make_folder(
 
 # --- the shipped scenarios ----------------------------------------------------------------
 def test_library_lists_both_scenarios() -> None:
-    assert available(LIBRARY) == [FOUNDING, WORKAROUND]
+    assert {FOUNDING, WORKAROUND} <= set(available(LIBRARY))
 
 
 def test_founding_scenario() -> None:
@@ -61,7 +61,8 @@ def test_founding_scenario() -> None:
     assert "#[pyclass(unsendable)]" in scenario.rust_source
     assert scenario.driver == (LIBRARY / FOUNDING / "driver.py").resolve()
     assert "threading.Thread(target=gc.collect)" in scenario.driver_source
-    assert scenario.extra == {"fixed_in": "0.21.0"}
+    assert scenario.extra["changed_in"] == "0.21.0"
+    assert scenario.extra["default"] is True
 
 
 def test_workaround_shares_the_rust_side() -> None:
