@@ -114,7 +114,7 @@ def markdown_document(
     parts.extend(table.markdown_section(grid) for grid in all_grids)
     parts.append(table.markdown_legend(all_grids))
     env_lines = [
-        f"- Command: `{shlex.join(['nox', '-s', 'matrix', '--', *argv]).replace('`', '')}`",
+        f"- Command: `{shlex.join(['nox', '-s', 'matrix', *(['--', *argv] if argv else [])]).replace('`', '')}`",
         f"- Generated: {now}",
         f"- Platform: {table.md_escape(platform.platform())}",
         f"- {table.md_escape(toolchain.rustc)}; {table.md_escape(toolchain.maturin)}",

@@ -193,22 +193,22 @@ def markdown_legend(grids: Sequence[Grid]) -> str:
 
 def markdown_evidence(grid: Grid, limit: int = 400) -> str:
     """One line per distinct panic message / exception / build error, with the cells showing it."""
-    seen: dict[str, list[str]] = {}
+    seen: dict[tuple[str, str], list[str]] = {}
     for record in grid.records():
-        if record.outcome is Outcome.PASS:
-            continue
+        if record.outcome in (Outcome.PASS, Outcome.UNSUPPORTED):
+            continue  # unsupported cells say so in the table and the legend
         run = record.runs[0] if record.runs else None
         message = record.panic_message or (run.exception if run else None) or record.note
         if not message:
             continue
         cell = f"{record.pyo3}/{record.python_minor}"
-        seen.setdefault(f"{record.outcome.value}: {message[:limit]}", []).append(cell)
+        seen.setdefault((record.outcome.value, message[:limit]), []).append(cell)
     if not seen:
         return ""
     lines = ["Messages:"]
-    for message, where in seen.items():
+    for (outcome, message), where in seen.items():
         shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
-        lines.append(f"- {md_code(message)} ({md_escape(shown)})")
+        lines.append(f"- **{outcome}**: {md_code(message)} ({md_escape(shown)})")
     return "\n".join(lines)
 
 
