@@ -53,6 +53,15 @@ def _changelog(
     return chosen, changelog.suspects(chosen, words)
 
 
+def _upstream(line: str) -> str:
+    """PyO3's own CHANGELOG Markdown, kept as Markdown (links work) but without raw HTML, and
+    with its headings turned into bold lines so they do not outrank the report's."""
+    line = line.replace("<", "&lt;")
+    if line.startswith("#"):
+        return f"**{line.lstrip('#').strip()}**"
+    return line
+
+
 def markdown(
     scenario: Scenario, searches: Sequence[Search], toolchain: Toolchain, argv: Sequence[str]
 ) -> str:
@@ -94,12 +103,12 @@ def _section(scenario: Scenario, search: Search) -> str:
     chosen, suspects = _changelog(search, scenario)
     if suspects:
         out.append("Likely suspects (CHANGELOG entries sharing words with the scenario):\n"
-                   + "\n".join(f"- {v}: {md_escape(e.removeprefix('- '))}" for v, e in suspects))  # fmt: skip
+                   + "\n".join(f"- {v}: {_upstream(e.removeprefix('- '))}" for v, e in suspects))  # fmt: skip
     if chosen:
         lines: list[str] = []
         for section in chosen:
-            lines.append(f"#### {section.version}")
-            lines.extend(md_escape(line) if line.strip() else "" for line in section.lines)
+            lines.append(f"**{section.version}**")
+            lines.extend(_upstream(line) for line in section.lines)
         cut = len(lines) > MAX_CHANGELOG_LINES
         body = "\n".join(lines[:MAX_CHANGELOG_LINES])
         if cut:

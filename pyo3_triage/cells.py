@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from . import __version__, build, locks, records, runner, venvs
 from .interpreters import Interpreter
 from .outcome import Outcome
-from .paths import Layout
+from .paths import Layout, write_if_changed
 from .records import Record, RunDetails
 from .releases import Release
 from .render import template_hash
@@ -145,7 +145,9 @@ class Evaluator:
             self.layout, cell.scenario, cell.release, lock, cell.interp, self.toolchain,
             profile=self.options.profile, rebuild=self.rerun,
         )  # fmt: skip
-        extra = {"build": built.as_dict(), "lock": lock.as_dict()}
+        kept = self.layout.recorded_lock(lock.pyo3, lock.lock_hash)
+        write_if_changed(kept, lock.lock_text)
+        extra = {"build": built.as_dict(), "lock": {**lock.as_dict(), "file": str(kept)}}
         if not built.ok:
             return self._store(
                 cell, key, Outcome.BUILD_ERROR, note=built.error or "", **extra

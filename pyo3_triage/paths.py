@@ -107,6 +107,10 @@ class Layout:
         name = f"{slug(scenario)}-pyo3-{slug(pyo3)}-py{slug(python)}-{key[:12]}{suffix}.run.log"
         return self.logs_dir() / name
 
+    def recorded_lock(self, pyo3: str, lock_hash: str) -> Path:
+        """The full Cargo.lock a cell was built with, kept beside the records for rebuilding."""
+        return self.results / "locks" / f"{slug(pyo3)}-{slug(lock_hash)}.Cargo.lock"
+
     def work_dir(self) -> Path:
         """Scratch folder for driver runs (their current directory)."""
         return self.cache / "work"

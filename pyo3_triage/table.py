@@ -140,7 +140,6 @@ _MD_ESCAPES = str.maketrans(
         "~": "\\~",
         "&": "&amp;",
         "<": "&lt;",
-        ">": "&gt;",
     }
 )
 
@@ -148,7 +147,7 @@ _MD_ESCAPES = str.maketrans(
 def md_escape(text: str) -> str:
     """Plain text safe inside a Markdown table cell or list item: no markup, no HTML, one line."""
     text = " ".join(text.split()).translate(_MD_ESCAPES)
-    if text.startswith(("#", "+", "-", "=")):
+    if text.startswith(("#", "+", "-", "=", ">")):
         return "\\" + text
     # "1. foo" or "1) foo" at the start of a block would become a numbered list.
     return re.sub(r"^(\d+)([.)])(?=\s|$)", r"\1\\\2", text)
@@ -212,6 +211,21 @@ def markdown_evidence(grid: Grid, limit: int = 400) -> str:
     return "\n".join(lines)
 
 
+def markdown_pinning(grid: Grid) -> str:
+    """Say so when a release's sibling crates could not all be pinned to the release itself."""
+    notes = {}
+    for record in grid.records():
+        crates = record.lock.get("crates", {}) if record.lock else {}
+        for name in record.lock.get("mismatched", []) if record.lock else []:
+            notes[(record.pyo3, name)] = crates.get(name, "?")
+    if not notes:
+        return ""
+    return "Sibling crates not at their release: " + "; ".join(
+        f"PyO3 {md_escape(pyo3)} built {md_escape(name)} {md_escape(version)}"
+        for (pyo3, name), version in sorted(notes.items())
+    )
+
+
 def markdown_section(grid: Grid) -> str:
     title = (
         f"### `{grid.scenario}`" if "`" not in grid.scenario else f"### {md_escape(grid.scenario)}"
@@ -223,7 +237,7 @@ def markdown_section(grid: Grid) -> str:
     if intro:
         parts.append(intro)
     parts.append(markdown_table(grid))
-    evidence = markdown_evidence(grid)
-    if evidence:
-        parts.append(evidence)
+    for extra in (markdown_pinning(grid), markdown_evidence(grid)):
+        if extra:
+            parts.append(extra)
     return "\n\n".join(parts)

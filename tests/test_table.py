@@ -108,7 +108,7 @@ def test_md_escape_neutralises_markup(text: str, forbidden: str | None) -> None:
         ("`x`", r"\`x\`"),
         ("*x*", r"\*x\*"),
         ("_x_", r"\_x\_"),
-        ("<script>", "&lt;script&gt;"),
+        ("<script>", "&lt;script>"),
         ("[x](y)", r"\[x\](y)"),
         ("# title", r"\# title"),
         ("a\\|b", r"a\\\|b"),  # a backslash cannot un-escape the pipe after it

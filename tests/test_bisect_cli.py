@@ -1,0 +1,157 @@
+"""bisect.py as a user meets it (bad input: one line, exit 2, nothing touched) and the pure
+pieces around the search: judging outcomes, wording the answer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyo3_triage import releases
+from pyo3_triage.bisection import Criteria, Probe, Search, answer, judge
+from pyo3_triage.errors import UserError
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.paths import Layout
+from pyo3_triage.records import Record, RunDetails
+from pyo3_triage.search import SearchResult, Step, Verdict
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def record(outcome: Outcome, *runs: Outcome, pyo3: str = "0.20.3") -> Record:
+    details = tuple(RunDetails(outcome=o) for o in (runs or (outcome,)))
+    return Record(key="k", scenario="s", scenario_hash="h", pyo3=pyo3, yanked=False,
+                  python="3.11.7", python_minor="3.11", executable="/py", outcome=outcome,
+                  runs=details)  # fmt: skip
+
+
+# --- judging -----------------------------------------------------------------------------
+def test_start_is_old_and_other_outcomes_are_new_by_default() -> None:
+    plain = Criteria()
+    assert judge(record(Outcome.ABORT), None, plain) is Verdict.OLD
+    assert judge(record(Outcome.ABORT), Outcome.ABORT, plain) is Verdict.OLD
+    assert judge(record(Outcome.PASS), Outcome.ABORT, plain) is Verdict.NEW
+    assert judge(record(Outcome.SEGFAULT), Outcome.ABORT, plain) is Verdict.NEW
+
+
+@pytest.mark.parametrize(
+    "untestable", [Outcome.BUILD_ERROR, Outcome.UNSUPPORTED, Outcome.IMPORT_ERROR]
+)
+def test_untestable_cells_are_skipped(untestable: Outcome) -> None:
+    assert judge(record(untestable), Outcome.ABORT, Criteria()) is Verdict.SKIP
+    assert judge(record(untestable), None, Criteria(new=frozenset({untestable}))) is Verdict.SKIP
+
+
+def test_new_and_old_sets() -> None:
+    crashes = Criteria(new=frozenset({Outcome.ABORT, Outcome.SEGFAULT}))
+    assert judge(record(Outcome.SEGFAULT), Outcome.PASS, crashes) is Verdict.NEW
+    assert judge(record(Outcome.ERROR), Outcome.PASS, crashes) is Verdict.OLD
+    passing = Criteria(old=frozenset({Outcome.PASS}))
+    assert judge(record(Outcome.ERROR), Outcome.PASS, passing) is Verdict.NEW
+    both = Criteria(new=frozenset({Outcome.ABORT}), old=frozenset({Outcome.PASS}))
+    assert judge(record(Outcome.TIMEOUT), Outcome.PASS, both) is Verdict.SKIP
+
+
+def test_flaky_rules() -> None:
+    mixed = record(Outcome.ABORT, Outcome.PASS, Outcome.ABORT)
+    assert mixed.flaky
+    # crash-wins: the cell's outcome is its first non-passing run, judged like any other.
+    assert judge(mixed, Outcome.PASS, Criteria()) is Verdict.NEW
+    assert judge(mixed, Outcome.PASS, Criteria(flaky_rule="stop")) is Verdict.FLAKY
+
+
+# --- wording -----------------------------------------------------------------------------
+def _search(
+    outcomes: list[Outcome], last_old: int, first_new: int, kind: str = "boundary"
+) -> Search:
+    labels = [f"0.{19 + i}.0" for i in range(len(outcomes))]
+    probes = tuple(
+        Probe(labels[i], record(o, pyo3=labels[i]), Verdict.OLD, False, True)
+        for i, o in enumerate(outcomes)
+    )
+    steps = tuple(Step(i, Verdict.OLD, (0, 1), 0) for i in range(len(outcomes)))
+    result = SearchResult(kind, last_old, first_new, (), None, steps)  # type: ignore[arg-type]
+    return Search("pyo3", "CPython 3.11.7", tuple(labels), frozenset({labels[-1]}), result, probes)
+
+
+def test_answer_words_fix_regression_and_change() -> None:
+    assert answer(_search([Outcome.ABORT, Outcome.PASS, Outcome.PASS], 0, 1)).startswith(
+        "fixed in 0.20.0 (0.19.0: abort -> 0.20.0: pass)"
+    )
+    assert answer(_search([Outcome.PASS, Outcome.SEGFAULT, Outcome.PASS], 0, 1)).startswith(
+        "regressed in 0.20.0"
+    )
+    assert answer(_search([Outcome.ABORT, Outcome.SEGFAULT, Outcome.PASS], 0, 1)).startswith(
+        "changed in 0.20.0"
+    )
+    # The last label is yanked in these fakes.
+    assert answer(_search([Outcome.ABORT, Outcome.ABORT, Outcome.PASS], 1, 2)).startswith(
+        "fixed in 0.21.0 (yanked)"
+    )
+
+
+def test_answer_for_no_change() -> None:
+    text = answer(_search([Outcome.ABORT, Outcome.ABORT], 1, None, "no-change"))  # type: ignore[arg-type]
+    assert text.startswith("no change")
+
+
+# --- the CLI error surface ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("bisect-cache")
+    try:
+        releases.load_index("pyo3", Layout(cache=folder, results=folder).index_file("pyo3"))
+    except UserError:
+        pytest.skip("crates.io unreachable: these cases need the release list")
+    return folder
+
+
+CASES = {
+    "reversed-range": (["--pyo3", "0.21..0.19"], "reversed"),
+    "one-candidate": (["--pyo3", "0.20.3", "--python", "3.11"], "nothing to search"),
+    "unknown-scenario": (["--pyo3", "0.19..0.21", "--scenario", "nope"], "unknown scenario"),
+    "two-scenarios": (
+        [
+            "--pyo3",
+            "0.19..0.21",
+            "--scenario",
+            "unsendable_gc_traverse,unsendable_gc_traverse_workaround",
+        ],
+        "one scenario",
+    ),
+    "unknown-outcome": (["--pyo3", "0.19..0.21", "--new", "kaboom"], "unknown outcome"),
+    "same-outcome-both-sides": (
+        ["--pyo3", "0.19..0.21", "--new", "abort", "--old", "abort"],
+        "same outcome",
+    ),
+    "no-supported-cpython": (
+        ["--pyo3", "0.19..0.19.2", "--python", "3.13"],
+        "supported by two or more",
+    ),
+    "missing-pyo3": (["--python", "3.11"], "--pyo3"),
+    "bad-flaky-rule": (["--pyo3", "0.19..0.21", "--flaky", "maybe"], "--flaky"),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_input_is_one_line_exit_2(case: str, cache: Path, tmp_path: Path) -> None:
+    args, expect = CASES[case]
+    results = tmp_path / "results"
+    (results / "records").mkdir(parents=True)
+    keep = results / "records" / "keep.json"
+    keep.write_text("{}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bisect.py"), *args, "--cache", str(cache), "--results", str(results)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), done.stderr
+    assert expect in lines[0]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert keep.read_text() == "{}"
+    assert not (cache / "targets").exists()
