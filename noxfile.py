@@ -29,6 +29,14 @@ def matrix(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def merge(session: nox.Session) -> None:
+    """Combine results folders (e.g. CI shards) into ./results and redraw the tables."""
+    from pyo3_triage import merge_cli
+
+    _exit_with(merge_cli.entry(session.posargs))
+
+
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """Unit tests and the build tier (real PyO3 releases from crates.io)."""
     session.run(sys.executable, "-m", "pytest", *session.posargs, external=True)

@@ -69,6 +69,18 @@ def plan(
     return cells
 
 
+def shard(cells: Sequence[Cell], index: int, count: int) -> list[Cell]:
+    """Shard `index` (1-based) of `count`: a contiguous slice of the plan, sizes within one.
+
+    Contiguous, so the scenarios of one (release, interpreter) mostly land in the same shard
+    and share its compiled PyO3; deterministic, so every runner computes the same split."""
+    if not 1 <= index <= count:
+        raise ValueError(f"shard {index}/{count}")
+    start = (index - 1) * len(cells) // count
+    stop = index * len(cells) // count
+    return list(cells[start:stop])
+
+
 class Evaluator:
     """Evaluates cells with one toolchain and layout; keeps resolved locks for the run."""
 

@@ -12,7 +12,7 @@ from typing import NoReturn
 from rich.console import Console
 
 from . import matrix, procs, selection, table, toolchain
-from .cells import Evaluator, Options, plan
+from .cells import Evaluator, Options, plan, shard
 from .errors import UserError, run_cli
 from .paths import Layout
 
@@ -35,6 +35,17 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected 1 or more, got {text!r}")
     return value
+
+
+def shard_spec(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    try:
+        k, n = int(index), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N such as 2/4, got {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"expected 1 <= K <= N in K/N, got {text!r}")
+    return k, n
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +84,8 @@ def build_parser() -> Parser:
     parser.add_argument("--newest-patch", action="store_true",
                         help="keep only the newest patch release of each minor series")  # fmt: skip
     parser.add_argument("--list", action="store_true", help="print the planned cells and exit")
+    parser.add_argument("--shard", type=shard_spec, metavar="K/N",
+                        help="run only the K-th of N balanced slices of the plan (see nox -s merge)")  # fmt: skip
     add_common(parser)
     return parser
 
@@ -101,13 +114,17 @@ def main(argv: Sequence[str]) -> int:
     )
     interpreters = selection.pick_interpreters(args.python, releases, notify)
     cells = plan(scenarios, releases, interpreters)
+    planned = len(cells)
+    if args.shard:
+        cells = shard(cells, *args.shard)
     tools = toolchain.detect()
     evaluator = Evaluator(layout, tools, options_from(args), rerun=args.rerun)
 
     console.print(
         f"[bold]Plan:[/] {len(scenarios)} scenario(s) x {len(releases)} PyO3 release(s) "
         f"({', '.join(r.cargo_version for r in releases)}) x {len(interpreters)} CPython(s) "
-        f"({', '.join(i.label for i in interpreters)}) = {len(cells)} cells"
+        f"({', '.join(i.label for i in interpreters)}) = {planned} cells"
+        + (f"; shard {args.shard[0]}/{args.shard[1]} runs {len(cells)}" if args.shard else "")
     )
     if args.list:
         for line in matrix.describe_plan(cells, evaluator):
@@ -122,15 +139,15 @@ def main(argv: Sequence[str]) -> int:
     note = ""
     if run.interrupted:
         note = f"Interrupted after {len(run.records)} of {len(cells)} cells."
-    text = matrix.markdown_document(grids, tools, argv, note)
+    command = shlex.join(["nox", "-s", "matrix", *(["--", *argv] if argv else [])])
+    text = matrix.markdown_document(grids, command, note)
     matrix.write_markdown(layout, text)
     console.print(
         f"{len(run.records)} cells ({run.reused} from stored records); "
         f"table written to {layout.matrix_markdown()}"
     )
     if run.interrupted:
-        resume = shlex.join(["nox", "-s", "matrix", "--", *argv])
-        console.print(f"[yellow]Interrupted.[/] Finished cells are kept; resume with: {resume}")
+        console.print(f"[yellow]Interrupted.[/] Finished cells are kept; resume with: {command}")
         return 130
     return 0
 

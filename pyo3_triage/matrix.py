@@ -7,8 +7,6 @@ re-rendering needs no rebuild and an interrupted run still shows what it finishe
 from __future__ import annotations
 
 import datetime
-import platform
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,7 +18,6 @@ from .cells import Cell, Evaluator
 from .paths import Layout, write_atomic
 from .records import Record
 from .scenarios import Scenario
-from .toolchain import Toolchain
 
 
 @dataclass(frozen=True)
@@ -100,24 +97,30 @@ def grids(
     return result
 
 
-def markdown_document(
-    all_grids: Sequence[table.Grid], toolchain: Toolchain, argv: Sequence[str], note: str = ""
-) -> str:
+def markdown_document(all_grids: Sequence[table.Grid], command: str, note: str = "") -> str:
+    """The whole `matrix.md`: tables, legend, and the environment the records were made in."""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    interpreters = sorted(
-        {(r.python, r.executable) for g in all_grids for r in g.cells.values()},
-        key=lambda item: item[0],
+    found = [r for g in all_grids for r in g.cells.values()]
+    interpreters = sorted({(r.python, r.executable) for r in found})
+    tools = sorted(
+        {
+            (r.toolchain.get("rustc", ""), r.toolchain.get("maturin", ""))
+            for r in found
+            if r.toolchain
+        }
     )
+    platforms = sorted({r.platform for r in found if r.platform})
     parts = ["## PyO3 × CPython matrix"]
     if note:
         parts.append(f"> {table.md_escape(note)}")
     parts.extend(table.markdown_section(grid) for grid in all_grids)
     parts.append(table.markdown_legend(all_grids))
     env_lines = [
-        f"- Command: `{shlex.join(['nox', '-s', 'matrix', *(['--', *argv] if argv else [])]).replace('`', '')}`",
+        f"- Command: `{command.replace('`', '')}`",
         f"- Generated: {now}",
-        f"- Platform: {table.md_escape(platform.platform())}",
-        f"- {table.md_escape(toolchain.rustc)}; {table.md_escape(toolchain.maturin)}",
+        "- Platform: " + "; ".join(table.md_escape(p) for p in platforms),
+        "- Toolchain: "
+        + "; ".join(table.md_escape(f"{rustc}, {maturin}") for rustc, maturin in tools),
         "- CPython: " + ", ".join(table.md_escape(f"{v} ({exe})") for v, exe in interpreters),
         "- Full logs: `results/logs/` (one build and one run log per cell)",
     ]

@@ -1,0 +1,62 @@
+"""`nox -s merge -- DIR...`: combine results folders (e.g. CI shards) and redraw the tables."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from . import matrix, merge, scenarios, table
+from .cli import Parser
+from .errors import UserError, run_cli
+from .paths import Layout
+
+EXIT_CONFLICT = 1
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="nox -s merge --", description=__doc__)
+    parser.add_argument(
+        "sources", nargs="+", type=Path, metavar="DIR", help="results folders to merge"
+    )
+    parser.add_argument(
+        "--results", type=Path, metavar="DIR", help="merge into (default ./results)"
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    return parser
+
+
+def _known_scenarios() -> list[scenarios.Scenario]:
+    try:
+        return [scenarios.resolve(name) for name in scenarios.available()]
+    except UserError:
+        return []  # descriptions are a nicety; a broken library must not stop a merge
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    layout = Layout.default(results=args.results)
+    layout.ensure()
+    console = Console(highlight=False)
+    if any(source.resolve() == layout.results for source in args.sources):
+        raise UserError(f"{layout.results} is the merge target; pass other folders as sources")
+    result = merge.merge(args.sources, layout)
+    for line in result.conflicts:
+        console.print(f"[red]conflict:[/] {line}")
+    grids = merge.grids_from_store(layout, _known_scenarios())
+    for grid in grids:
+        console.print(table.rich_table(grid))
+    command = shlex.join(["nox", "-s", "merge", "--", *argv])
+    matrix.write_markdown(layout, matrix.markdown_document(grids, command))
+    console.print(
+        f"merged {result.added} new record(s), {result.identical} identical, "
+        f"{len(result.conflicts)} conflict(s); table written to {layout.matrix_markdown()}"
+    )
+    return EXIT_CONFLICT if result.conflicts else 0
+
+
+def entry(argv: Sequence[str] | None = None) -> int:
+    return run_cli(main, sys.argv[1:] if argv is None else argv)

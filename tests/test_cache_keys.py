@@ -1,0 +1,88 @@
+"""Cache keys: every input that changes an artifact changes its key, and nothing else does."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from pyo3_triage import build, scenarios
+from pyo3_triage.cells import Cell, Evaluator, Options
+from pyo3_triage.interpreters import Interpreter
+from pyo3_triage.locks import ResolvedLock
+from pyo3_triage.paths import Layout
+from pyo3_triage.releases import Release
+from pyo3_triage.toolchain import Toolchain
+
+SCENARIO = scenarios.resolve("unsendable_gc_traverse")
+RELEASE = Release(Version("0.20.3"), vers="0.20.3")
+LOCK = ResolvedLock("0.20.3", "# lock\n", (("pyo3", "0.20.3"),), ())
+INTERP = Interpreter(Version("3.12.1"), Path("/py/bin/python3.12"), Path("/py/bin/python3.12"),
+                     "cpython", False, "cpython-312-x86_64-linux-gnu", "pyenv")  # fmt: skip
+TOOLS = Toolchain("rustc 1.95.0\nhost: x", "cargo 1.95.0", "maturin 1.16.0", "uv 0.13",
+                  "cargo", "maturin", "uv")  # fmt: skip
+
+
+def key(**change: object) -> str:
+    inputs = {"scenario": SCENARIO, "release": RELEASE, "lock": LOCK, "interp": INTERP,
+              "toolchain": TOOLS, "profile": "dev", **change}  # fmt: skip
+    return build.build_key(**inputs)  # type: ignore[arg-type]
+
+
+BUILD_CHANGES = {
+    "rust source": {
+        "scenario": dataclasses.replace(SCENARIO, rust_source=SCENARIO.rust_source + "\n")
+    },
+    "module name": {"scenario": dataclasses.replace(SCENARIO, module="other")},
+    "exported classes": {"scenario": dataclasses.replace(SCENARIO, classes=("Other",))},
+    "pyo3 release": {"release": Release(Version("0.21.0"), vers="0.21.0")},
+    "lockfile": {"lock": dataclasses.replace(LOCK, lock_text="# other lock\n")},
+    "python patch": {"interp": dataclasses.replace(INTERP, version=Version("3.12.2"))},
+    "python location": {"interp": dataclasses.replace(INTERP, realpath=Path("/other/python3.12"))},
+    "abi": {"interp": dataclasses.replace(INTERP, soabi="cpython-312d-x86_64-linux-gnu")},
+    "free threading": {"interp": dataclasses.replace(INTERP, free_threaded=True)},
+    "rustc": {"toolchain": dataclasses.replace(TOOLS, rustc_verbose="rustc 1.96.0\nhost: x")},
+    "maturin": {"toolchain": dataclasses.replace(TOOLS, maturin="maturin 1.17.0")},
+    "profile": {"profile": "release"},
+}
+
+
+@pytest.mark.parametrize("change", BUILD_CHANGES, ids=list(BUILD_CHANGES))
+def test_each_build_input_changes_the_build_key(change: str) -> None:
+    assert key(**BUILD_CHANGES[change]) != key()
+
+
+def test_things_that_do_not_change_the_wheel_keep_the_build_key() -> None:
+    """A driver edit, timeout, description or the scenario's folder never forces a rebuild."""
+    same = dataclasses.replace(
+        SCENARIO,
+        driver_source="print('edited')\n",
+        timeout=5.0,
+        description="other words",
+        folder=Path("/elsewhere"),
+        name="renamed",
+    )
+    assert key(scenario=same) == key()
+    assert key(toolchain=dataclasses.replace(TOOLS, uv="uv 9", cargo_bin="/x/cargo")) == key()
+
+
+def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> None:
+    """Records (not builds) change with the driver, the timeout and the run options."""
+    import pyo3_triage.locks as locks
+
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+
+    def record_key(scenario=SCENARIO, options: Options | None = None) -> str:
+        cell = Cell(scenario, RELEASE, INTERP, declared=True, window="3.7-3.12")
+        return Evaluator(layout, TOOLS, options or Options())._key(cell, LOCK)
+
+    base = record_key()
+    assert record_key() == base
+    assert record_key(dataclasses.replace(SCENARIO, driver_source="x")) != base
+    assert record_key(dataclasses.replace(SCENARIO, timeout=1.0)) != base
+    assert record_key(options=Options(repeat=3)) != base
+    assert record_key(options=Options(profile="release")) != base
+    assert record_key(dataclasses.replace(SCENARIO, description="words only")) == base
