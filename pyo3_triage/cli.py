@@ -84,6 +84,11 @@ def build_parser() -> Parser:
     parser.add_argument("--newest-patch", action="store_true",
                         help="keep only the newest patch release of each minor series")  # fmt: skip
     parser.add_argument("--list", action="store_true", help="print the planned cells and exit")
+    parser.add_argument(
+        "--cache-info", action="store_true", help="print the cache's size per area and exit"
+    )
+    parser.add_argument("--clean", action="store_true",
+                        help="delete the cache areas this tool created (results are kept) and exit")  # fmt: skip
     parser.add_argument("--shard", type=shard_spec, metavar="K/N",
                         help="run only the K-th of N balanced slices of the plan (see nox -s merge)")  # fmt: skip
     add_common(parser)
@@ -98,6 +103,17 @@ def options_from(args: argparse.Namespace) -> Options:
     )
 
 
+def housekeeping(layout: Layout, console: Console, *, clean: bool) -> int:
+    usage = layout.cache_usage()
+    for name, size in usage.items():
+        console.print(f"{name:10} {size / 2**20:10.1f} MiB  {layout.cache_areas()[name]}")
+    console.print(f"{'total':10} {sum(usage.values()) / 2**20:10.1f} MiB in {layout.cache}")
+    if clean:
+        freed = layout.clean_cache()
+        console.print(f"freed {freed / 2**20:.1f} MiB; results in {layout.results} are untouched")
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     console = Console(stderr=False, highlight=False)
@@ -105,6 +121,8 @@ def main(argv: Sequence[str]) -> int:
     layout = Layout.default(cache=args.cache, results=args.results)
     layout.ensure()
     procs.disable_core_dumps()
+    if args.cache_info or args.clean:
+        return housekeeping(layout, console, clean=args.clean)
 
     scenarios = selection.pick_scenarios(args.scenario)
     spec = DEFAULT_PYO3 if args.pyo3 is None else args.pyo3

@@ -9,8 +9,10 @@ string; writes go through `write_atomic` so a crash never leaves half a file beh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +124,38 @@ class Layout:
         name = f"bisect-{slug(scenario)}-{slug(axis)}-{slug(low)}-{slug(high)}.{suffix}"
         return self.results / name
 
+    # --- housekeeping ----------------------------------------------------------------------
+    def cache_areas(self) -> dict[str, Path]:
+        """Every folder the tool creates under the cache root, by what it holds."""
+        names = (
+            "index",
+            "resolve",
+            "locks",
+            "crates",
+            "targets",
+            "wheels",
+            "venvs",
+            "locks.d",
+            "work",
+        )
+        return {name: self.cache / name for name in names}
+
+    def cache_usage(self) -> dict[str, int]:
+        """Bytes used per cache area (what `--cache-info` prints)."""
+        return {name: _tree_size(path) for name, path in self.cache_areas().items()}
+
+    def clean_cache(self) -> int:
+        """Delete the tool's cache areas, and nothing else; only in a folder it tagged."""
+        if not (self.cache / "CACHEDIR.TAG").is_file():
+            raise UserError(
+                f"{self.cache} has no CACHEDIR.TAG from this tool; not deleting anything there"
+            )
+        freed = 0
+        for path in self.cache_areas().values():
+            freed += _tree_size(path)
+            shutil.rmtree(path, ignore_errors=True)
+        return freed
+
     # --- checks --------------------------------------------------------------------------
     def ensure(self) -> None:
         """Create both roots or fail with one clear line (e.g. a root that is a file)."""
@@ -140,6 +174,15 @@ class Layout:
         tag = self.cache / "CACHEDIR.TAG"
         if not tag.exists():
             write_atomic(tag, CACHEDIR_TAG)
+
+
+def _tree_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
 
 
 def _umask() -> int:

@@ -215,3 +215,27 @@ def test_slug_is_always_one_safe_component(text: str) -> None:
 @pytest.mark.parametrize("text", ["..", "."])
 def test_slug_is_never_a_relative_dir(text: str) -> None:
     assert slug(text) not in {".", ".."}
+
+
+def test_clean_removes_only_the_tools_areas(tmp_path: Path) -> None:
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    layout.ensure()
+    for area in ("targets", "wheels", "venvs"):
+        (layout.cache_areas()[area] / "x").mkdir(parents=True)
+        (layout.cache_areas()[area] / "x" / "f").write_bytes(b"1234")
+    mine = layout.cache / "user-notes.txt"
+    mine.write_text("not ours")
+    (layout.results / "matrix.md").write_text("kept")
+    assert layout.cache_usage()["targets"] == 4
+    assert layout.clean_cache() == 12
+    assert not any(path.exists() for path in layout.cache_areas().values())
+    assert mine.read_text() == "not ours"
+    assert (layout.results / "matrix.md").read_text() == "kept"
+
+
+def test_clean_refuses_an_untagged_folder(tmp_path: Path) -> None:
+    layout = Layout(cache=tmp_path / "somewhere", results=tmp_path / "results")
+    (layout.cache / "targets").mkdir(parents=True)
+    with pytest.raises(UserError, match="CACHEDIR.TAG"):
+        layout.clean_cache()
+    assert (layout.cache / "targets").exists()

@@ -1,0 +1,234 @@
+"""Time the harness against the naive way, on the same cells, in one run.
+
+    python benchmarks/bench.py                  # the full benchmark (~10-15 min on 2 cores)
+    python benchmarks/bench.py --skip-naive     # harness figures only
+
+(a) naive: for each cell and scenario a fresh venv and `pip install .` of the rendered crate
+    (what the founding reproduction's README tells a user to do), then the driver;
+(b) harness, cold cache; (c) harness again, nothing changed; (d) one driver edited;
+(e) one scenario's Rust edited; (f) bisect over every release of a wide range.
+Every path's outcomes are compared: speed must never change a verdict. The figures are
+printed and written to benchmarks/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from packaging.version import Version
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from pyo3_triage import (  # noqa: E402
+    bisect_cli,
+    cli,
+    interpreters,
+    locks,
+    procs,
+    records,
+    render,
+    runner,
+    scenarios,
+    toolchain,
+)
+from pyo3_triage.classify import classify_run  # noqa: E402
+from pyo3_triage.paths import Layout, write_if_changed  # noqa: E402
+from pyo3_triage.releases import Release  # noqa: E402
+
+DEFAULT_SCENARIOS = "unsendable_gc_traverse,panic_in_traverse,subclass_base_traverse"
+DEFAULT_PYO3 = "0.20.3,0.21.2,0.22.6"
+DEFAULT_PYTHON = "3.11,3.12"
+DEFAULT_BISECT = "0.19..0.30"
+
+
+def stamp(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def copy_scenarios(names: list[str], into: Path) -> list[Path]:
+    """Private copies, so (d) and (e) can edit them; a shared Rust side is copied in."""
+    copies = []
+    for name in names:
+        source = scenarios.resolve(name)
+        folder = into / source.name
+        shutil.copytree(source.folder, folder)
+        rust = folder / "lib.rs"
+        rust.write_text(source.rust_source)
+        meta = folder / "scenario.toml"
+        meta.write_text("\n".join(
+            line for line in meta.read_text().splitlines() if not line.startswith("rust =")
+        ) + "\n")  # fmt: skip
+        copies.append(folder)
+    return copies
+
+
+def naive(folders: list[Path], pyo3: list[str], pythons: list[interpreters.Interpreter],
+          layout: Layout, work: Path) -> tuple[float, dict[tuple[str, str, str], str]]:  # fmt: skip
+    """Fresh venv + `pip install .` per (cell, scenario), as a user would by hand."""
+    tools = toolchain.detect()
+    outcomes = {}
+    started = time.monotonic()
+    for version in pyo3:
+        release = Release(Version(version), vers=version)
+        lock = locks.resolve(layout, release, tools)  # same dependency versions as the harness
+        for interp in pythons:
+            for folder in folders:
+                scenario = scenarios.load(folder)
+                crate = work / f"naive-{scenario.name}-{version}-{interp.minor}"
+                for name, text in render.render_crate(scenario, release.version, version).files:
+                    write_if_changed(crate / name, text)
+                write_if_changed(crate / "Cargo.lock", lock.lock_text)
+                venv = crate / "venv"
+                subprocess.run([str(interp.executable), "-m", "venv", str(venv)], check=True)
+                pip = subprocess.run(
+                    [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(crate)],
+                    env=procs.clean_env(), capture_output=True, text=True,
+                )  # fmt: skip
+                if pip.returncode != 0:
+                    outcomes[(scenario.name, version, interp.minor)] = "build-error"
+                    continue
+                done = procs.run([str(venv / "bin" / "python"), str(scenario.driver)],
+                                 cwd=crate, env=runner.driver_env(), timeout=scenario.timeout)  # fmt: skip
+                outcomes[(scenario.name, version, interp.minor)] = classify_run(done).outcome.value
+    return time.monotonic() - started, outcomes
+
+
+def harness(argv: list[str]) -> float:
+    started = time.monotonic()
+    status = cli.main(argv)
+    if status != 0:
+        raise SystemExit(f"the matrix exited with {status}")
+    return time.monotonic() - started
+
+
+def outcomes_in(results: Path, cache: Path) -> dict[tuple[str, str, str], str]:
+    found = {}
+    for record in records.all_records(Layout(cache, results)):
+        found[(record.scenario, record.pyo3, record.python_minor)] = record.outcome.value
+    return found
+
+
+def builds_in(results: Path, cache: Path, scenario: str | None = None) -> list[dict[str, object]]:
+    return [
+        dict(record.build)
+        for record in records.all_records(Layout(cache, results))
+        if record.build and (scenario is None or record.scenario == scenario)
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scenarios", default=DEFAULT_SCENARIOS)
+    parser.add_argument("--pyo3", default=DEFAULT_PYO3)
+    parser.add_argument("--python", default=DEFAULT_PYTHON)
+    parser.add_argument("--bisect", default=DEFAULT_BISECT, help="PyO3 range for (f)")
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "latest.json")
+    args = parser.parse_args()
+    procs.disable_core_dumps()
+
+    work = Path(tempfile.mkdtemp(prefix="pyo3-triage-bench-"))
+    folders = copy_scenarios(args.scenarios.split(","), work / "scenarios")
+    pythons = interpreters.select_interpreters(args.python, interpreters.discover())
+    pyo3 = args.pyo3.split(",")
+    cache = work / "cache"
+    common = ["--pyo3", args.pyo3, "--python", ",".join(str(i.executable) for i in pythons),
+              "--scenario", ",".join(str(f) for f in folders), "--cache", str(cache)]  # fmt: skip
+    cells = len(folders) * len(pyo3) * len(pythons)
+    figures: dict[str, object] = {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.platform()}",
+        "cells": cells,
+        "scenarios": args.scenarios,
+        "pyo3": args.pyo3,
+        "python": [str(i.version) for i in pythons],
+    }
+
+    naive_outcomes = None
+    if not args.skip_naive:
+        stamp(f"(a) naive: {cells} fresh venvs + pip install .")
+        naive_layout = Layout(work / "naive-cache", work / "naive-results")
+        naive_layout.ensure()
+        # Resolve the locks first so (a) is timed on building, like (b).
+        for version in pyo3:
+            locks.resolve(naive_layout, Release(Version(version), vers=version), toolchain.detect())
+        figures["a_naive_s"], naive_outcomes = naive(folders, pyo3, pythons, naive_layout, work)
+
+    stamp("(b) harness, cold cache")
+    first = work / "results-b"
+    figures["b_cold_s"] = harness([*common, "--results", str(first)])
+    cold = outcomes_in(first, cache)
+    builds_b = builds_in(first, cache)
+    figures["b_builds"] = sum(1 for b in builds_b if not b["cached"])
+    figures["b_pyo3_compiles"] = sum(1 for b in builds_b if b["compiled_pyo3"])
+
+    stamp("(c) harness again, nothing changed")
+    figures["c_warm_s"] = harness([*common, "--results", str(first)])
+
+    stamp("(d) one driver edited")
+    driver = scenarios.load(folders[0]).driver
+    driver.write_text(driver.read_text() + "\n# edited for the benchmark\n")
+    figures["d_driver_edit_s"] = harness([*common, "--results", str(first)])
+    edited = [b for b in builds_in(first, cache, folders[0].name)]
+    figures["d_builds"] = sum(1 for b in edited if not b["cached"])
+
+    stamp("(e) one scenario's Rust edited")
+    rust = folders[1] / "lib.rs"
+    rust.write_text(rust.read_text() + "\n// edited for the benchmark\n")
+    figures["e_rust_edit_s"] = harness([*common, "--results", str(first)])
+    rebuilt = [b for b in builds_in(first, cache, folders[1].name) if not b["cached"]]
+    figures["e_builds"] = len(rebuilt)
+    figures["e_pyo3_recompiled"] = sum(1 for b in rebuilt if b["compiled_pyo3"])
+    figures["e_cargo_said"] = sorted({
+        line.strip() for b in rebuilt
+        for line in Path(str(b["log"])).read_text().splitlines() if line.strip().startswith("Compiling")
+    })  # fmt: skip
+    after = outcomes_in(first, cache)
+
+    stamp(f"(f) bisect over {args.bisect} (fresh cache)")
+    bisect_results = work / "results-f"
+    started = time.monotonic()
+    bisect_cli.main(["--pyo3", args.bisect, "--python", str(pythons[0].executable),
+                     "--cache", str(work / "cache-f"), "--results", str(bisect_results)])  # fmt: skip
+    figures["f_bisect_s"] = time.monotonic() - started
+    report = json.loads(next(bisect_results.glob("bisect-*.json")).read_text())
+    search = report["searches"][0]
+    primary = len(search["candidates"]) - len(search["yanked"])
+    figures["f_candidates"] = len(search["candidates"])
+    figures["f_non_yanked"] = primary
+    figures["f_builds"] = search["builds"]
+    figures["f_bound"] = math.ceil(math.log2(primary)) + 2
+    figures["f_answer"] = search["answer"]
+
+    same = cold == after
+    if naive_outcomes is not None:
+        same = same and naive_outcomes == cold
+        figures["ratio_b_over_a"] = round(figures["b_cold_s"] / figures["a_naive_s"], 3)  # type: ignore[operator]
+    figures["ratio_c_over_b"] = round(figures["c_warm_s"] / figures["b_cold_s"], 4)  # type: ignore[operator]
+    figures["same_outcomes_on_every_path"] = same
+    figures["outcomes"] = {"/".join(k): v for k, v in sorted(cold.items())}
+    for name, value in figures.items():
+        if name != "outcomes":
+            print(f"{name:28} {value}")
+    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"written to {args.out}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
