@@ -37,6 +37,14 @@ def merge(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def report(session: nox.Session) -> None:
+    """Redraw results/report.md and results/matrix.svg from the stored records."""
+    from pyo3_triage import report_cli
+
+    _exit_with(report_cli.entry(session.posargs))
+
+
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """Unit tests and the build tier (real PyO3 releases from crates.io)."""
     session.run(sys.executable, "-m", "pytest", *session.posargs, external=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import changelog
 from .bisection import Search, answer
+from .report import reproduce_command
 from .scenarios import Scenario
 from .table import md_code, md_escape
 from .toolchain import Toolchain
@@ -24,18 +25,6 @@ def compare_link(search: Search) -> str | None:
     if search.axis != "pyo3" or old is None or new is None:
         return None
     return COMPARE.format(old=old, new=new)
-
-
-def reproduce_command(scenario: Scenario, search: Search, label: str) -> str:
-    if search.axis == "pyo3":
-        pyo3, python = label, search.fixed.removeprefix("CPython ")
-    else:
-        pyo3, python = search.fixed.removeprefix("PyO3 "), label
-    scenario_arg = (
-        scenario.name if scenario.folder.parent.name == "scenarios" else str(scenario.folder)
-    )
-    return shlex.join(["nox", "-s", "matrix", "--", "--scenario", scenario_arg,
-                       "--pyo3", pyo3, "--python", python, "--rerun"])  # fmt: skip
 
 
 def _changelog(
@@ -147,7 +136,7 @@ def _section(scenario: Scenario, search: Search) -> str:
         )
         if message:
             details.append(md_code(message))
-        details.append(f"Reproduce that cell: `{reproduce_command(scenario, search, probe.label)}`")
+        details.append(f"Reproduce that cell: `{reproduce_command(probe.record)}`")
         out.append("\n\n".join(details))
     return "\n\n".join(out)
 

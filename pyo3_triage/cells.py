@@ -226,6 +226,7 @@ class Evaluator:
             platform=platform.platform(),
             created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             harness=__version__,
+            scenario_source=str(cell.scenario.folder),
         )
         records.save(self.layout, record)
         return record

@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from . import matrix, procs, selection, table, toolchain
+from . import matrix, procs, report, selection, table, toolchain
 from .cells import Evaluator, Options, plan, shard
 from .errors import UserError, run_cli
 from .paths import Layout
@@ -160,6 +160,7 @@ def main(argv: Sequence[str]) -> int:
     command = shlex.join(["nox", "-s", "matrix", *(["--", *argv] if argv else [])])
     text = matrix.markdown_document(grids, command, note)
     matrix.write_markdown(layout, text)
+    report.write(layout, grids)
     console.print(
         f"{len(run.records)} cells ({run.reused} from stored records); "
         f"table written to {layout.matrix_markdown()}"

@@ -13,11 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import records, table
+from . import records
 from .errors import UserError
 from .paths import Layout
 from .records import Record
-from .scenarios import Scenario
 
 
 @dataclass(frozen=True)
@@ -72,23 +71,3 @@ def _log_paths(record: Record) -> Iterable[object]:
     yield record.build.get("log") if record.build else None
     for run in record.runs:
         yield run.log
-
-
-def grids_from_store(layout: Layout, known: Sequence[Scenario] = ()) -> list[table.Grid]:
-    """One grid per scenario over every record in the store (newest record per cell wins)."""
-    by_scenario: dict[str, dict[tuple[str, str], Record]] = {}
-    for record in sorted(records.all_records(layout), key=lambda r: r.created):
-        by_scenario.setdefault(record.scenario, {})[(record.pyo3, record.python_minor)] = record
-    about = {s.name: s for s in known}
-    grids = []
-    for name in sorted(by_scenario):
-        scenario = about.get(name)
-        grids.append(
-            table.grid_from_records(
-                name,
-                scenario.description if scenario else "",
-                scenario.upstream if scenario else "",
-                by_scenario[name].values(),
-            )
-        )
-    return grids

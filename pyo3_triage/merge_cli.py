@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import matrix, merge, scenarios, table
+from . import matrix, merge, report, scenarios, table
 from .cli import Parser
 from .errors import UserError, run_cli
 from .paths import Layout
@@ -46,11 +46,12 @@ def main(argv: Sequence[str]) -> int:
     result = merge.merge(args.sources, layout)
     for line in result.conflicts:
         console.print(f"[red]conflict:[/] {line}")
-    grids = merge.grids_from_store(layout, _known_scenarios())
+    grids = report.grids_from_store(layout, _known_scenarios())
     for grid in grids:
         console.print(table.rich_table(grid))
     command = shlex.join(["nox", "-s", "merge", "--", *argv])
     matrix.write_markdown(layout, matrix.markdown_document(grids, command))
+    report.write(layout, grids)
     console.print(
         f"merged {result.added} new record(s), {result.identical} identical, "
         f"{len(result.conflicts)} conflict(s); table written to {layout.matrix_markdown()}"

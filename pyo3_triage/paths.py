@@ -120,6 +120,12 @@ class Layout:
     def matrix_markdown(self) -> Path:
         return self.results / "matrix.md"
 
+    def report_markdown(self) -> Path:
+        return self.results / "report.md"
+
+    def report_svg(self) -> Path:
+        return self.results / "matrix.svg"
+
     def bisect_report(self, scenario: str, axis: str, low: str, high: str, suffix: str) -> Path:
         name = f"bisect-{slug(scenario)}-{slug(axis)}-{slug(low)}-{slug(high)}.{suffix}"
         return self.results / name

@@ -66,6 +66,7 @@ class Record:
     platform: str = ""
     created: str = ""
     harness: str = ""
+    scenario_source: str = ""  # the scenario folder, for the reproduce command
     schema: int = SCHEMA
 
     @property

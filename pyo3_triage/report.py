@@ -1,0 +1,204 @@
+"""`results/report.md`: everything a GitHub issue needs, drawn from stored records only.
+
+One table per scenario with a legend, the environment, a `<details>` per non-passing cell
+(panic message, stderr tail, the command that reproduces that cell), the bisect answers found
+in `results/`, and an SVG picture of the tables. Sized for a GitHub comment: long text is cut
+with a note of where the full log is.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import shlex
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from . import __version__, records, table
+from .outcome import Outcome
+from .paths import Layout, write_atomic
+from .records import Record
+from .scenarios import Scenario, builtin_dir
+
+GITHUB_COMMENT_LIMIT = 65_536  # characters GitHub accepts in one comment body
+STDERR_LINES = 25
+
+
+def grids_from_store(layout: Layout, known: Sequence[Scenario] = ()) -> list[table.Grid]:
+    """One grid per scenario over every record in the store (newest record per cell wins)."""
+    by_scenario: dict[str, dict[tuple[str, str], Record]] = {}
+    for record in sorted(records.all_records(layout), key=lambda r: r.created):
+        by_scenario.setdefault(record.scenario, {})[(record.pyo3, record.python_minor)] = record
+    about = {s.name: s for s in known}
+    grids = []
+    for name in sorted(by_scenario):
+        scenario = about.get(name)
+        grids.append(
+            table.grid_from_records(
+                name,
+                scenario.description if scenario else "",
+                scenario.upstream if scenario else "",
+                by_scenario[name].values(),
+            )
+        )
+    return grids
+
+
+def reproduce_command(record: Record) -> str:
+    """The command that rebuilds and reruns exactly this one cell."""
+    source = Path(record.scenario_source) if record.scenario_source else None
+    scenario = record.scenario
+    if source is not None and source.parent.resolve() != builtin_dir().resolve():
+        scenario = str(source)
+    return shlex.join(["nox", "-s", "matrix", "--", "--scenario", scenario, "--pyo3", record.pyo3,
+                       "--python", record.executable, "--rerun"])  # fmt: skip
+
+
+def _python_versions(executables: Sequence[str]) -> dict[str, str]:
+    """Each interpreter's `sys.version`, asked now (the records keep the exact version)."""
+    found = {}
+    for exe in sorted(set(executables)):
+        try:
+            done = subprocess.run([exe, "-c", "import sys; print(sys.version)"],
+                                  capture_output=True, text=True, timeout=20)  # fmt: skip
+            found[exe] = " ".join(done.stdout.split()) or "did not answer"
+        except (OSError, subprocess.SubprocessError):
+            found[exe] = "not found on this machine now"
+    return found
+
+
+def _excerpt(stderr: str, limit: int) -> str:
+    """From the first panic on if there is one (that is the evidence), else the last lines."""
+    lines = stderr.strip().splitlines()
+    first = next((i for i, line in enumerate(lines) if " panicked at " in line), None)
+    chosen = lines[first : first + STDERR_LINES] if first is not None else lines[-STDERR_LINES:]
+    return "\n".join(chosen)[:limit].replace("```", "'''")
+
+
+def _group_details(group: Sequence[Record], limit: int) -> str:
+    """One block per distinct failure: where it happens, the evidence of one cell, how to rerun."""
+    record = group[0]
+    run = record.runs[0] if record.runs else None
+    cells = ", ".join(f"{r.pyo3}/{r.python_minor}" for r in group)
+    title = f"{record.scenario}: {table.cell_text(record)} on {len(group)} cell(s)"
+    body = [f"Cells: {table.md_escape(cells)}"]
+    if record.panic_message:
+        body.append("Panic: " + table.md_code(record.panic_message))
+    elif run and run.exception:
+        body.append("Exception: " + table.md_code(run.exception))
+    if record.note:
+        body.append("Note: " + table.md_code(record.note))
+    if run and run.signal:
+        body.append(f"Signal: {run.signal}")
+    elif run and run.exit_status is not None:
+        body.append(f"Exit status: {run.exit_status}")
+    if run and run.stderr_tail.strip():
+        body.append(
+            f"stderr of PyO3 {record.pyo3} on CPython {record.python}:\n\n"
+            f"```\n{_excerpt(run.stderr_tail, limit)}\n```"
+        )
+    logs = [str(record.build.get("log"))] if record.build.get("log") else []
+    logs += [run.log for run in record.runs if run.log]
+    if logs:
+        body.append("Full logs (not attached): " + ", ".join(f"`{Path(p).name}`" for p in logs))
+    body.append(f"Reproduce that cell: `{reproduce_command(record)}`")
+    return (
+        f"<details><summary>{table.md_escape(title)}</summary>\n\n"
+        + "\n\n".join(body)
+        + "\n\n</details>"
+    )
+
+
+def failure_groups(found: Sequence[Record]) -> list[list[Record]]:
+    """Failing cells grouped by what they show (scenario, outcome, message), in table order."""
+    groups: dict[tuple[str, str, str], list[Record]] = {}
+    for record in found:
+        if record.outcome in (Outcome.PASS, Outcome.UNSUPPORTED):
+            continue
+        run = record.runs[0] if record.runs else None
+        message = record.panic_message or (run.exception if run else None) or record.note
+        groups.setdefault((record.scenario, table.cell_text(record), message or ""), []).append(
+            record
+        )
+    return list(groups.values())
+
+
+def _bisect_answers(layout: Layout) -> list[str]:
+    lines = []
+    for path in sorted(layout.results.glob("bisect-*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            for search in data["searches"]:
+                link = f" ({search['compare']})" if search.get("compare") else ""
+                lines.append(
+                    f"- `{table.md_escape(data['scenario'])}` on {table.md_escape(search['fixed'])}: "
+                    f"{table.md_escape(search['answer'])}{link}; report `{path.with_suffix('.md').name}`"
+                )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a foreign or half-written file is not evidence
+    return lines
+
+
+def environment(found: Sequence[Record]) -> str:
+    tools = {r.toolchain.get("rustc_verbose", ""): r.toolchain for r in found if r.toolchain}
+    pythons = _python_versions([r.executable for r in found])
+    lines = [
+        f"- pyo3-triage {__version__}; report made on {table.md_escape(platform.platform())}",
+        "- Records made on: "
+        + "; ".join(sorted({table.md_escape(r.platform) for r in found if r.platform})),
+    ]
+    for info in tools.values():
+        lines.append(
+            f"- {table.md_escape(info.get('maturin', ''))}; {table.md_escape(info.get('cargo', ''))}"
+        )
+    for exe, version in pythons.items():
+        lines.append(f"- `{exe}`: {table.md_escape(version)}")
+    for verbose in tools:
+        lines += ["", "```", verbose.replace("```", "'''"), "```"]
+    return "<details><summary>Environment</summary>\n\n" + "\n".join(lines) + "\n\n</details>"
+
+
+def render(layout: Layout, grids: Sequence[table.Grid], limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """The report text, kept under `limit` characters by cutting per-cell details first."""
+    found = [r for g in grids for r in g.cells.values()]
+    head = ["## PyO3 × CPython report"]
+    head.extend(table.markdown_section(grid) for grid in grids)
+    head.append(table.markdown_legend(grids))
+    answers = _bisect_answers(layout)
+    if answers:
+        head.append("### Bisect\n\n" + "\n".join(answers))
+    tail = [environment(found), "Picture of the tables: `results/matrix.svg`."]
+    groups = failure_groups(found)
+    budget = limit - len("\n\n".join(head + tail)) - 400
+    details: list[str] = []
+    for group in groups:
+        block = _group_details(group, 2500)
+        if budget - len(block) < 0:
+            details.append(
+                f"({len(groups) - len(details)} more failures not shown to stay within a GitHub "
+                "comment; see `results/records/` and `results/logs/`)"
+            )
+            break
+        budget -= len(block) + 2
+        details.append(block)
+    body = ["### Failures\n\n" + "\n\n".join(details)] if details else []
+    return "\n\n".join(head + body + tail) + "\n"
+
+
+def svg(grids: Sequence[table.Grid]) -> str:
+    console = Console(record=True, width=120, file=io.StringIO())
+    for grid in grids:
+        console.print(table.rich_table(grid))
+    console.print(table.rich_legend(grids))
+    return console.export_svg(title="pyo3-triage")
+
+
+def write(layout: Layout, grids: Sequence[table.Grid]) -> Path:
+    path = layout.report_markdown()
+    write_atomic(path, render(layout, grids))
+    write_atomic(layout.report_svg(), svg(grids))
+    return path

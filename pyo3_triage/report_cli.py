@@ -1,0 +1,41 @@
+"""`nox -s report`: redraw `results/report.md` (and the SVG) from stored records, no rebuild."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import report, scenarios
+from .cli import Parser
+from .errors import UserError, run_cli
+from .paths import Layout
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = Parser(prog="nox -s report --", description=__doc__)
+    parser.add_argument(
+        "--results", type=Path, metavar="DIR", help="results folder (default ./results)"
+    )
+    parser.add_argument("--scenario", action="append", metavar="NAME", help="only these scenarios")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    args = parser.parse_args(list(argv))
+    layout = Layout.default(results=args.results)
+    if not layout.records_dir().is_dir():
+        raise UserError(f"no records in {layout.results}; run nox -s matrix first")
+    try:
+        known = [scenarios.resolve(name) for name in scenarios.available()]
+    except UserError:
+        known = []
+    grids = report.grids_from_store(layout, known)
+    wanted = {name for value in args.scenario or () for name in value.split(",")}
+    grids = [g for g in grids if not wanted or g.scenario in wanted]
+    if not grids:
+        raise UserError(f"no records for {', '.join(sorted(wanted))} in {layout.results}")
+    path = report.write(layout, grids)
+    print(f"report written to {path} ({path.stat().st_size} bytes) and {layout.report_svg()}")
+    return 0
+
+
+def entry(argv: Sequence[str] | None = None) -> int:
+    return run_cli(main, sys.argv[1:] if argv is None else argv)
