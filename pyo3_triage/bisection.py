@@ -56,6 +56,24 @@ def judge(record: Record, start: Outcome | None, criteria: Criteria) -> Verdict:
     return Verdict.OLD if outcome is start else Verdict.NEW
 
 
+GIT_GOOD, GIT_BAD, GIT_SKIP = 0, 1, 125
+
+
+def git_bisect_status(record: Record, criteria: Criteria) -> int:
+    """What `git bisect run` should hear: 0 old, 1 new, 125 untestable.
+
+    By default "old" is `pass` and every other testable outcome is "new". A crash is reported
+    as 1, never as the signal's own status (which git would take as "abort the bisect")."""
+    if not criteria.new and not criteria.old:
+        criteria = Criteria(old=frozenset({Outcome.PASS}), flaky_rule=criteria.flaky_rule)
+    verdict = judge(record, None, criteria)
+    if verdict is Verdict.OLD:
+        return GIT_GOOD
+    if verdict is Verdict.NEW:
+        return GIT_BAD
+    return GIT_SKIP
+
+
 def flaky_policy(criteria: Criteria) -> FlakyPolicy:
     return FlakyPolicy.AS_SKIP if criteria.flaky_rule == "skip" else FlakyPolicy.STOP
 

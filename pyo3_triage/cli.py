@@ -12,7 +12,8 @@ from typing import NoReturn
 from rich.console import Console
 
 from . import matrix, procs, report, selection, table, toolchain
-from .cells import Evaluator, Options, plan, shard
+from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, git_bisect_status
+from .cells import Cell, Evaluator, Options, plan, shard
 from .errors import UserError, run_cli
 from .paths import Layout
 
@@ -84,6 +85,15 @@ def build_parser() -> Parser:
     parser.add_argument("--newest-patch", action="store_true",
                         help="keep only the newest patch release of each minor series")  # fmt: skip
     parser.add_argument("--list", action="store_true", help="print the planned cells and exit")
+    parser.add_argument("--git-bisect-exit", action="store_true",
+                        help="run exactly one cell and exit 0 (old), 1 (new) or 125 (untestable) for "
+                             "`git bisect run`; --new/--old choose the outcomes (default: old = pass)")  # fmt: skip
+    parser.add_argument(
+        "--new", metavar="OUTCOMES", help="with --git-bisect-exit: outcomes that count as new"
+    )
+    parser.add_argument(
+        "--old", metavar="OUTCOMES", help="with --git-bisect-exit: outcomes that count as old"
+    )
     parser.add_argument(
         "--cache-info", action="store_true", help="print the cache's size per area and exit"
     )
@@ -112,6 +122,30 @@ def housekeeping(layout: Layout, console: Console, *, clean: bool) -> int:
         freed = layout.clean_cache()
         console.print(f"freed {freed / 2**20:.1f} MiB; results in {layout.results} are untouched")
     return 0
+
+
+def git_bisect_exit(
+    cells: Sequence[Cell], evaluator: Evaluator, args: argparse.Namespace, console: Console
+) -> int:
+    """One cell, one status for `git bisect run`: 0 old, 1 new, 125 skip."""
+    from .bisect_cli import parse_outcomes  # shares the outcome-list syntax with bisect.py
+
+    if len(cells) != 1:
+        raise UserError(
+            f"--git-bisect-exit runs exactly one cell, but the selection has {len(cells)}; "
+            "name one --scenario, one --pyo3 release and one --python"
+        )
+    criteria = Criteria(
+        new=parse_outcomes(args.new, "--new"), old=parse_outcomes(args.old, "--old")
+    )
+    record, reused = evaluator.evaluate(cells[0])
+    status = git_bisect_status(record, criteria)
+    word = {GIT_GOOD: "old", GIT_BAD: "new", GIT_SKIP: "skip"}[status]
+    origin = "stored record" if reused else "built and ran"
+    console.print(
+        f"{cells[0].label}: {table.cell_text(record)} -> {word} (exit {status}; {origin})"
+    )
+    return status
 
 
 def main(argv: Sequence[str]) -> int:
@@ -148,6 +182,9 @@ def main(argv: Sequence[str]) -> int:
         for line in matrix.describe_plan(cells, evaluator):
             console.print(line)
         return 0
+
+    if args.git_bisect_exit:
+        return git_bisect_exit(cells, evaluator, args, console)
 
     run = matrix.execute(cells, evaluator, console)
     grids = matrix.grids(scenarios, cells, run.records)

@@ -1,0 +1,112 @@
+"""`--git-bisect-exit`: one cell, and a status `git bisect run` understands (0 / 1 / 125),
+with real aborting and segfaulting children, and a real `git bisect run` over a history."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyo3_triage.bisection import Criteria, git_bisect_status
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.records import Record, RunDetails
+
+REPO = Path(__file__).resolve().parent.parent
+RUST = "#[pyfunction]\nfn answer() -> usize { 42 }\n"
+DRIVERS = {
+    "passes": "import gbx\nassert gbx.answer() == 42\n",
+    "aborts": "import os, gbx\nos.abort()\n",
+    "segfaults": "import ctypes, gbx\nctypes.string_at(0)\n",
+    "raises": "import gbx\nraise ValueError('boom')\n",
+}
+
+
+def record(outcome: Outcome) -> Record:
+    return Record(key="k", scenario="s", scenario_hash="h", pyo3="0.21.2", yanked=False,
+                  python="3.11.7", python_minor="3.11", executable="/py", outcome=outcome,
+                  runs=(RunDetails(outcome=outcome),))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [(Outcome.PASS, 0), (Outcome.ABORT, 1), (Outcome.SEGFAULT, 1), (Outcome.SIGNAL, 1),
+     (Outcome.ERROR, 1), (Outcome.TIMEOUT, 1), (Outcome.BUILD_ERROR, 125),
+     (Outcome.UNSUPPORTED, 125), (Outcome.IMPORT_ERROR, 125)],
+)  # fmt: skip
+def test_default_mapping(outcome: Outcome, status: int) -> None:
+    assert git_bisect_status(record(outcome), Criteria()) == status
+
+
+def test_new_outcomes_narrow_what_is_bad() -> None:
+    crashes = Criteria(new=frozenset({Outcome.ABORT, Outcome.SEGFAULT}))
+    assert git_bisect_status(record(Outcome.ABORT), crashes) == 1
+    assert git_bisect_status(record(Outcome.ERROR), crashes) == 0
+
+
+def scenario(folder: Path, driver: str, rust: str = RUST) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "scenario.toml").write_text('module = "gbx"\nfunctions = ["answer"]\ntimeout = 30\n')
+    (folder / "lib.rs").write_text(rust)
+    (folder / "driver.py").write_text(driver)
+    return folder
+
+
+def nox_cell(folder: Path, cache: Path, results: Path) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "matrix", "--",
+            "--git-bisect-exit", "--scenario", str(folder), "--pyo3", "0.21.2", "--python", "3.11",
+            "--cache", str(cache), "--results", str(results)]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=900, env=env, check=False)
+
+
+@pytest.mark.build
+@pytest.mark.parametrize(
+    ("name", "status"), [("passes", 0), ("aborts", 1), ("segfaults", 1), ("raises", 1)]
+)
+def test_real_children_map_to_git_statuses(
+    name: str, status: int, build_cache: Path, tmp_path: Path
+) -> None:
+    folder = scenario(tmp_path / name, DRIVERS[name])
+    done = nox_cell(folder, build_cache, tmp_path / "results")
+    assert done.returncode == status, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.build
+def test_a_build_error_is_skip(build_cache: Path, tmp_path: Path) -> None:
+    folder = scenario(tmp_path / "broken", DRIVERS["passes"], rust="fn answer( {\n")
+    done = nox_cell(folder, build_cache, tmp_path / "results")
+    assert done.returncode == 125, done.stdout + done.stderr
+
+
+@pytest.mark.build
+def test_git_bisect_run_finds_the_commit_that_broke_it(build_cache: Path, tmp_path: Path) -> None:
+    """A user's own history: three good commits, then a driver change that aborts."""
+    repo = tmp_path / "history"
+    folder = scenario(repo / "repro", DRIVERS["passes"])
+
+    def git(*args: str) -> str:
+        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+               "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+        return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
+                              text=True).stdout.strip()  # fmt: skip
+
+    git("init", "-q")
+    for number in range(3):
+        (folder / "notes.txt").write_text(f"step {number}\n")
+        git("add", "-A")
+        git("commit", "-qm", f"good {number}")
+    (folder / "driver.py").write_text(DRIVERS["aborts"])
+    git("commit", "-qam", "the bad one")
+    (folder / "notes.txt").write_text("after\n")
+    git("commit", "-qam", "after the bad one")
+    bad = git("rev-parse", "HEAD~1")
+    git("bisect", "start", "HEAD", "HEAD~4")
+    command = [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "matrix", "--",
+               "--git-bisect-exit", "--scenario", str(folder), "--pyo3", "0.21.2", "--python", "3.11",
+               "--cache", str(build_cache), "--results", str(tmp_path / "results")]  # fmt: skip
+    out = git("bisect", "run", *command)
+    assert f"{bad} is the first bad commit" in out
