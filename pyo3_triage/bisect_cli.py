@@ -95,12 +95,12 @@ def main(argv: Sequence[str]) -> int:
     layout.ensure()
     procs.disable_core_dumps()
 
-    names = selection.split_list(args.scenario) or [DEFAULT_SCENARIO]
-    if len(names) != 1:
+    names = selection.split_list(args.scenario) or ([] if args.crate else [DEFAULT_SCENARIO])
+    if len(names) > 1:
         raise UserError(
             f"bisect searches one scenario at a time, got {len(names)}: {', '.join(names)}"
         )
-    scenario = selection.pick_scenarios(names)[0]
+    scenario = selection.pick_scenarios(names, args.crate, args.run, args.timeout)[0]
     every = selection.pick_releases(args.pyo3, layout, notify, pre=args.pre, yanked=True)
     primary = selection.pick_releases(args.pyo3, layout, notify, pre=args.pre, yanked=args.yanked)
     if args.python is None:

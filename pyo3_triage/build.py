@@ -17,7 +17,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from . import procs
+from . import locks, procs, usercrate
 from .interpreters import Interpreter
 from .locks import ResolvedLock, requirement
 from .paths import Layout, write_atomic, write_if_changed
@@ -40,6 +40,7 @@ class BuildResult:
     log: str
     error: str | None  # the compiler's first error, or why the build could not start
     compiled_pyo3: bool  # cargo compiled the pyo3 crate itself in this build
+    lock: dict[str, object] | None = None  # a user crate's own pinned lock (see usercrate)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -109,10 +110,17 @@ def build(
         return cached
 
     crate = layout.crate_dir(key)
-    rendered = render_crate(scenario, release.version, requirement(release))
-    for name, text in rendered.files:
-        write_if_changed(crate / name, text)
-    write_if_changed(crate / "Cargo.lock", lock.lock_text)
+    pinned = None
+    if scenario.crate is not None:
+        try:
+            pinned = _prepare_user_crate(scenario, release, crate, toolchain, log)
+        except locks.ResolveError as err:
+            return _failed(layout, key, log, str(err))
+    else:
+        rendered = render_crate(scenario, release.version, requirement(release))
+        for name, text in rendered.files:
+            write_if_changed(crate / name, text)
+        write_if_changed(crate / "Cargo.lock", lock.lock_text)
     wheels = layout.wheel_dir(key)
     wheels.mkdir(parents=True, exist_ok=True)
     for stale in wheels.glob("*.whl"):
@@ -153,10 +161,30 @@ def build(
         log=str(log),
         error=error,
         compiled_pyo3=bool(_COMPILING_PYO3.search(log_text)),
+        lock=pinned.as_dict() if pinned else None,
     )
     if not done.timed_out:  # a timeout says more about the machine than about the inputs
         write_atomic(layout.build_info(key), json.dumps(result.as_dict(), indent=2) + "\n")
     return result
+
+
+def _prepare_user_crate(
+    scenario: Scenario, release: Release, crate: Path, toolchain: Toolchain, log: Path
+) -> locks.ResolvedLock:
+    """Copy the user's project, point it at the release and pin its lock (fresh if the
+    user's own Cargo.lock cannot be moved to this release)."""
+    usercrate.prepare(scenario, release.cargo_version, crate)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)
+    try:
+        return locks.pin(crate, release.cargo_version, toolchain.cargo_bin, log)
+    except locks.ResolveError:
+        (crate / "Cargo.lock").unlink(missing_ok=True)
+        return locks.pin(crate, release.cargo_version, toolchain.cargo_bin, log)
+
+
+def _failed(layout: Layout, key: str, log: Path, error: str) -> BuildResult:
+    return BuildResult(key, False, None, 0.0, False, str(log), error, False)
 
 
 def _cached(layout: Layout, key: str) -> BuildResult | None:

@@ -159,7 +159,8 @@ class Evaluator:
         )  # fmt: skip
         kept = self.layout.recorded_lock(lock.pyo3, lock.lock_hash)
         write_if_changed(kept, lock.lock_text)
-        extra = {"build": built.as_dict(), "lock": {**lock.as_dict(), "file": str(kept)}}
+        lock_info = built.lock or {**lock.as_dict(), "file": str(kept)}
+        extra = {"build": built.as_dict(), "lock": lock_info}
         if not built.ok:
             return self._store(
                 cell, key, Outcome.BUILD_ERROR, note=built.error or "", **extra
@@ -169,7 +170,13 @@ class Evaluator:
             cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key
         )
         log.unlink(missing_ok=True)  # a --rerun starts a fresh log; every step below appends
-        work = self.layout.work_dir() / key
+        # A user's project runs from its own (copied) folder, so `python repro.py` finds its
+        # script; a scenario's driver runs in a scratch folder of its own.
+        work = (
+            self.layout.crate_dir(built.key)
+            if cell.scenario.crate
+            else self.layout.work_dir() / key
+        )
         work.mkdir(parents=True, exist_ok=True)
         venv = self.layout.venv_dir(cell.release.cargo_version, build.interpreter_tag(cell.interp))
         try:

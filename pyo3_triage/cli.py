@@ -53,6 +53,13 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     """Options the matrix and bisect share."""
     parser.add_argument("--scenario", action="append", metavar="NAME|PATH",
                         help="scenario name or folder (repeat or comma-separate)")  # fmt: skip
+    parser.add_argument("--crate", metavar="PATH",
+                        help="your own maturin project instead of a scenario (with --run)")  # fmt: skip
+    parser.add_argument("--run", metavar="COMMAND",
+                        help='with --crate: the command that shows the bug, e.g. "python repro.py" '
+                             "(run in a copy of the project; python is the cell's venv)")  # fmt: skip
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="with --crate: kill the run after this long (default 60)")  # fmt: skip
     parser.add_argument("--pre", action="store_true", help="include pre-releases in ranges")
     parser.add_argument("--yanked", action="store_true", help="include yanked releases in ranges")
     parser.add_argument("--build-unsupported", action="store_true",
@@ -158,7 +165,7 @@ def main(argv: Sequence[str]) -> int:
     if args.cache_info or args.clean:
         return housekeeping(layout, console, clean=args.clean)
 
-    scenarios = selection.pick_scenarios(args.scenario)
+    scenarios = selection.pick_scenarios(args.scenario, args.crate, args.run, args.timeout)
     spec = DEFAULT_PYO3 if args.pyo3 is None else args.pyo3
     newest_patch = args.newest_patch or args.pyo3 is None
     releases = selection.pick_releases(

@@ -6,12 +6,26 @@ and exits with status 2; a traceback is shown only with `--debug`.
 
 from __future__ import annotations
 
+import errno
 import signal
 import sys
 from collections.abc import Callable, Sequence
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+# Failures that say something about the disk rather than about this tool: (what, advice).
+_DISK_ERRORS: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: (
+        "cannot write",
+        "no space left on the device (the disk is full); free some space",
+    ),
+    errno.EDQUOT: ("cannot write", "disk quota exceeded; free some space"),
+    errno.EFBIG: ("cannot write", "file too large for this file system"),
+    errno.EROFS: ("cannot write", "read-only file system"),
+    errno.EACCES: ("cannot access", "permission denied; fix its permissions"),
+    errno.EPERM: ("cannot access", "operation not permitted; fix its permissions"),
+}
 
 
 class UserError(Exception):
@@ -29,11 +43,21 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def disk_message(err: OSError) -> str | None:
+    """One line for a full, read-only or forbidden disk (naming the file when known)."""
+    if err.errno not in _DISK_ERRORS:
+        return None
+    verb, problem = _DISK_ERRORS[err.errno]
+    where = f"{verb} {err.filename}" if err.filename is not None else f"{verb} a file"
+    return f"{where}: {problem}, or pass --results DIR / --cache DIR on another disk"
+
+
 def run_cli(main: Callable[[Sequence[str]], int], argv: Sequence[str]) -> int:
     """Run an entry point, turning `UserError` into one stderr line and exit status 2.
 
     SIGTERM is handled like Ctrl-C, so a killed run still stops its children and keeps every
-    finished record instead of dying mid-write."""
+    finished record instead of dying mid-write. A full or read-only disk is reported in one
+    line too (records already written stay whole: every write is atomic)."""
     debug = "--debug" in argv
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -42,6 +66,12 @@ def run_cli(main: Callable[[Sequence[str]], int], argv: Sequence[str]) -> int:
         if debug:
             raise
         print(f"error: {err.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        message = disk_message(err)
+        if debug or message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         if debug:

@@ -123,10 +123,16 @@ def _resolve_fresh(layout: Layout, release: Release, toolchain: Toolchain) -> Re
     (folder / "Cargo.lock").unlink(missing_ok=True)
     log = folder / "resolve.log"
     log.unlink(missing_ok=True)
+    return pin(folder, version, toolchain.cargo_bin, log)
+
+
+def pin(folder: Path, version: str, cargo_bin: str, log: Path) -> ResolvedLock:
+    """Resolve the crate in `folder` (keeping an existing Cargo.lock as a starting point) and
+    pin pyo3 and every sibling crate it has to `version`, yanked or not."""
 
     def cargo(*args: str) -> procs.Completed:
         return procs.run(
-            [toolchain.cargo_bin, *args],
+            [cargo_bin, *args],
             cwd=folder,
             env=procs.clean_env(),
             timeout=RESOLVE_TIMEOUT,
@@ -134,30 +140,28 @@ def _resolve_fresh(layout: Layout, release: Release, toolchain: Toolchain) -> Re
             append=True,
         )
 
-    done = cargo("generate-lockfile")
-    if done.returncode != 0:
-        raise ResolveError(_cargo_error(done, f"cannot resolve pyo3 {version}"), log)
-    text = (folder / "Cargo.lock").read_text(encoding="utf-8")
-    if pyo3_crates(text).get("pyo3") != version:
+    def locked() -> dict[str, str]:
+        return pyo3_crates((folder / "Cargo.lock").read_text(encoding="utf-8"))
+
+    if not (folder / "Cargo.lock").exists():
+        done = cargo("generate-lockfile")
+        if done.returncode != 0:
+            raise ResolveError(_cargo_error(done, f"cannot resolve pyo3 {version}"), log)
+    if locked().get("pyo3") != version:
         done = cargo("update", "-p", "pyo3", "--precise", version)
         if done.returncode != 0:
             raise ResolveError(_cargo_error(done, f"cannot pin pyo3 {version}"), log)
-    mismatched = []
     for sibling in SIBLINGS:
-        text = (folder / "Cargo.lock").read_text(encoding="utf-8")
-        resolved = pyo3_crates(text).get(sibling)
-        if resolved is None or resolved == version:
-            continue
-        if cargo("update", "-p", sibling, "--precise", version).returncode != 0:
-            mismatched.append(sibling)  # the release never published this sibling at X
+        if locked().get(sibling) not in (None, version):
+            # May fail when the release never published this sibling at `version`: recorded below.
+            cargo("update", "-p", sibling, "--precise", version)
     text = (folder / "Cargo.lock").read_text(encoding="utf-8")
     crates = pyo3_crates(text)
-    mismatched = [name for name, found in crates.items() if found != version]
     return ResolvedLock(
         pyo3=version,
         lock_text=text,
         crates=tuple(sorted(crates.items())),
-        mismatched=tuple(sorted(mismatched)),
+        mismatched=tuple(sorted(name for name, found in crates.items() if found != version)),
     )
 
 

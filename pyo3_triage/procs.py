@@ -245,10 +245,19 @@ def run(
     if log_path is None:
         return _run(args, cwd, env, timeout, None, tail_chars, log_cap_bytes, header)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab" if append else "wb") as handle:
-        if handle.tell() > 0:
-            handle.write(b"\n")  # a blank line between runs sharing the log
-        return _run(args, cwd, env, timeout, log_path, tail_chars, log_cap_bytes, header, handle)
+    try:
+        with open(log_path, "ab" if append else "wb") as handle:
+            if handle.tell() > 0:
+                handle.write(b"\n")  # a blank line between runs sharing the log
+            return _run(
+                args, cwd, env, timeout, log_path, tail_chars, log_cap_bytes, header, handle
+            )
+    except OSError as err:
+        # A full disk fails a write or flush of the log with an error that names no file;
+        # name it, so the user is told which disk to free. (The child is already stopped.)
+        if err.filename is not None:
+            raise
+        raise OSError(err.errno, err.strerror, str(log_path)) from err
 
 
 def _run(

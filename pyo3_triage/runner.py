@@ -6,6 +6,7 @@ accident, a missing symbol) is told apart from "the reproducer crashed".
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from .records import RunDetails
 from .scenarios import Scenario
 
 IMPORT_TIMEOUT = 60.0
+# Python reports a driver it cannot compile without a "Traceback" header, so the traceback
+# rules miss it; its last line still names the error.
+_COMPILE_ERROR = re.compile(r"^(?:SyntaxError|IndentationError|TabError)\b.*$", re.MULTILINE)
 
 
 def driver_env() -> dict[str, str]:
@@ -38,13 +42,20 @@ def _details(done: procs.Completed, log: Path) -> RunDetails:
         exit_status=verdict.exit_status,
         signal=verdict.signal,
         panic_message=panic,
-        exception=verdict.exception,
+        exception=verdict.exception or _compile_error(verdict.outcome, done.stderr_tail),
         duration=round(done.duration, 3),
         stdout_tail=done.stdout_tail[-4000:],
         stderr_tail=done.stderr_tail[-8000:],
         log=str(log),
         truncated=done.truncated,
     )
+
+
+def _compile_error(outcome: Outcome, stderr: str) -> str | None:
+    if outcome is not Outcome.ERROR:
+        return None
+    found = _COMPILE_ERROR.findall(stderr)
+    return found[-1].rstrip() if found else None
 
 
 def _panic_in_log(log: Path, limit: int = 1 << 20) -> str | None:
@@ -71,9 +82,19 @@ def check_import(python: Path, module: str, cwd: Path, log: Path) -> RunDetails 
     return replace(_details(done, log), outcome=Outcome.IMPORT_ERROR)
 
 
+def driver_argv(python: Path, scenario: Scenario) -> list[str]:
+    """The driver script, or a user's `--run` command with `python` meaning the cell's venv."""
+    if not scenario.run:
+        return [str(python), str(scenario.driver)]
+    first, *rest = scenario.run
+    if first in ("python", "python3") or first.startswith("python3."):
+        first = str(python)
+    return [first, *rest]
+
+
 def run_driver(python: Path, scenario: Scenario, cwd: Path, log: Path) -> RunDetails:
     done = procs.run(
-        [str(python), str(scenario.driver)],
+        driver_argv(python, scenario),
         cwd=cwd,
         env=driver_env(),
         timeout=scenario.timeout,

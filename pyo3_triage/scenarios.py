@@ -45,12 +45,16 @@ class Scenario:
     driver: Path
     driver_source: str
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # A user's own maturin project (`--crate`) instead of a rendered one, run by `run`.
+    crate: Path | None = None
+    run: tuple[str, ...] = ()
+    source_hash: str = ""  # the project's content, when `crate` is set
 
     @property
     def build_hash(self) -> str:
         """Everything about the scenario that changes the compiled extension."""
         parts = [self.module, ",".join(self.classes), ",".join(self.functions), self.rust_source]
-        return _digest(parts)
+        return _digest([*parts, self.source_hash])
 
     @property
     def run_hash(self) -> str:

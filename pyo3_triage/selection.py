@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from packaging.version import Version
 
-from . import interpreters, releases, scenarios
+from . import interpreters, releases, scenarios, usercrate
 from .errors import UserError
 from .interpreters import Interpreter
 from .paths import Layout
@@ -26,8 +26,21 @@ def split_list(values: Sequence[str] | None) -> list[str]:
     return items
 
 
-def pick_scenarios(specs: Sequence[str] | None) -> list[Scenario]:
-    """Named or path scenarios; with none named, the library's default set."""
+def pick_scenarios(
+    specs: Sequence[str] | None,
+    crate: str | None = None,
+    run: str | None = None,
+    timeout: float | None = None,
+) -> list[Scenario]:
+    """Named or path scenarios, or a user's crate; with none named, the library's default set."""
+    if crate is not None or run is not None:
+        if crate is None or run is None:
+            raise UserError('--crate and --run go together: --crate PATH --run "python repro.py"')
+        if specs:
+            raise UserError("--crate replaces --scenario; pass one or the other")
+        if timeout is not None and not 0 < timeout < 1e6:
+            raise UserError(f"--timeout {timeout} must be a positive number of seconds")
+        return [usercrate.load(crate, run, timeout or scenarios.DEFAULT_TIMEOUT)]
     names = split_list(specs)
     if names:
         return scenarios.resolve_many(names)

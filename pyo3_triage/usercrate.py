@@ -1,0 +1,140 @@
+"""Bring your own reproducer: an existing maturin project plus the command that shows the bug.
+
+`--crate PATH --run "python repro.py"` turns the project into a scenario. For each PyO3 release
+the project is copied (the user's files are never modified), the `pyo3` dependency in the
+copy's Cargo.toml is rewritten to the release (features kept), the copy's lockfile is pinned so
+every `pyo3*` crate is at that release, and maturin builds it like any other cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import tomlkit
+
+from .errors import UserError
+from .scenarios import DEFAULT_TIMEOUT, Scenario
+from .tomlcompat import tomllib
+
+SKIP_DIRS = {
+    "target",
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    ".nox",
+    ".tox",
+    "__pycache__",
+    "build",
+    "dist",
+}
+SKIP_SUFFIXES = (".so", ".pyd", ".whl", ".pyc")
+
+
+def _files(root: Path) -> list[Path]:
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(files):
+            if not name.endswith(SKIP_SUFFIXES):
+                found.append(Path(folder) / name)
+    return found
+
+
+def content_hash(root: Path) -> str:
+    hasher = hashlib.sha256()
+    for path in _files(root):
+        hasher.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return hasher.hexdigest()[:16]
+
+
+def _module_name(root: Path, manifest: dict[str, object]) -> str:
+    """What `import` loads: maturin's module-name, else the Rust library's name."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise UserError(f"{pyproject} is not valid TOML ({err}); fix it") from None
+        name = data.get("tool", {}).get("maturin", {}).get("module-name")
+        if isinstance(name, str) and name:
+            return name
+    lib = manifest.get("lib", {})
+    package = manifest.get("package", {})
+    name = (lib.get("name") if isinstance(lib, dict) else None) or (
+        package.get("name") if isinstance(package, dict) else None
+    )
+    if not isinstance(name, str):
+        raise UserError(f"{root / 'Cargo.toml'} names no package; is this a maturin project?")
+    return name.replace("-", "_")
+
+
+def load(path: str, run: str, timeout: float = DEFAULT_TIMEOUT) -> Scenario:
+    root = Path(path).expanduser().resolve()
+    manifest_path = root / "Cargo.toml"
+    if not manifest_path.is_file():
+        raise UserError(
+            f"--crate {path!r}: no Cargo.toml there; pass the folder of a maturin project"
+        )
+    try:
+        manifest = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{manifest_path} is not valid TOML ({err}); fix it") from None
+    if "pyo3" not in manifest.get("dependencies", {}):
+        raise UserError(f"{manifest_path} has no [dependencies] pyo3 entry to rewrite per release")
+    try:
+        argv = tuple(shlex.split(run))
+    except ValueError as err:
+        raise UserError(
+            f"--run {run!r} cannot be split into a command ({err}); check its quotes"
+        ) from None
+    if not argv:
+        raise UserError(
+            '--run is empty; give the command that shows the bug, e.g. --run "python repro.py"'
+        )
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", root.name) or "crate"
+    return Scenario(
+        name=name,
+        folder=root,
+        description=f"{root.name}: `{shlex.join(argv)}`",
+        upstream="",
+        timeout=timeout,
+        module=_module_name(root, manifest),
+        classes=(),
+        functions=(),
+        rust_source="",
+        driver=root,
+        driver_source=shlex.join(argv),
+        crate=root,
+        run=argv,
+        source_hash=content_hash(root),
+    )
+
+
+def prepare(scenario: Scenario, pyo3_version: str, into: Path) -> None:
+    """Copy the project into `into` and point its pyo3 dependency at one release."""
+    assert scenario.crate is not None
+    if into.exists():
+        shutil.rmtree(into)
+    for path in _files(scenario.crate):
+        target = into / path.relative_to(scenario.crate)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    manifest = into / "Cargo.toml"
+    document = tomlkit.parse(manifest.read_text(encoding="utf-8"))
+    dependency = document["dependencies"]["pyo3"]  # type: ignore[index]
+    if isinstance(dependency, str):
+        document["dependencies"]["pyo3"] = pyo3_version  # type: ignore[index]
+    else:
+        for key in ("path", "git", "branch", "tag", "rev"):
+            dependency.pop(key, None)  # type: ignore[union-attr]
+        dependency["version"] = pyo3_version  # type: ignore[index]
+    # Keep the copy out of any workspace above it.
+    if "workspace" not in document:
+        document["workspace"] = tomlkit.table()
+    manifest.write_text(tomlkit.dumps(document), encoding="utf-8")
