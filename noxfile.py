@@ -45,6 +45,14 @@ def report(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def verify(session: nox.Session) -> None:
+    """Check that every library scenario still bisects to the release it records."""
+    from pyo3_triage import verify
+
+    _exit_with(verify.entry(session.posargs))
+
+
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """Unit tests and the build tier (real PyO3 releases from crates.io)."""
     session.run(sys.executable, "-m", "pytest", *session.posargs, external=True)

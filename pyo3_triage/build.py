@@ -106,9 +106,31 @@ def build(
 ) -> BuildResult:
     key = build_key(scenario, release, lock, interp, toolchain, profile)
     log = layout.build_log(scenario.name, release.cargo_version, str(interp.version), key)
-    if not rebuild and (cached := _cached(layout, key)) is not None:
+    if not rebuild and (cached := _cached(layout, key, log)) is not None:
         return cached
+    target = layout.target_dir(release.cargo_version, interpreter_tag(interp))
+    # Scenarios of one cell share the target dir; cargo locks it during the build, but maturin
+    # copies the artifact afterwards, so the whole step holds our own lock. A concurrent run
+    # that built this very key while we waited has left it in the cache: reuse it.
+    with FileLock(str(layout.lock_path(f"target-{target.name}"))):
+        if not rebuild and (cached := _cached(layout, key, log)) is not None:
+            return cached
+        return _build(layout, scenario, release, lock, interp, toolchain, profile, key, log, target)
 
+
+def _build(
+    layout: Layout,
+    scenario: Scenario,
+    release: Release,
+    lock: ResolvedLock,
+    interp: Interpreter,
+    toolchain: Toolchain,
+    profile: str,
+    key: str,
+    log: Path,
+    target: Path,
+) -> BuildResult:
+    """Build with the target dir's lock held (see `build`)."""
     crate = layout.crate_dir(key)
     pinned = None
     if scenario.crate is not None:
@@ -126,7 +148,6 @@ def build(
     for stale in wheels.glob("*.whl"):
         stale.unlink()
 
-    target = layout.target_dir(release.cargo_version, interpreter_tag(interp))
     argv = [
         toolchain.maturin_bin, "build",
         "--manifest-path", str(crate / "Cargo.toml"),
@@ -138,12 +159,9 @@ def build(
     if profile == "release":
         argv.append("--release")
     env = procs.clean_env(CARGO_TARGET_DIR=str(target), CARGO_TERM_COLOR="never")
-    # Scenarios of one cell share the target dir; cargo locks it during the build, but maturin
-    # copies the artifact afterwards, so the whole step holds our own lock.
-    with FileLock(str(layout.lock_path(f"target-{target.name}"))):
-        started = time.monotonic()
-        done = procs.run(argv, cwd=crate, env=env, timeout=BUILD_TIMEOUT, log_path=log)
-        duration = time.monotonic() - started
+    started = time.monotonic()
+    done = procs.run(argv, cwd=crate, env=env, timeout=BUILD_TIMEOUT, log_path=log)
+    duration = time.monotonic() - started
     log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     built = sorted(wheels.glob("*.whl"))
     ok = done.returncode == 0 and bool(built)
@@ -164,6 +182,7 @@ def build(
         lock=pinned.as_dict() if pinned else None,
     )
     if not done.timed_out:  # a timeout says more about the machine than about the inputs
+        write_atomic(_kept_log(layout, key), log_text)
         write_atomic(layout.build_info(key), json.dumps(result.as_dict(), indent=2) + "\n")
     return result
 
@@ -187,7 +206,26 @@ def _failed(layout: Layout, key: str, log: Path, error: str) -> BuildResult:
     return BuildResult(key, False, None, 0.0, False, str(log), error, False)
 
 
-def _cached(layout: Layout, key: str) -> BuildResult | None:
+def _kept_log(layout: Layout, key: str) -> Path:
+    """The cache's copy of a build's log: the results folder that first held it may be gone."""
+    return layout.build_info(key).with_name("build.log")
+
+
+def _local_log(layout: Layout, key: str, stored: str, log: Path) -> str:
+    """A cached build's log, copied into this results folder so every record's log exists."""
+    if log.is_file():
+        return str(log)
+    for source in (_kept_log(layout, key), Path(stored)):
+        try:
+            text = source.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        write_atomic(log, text)
+        return str(log)
+    return stored
+
+
+def _cached(layout: Layout, key: str, log: Path) -> BuildResult | None:
     try:
         data = json.loads(layout.build_info(key).read_text(encoding="utf-8"))
         result = BuildResult(**data)
@@ -195,4 +233,9 @@ def _cached(layout: Layout, key: str) -> BuildResult | None:
         return None
     if result.ok and not (result.wheel and Path(result.wheel).is_file()):
         return None
-    return BuildResult(**{**data, "cached": True, "duration": 0.0, "compiled_pyo3": False})
+    local = _local_log(layout, key, result.log, log)
+    if not result.ok and not Path(local).is_file():
+        return None  # a failure without its log is no evidence: build again
+    return BuildResult(
+        **{**data, "cached": True, "duration": 0.0, "compiled_pyo3": False, "log": local}
+    )

@@ -104,3 +104,12 @@ def test_yanked_release_builds_from_the_pinned_lockfile(build_cache, tmp_path, c
     assert record.outcome is Outcome.PASS
     assert set(record.lock["crates"].values()) == {"0.23.0"}
     assert "0.23.0 (yanked)" in (results / "matrix.md").read_text()
+
+
+def test_verify_confirms_the_founding_scenario(build_cache, tmp_path):
+    """The library's regression check, on the founding scenario (its recorded range and CPython)."""
+    from pyo3_triage import verify
+
+    argv = ["--scenario", "unsendable_gc_traverse", "--cache", str(build_cache),
+            "--results", str(tmp_path / "results")]  # fmt: skip
+    assert verify.main(argv) == 0
