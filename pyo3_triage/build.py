@@ -59,8 +59,11 @@ def build_key(
     interp: Interpreter,
     toolchain: Toolchain,
     profile: str,
+    abi3: str | None = None,
 ) -> str:
-    parts = {
+    """With `abi3` (e.g. "abi3-py37") the wheel is built once for the stable ABI and serves
+    every interpreter at or above the floor, so the interpreter is not part of the key."""
+    parts: dict[str, object] = {
         "template": template_hash(),
         "scenario": scenario.build_hash,
         "pyo3": release.cargo_version,
@@ -73,6 +76,10 @@ def build_key(
         "maturin": toolchain.maturin,
         "profile": profile,
     }
+    if abi3:
+        for name in ("python", "python_path", "soabi"):
+            parts.pop(name)
+        parts["abi3"] = abi3
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -103,19 +110,22 @@ def build(
     *,
     profile: str = "dev",
     rebuild: bool = False,
+    abi3: str | None = None,
 ) -> BuildResult:
-    key = build_key(scenario, release, lock, interp, toolchain, profile)
+    key = build_key(scenario, release, lock, interp, toolchain, profile, abi3)
     log = layout.build_log(scenario.name, release.cargo_version, str(interp.version), key)
     if not rebuild and (cached := _cached(layout, key, log)) is not None:
         return cached
-    target = layout.target_dir(release.cargo_version, interpreter_tag(interp))
+    target = layout.target_dir(release.cargo_version, abi3 or interpreter_tag(interp))
     # Scenarios of one cell share the target dir; cargo locks it during the build, but maturin
     # copies the artifact afterwards, so the whole step holds our own lock. A concurrent run
     # that built this very key while we waited has left it in the cache: reuse it.
     with FileLock(str(layout.lock_path(f"target-{target.name}"))):
         if not rebuild and (cached := _cached(layout, key, log)) is not None:
             return cached
-        return _build(layout, scenario, release, lock, interp, toolchain, profile, key, log, target)
+        return _build(
+            layout, scenario, release, lock, interp, toolchain, profile, key, log, target, abi3
+        )
 
 
 def _build(
@@ -129,17 +139,18 @@ def _build(
     key: str,
     log: Path,
     target: Path,
+    abi3: str | None,
 ) -> BuildResult:
     """Build with the target dir's lock held (see `build`)."""
     crate = layout.crate_dir(key)
     pinned = None
     if scenario.crate is not None:
         try:
-            pinned = _prepare_user_crate(scenario, release, crate, toolchain, log)
+            pinned = _prepare_user_crate(scenario, release, crate, toolchain, log, abi3)
         except locks.ResolveError as err:
             return _failed(layout, key, log, str(err))
     else:
-        rendered = render_crate(scenario, release.version, requirement(release))
+        rendered = render_crate(scenario, release.version, requirement(release), abi3=abi3)
         for name, text in rendered.files:
             write_if_changed(crate / name, text)
         write_if_changed(crate / "Cargo.lock", lock.lock_text)
@@ -188,11 +199,16 @@ def _build(
 
 
 def _prepare_user_crate(
-    scenario: Scenario, release: Release, crate: Path, toolchain: Toolchain, log: Path
+    scenario: Scenario,
+    release: Release,
+    crate: Path,
+    toolchain: Toolchain,
+    log: Path,
+    abi3: str | None = None,
 ) -> locks.ResolvedLock:
     """Copy the user's project, point it at the release and pin its lock (fresh if the
     user's own Cargo.lock cannot be moved to this release)."""
-    usercrate.prepare(scenario, release.cargo_version, crate)
+    usercrate.prepare(scenario, release.cargo_version, crate, [abi3] if abi3 else [])
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)
     try:
@@ -211,18 +227,24 @@ def _kept_log(layout: Layout, key: str) -> Path:
     return layout.build_info(key).with_name("build.log")
 
 
-def _local_log(layout: Layout, key: str, stored: str, log: Path) -> str:
-    """A cached build's log, copied into this results folder so every record's log exists."""
+def _local_log(layout: Layout, key: str, stored: str, log: Path) -> Path | None:
+    """A cached build's log, copied into this results folder so every record's log exists;
+    None when no copy is left."""
     if log.is_file():
-        return str(log)
+        return log
     for source in (_kept_log(layout, key), Path(stored)):
         try:
             text = source.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        write_atomic(log, text)
-        return str(log)
-    return stored
+        try:
+            write_atomic(log, text)
+        except OSError as err:  # a full disk fails a write that names no file: name it
+            if err.filename is not None:
+                raise
+            raise OSError(err.errno, err.strerror, str(log)) from err
+        return log
+    return None
 
 
 def _cached(layout: Layout, key: str, log: Path) -> BuildResult | None:
@@ -234,8 +256,8 @@ def _cached(layout: Layout, key: str, log: Path) -> BuildResult | None:
     if result.ok and not (result.wheel and Path(result.wheel).is_file()):
         return None
     local = _local_log(layout, key, result.log, log)
-    if not result.ok and not Path(local).is_file():
-        return None  # a failure without its log is no evidence: build again
+    if local is None:
+        return None  # the evidence behind the cached result is gone: build again
     return BuildResult(
-        **{**data, "cached": True, "duration": 0.0, "compiled_pyo3": False, "log": local}
+        **{**data, "cached": True, "duration": 0.0, "compiled_pyo3": False, "log": str(local)}
     )

@@ -33,6 +33,7 @@ class Options:
     build_unsupported: bool = False
     profile: str = "dev"
     repeat: int = 1
+    abi3: bool = False  # one stable-ABI build per release, shared by every CPython
 
 
 @dataclass(frozen=True)
@@ -119,10 +120,18 @@ class Evaluator:
             return records.record_key({**inputs, "unsupported": cell.window})
         if lock is not None:
             inputs["build"] = build.build_key(
-                cell.scenario, cell.release, lock, cell.interp, self.toolchain, self.options.profile
-            )
+                cell.scenario, cell.release, lock, cell.interp, self.toolchain,
+                self.options.profile, self._abi3(cell),
+            )  # fmt: skip
         inputs.update(forced=not cell.declared, repeat=self.options.repeat, harness=__version__)
         return records.record_key(inputs)
+
+    def _abi3(self, cell: Cell) -> str | None:
+        """The stable-ABI feature for the release's CPython floor, e.g. "abi3-py37"."""
+        if not self.options.abi3:
+            return None
+        floor = window_for(cell.release.version).declared_min
+        return f"abi3-py{floor.major}{floor.minor}"
 
     def cached_record(self, cell: Cell) -> Record | None:
         """The stored record for exactly this cell's inputs, without building or resolving."""
@@ -155,7 +164,7 @@ class Evaluator:
 
         built = build.build(
             self.layout, cell.scenario, cell.release, lock, cell.interp, self.toolchain,
-            profile=self.options.profile, rebuild=self.rerun,
+            profile=self.options.profile, rebuild=self.rerun, abi3=self._abi3(cell),
         )  # fmt: skip
         kept = self.layout.recorded_lock(lock.pyo3, lock.lock_hash)
         write_if_changed(kept, lock.lock_text)
@@ -234,6 +243,7 @@ class Evaluator:
             created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             harness=__version__,
             scenario_source=str(cell.scenario.folder),
+            abi3=self._abi3(cell) or "",
         )
         records.save(self.layout, record)
         return record

@@ -65,6 +65,9 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--build-unsupported", action="store_true",
                         help="build cells outside a release's declared CPython window (marked †)")  # fmt: skip
     parser.add_argument("--release", action="store_true", help="build with --release")
+    parser.add_argument("--abi3", action="store_true",
+                        help="build each release once for the stable ABI and run it on every CPython "
+                             "(fast; cells are labelled abi3: a different build from the default)")  # fmt: skip
     parser.add_argument(
         "--rerun", action="store_true", help="ignore stored records; build and run again"
     )
@@ -117,6 +120,7 @@ def options_from(args: argparse.Namespace) -> Options:
         build_unsupported=args.build_unsupported,
         profile="release" if args.release else "dev",
         repeat=args.repeat,
+        abi3=args.abi3,
     )
 
 

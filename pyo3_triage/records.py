@@ -67,6 +67,7 @@ class Record:
     created: str = ""
     harness: str = ""
     scenario_source: str = ""  # the scenario folder, for the reproduce command
+    abi3: str = ""  # built for the stable ABI (e.g. "abi3-py37"): a different build, labelled
     schema: int = SCHEMA
 
     @property

@@ -74,13 +74,20 @@ def _environment(template_dir: Path) -> jinja2.Environment:
 
 
 def _context(
-    pyo3: Version, requirement: str, module: str, debug_info: bool, template_dir: Path
+    pyo3: Version,
+    requirement: str,
+    module: str,
+    debug_info: bool,
+    template_dir: Path,
+    abi3: str | None = None,
 ) -> dict[str, Any]:
     release = Version(pyo3.base_version)
+    era = era_for(pyo3, template_dir)
     return {
         "pyo3_version": str(pyo3),
         "pyo3_requirement": requirement,
-        "era": era_for(pyo3, template_dir),
+        "era": era,
+        "features": [*era["features"], *([abi3] if abi3 else [])],
         "since": lambda version: release >= Version(version),
         "module": module,
         "debug_info": debug_info,
@@ -102,6 +109,7 @@ def render_crate(
     *,
     debug_info: bool = False,
     template_dir: Path = TEMPLATE_DIR,
+    abi3: str | None = None,
 ) -> RenderedCrate:
     """Render the crate for `scenario` against one PyO3 release.
 
@@ -109,7 +117,7 @@ def render_crate(
     lockfile, which is how yanked releases stay buildable.
     """
     env = _environment(template_dir)
-    context = _context(pyo3, pyo3_requirement, scenario.module, debug_info, template_dir)
+    context = _context(pyo3, pyo3_requirement, scenario.module, debug_info, template_dir, abi3)
     context.update(scenario=scenario.name, classes=scenario.classes, functions=scenario.functions)
     try:
         context["scenario_rust"] = env.from_string(scenario.rust_source).render(context)

@@ -82,6 +82,8 @@ def cell_text(record: Record) -> str:
         word = f"flaky {hits}/{len(seen)} {outcome.value} ({', '.join(sorted(set(seen)))})"
     if record.forced:
         word += f" {FORCED_MARK}"
+    if record.abi3:
+        word += " (abi3)"
     return word
 
 

@@ -116,7 +116,9 @@ def load(path: str, run: str, timeout: float = DEFAULT_TIMEOUT) -> Scenario:
     )
 
 
-def prepare(scenario: Scenario, pyo3_version: str, into: Path) -> None:
+def prepare(
+    scenario: Scenario, pyo3_version: str, into: Path, extra_features: list[str] | None = None
+) -> None:
     """Copy the project into `into` and point its pyo3 dependency at one release."""
     assert scenario.crate is not None
     if into.exists():
@@ -129,11 +131,16 @@ def prepare(scenario: Scenario, pyo3_version: str, into: Path) -> None:
     document = tomlkit.parse(manifest.read_text(encoding="utf-8"))
     dependency = document["dependencies"]["pyo3"]  # type: ignore[index]
     if isinstance(dependency, str):
-        document["dependencies"]["pyo3"] = pyo3_version  # type: ignore[index]
+        dependency = tomlkit.inline_table()
+        dependency["version"] = pyo3_version
+        document["dependencies"]["pyo3"] = dependency  # type: ignore[index]
     else:
         for key in ("path", "git", "branch", "tag", "rev"):
             dependency.pop(key, None)  # type: ignore[union-attr]
         dependency["version"] = pyo3_version  # type: ignore[index]
+    if extra_features:
+        features = list(dependency.get("features", []))  # type: ignore[union-attr]
+        dependency["features"] = features + [f for f in extra_features if f not in features]  # type: ignore[index]
     # Keep the copy out of any workspace above it.
     if "workspace" not in document:
         document["workspace"] = tomlkit.table()

@@ -86,3 +86,11 @@ def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> N
     assert record_key(options=Options(repeat=3)) != base
     assert record_key(options=Options(profile="release")) != base
     assert record_key(dataclasses.replace(SCENARIO, description="words only")) == base
+
+
+def test_abi3_builds_are_shared_across_interpreters_and_distinct_from_normal_ones() -> None:
+    other = dataclasses.replace(INTERP, version=Version("3.8.18"), soabi="cpython-38-x86_64-linux-gnu",
+                                realpath=Path("/py/bin/python3.8"))  # fmt: skip
+    assert key(abi3="abi3-py37") == key(interp=other, abi3="abi3-py37")
+    assert key(abi3="abi3-py37") != key()
+    assert key(abi3="abi3-py37") != key(abi3="abi3-py38")
