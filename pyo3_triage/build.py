@@ -22,7 +22,7 @@ from .interpreters import Interpreter
 from .locks import ResolvedLock, requirement
 from .paths import Layout, write_atomic, write_if_changed
 from .releases import Release
-from .render import render_crate, template_hash
+from .render import render_crate
 from .scenarios import Scenario
 from .toolchain import Toolchain
 
@@ -63,9 +63,14 @@ def build_key(
 ) -> str:
     """With `abi3` (e.g. "abi3-py37") the wheel is built once for the stable ABI and serves
     every interpreter at or above the floor, so the interpreter is not part of the key."""
+    if scenario.crate is not None:
+        source = scenario.build_hash  # the user's project, by content
+    else:
+        # The rendered crate itself: a template change that renders the same files keeps the key.
+        rendered = render_crate(scenario, release.version, requirement(release), abi3=abi3)
+        source = hashlib.sha256(json.dumps(rendered.files).encode()).hexdigest()
     parts: dict[str, object] = {
-        "template": template_hash(),
-        "scenario": scenario.build_hash,
+        "source": source,
         "pyo3": release.cargo_version,
         "lock": lock.lock_hash,
         "python": str(interp.version),

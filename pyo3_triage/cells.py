@@ -20,7 +20,6 @@ from .outcome import Outcome
 from .paths import Layout, write_if_changed
 from .records import Record, RunDetails
 from .releases import Release
-from .render import template_hash
 from .scenarios import Scenario
 from .support import window_for
 from .toolchain import Toolchain
@@ -110,7 +109,6 @@ class Evaluator:
     def _key(self, cell: Cell, lock: locks.ResolvedLock | None) -> str:
         inputs: dict[str, object] = {
             "scenario": cell.scenario.run_hash,
-            "template": template_hash(),
             "pyo3": cell.release.cargo_version,
             "python": str(cell.interp.version),
             "python_path": str(cell.interp.realpath),

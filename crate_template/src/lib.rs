@@ -1,4 +1,5 @@
-// Rendered by pyo3-triage for PyO3 {{ pyo3_version }}: scenario `{{ scenario }}`.
+// Rendered by pyo3-triage for PyO3 {{ pyo3_version }}: module `{{ module }}`.
+// Scenarios with the same Rust side render the same crate and so share one build.
 // Old releases built with a new rustc print many warnings; warnings are not failures.
 #![allow(dead_code, unused_imports, unused_variables)]
 
