@@ -139,7 +139,7 @@ def main() -> int:
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "latest.json")
     args = parser.parse_args()
-    procs.disable_core_dumps()
+    procs.harden()
 
     work = Path(tempfile.mkdtemp(prefix="pyo3-triage-bench-"))
     folders = copy_scenarios(args.scenarios.split(","), work / "scenarios")

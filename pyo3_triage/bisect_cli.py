@@ -93,7 +93,7 @@ def main(argv: Sequence[str]) -> int:
     notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
     layout = Layout.default(cache=args.cache, results=args.results)
     layout.ensure()
-    procs.disable_core_dumps()
+    procs.harden()
 
     names = selection.split_list(args.scenario) or ([] if args.crate else [DEFAULT_SCENARIO])
     if len(names) > 1:

@@ -14,6 +14,8 @@ import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from filelock import FileLock
+
 from . import __version__, build, locks, records, runner, venvs
 from .interpreters import Interpreter
 from .outcome import Outcome
@@ -159,7 +161,13 @@ class Evaluator:
         key = self._key(cell, lock)
         if not self.rerun and (found := records.load(self.layout, cell.scenario.name, key)):
             return found, True
+        # Another run may be computing this very cell: wait for it, then use its record.
+        with FileLock(str(self.layout.record_lock(key))):
+            if not self.rerun and (found := records.load(self.layout, cell.scenario.name, key)):
+                return found, True
+            return self._compute(cell, key, lock), False
 
+    def _compute(self, cell: Cell, key: str, lock: locks.ResolvedLock) -> Record:
         built = build.build(
             self.layout, cell.scenario, cell.release, lock, cell.interp, self.toolchain,
             profile=self.options.profile, rebuild=self.rerun, abi3=self._abi3(cell),
@@ -169,9 +177,7 @@ class Evaluator:
         lock_info = built.lock or {**lock.as_dict(), "file": str(kept)}
         extra = {"build": built.as_dict(), "lock": lock_info}
         if not built.ok:
-            return self._store(
-                cell, key, Outcome.BUILD_ERROR, note=built.error or "", **extra
-            ), False
+            return self._store(cell, key, Outcome.BUILD_ERROR, note=built.error or "", **extra)
 
         log = self.layout.run_log(
             cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key
@@ -185,7 +191,7 @@ class Evaluator:
             else self.layout.work_dir() / key
         )
         work.mkdir(parents=True, exist_ok=True)
-        venv = self.layout.venv_dir(cell.release.cargo_version, build.interpreter_tag(cell.interp))
+        venv = self.layout.venv_dir(built.key, build.interpreter_tag(cell.interp))
         try:
             python = venvs.ensure(self.layout, self.toolchain.uv_bin, venv, cell.interp, log)
             venvs.install(
@@ -193,14 +199,14 @@ class Evaluator:
                 cell.scenario.module, built.key, log,
             )  # fmt: skip
         except venvs.EnvironmentError_ as err:
-            return self._store(cell, key, Outcome.BUILD_ERROR, note=str(err), **extra), False
+            return self._store(cell, key, Outcome.BUILD_ERROR, note=str(err), **extra)
 
         failed_import = runner.check_import(python, cell.scenario.module, work, log)
         if failed_import is not None:
             note = failed_import.exception or failed_import.signal or "import failed"
             return self._store(
                 cell, key, Outcome.IMPORT_ERROR, runs=(failed_import,), note=note, **extra
-            ), False
+            )
         runs = []
         for attempt in range(1, self.options.repeat + 1):
             attempt_log = self.layout.run_log(
@@ -208,7 +214,7 @@ class Evaluator:
                 attempt,
             )  # fmt: skip
             runs.append(runner.run_driver(python, cell.scenario, work, attempt_log))
-        return self._store(cell, key, cell_outcome(runs), runs=tuple(runs), **extra), False
+        return self._store(cell, key, cell_outcome(runs), runs=tuple(runs), **extra)
 
     def _store(
         self,

@@ -165,7 +165,7 @@ def main(argv: Sequence[str]) -> int:
     notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
     layout = Layout.default(cache=args.cache, results=args.results)
     layout.ensure()
-    procs.disable_core_dumps()
+    procs.harden()
     if args.cache_info or args.clean:
         return housekeeping(layout, console, clean=args.clean)
 

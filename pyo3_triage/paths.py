@@ -80,8 +80,9 @@ class Layout:
     def build_info(self, build_key: str) -> Path:
         return self.wheel_dir(build_key) / "build.json"
 
-    def venv_dir(self, pyo3: str, interpreter_tag: str) -> Path:
-        return self.cache / "venvs" / f"{slug(pyo3)}-{slug(interpreter_tag)}"
+    def venv_dir(self, build_key: str, interpreter_tag: str) -> Path:
+        """One venv per build and interpreter: concurrent runs never reinstall under each other."""
+        return self.cache / "venvs" / f"{slug(build_key)}-{slug(interpreter_tag)}"
 
     def lock_path(self, name: str) -> Path:
         """An inter-process lock file (one per target dir / venv being written)."""
@@ -96,6 +97,10 @@ class Layout:
 
     def record_file(self, scenario: str, key: str) -> Path:
         return self.records_dir() / slug(scenario) / f"{key}.json"
+
+    def record_lock(self, key: str) -> Path:
+        """Held while a cell is computed, so two runs never compute the same record at once."""
+        return self.results / ".locks" / f"{slug(key)}.lock"
 
     def logs_dir(self) -> Path:
         return self.results / "logs"
@@ -208,6 +213,11 @@ def write_atomic(path: Path, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        if err.filename is None:  # a full disk fails in write() with no name: say which file
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

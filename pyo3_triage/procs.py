@@ -9,11 +9,13 @@ with a command you can paste into a shell.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import selectors
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -81,6 +83,51 @@ def disable_core_dumps() -> None:
         return
     _soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
     resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
+
+
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+_ACTIVE: set[int] = set()  # pids of children `run` is waiting for, across threads
+_ACTIVE_LOCK = threading.Lock()
+_SUBREAPER = False
+
+
+def harden() -> None:
+    """Set up the harness process once (entry points call this): no core files, and become a
+    child subreaper, so a reproducer's descendant that escaped its process group with
+    `setsid()` is re-parented to us when its parent dies, and `run` can kill and reap it."""
+    global _SUBREAPER
+    disable_core_dumps()
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        _SUBREAPER = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def _sweep_orphans() -> None:
+    """Kill and reap children we did not start ourselves: descendants of finished runs that
+    were re-parented to us (see `harden`). Children of runs still going are left alone."""
+    me = str(os.getpid())
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # pragma: no cover - no procfs
+        return
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] != me:
+            continue
+        with _ACTIVE_LOCK:
+            if pid in _ACTIVE:
+                continue
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
 
 
 def clean_env(base: Mapping[str, str] | None = None, **overrides: str) -> dict[str, str]:
@@ -303,6 +350,8 @@ def _run(
             truncated=False,
             log_path=log_path,
         )
+    with _ACTIVE_LOCK:
+        _ACTIVE.add(proc.pid)
     try:
         timed_out = _pump(proc, start, timeout, log, tails)
     finally:
@@ -313,6 +362,10 @@ def _run(
             if pipe is not None:
                 pipe.close()
         proc.wait()
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(proc.pid)
+        if _SUBREAPER:
+            _sweep_orphans()
     duration = time.monotonic() - start
     returncode = proc.returncode
     for stream in tails:

@@ -81,7 +81,7 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     layout = Layout.default(cache=args.cache, results=args.results)
     layout.ensure()
-    procs.disable_core_dumps()
+    procs.harden()
     names = selection.split_list(args.scenario) or scenarios.available()
     chosen = [s for s in (scenarios.resolve(name) for name in names) if claims(s) is not None]
     if not chosen:

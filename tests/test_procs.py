@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -214,7 +215,9 @@ def test_descendant_escaping_the_group_does_not_hang_the_run() -> None:
         assert done.exit_status == 0
         assert done.duration < 5.0
     finally:
-        os.kill(pid, signal.SIGKILL)
+        # Already gone if this process became a subreaper (procs.harden) earlier in the run.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 FLOOD = """
@@ -291,3 +294,33 @@ def test_unstartable_command_is_reported_not_raised(tmp_path: Path) -> None:
 def test_env_is_passed_to_the_child() -> None:
     done = run(py("import os; print(os.environ.get('PROBE'))"), env=clean_env(PROBE="yes"))
     assert done.stdout_tail.strip() == "yes"
+
+
+def test_a_grandchild_that_escapes_with_setsid_is_killed_after_the_run(tmp_path: Path) -> None:
+    """`harden()` makes the harness a subreaper; `run` then kills re-parented orphans."""
+    script = tmp_path / "escape.py"
+    pidfile = tmp_path / "pid"
+    script.write_text(
+        "import os, sys, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        f"    open({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.5)\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", f"""
+import sys, os, time
+sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+from pyo3_triage import procs
+procs.harden()
+procs.run([sys.executable, {str(script)!r}], timeout=10)
+pid = int(open({str(pidfile)!r}).read())
+time.sleep(0.2)
+alive = os.path.exists(f"/proc/{{pid}}") and open(f"/proc/{{pid}}/stat").read().split(")")[1].split()[0] != "Z"
+print("alive" if alive else "gone")
+"""],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert child.stdout.strip() == "gone", child.stderr
