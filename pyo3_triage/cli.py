@@ -109,6 +109,8 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--clean", action="store_true",
                         help="delete the cache areas this tool created (results are kept) and exit")  # fmt: skip
+    parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                        help="evaluate N (release, CPython) groups at once (default 1; see README)")  # fmt: skip
     parser.add_argument("--shard", type=shard_spec, metavar="K/N",
                         help="run only the K-th of N balanced slices of the plan (see nox -s merge)")  # fmt: skip
     add_common(parser)
@@ -197,7 +199,7 @@ def main(argv: Sequence[str]) -> int:
     if args.git_bisect_exit:
         return git_bisect_exit(cells, evaluator, args, console)
 
-    run = matrix.execute(cells, evaluator, console)
+    run = matrix.execute(cells, evaluator, console, jobs=args.jobs)
     grids = matrix.grids(scenarios, cells, run.records)
     for grid in grids:
         console.print(table.rich_table(grid))

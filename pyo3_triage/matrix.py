@@ -7,13 +7,14 @@ re-rendering needs no rebuild and an interrupted run still shows what it finishe
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import table
+from . import procs, table
 from .cells import Cell, Evaluator
 from .paths import Layout, write_atomic
 from .records import Record
@@ -43,9 +44,12 @@ def describe_plan(cells: Sequence[Cell], evaluator: Evaluator) -> list[str]:
     return lines
 
 
-def execute(cells: Sequence[Cell], evaluator: Evaluator, console: Console) -> MatrixRun:
-    finished: list[Record] = []
-    reused = 0
+def execute(
+    cells: Sequence[Cell], evaluator: Evaluator, console: Console, jobs: int = 1
+) -> MatrixRun:
+    """Evaluate every cell; with `jobs` > 1, that many (release, CPython) groups at a time
+    (the scenarios of one group stay sequential: they share a target dir and its lock)."""
+    done: dict[int, tuple[Record, bool]] = {}
     interrupted = False
     columns = (
         TextColumn("[progress.description]{task.description}"),
@@ -55,19 +59,55 @@ def execute(cells: Sequence[Cell], evaluator: Evaluator, console: Console) -> Ma
     )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("cells", total=len(cells))
+
+        def one(index: int) -> None:
+            cell = cells[index]
+            progress.update(task, description=cell.label)
+            record, cached = evaluator.evaluate(cell)
+            done[index] = (record, cached)
+            progress.advance(task)
+            origin = "cached" if cached else _took(record)
+            console.print(f"{cell.label}: [{table.STYLES[record.outcome]}]"
+                          f"{table.cell_text(record)}[/] ({origin})", highlight=False)  # fmt: skip
+
         try:
-            for cell in cells:
-                progress.update(task, description=cell.label)
-                record, cached = evaluator.evaluate(cell)
-                reused += cached
-                finished.append(record)
-                progress.advance(task)
-                origin = "cached" if cached else _took(record)
-                console.print(f"{cell.label}: [{table.STYLES[record.outcome]}]"
-                              f"{table.cell_text(record)}[/] ({origin})", highlight=False)  # fmt: skip
+            if jobs <= 1:
+                for index in range(len(cells)):
+                    one(index)
+            else:
+                _parallel(cells, jobs, one)
         except KeyboardInterrupt:
             interrupted = True
-    return MatrixRun(tuple(cells), tuple(finished), reused, interrupted)
+    ordered = [done[i] for i in sorted(done)]
+    reused = sum(1 for _, cached in ordered if cached)
+    return MatrixRun(tuple(cells), tuple(r for r, _ in ordered), reused, interrupted)
+
+
+def _parallel(cells: Sequence[Cell], jobs: int, one: Callable[[int], None]) -> None:
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, cell in enumerate(cells):
+        groups.setdefault((cell.release.cargo_version, str(cell.interp.realpath)), []).append(index)
+
+    def work(indices: list[int]) -> None:
+        for index in indices:
+            if procs.interrupted():
+                return
+            one(index)
+
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
+    futures = [pool.submit(work, indices) for indices in groups.values()]
+    try:
+        for future in as_completed(futures):
+            future.result()
+    except KeyboardInterrupt:
+        # Stop every running child; their runs raise instead of recording a killed result.
+        procs.interrupt_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        procs.clear_interrupt()
+        raise
+    except procs.Interrupted:
+        raise KeyboardInterrupt from None
+    pool.shutdown(wait=True)
 
 
 def _took(record: Record) -> str:

@@ -89,6 +89,30 @@ PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 _ACTIVE: set[int] = set()  # pids of children `run` is waiting for, across threads
 _ACTIVE_LOCK = threading.Lock()
 _SUBREAPER = False
+_INTERRUPTED = threading.Event()
+
+
+class Interrupted(Exception):
+    """The run was stopped by `interrupt_all`; what it produced is not evidence."""
+
+
+def interrupt_all() -> None:
+    """Kill every child `run` is waiting for (a parallel matrix was interrupted). Those runs
+    raise `Interrupted` instead of returning, so nobody records a killed run as an outcome."""
+    _INTERRUPTED.set()
+    with _ACTIVE_LOCK:
+        active = list(_ACTIVE)
+    for pid in active:
+        _kill_group(pid, signal.SIGKILL)
+
+
+def interrupted() -> bool:
+    return _INTERRUPTED.is_set()
+
+
+def clear_interrupt() -> None:
+    """Allow runs again (after an interrupted parallel matrix has wound down)."""
+    _INTERRUPTED.clear()
 
 
 def harden() -> None:
@@ -322,6 +346,8 @@ def _run(
     log.note(_header(args, cwd, header))
     tails = {"stdout": _Tail(tail_chars), "stderr": _Tail(tail_chars)}
     start = time.monotonic()
+    if _INTERRUPTED.is_set():
+        raise Interrupted(shlex.join(args))
     try:
         proc = subprocess.Popen(
             args,
@@ -366,6 +392,8 @@ def _run(
             _ACTIVE.discard(proc.pid)
         if _SUBREAPER:
             _sweep_orphans()
+    if _INTERRUPTED.is_set():
+        raise Interrupted(shlex.join(args))
     duration = time.monotonic() - start
     returncode = proc.returncode
     for stream in tails:

@@ -185,3 +185,35 @@ def test_damaged_record_is_recomputed(
     assert record.outcome is Outcome.PASS
     assert record.runs[0].stdout_tail == "1\n"
     assert record_files(results) == [path]
+
+
+def test_parallel_run_interrupted_records_no_killed_runs(tmp_path: Path, build_cache: Path) -> None:
+    """With --jobs 2 two groups run at once; an interruption kills both children, and neither
+    killed run is stored as an outcome. The resumed run finishes with every cell passing."""
+    folders = scenarios(tmp_path, [f"slow{i}" for i in range(1, SLOW_CELLS + 1)], SLOW)
+    results = tmp_path / "results"
+    args = [*matrix_args(folders, results, build_cache), "--jobs", "2"]
+    args[args.index(PYO3)] = f"{PYO3},0.21.2"
+    proc = nox_matrix(args, tmp_path)
+    try:
+        wait_for_records(proc, results)
+        os.kill(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        stop(proc)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    finished = [records.Record.from_json(p.read_text()) for p in record_files(results)]
+    assert 1 <= len(finished) < 2 * SLOW_CELLS
+    assert all(record.outcome is Outcome.PASS for record in finished)
+    assert processes_mentioning(str(tmp_path / "slow")) == []
+
+    again = nox_matrix(args, tmp_path)
+    try:
+        out, err = again.communicate(timeout=300)
+    finally:
+        stop(again)
+    assert again.returncode == 0, out + err
+    table = (results / "matrix.md").read_text()
+    assert table.count("| 0.20.3 | pass |") == SLOW_CELLS
+    assert table.count("| 0.21.2 | pass |") == SLOW_CELLS
