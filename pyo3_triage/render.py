@@ -122,7 +122,7 @@ def render_crate(
     try:
         context["scenario_rust"] = env.from_string(scenario.rust_source).render(context)
         files = tuple((name, env.get_template(name).render(context)) for name in TEMPLATE_FILES)
-    except jinja2.TemplateError as err:
+    except (jinja2.TemplateError, TypeError) as err:  # TypeError: an undefined value in a filter
         raise UserError(
             f"scenario {scenario.name}: its Rust template does not render ({err})"
         ) from None

@@ -1,0 +1,5 @@
+/// A class without `#[new]`: Python code cannot instantiate it.
+#[pyclass]
+struct Sealed {
+    value: u8,
+}
