@@ -120,12 +120,21 @@ def outcomes_in(results: Path, cache: Path) -> dict[tuple[str, str, str], str]:
     return found
 
 
-def builds_in(results: Path, cache: Path, scenario: str | None = None) -> list[dict[str, object]]:
+def builds_in(
+    results: Path, cache: Path, scenario: str | None = None, skip: frozenset[str] = frozenset()
+) -> list[dict[str, object]]:
+    """The build part of every record (of one scenario), leaving out records in `skip`."""
     return [
         dict(record.build)
         for record in records.all_records(Layout(cache, results))
-        if record.build and (scenario is None or record.scenario == scenario)
+        if record.build
+        and record.key not in skip
+        and (scenario is None or record.scenario == scenario)
     ]
+
+
+def record_keys(results: Path, cache: Path) -> frozenset[str]:
+    return frozenset(record.key for record in records.all_records(Layout(cache, results)))
 
 
 def main() -> int:
@@ -182,15 +191,19 @@ def main() -> int:
     stamp("(d) one driver edited")
     driver = scenarios.load(folders[0]).driver
     driver.write_text(driver.read_text() + "\n# edited for the benchmark\n")
+    before = record_keys(first, cache)
     figures["d_driver_edit_s"] = harness([*common, "--results", str(first)])
-    edited = [b for b in builds_in(first, cache, folders[0].name)]
+    edited = builds_in(first, cache, folders[0].name, skip=before)
+    figures["d_new_records"] = len(edited)
     figures["d_builds"] = sum(1 for b in edited if not b["cached"])
 
     stamp("(e) one scenario's Rust edited")
     rust = folders[1] / "lib.rs"
     rust.write_text(rust.read_text() + "\n// edited for the benchmark\n")
+    before = record_keys(first, cache)
     figures["e_rust_edit_s"] = harness([*common, "--results", str(first)])
-    rebuilt = [b for b in builds_in(first, cache, folders[1].name) if not b["cached"]]
+    figures["e_new_records"] = len(builds_in(first, cache, skip=before))
+    rebuilt = [b for b in builds_in(first, cache, folders[1].name, skip=before) if not b["cached"]]
     figures["e_builds"] = len(rebuilt)
     figures["e_pyo3_recompiled"] = sum(1 for b in rebuilt if b["compiled_pyo3"])
     figures["e_cargo_said"] = sorted({

@@ -113,3 +113,17 @@ def test_verify_confirms_the_founding_scenario(build_cache, tmp_path):
     argv = ["--scenario", "unsendable_gc_traverse", "--cache", str(build_cache),
             "--results", str(tmp_path / "results")]  # fmt: skip
     assert verify.main(argv) == 0
+
+
+def test_bisect_refines_into_yanked_releases(build_cache, tmp_path, cpython):
+    """`vec_u8_return` changed in 0.23.0, which crates.io yanked: the first pass sees only
+    0.22.6 and 0.23.3, then refinement probes the yanked 0.23.x between them."""
+    results = tmp_path / "results"
+    argv = ["--pyo3", "0.22.6..0.23.3", "--scenario", "vec_u8_return", "--python", cpython,
+            "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    assert bisect_cli.main(argv) == 0
+    (search,) = json.loads(next(results.glob("bisect-*.json")).read_text())["searches"]
+    assert (search["last_old"], search["first_new"]) == ("0.22.6", "0.23.0")
+    assert search["answer"].startswith("fixed in 0.23.0 (yanked)")
+    assert "0.23.0" in search["yanked"]
+    assert "Yanked on crates.io: 0.23.0" in next(results.glob("bisect-*.md")).read_text()
