@@ -8,7 +8,6 @@ store. Every path ends in a record, so a build error or an unsupported window is
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import platform
 from collections.abc import Sequence
@@ -44,10 +43,6 @@ class Cell:
     interp: Interpreter
     declared: bool  # inside the CPython window the release declares
     window: str  # e.g. "3.7-3.12", for notes
-
-    @property
-    def will_build(self) -> bool:
-        return self.declared
 
     @property
     def label(self) -> str:
@@ -260,7 +255,3 @@ def cell_outcome(runs: Sequence[RunDetails]) -> Outcome:
         if run.outcome is not Outcome.PASS:
             return run.outcome
     return Outcome.PASS
-
-
-def replace_outcome(record: Record, outcome: Outcome) -> Record:
-    return dataclasses.replace(record, outcome=outcome)

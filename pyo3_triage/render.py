@@ -8,7 +8,6 @@ so one source can cover every release (`{% if since("0.23.0") %}`, `{{ era.attac
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,15 +44,6 @@ def era_for(pyo3: Version, template_dir: Path = TEMPLATE_DIR) -> dict[str, Any]:
             raise UserError(f"PyO3 {pyo3} is older than the template supports (0.16.0 and newer)")
         era[item] = holding[-1]
     return era
-
-
-@functools.cache
-def template_hash(template_dir: Path = TEMPLATE_DIR) -> str:
-    """Changes whenever any template file or the era table changes (part of every build key)."""
-    hasher = hashlib.sha256()
-    for name in (*TEMPLATE_FILES, ERAS_FILE):
-        hasher.update(name.encode() + b"\0" + (template_dir / name).read_bytes() + b"\0")
-    return hasher.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
