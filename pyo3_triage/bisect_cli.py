@@ -151,6 +151,9 @@ def main(argv: Sequence[str]) -> int:
         )
 
     text = bisect_report.markdown(scenario, searches, tools, argv)
+    if axis == "pyo3":  # the CPythons searched belong in the name: other runs must not overwrite it
+        minors = [s.fixed.removeprefix("CPython ") for s in searches]
+        axis = f"pyo3-py{minors[0]}" + (f"-{minors[-1]}" if len(minors) > 1 else "")
     report = layout.bisect_report(scenario.name, axis, low, high, "md")
     write_atomic(report, text)
     write_atomic(report.with_suffix(".json"), bisect_report.as_json(scenario, searches, argv))
