@@ -145,11 +145,11 @@ def _sweep_orphans() -> None:
             continue
         if fields[1] != me:
             continue
-        with _ACTIVE_LOCK:
+        with _ACTIVE_LOCK:  # runs register under this lock, so an unknown child is an orphan
             if pid in _ACTIVE:
                 continue
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(pid, 0)
 
@@ -349,15 +349,19 @@ def _run(
     if _INTERRUPTED.is_set():
         raise Interrupted(shlex.join(args))
     try:
-        proc = subprocess.Popen(
-            args,
-            cwd=cwd,
-            env=None if env is None else dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        # Started and registered under the lock: a sweep in another thread must never see
+        # this child before it is known to be ours (it would take it for an orphan).
+        with _ACTIVE_LOCK:
+            proc = subprocess.Popen(
+                args,
+                cwd=cwd,
+                env=None if env is None else dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            _ACTIVE.add(proc.pid)
     except OSError as err:
         status = 127 if isinstance(err, FileNotFoundError) else 126
         message = f"pyo3-triage: cannot run {args[0]!r}: {err}\n"
@@ -376,8 +380,6 @@ def _run(
             truncated=False,
             log_path=log_path,
         )
-    with _ACTIVE_LOCK:
-        _ACTIVE.add(proc.pid)
     try:
         timed_out = _pump(proc, start, timeout, log, tails)
     finally:

@@ -324,3 +324,24 @@ print("alive" if alive else "gone")
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert child.stdout.strip() == "gone", child.stderr
+
+
+def test_parallel_runs_never_take_each_other_for_orphans() -> None:
+    """With the subreaper on, a sweep after one run must not kill a run just started in
+    another thread (each child is registered atomically with its start)."""
+    child = subprocess.run(
+        [sys.executable, "-c", f"""
+import sys
+from concurrent.futures import ThreadPoolExecutor
+sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+from pyo3_triage import procs
+procs.harden()
+def one(_):
+    return procs.run([sys.executable, "-c", "pass"], timeout=30).returncode
+with ThreadPoolExecutor(8) as pool:
+    codes = list(pool.map(one, range(160)))
+print(sorted(set(codes)))
+"""],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert child.stdout.strip() == "[0]", child.stdout + child.stderr
