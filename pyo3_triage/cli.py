@@ -14,7 +14,7 @@ from rich.console import Console
 from . import matrix, procs, report, selection, table, toolchain
 from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, git_bisect_status
 from .cells import Cell, Evaluator, Options, plan, shard
-from .errors import UserError, run_cli
+from .errors import EXIT_USAGE, UserError, run_cli
 from .paths import Layout
 
 DEFAULT_PYO3 = "0.16..0.24"
@@ -222,7 +222,13 @@ def main(argv: Sequence[str]) -> int:
 
 
 def entry(argv: Sequence[str] | None = None) -> int:
-    return run_cli(main, sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    status = run_cli(main, argv)
+    if status == EXIT_USAGE and "--git-bisect-exit" in argv:
+        # Under `git bisect run`, 2 would mean "bad". A commit where the reproducer cannot even
+        # be set up (its folder missing, say) is untestable: skip it. The error line says why.
+        return GIT_SKIP
+    return status
 
 
 if __name__ == "__main__":

@@ -110,3 +110,14 @@ def test_git_bisect_run_finds_the_commit_that_broke_it(build_cache: Path, tmp_pa
                "--cache", str(build_cache), "--results", str(tmp_path / "results")]  # fmt: skip
     out = git("bisect", "run", *command)
     assert f"{bad} is the first bad commit" in out
+
+
+def test_a_commit_without_the_reproducer_is_skipped(tmp_path: Path) -> None:
+    """Under git bisect run, a reproducer that cannot be set up must not read as "bad" (2)."""
+    from pyo3_triage import cli
+
+    missing = tmp_path / "not-there"
+    argv = ["--git-bisect-exit", "--scenario", str(missing), "--pyo3", "0.21.2",
+            "--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "results")]  # fmt: skip
+    assert cli.entry(argv) == 125
+    assert cli.entry(argv[1:]) == 2  # the same mistake outside git bisect is a plain usage error
