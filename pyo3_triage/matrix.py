@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from packaging.version import Version
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -141,7 +142,7 @@ def markdown_document(all_grids: Sequence[table.Grid], command: str, note: str =
     """The whole `matrix.md`: tables, legend, and the environment the records were made in."""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     found = [r for g in all_grids for r in g.cells.values()]
-    interpreters = sorted({(r.python, r.executable) for r in found})
+    interpreters = sorted({(r.python, r.executable) for r in found}, key=lambda p: Version(p[0]))
     tools = sorted(
         {
             (r.toolchain.get("rustc", ""), r.toolchain.get("maturin", ""))
