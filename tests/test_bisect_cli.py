@@ -155,3 +155,16 @@ def test_bad_input_is_one_line_exit_2(case: str, cache: Path, tmp_path: Path) ->
     assert "Traceback" not in done.stdout + done.stderr
     assert keep.read_text() == "{}"
     assert not (cache / "targets").exists()
+
+
+def test_repo_root_on_sys_path_still_gives_the_standard_bisect() -> None:
+    """`bisect.py` shares the stdlib module's name; `python -m pytest` from the repo root (and
+    anything else importing `random`) must still get the real one."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPO)!r}); import bisect, random; "
+        "assert bisect.bisect_right([1, 2, 3], 2) == 2; assert random.random() < 1; "
+        "print(bisect.__file__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert not done.stdout.strip().startswith(str(REPO))
