@@ -126,10 +126,10 @@ def _section(scenario: Scenario, search: Search) -> str:
         )
     crashing = [p for p in search.probes if p.record.outcome.crashed or p.record.panic_message]
     if crashing:
-        probe = next(
-            (p for p in crashing if p.label == search.label_at(search.result.first_new)),
-            crashing[0],
-        )
+        # The crashing side of the boundary: first new for a regression, last old for a fix.
+        boundary = (search.result.first_new, search.result.last_old)
+        near = [p for i in boundary for p in crashing if p.label == search.label_at(i)]
+        probe = (near or crashing)[0]
         details = [f"Panic / crash on {md_escape(probe.label)} ({probe.record.outcome.value}):"]
         message = probe.record.panic_message or (
             probe.record.runs[0].exception if probe.record.runs else ""
