@@ -14,28 +14,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from fault_kit import COMMON_META, COMMON_RUST, NOXFILE, PYO3
 
 from pyo3_triage import records
 from pyo3_triage.outcome import Outcome
 
 pytestmark = pytest.mark.build
 
-REPO = Path(__file__).resolve().parent.parent
-NOXFILE = REPO / "noxfile.py"
-PYO3 = "0.20.3"
-# Identical to tests/test_faults.py, so every fault-tier test shares one build key.
-COMMON_RUST = """\
-#[pyfunction]
-fn ok() -> usize {
-    1
-}
-
-#[pyfunction]
-fn boom() {
-    panic!("boom from rust");
-}
-"""
-COMMON_META = 'rust = "../common/lib.rs"\nmodule = "faulty"\nfunctions = ["ok", "boom"]\n'
 DRIVER = "import time\nimport faulty\ntime.sleep(0.5)\nprint('ok', faulty.ok())\n"
 COLD_DRIVER = "import coldmod\nprint('cold', coldmod.ok())\n"
 

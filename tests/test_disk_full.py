@@ -15,32 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fault_kit import COMMON_META, NOXFILE, PYO3, write_common
 
 from pyo3_triage import cli, records
 
 pytestmark = pytest.mark.build
 
-REPO = Path(__file__).resolve().parent.parent
-NOXFILE = REPO / "noxfile.py"
-PYO3 = "0.20.3"
-# Identical to tests/test_faults.py, so every fault-tier test shares one build key.
-COMMON_RUST = """\
-#[pyfunction]
-fn ok() -> usize {
-    1
-}
-
-#[pyfunction]
-fn boom() {
-    panic!("boom from rust");
-}
-"""
-COMMON_META = 'rust = "../common/lib.rs"\nmodule = "faulty"\nfunctions = ["ok", "boom"]\n'
-
 
 def scenario(root: Path, name: str) -> Path:
-    (root / "common").mkdir(exist_ok=True)
-    (root / "common" / "lib.rs").write_text(COMMON_RUST)
+    write_common(root)
     folder = root / name
     folder.mkdir()
     (folder / "scenario.toml").write_text(COMMON_META + "timeout = 30\n")

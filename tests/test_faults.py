@@ -12,26 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from fault_kit import COMMON_META, PYO3, write_common
 
 from pyo3_triage import cli, records
 from pyo3_triage.outcome import Outcome
 
 pytestmark = pytest.mark.build
 
-PYO3 = "0.20.3"
-# Identical in every fault-tier test file, so they all share one build key.
-COMMON_RUST = """\
-#[pyfunction]
-fn ok() -> usize {
-    1
-}
-
-#[pyfunction]
-fn boom() {
-    panic!("boom from rust");
-}
-"""
-COMMON_META = 'rust = "../common/lib.rs"\nmodule = "faulty"\nfunctions = ["ok", "boom"]\n'
 
 # A child that ignores SIGTERM and outlives its parent; writes its pid first.
 CHILD = """\
@@ -101,8 +88,7 @@ def write_scenario(root: Path, name: str, driver: str, timeout: float, meta: str
 
 
 def common_root(root: Path) -> Path:
-    (root / "common").mkdir(parents=True)
-    (root / "common" / "lib.rs").write_text(COMMON_RUST)
+    write_common(root)
     return root
 
 

@@ -17,35 +17,19 @@ import time
 from pathlib import Path
 
 import pytest
+from fault_kit import COMMON_META, NOXFILE, PYO3, write_common
 
 from pyo3_triage import cli, records
 from pyo3_triage.outcome import Outcome
 
 pytestmark = pytest.mark.build
 
-REPO = Path(__file__).resolve().parent.parent
-NOXFILE = REPO / "noxfile.py"
-PYO3 = "0.20.3"
-# Identical to tests/test_faults.py, so every fault-tier test shares one build key.
-COMMON_RUST = """\
-#[pyfunction]
-fn ok() -> usize {
-    1
-}
-
-#[pyfunction]
-fn boom() {
-    panic!("boom from rust");
-}
-"""
-COMMON_META = 'rust = "../common/lib.rs"\nmodule = "faulty"\nfunctions = ["ok", "boom"]\n'
 SLOW = "import time\nimport faulty\nassert faulty.ok() == 1\ntime.sleep(3)\nprint('slept')\n"
 SLOW_CELLS = 3
 
 
 def scenarios(root: Path, names: list[str], driver: str) -> list[Path]:
-    (root / "common").mkdir(parents=True, exist_ok=True)
-    (root / "common" / "lib.rs").write_text(COMMON_RUST)
+    write_common(root)
     folders = []
     for name in names:
         folder = root / name
