@@ -475,6 +475,8 @@ def test_max_age_zero_always_fetches(tmp_path: Path) -> None:
         TimeoutError("timed out"),
         ConnectionResetError("reset"),
     ],
+    # Explicit ids: on Python 3.9 an HTTPError without a body breaks pytest's id guessing.
+    ids=["url-error", "http-503", "socket-timeout", "timeout", "reset"],
 )
 def test_network_failure_uses_cache_and_flags_offline(tmp_path: Path, error: BaseException) -> None:
     cache, clock = tmp_path / "pyo3.idx", FakeClock(1_700_000_000.0)
@@ -498,6 +500,7 @@ def test_network_failure_uses_cache_and_flags_offline(tmp_path: Path, error: Bas
         (urllib.error.HTTPError("u", 404, "Not Found", {}, None), "HTTP 404"),  # type: ignore[arg-type]
         (socket.timeout("timed out"), "timed out"),
     ],
+    ids=["url-error", "http-404", "socket-timeout"],
 )
 def test_network_failure_without_cache_is_a_user_error(
     tmp_path: Path, error: BaseException, reason: str
