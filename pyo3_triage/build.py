@@ -41,6 +41,7 @@ class BuildResult:
     error: str | None  # the compiler's first error, or why the build could not start
     compiled_pyo3: bool  # cargo compiled the pyo3 crate itself in this build
     lock: dict[str, object] | None = None  # a user crate's own pinned lock (see usercrate)
+    transient: bool = False  # failed for a reason of the moment (network, timeout): retry next run
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -99,10 +100,29 @@ def first_error(log_text: str) -> str | None:
                 "",
             )
             return f"{stripped} {location}".strip()
-    for line in lines:
+    for index, line in enumerate(lines):
         if "💥" in line or "maturin failed" in line:
-            return line.strip()
+            causes = [
+                n.strip() for n in lines[index + 1 : index + 4] if n.strip().startswith("Caused by")
+            ]
+            return " ".join([line.strip(), *causes])
     return None
+
+
+# Failures that say more about the machine at that moment than about the inputs: never cached.
+_TRANSIENT = re.compile(
+    r"failed to download|failed to get|spurious network|Couldn't resolve host|connection refused"
+    r"|Couldn't find any python interpreters|No space left|timed out",
+    re.IGNORECASE,
+)
+
+
+def worth_caching(ok: bool, error: str | None, timed_out: bool) -> bool:
+    """A success, or a failure the same inputs would meet again (a compile error, PyO3's own
+    version check); not a timeout, a network error or a vanished interpreter."""
+    if ok:
+        return True
+    return not timed_out and error is not None and not _TRANSIENT.search(error)
 
 
 def build(
@@ -196,9 +216,10 @@ def _build(
         error=error,
         compiled_pyo3=bool(_COMPILING_PYO3.search(log_text)),
         lock=pinned.as_dict() if pinned else None,
+        transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0),
     )
-    if not done.timed_out:  # a timeout says more about the machine than about the inputs
-        write_atomic(_kept_log(layout, key), log_text)
+    write_atomic(_kept_log(layout, key), log_text)
+    if not result.transient:
         write_atomic(layout.build_info(key), json.dumps(result.as_dict(), indent=2) + "\n")
     return result
 
@@ -224,7 +245,8 @@ def _prepare_user_crate(
 
 
 def _failed(layout: Layout, key: str, log: Path, error: str) -> BuildResult:
-    return BuildResult(key, False, None, 0.0, False, str(log), error, False)
+    """A user crate whose lock could not be resolved (usually the network): not cached."""
+    return BuildResult(key, False, None, 0.0, False, str(log), error, False, transient=True)
 
 
 def _kept_log(layout: Layout, key: str) -> Path:

@@ -128,23 +128,31 @@ class Evaluator:
         floor = window_for(cell.release.version).declared_min
         return f"abi3-py{floor.major}{floor.minor}"
 
-    def cached_record(self, cell: Cell) -> Record | None:
-        """The stored record for exactly this cell's inputs, without building or resolving."""
+    def _reusable(self, cell: Cell, key: str) -> Record | None:
+        """The stored record for `key`, unless --rerun or it only recorded a passing problem
+        (a network error, a vanished interpreter): those cells are tried again."""
         if self.rerun:
             return None
+        found = records.load(self.layout, cell.scenario.name, key)
+        if found is not None and found.build.get("transient"):
+            return None
+        return found
+
+    def cached_record(self, cell: Cell) -> Record | None:
+        """The stored record for exactly this cell's inputs, without building or resolving."""
         if not self._builds(cell):
-            return records.load(self.layout, cell.scenario.name, self._key(cell, None))
+            return self._reusable(cell, self._key(cell, None))
         lock = locks.load_cached(self.layout, cell.release)
         if lock is None:
             return None
-        return records.load(self.layout, cell.scenario.name, self._key(cell, lock))
+        return self._reusable(cell, self._key(cell, lock))
 
     # --- evaluation ----------------------------------------------------------------------
     def evaluate(self, cell: Cell) -> tuple[Record, bool]:
         """The cell's record and whether it came from the store (True) or was computed."""
         if not self._builds(cell):
             key = self._key(cell, None)
-            if not self.rerun and (found := records.load(self.layout, cell.scenario.name, key)):
+            if (found := self._reusable(cell, key)) is not None:
                 return found, True
             note = f"PyO3 {cell.release.cargo_version} declares CPython {cell.window}"
             return self._store(cell, key, Outcome.UNSUPPORTED, note=note), False
@@ -154,11 +162,11 @@ class Evaluator:
             key = self._key(cell, None)
             return self._store(cell, key, Outcome.BUILD_ERROR, note=str(lock)), False
         key = self._key(cell, lock)
-        if not self.rerun and (found := records.load(self.layout, cell.scenario.name, key)):
+        if (found := self._reusable(cell, key)) is not None:
             return found, True
         # Another run may be computing this very cell: wait for it, then use its record.
         with FileLock(str(self.layout.record_lock(key))):
-            if not self.rerun and (found := records.load(self.layout, cell.scenario.name, key)):
+            if (found := self._reusable(cell, key)) is not None:
                 return found, True
             return self._compute(cell, key, lock), False
 
@@ -193,7 +201,8 @@ class Evaluator:
                 self.layout, self.toolchain.uv_bin, venv, built.wheel or "",
                 cell.scenario.module, built.key, log,
             )  # fmt: skip
-        except venvs.EnvironmentError_ as err:
+        except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
+            extra["build"] = {**extra["build"], "transient": True}
             return self._store(cell, key, Outcome.BUILD_ERROR, note=str(err), **extra)
 
         failed_import = runner.check_import(python, cell.scenario.module, work, log)

@@ -94,3 +94,21 @@ def test_abi3_builds_are_shared_across_interpreters_and_distinct_from_normal_one
     assert key(abi3="abi3-py37") == key(interp=other, abi3="abi3-py37")
     assert key(abi3="abi3-py37") != key()
     assert key(abi3="abi3-py37") != key(abi3="abi3-py38")
+
+
+@pytest.mark.parametrize(
+    ("ok", "error", "killed", "cached"),
+    [
+        (True, None, False, True),
+        (False, "error[E0308]: mismatched types --> src/lib.rs:3:5", False, True),
+        (False, "error: the configured Python interpreter version (3.13) is newer than PyO3's maximum supported version (3.12)", False, True),
+        (False, "error: failed to download `syn v2.0.0`", False, False),
+        (False, "💥 maturin failed Caused by: Couldn't find any python interpreters from '/x'", False, False),
+        (False, "maturin exited with -9", True, False),
+        (False, None, False, False),
+    ],
+)  # fmt: skip
+def test_only_failures_the_inputs_explain_are_cached(
+    ok: bool, error: str | None, killed: bool, cached: bool
+) -> None:
+    assert build.worth_caching(ok, error, killed) is cached
