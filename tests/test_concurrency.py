@@ -5,16 +5,14 @@ made once: the second waits for the first (file locks) and reuses its wheel.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
-from fault_kit import COMMON_META, COMMON_RUST, NOXFILE, PYO3
+from fault_kit import COMMON_META, COMMON_RUST, PYO3, matrix_args, nox_matrix_command
 
 from pyo3_triage import records
 from pyo3_triage.outcome import Outcome
@@ -34,11 +32,7 @@ def write_scenario(root: Path, name: str, meta: str, driver: str) -> Path:
 
 
 def start(folders: list[Path], results: Path, cache: Path, cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
-    env.update(COLUMNS="200", NO_COLOR="1")
-    argv = [sys.executable, "-m", "nox", "-f", str(NOXFILE), "-s", "matrix", "--",
-            "--pyo3", PYO3, "--python", "3.11", "--scenario", ",".join(map(str, folders)),
-            "--results", str(results), "--cache", str(cache)]  # fmt: skip
+    argv, env = nox_matrix_command(matrix_args(folders, results, cache))
     return subprocess.Popen(
         argv, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

@@ -10,12 +10,11 @@ import errno
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_kit import COMMON_META, NOXFILE, PYO3, write_common
+from fault_kit import COMMON_META, matrix_args, nox_matrix_command, write_common
 
 from pyo3_triage import cli, records
 
@@ -31,15 +30,8 @@ def scenario(root: Path, name: str) -> Path:
     return folder
 
 
-def matrix_args(folders: list[Path], results: Path, cache: Path) -> list[str]:
-    return ["--pyo3", PYO3, "--python", "3.11", "--scenario", ",".join(map(str, folders)),
-            "--results", str(results), "--cache", str(cache)]  # fmt: skip
-
-
 def nox_matrix(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
-    env.update(COLUMNS="200", NO_COLOR="1")
-    argv = [sys.executable, "-m", "nox", "-f", str(NOXFILE), "-s", "matrix", "--", *args]
+    argv, env = nox_matrix_command(args)
     return subprocess.run(
         argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=180, check=False
     )

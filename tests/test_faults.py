@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fault_kit import COMMON_META, PYO3, write_common
+from fault_kit import COMMON_META, matrix_args, write_common
 
 from pyo3_triage import cli, records
 from pyo3_triage.outcome import Outcome
@@ -92,11 +92,6 @@ def common_root(root: Path) -> Path:
     return root
 
 
-def matrix_argv(folders: list[Path], results: Path, cache: Path, *extra: str) -> list[str]:
-    return ["--pyo3", PYO3, "--python", "3.11", "--scenario", ",".join(map(str, folders)),
-            "--results", str(results), "--cache", str(cache), *extra]  # fmt: skip
-
-
 def load_records(results: Path) -> dict[str, records.Record]:
     found = {}
     for path in (results / "records").glob("*/*.json"):
@@ -152,7 +147,7 @@ def faults(tmp_path_factory: pytest.TempPathFactory, build_cache: Path) -> Run:
     results = root / "results"
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
-    code = cli.main(matrix_argv(folders, results, build_cache))
+    code = cli.main(matrix_args(folders, results, build_cache))
     took = time.monotonic() - started
     grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     return Run(root, results, code, grew, took)
@@ -274,7 +269,7 @@ def test_repeat_shows_a_crash_on_the_second_run_as_flaky(tmp_path: Path, build_c
     root = common_root(tmp_path)
     folder = write_scenario(root, "second_run_aborts", FLAKY, 30, COMMON_META)
     results = tmp_path / "results"
-    assert cli.main(matrix_argv([folder], results, build_cache, "--repeat", "3")) == 0
+    assert cli.main(matrix_args([folder], results, build_cache, "--repeat", "3")) == 0
     record = load_records(results)["second_run_aborts"]
     assert record.flaky
     assert record.outcome is Outcome.ABORT

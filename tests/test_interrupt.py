@@ -12,12 +12,11 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from fault_kit import COMMON_META, NOXFILE, PYO3, write_common
+from fault_kit import COMMON_META, PYO3, matrix_args, nox_matrix_command, write_common
 
 from pyo3_triage import cli, records
 from pyo3_triage.outcome import Outcome
@@ -40,15 +39,8 @@ def scenarios(root: Path, names: list[str], driver: str) -> list[Path]:
     return folders
 
 
-def matrix_args(folders: list[Path], results: Path, cache: Path) -> list[str]:
-    return ["--pyo3", PYO3, "--python", "3.11", "--scenario", ",".join(map(str, folders)),
-            "--results", str(results), "--cache", str(cache)]  # fmt: skip
-
-
 def nox_matrix(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
-    env.update(COLUMNS="200", NO_COLOR="1")
-    argv = [sys.executable, "-m", "nox", "-f", str(NOXFILE), "-s", "matrix", "--", *args]
+    argv, env = nox_matrix_command(args)
     return subprocess.Popen(
         argv, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True,
