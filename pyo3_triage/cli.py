@@ -127,6 +127,8 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def housekeeping(layout: Layout, console: Console, *, clean: bool) -> int:
+    if clean and not layout.tagged():  # refuse before printing sizes of someone else's files
+        layout.clean_cache()
     usage = layout.cache_usage()
     for name, size in usage.items():
         console.print(f"{name:10} {size / 2**20:10.1f} MiB  {layout.cache_areas()[name]}")
@@ -166,10 +168,10 @@ def main(argv: Sequence[str]) -> int:
     console = Console(stderr=False, highlight=False)
     notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
     layout = Layout.default(cache=args.cache, results=args.results)
+    if args.cache_info or args.clean:  # before `ensure`: housekeeping creates nothing
+        return housekeeping(layout, console, clean=args.clean)
     layout.ensure()
     procs.harden()
-    if args.cache_info or args.clean:
-        return housekeeping(layout, console, clean=args.clean)
 
     scenarios = selection.pick_scenarios(args.scenario, args.crate, args.run, args.timeout)
     spec = DEFAULT_PYO3 if args.pyo3 is None else args.pyo3

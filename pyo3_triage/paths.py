@@ -155,11 +155,19 @@ class Layout:
         """Bytes used per cache area (what `--cache-info` prints)."""
         return {name: _tree_size(path) for name, path in self.cache_areas().items()}
 
+    def tagged(self) -> bool:
+        """The cache root holds the tag this tool wrote (not another program's, not none)."""
+        try:
+            return (self.cache / "CACHEDIR.TAG").read_text(encoding="utf-8") == CACHEDIR_TAG
+        except (OSError, UnicodeDecodeError):
+            return False
+
     def clean_cache(self) -> int:
         """Delete the tool's cache areas, and nothing else; only in a folder it tagged."""
-        if not (self.cache / "CACHEDIR.TAG").is_file():
+        if not self.tagged():
             raise UserError(
-                f"{self.cache} has no CACHEDIR.TAG from this tool; not deleting anything there"
+                f"{self.cache} is not a cache this tool made (no CACHEDIR.TAG of pyo3-triage); "
+                "nothing deleted; pass the --cache DIR the tool used"
             )
         freed = 0
         for path in self.cache_areas().values():
@@ -182,8 +190,10 @@ class Layout:
                     f"cannot write to the {what} folder {root} ({err.strerror}); "
                     f"pass --{what} DIR with a writable folder"
                 ) from None
+        # Tag only a folder that is ours to tag: one with nothing else in it. A user who passes
+        # --cache ~ must never make `--clean` think their home folder is a cache.
         tag = self.cache / "CACHEDIR.TAG"
-        if not tag.exists():
+        if not tag.exists() and not any(self.cache.iterdir()):
             write_atomic(tag, CACHEDIR_TAG)
 
 

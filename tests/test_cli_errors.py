@@ -162,3 +162,71 @@ def test_list_plans_without_building(shared: Shared, results: Path, tmp_path: Pa
     for built in ("targets", "crates", "wheels", "venvs"):
         assert not (shared.cache / built).exists(), built
     assert snapshot(results) == before
+
+
+# --- --clean and --cache-info never touch what is not ours ------------------------------------
+AREAS = ("index", "resolve", "locks", "crates", "targets", "wheels", "venvs", "locks.d", "work")
+
+
+def foreign_folder(root: Path, tag: str | None) -> dict[str, bytes]:
+    """A folder holding a user's files under every cache area's name (and maybe a tag)."""
+    for area in AREAS:
+        (root / area).mkdir(parents=True)
+        (root / area / "mine.txt").write_text(f"a user's file in {area}\n")
+    if tag is not None:
+        (root / "CACHEDIR.TAG").write_text(tag)
+    return snapshot(root)
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        pytest.param(None, id="untagged"),
+        pytest.param(
+            "Signature: 8a477f597d28d172789f06886806bc55\n# made by some other program\n",
+            id="tagged-by-another-program",
+        ),
+    ],
+)
+def test_clean_deletes_nothing_in_a_folder_it_did_not_tag(
+    tag: str | None, results: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "not-our-cache"
+    before = foreign_folder(folder, tag)
+    kept = snapshot(results)
+    done = run_matrix(tmp_path, folder, results, "--clean")
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = own_lines(done.stderr)
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "nothing deleted" in lines[0]
+    assert snapshot(folder) == before  # every file survives and nothing was added
+    assert snapshot(results) == kept
+
+
+def test_cache_info_creates_nothing(results: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "no-cache-yet"
+    done = run_matrix(tmp_path, folder, results, "--cache-info")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "total" in done.stdout
+    assert not folder.exists()
+
+
+def test_a_run_does_not_tag_a_folder_holding_other_files(tmp_path: Path) -> None:
+    folder = tmp_path / "home-like"
+    foreign_folder(folder, None)
+    Layout(cache=folder, results=tmp_path / "results").ensure()
+    assert not (folder / "CACHEDIR.TAG").exists()
+    with pytest.raises(UserError, match="nothing deleted"):
+        Layout(cache=folder, results=tmp_path / "results").clean_cache()
+
+
+def test_clean_in_a_folder_the_tool_made(results: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    Layout(cache=folder, results=results).ensure()  # a fresh folder: tagged as ours
+    (folder / "targets" / "x").mkdir(parents=True)
+    (folder / "targets" / "x" / "f").write_bytes(b"x" * 2048)
+    (folder / "notes.txt").write_text("not an area: kept")
+    done = run_matrix(tmp_path, folder, results, "--clean")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (folder / "targets").exists()
+    assert (folder / "notes.txt").read_text() == "not an area: kept"
