@@ -7,6 +7,7 @@ project there), so the matrix starts at once; the tool makes its own per-cell ve
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 
 import nox
 
@@ -14,8 +15,14 @@ nox.options.default_venv_backend = "none"
 nox.options.sessions = ["matrix"]
 
 
-def _exit_with(status: int) -> None:
-    # A user error has already been printed as one line; keep nox from adding a traceback.
+def _call(session: nox.Session, entry: Callable[[Sequence[str]], int]) -> None:
+    """Run a tool entry point from the folder the user invoked nox in.
+
+    nox runs sessions from the noxfile's folder; relative paths the user typed (`--crate .`,
+    `--scenario repro`, `--results out`) and the default `./results` mean the user's folder.
+    A non-zero status was already explained in one line: keep nox from adding a traceback."""
+    with session.chdir(session.invoked_from):
+        status = entry(session.posargs)
     if status:
         raise SystemExit(status)
 
@@ -25,7 +32,7 @@ def matrix(session: nox.Session) -> None:
     """Build and run the reproducers across PyO3 releases x CPython versions."""
     from pyo3_triage import cli
 
-    _exit_with(cli.entry(session.posargs))
+    _call(session, cli.entry)
 
 
 @nox.session(venv_backend="none")
@@ -33,7 +40,7 @@ def merge(session: nox.Session) -> None:
     """Combine results folders (e.g. CI shards) into ./results and redraw the tables."""
     from pyo3_triage import merge_cli
 
-    _exit_with(merge_cli.entry(session.posargs))
+    _call(session, merge_cli.entry)
 
 
 @nox.session(venv_backend="none")
@@ -41,7 +48,7 @@ def report(session: nox.Session) -> None:
     """Redraw results/report.md and results/matrix.svg from the stored records."""
     from pyo3_triage import report_cli
 
-    _exit_with(report_cli.entry(session.posargs))
+    _call(session, report_cli.entry)
 
 
 @nox.session(venv_backend="none")
@@ -49,7 +56,7 @@ def verify(session: nox.Session) -> None:
     """Check that every library scenario still bisects to the release it records."""
     from pyo3_triage import verify
 
-    _exit_with(verify.entry(session.posargs))
+    _call(session, verify.entry)
 
 
 @nox.session(venv_backend="none")

@@ -225,12 +225,19 @@ def main(argv: Sequence[str]) -> int:
 
 def entry(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    status = run_cli(main, argv)
-    if status == EXIT_USAGE and "--git-bisect-exit" in argv:
-        # Under `git bisect run`, 2 would mean "bad". A commit where the reproducer cannot even
-        # be set up (its folder missing, say) is untestable: skip it. The error line says why.
+    if "--git-bisect-exit" not in argv:
+        return run_cli(main, argv)
+    # Under `git bisect run`, any status but 0, 1 and 125 misleads git: 2 would read as "bad".
+    # A commit where the reproducer cannot even be set up (its folder missing, bad metadata,
+    # a failure of this tool) is untestable: skip it, with the one-line reason on stderr.
+    try:
+        status = run_cli(main, argv)
+    except Exception as err:  # noqa: BLE001 - anything unexpected is still "cannot test"
+        if "--debug" in argv:
+            raise
+        print(f"error: {type(err).__name__}: {err} (skipping this commit)", file=sys.stderr)
         return GIT_SKIP
-    return status
+    return GIT_SKIP if status == EXIT_USAGE else status
 
 
 if __name__ == "__main__":

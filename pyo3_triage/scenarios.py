@@ -78,7 +78,8 @@ def available(root: Path | None = None) -> list[str]:
 
 
 def resolve(spec: str, root: Path | None = None) -> Scenario:
-    """A scenario from its name in the library or a folder path; one clear error otherwise."""
+    """A scenario from a folder path, a folder in the current directory, or its name in the
+    library; one clear error otherwise."""
     root = root or builtin_dir()
     looks_like_path = "/" in spec or spec.startswith(".") or spec.startswith("~")
     if looks_like_path:
@@ -93,6 +94,8 @@ def resolve(spec: str, root: Path | None = None) -> Scenario:
             f"{spec!r} is not a scenario name (letters, digits, '_' and '-'); "
             f"known scenarios: {', '.join(available(root)) or 'none'}"
         )
+    if (Path(spec) / METADATA).is_file():  # a scenario folder right here wins over the library
+        return load(Path(spec).resolve())
     folder = root / spec
     if not (folder / METADATA).is_file():
         raise UserError(

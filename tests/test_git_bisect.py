@@ -105,11 +105,14 @@ def test_git_bisect_run_finds_the_commit_that_broke_it(build_cache: Path, tmp_pa
     git("commit", "-qam", "after the bad one")
     bad = git("rev-parse", "HEAD~1")
     git("bisect", "start", "HEAD", "HEAD~4")
+    # As the README shows it: from the user's own repository, the harness checkout elsewhere,
+    # the scenario named by a path relative to where the user is.
     command = [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "matrix", "--",
-               "--git-bisect-exit", "--scenario", str(folder), "--pyo3", "0.21.2", "--python", "3.11",
-               "--cache", str(build_cache), "--results", str(tmp_path / "results")]  # fmt: skip
+               "--git-bisect-exit", "--scenario", "repro", "--pyo3", "0.21.2", "--python", "3.11",
+               "--cache", str(build_cache), "--results", "../results"]  # fmt: skip
     out = git("bisect", "run", *command)
     assert f"{bad} is the first bad commit" in out
+    assert (tmp_path / "results" / "records").is_dir()  # relative to the user's folder
 
 
 def test_a_commit_without_the_reproducer_is_skipped(tmp_path: Path) -> None:
@@ -121,3 +124,35 @@ def test_a_commit_without_the_reproducer_is_skipped(tmp_path: Path) -> None:
             "--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "results")]  # fmt: skip
     assert cli.entry(argv) == 125
     assert cli.entry(argv[1:]) == 2  # the same mistake outside git bisect is a plain usage error
+
+
+def test_an_unexpected_failure_is_a_skip_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not only bad input: anything that stops the tool from testing a commit is 125."""
+    from pyo3_triage import cli
+
+    def broken(argv: object) -> int:
+        raise RuntimeError("something this tool did not expect")
+
+    monkeypatch.setattr(cli, "main", broken)
+    assert cli.entry(["--git-bisect-exit", "--pyo3", "0.21.2"]) == 125
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "something this tool did not expect" in err[0]
+    with pytest.raises(RuntimeError):
+        cli.entry(["--pyo3", "0.21.2"])  # outside git bisect: a bug shows as a bug
+
+
+def test_nox_sessions_resolve_paths_from_where_nox_was_invoked(tmp_path: Path) -> None:
+    """`cd elsewhere && nox -f <checkout>/noxfile.py -s matrix -- --scenario rel --results out`."""
+    folder = scenario(tmp_path / "rel", DRIVERS["passes"])
+    argv = [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "matrix", "--",
+            "--list", "--scenario", "rel", "--pyo3", "0.21.2", "--python", sys.executable,
+            "--results", "out", "--cache", "cache"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, env=env,
+                          timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rel · PyO3 0.21.2" in done.stdout
+    assert (tmp_path / "out").is_dir() and (tmp_path / "cache").is_dir()
+    assert folder.is_dir() and not (REPO / "out").exists()
