@@ -25,6 +25,7 @@ from .errors import UserError, run_cli
 from .outcome import Outcome
 from .paths import Layout, write_atomic
 from .search import Step
+from .support import window_for
 
 DEFAULT_SCENARIO = "unsendable_gc_traverse"
 EXIT_NO_CHANGE = 3  # both ends behave alike: nothing to search
@@ -116,15 +117,22 @@ def main(argv: Sequence[str]) -> int:
         axis = "pyo3"
         wanted = {r.cargo_version for r in primary}
         for interp in pythons:
-            console.rule(
-                f"{scenario.name}: PyO3 {primary[0]} .. {primary[-1]} on CPython {interp.version}"
-            )
-            found = over_releases(scenario, every, wanted, interp, evaluator, criteria, on_step)
+            found = over_releases(
+                scenario, every, wanted, interp, evaluator, criteria, on_step,
+                before=lambda labels, interp=interp: console.rule(
+                    f"{scenario.name}: PyO3 {labels[0]} .. {labels[-1]} on CPython {interp.version}"
+                ),
+            )  # fmt: skip
             if found is None:
                 notify(
                     f"CPython {interp.version}: fewer than two releases in the range support it; skipped"
                 )
                 continue
+            if found.excluded:
+                notify(
+                    f"CPython {interp.version}: not searched {', '.join(found.excluded)} "
+                    "(outside their declared CPython window)"
+                )
             searches.append(found)
         if not searches:
             raise UserError(
@@ -139,11 +147,23 @@ def main(argv: Sequence[str]) -> int:
                 f"--pyo3 {args.pyo3!r} matches no release; name one release to bisect CPython"
             )
         release = primary[0]
+        found = over_pythons(scenario, release, pythons, evaluator, criteria, on_step)
+        if found is None:
+            raise UserError(
+                f"PyO3 {release} declares CPython {window_for(release.version).span}; fewer than "
+                f"two of {', '.join(i.label for i in pythons)} are inside it; choose another --python "
+                "(or --build-unsupported)"
+            )
+        if found.excluded:
+            notify(
+                f"left out CPython {', '.join(found.excluded)}: outside the window PyO3 {release} "
+                f"declares ({window_for(release.version).span})"
+            )
         console.rule(
-            f"{scenario.name}: CPython {pythons[0].version} .. {pythons[-1].version} on PyO3 {release}"
+            f"{scenario.name}: CPython {found.labels[0]} .. {found.labels[-1]} on PyO3 {release}"
         )
-        searches.append(over_pythons(scenario, release, pythons, evaluator, criteria, on_step))
-        low, high = str(pythons[0].version), str(pythons[-1].version)
+        searches.append(found)
+        low, high = found.labels[0], found.labels[-1]
     else:
         raise UserError(
             "nothing to search: give a PyO3 range (--pyo3 0.19..0.21) or one release and a "
@@ -158,7 +178,15 @@ def main(argv: Sequence[str]) -> int:
     write_atomic(report, text)
     write_atomic(report.with_suffix(".json"), bisect_report.as_json(scenario, searches, argv))
     for search in searches:
-        console.print(f"[bold]{search.fixed}:[/] {bisect_report.answer(search)}")
+        if search.reversed:
+            console.print(
+                f"[yellow]note:[/] {search.fixed}: the start {search.labels[0]} already shows an "
+                "outcome --new names; searched for where it goes away"
+            )
+        console.print(
+            f"[bold]{search.fixed}:[/] {bisect_report.answer(search)} "
+            f"[dim](searched {search.shown(search.labels[0])} .. {search.shown(search.labels[-1])})[/]"
+        )
         link = bisect_report.compare_link(search)
         if link:
             console.print(f"  {link}")
@@ -176,11 +204,10 @@ def main(argv: Sequence[str]) -> int:
 
 def _progress(console: Console) -> StepCallback:
     def show(step: Step, probe: Probe, labels: Sequence[str]) -> None:
-        how = "stored" if probe.reused else ("built" if probe.built else "cached build")
         low, high = labels[step.window[0]], labels[step.window[1]]
         console.print(
             f"  probed {probe.label}: {probe.record.outcome.value} -> {probe.verdict.value} "
-            f"({how}); window {low} .. {high}, ~{step.remaining_steps} step(s) left"
+            f"({probe.how}); window {low} .. {high}, ~{step.remaining_steps} step(s) left"
         )
 
     return show

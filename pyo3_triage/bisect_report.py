@@ -74,6 +74,13 @@ def markdown(
 
 def _section(scenario: Scenario, search: Search) -> str:
     out = [f"### {md_escape(search.fixed)}: {md_escape(answer(search))}"]
+    searched = f"Searched {md_escape(search.shown(search.labels[0]))} .. {md_escape(search.shown(search.labels[-1]))} ({len(search.labels)} candidates)."
+    if search.reversed:
+        searched += (
+            f" The start {md_escape(search.labels[0])} already showed an outcome `--new` names, "
+            "so the search looked for where it goes away."
+        )
+    out.append(searched)
     link = compare_link(search)
     if link:
         out.append(f"Compare: {link}")
@@ -107,13 +114,12 @@ def _section(scenario: Scenario, search: Search) -> str:
         )
     rows = ["| # | candidate | outcome | verdict | time | how |", "|---|---|---|---|---|---|"]
     for number, probe in enumerate(search.probes, 1):
-        how = "stored record" if probe.reused else ("built" if probe.built else "cached build")
+        how = probe.how
         took = float(probe.record.build.get("duration", 0.0) or 0.0) + sum(
             r.duration for r in probe.record.runs
         )
-        yanked = " (yanked)" if probe.label in search.yanked else ""
         rows.append(
-            f"| {number} | {md_escape(probe.label + yanked)} | {md_escape(probe.record.outcome.value)} | "
+            f"| {number} | {md_escape(search.shown(probe.label))} | {md_escape(probe.record.outcome.value)} | "
             f"{probe.verdict.value} | {took:.1f}s | {how} |"
         )
     out.append(
@@ -171,6 +177,7 @@ def as_json(scenario: Scenario, searches: Sequence[Search], argv: Sequence[str])
             "candidates": list(search.labels),
             "yanked": sorted(search.yanked),
             "excluded": list(search.excluded),
+            "reversed": search.reversed,
             "builds": search.builds,
             "probes": [
                 {

@@ -86,6 +86,15 @@ class Probe:
     reused: bool  # the record came from the store: nothing built or run
     built: bool  # a build actually ran for this probe
 
+    @property
+    def how(self) -> str:
+        """Where the probe's record came from, in words for progress lines and reports."""
+        if self.reused:
+            return "stored record"
+        if self.built:
+            return "built"
+        return "cached build" if self.record.build else "not built"
+
 
 @dataclass(frozen=True)
 class Search:
@@ -96,6 +105,12 @@ class Search:
     result: SearchResult
     probes: tuple[Probe, ...]
     excluded: tuple[str, ...] = field(default=())  # candidates outside the declared window
+    # The start already showed what --new names, so the search looked for where it goes away.
+    reversed: bool = False
+
+    def shown(self, label: str) -> str:
+        """A candidate as answers print it: yanked releases marked."""
+        return f"{label} (yanked)" if label in self.yanked else label
 
     def label_at(self, index: int | None) -> str | None:
         return None if index is None else self.labels[index]
@@ -120,9 +135,17 @@ def _run_search(
     evaluator: Evaluator,
     criteria: Criteria,
     on_step: StepCallback | None,
-) -> tuple[SearchResult, tuple[Probe, ...]]:
+) -> tuple[SearchResult, tuple[Probe, ...], bool]:
+    """The search over `cells`, its probes, and whether it ran reversed.
+
+    With --new/--old the start may already show a "new" outcome (`--new abort` over a range
+    where the abort gets fixed). That start is not untestable: the search then looks for where
+    the new outcome goes away, flipping old and new for the search only; probes keep the
+    verdicts the user's options give."""
     probes: dict[int, Probe] = {}
     start: list[Outcome] = []
+    flipped: list[bool] = []
+    swap = {Verdict.OLD: Verdict.NEW, Verdict.NEW: Verdict.OLD}
 
     def probe(index: int) -> Verdict:
         record, reused = evaluator.evaluate(cells[index])
@@ -130,8 +153,9 @@ def _run_search(
         verdict = judge(record, start[0] if start else None, criteria)
         if not start and verdict is not Verdict.SKIP:
             start.append(record.outcome)
+            flipped.append(verdict is Verdict.NEW and bool(criteria.new or criteria.old))
         probes[index] = Probe(labels[index], record, verdict, reused, built)
-        return verdict
+        return swap.get(verdict, verdict) if flipped and flipped[0] else verdict
 
     def step(done: Step) -> None:
         if on_step is not None and done.index in probes:
@@ -141,7 +165,7 @@ def _run_search(
         len(cells), primary, probe, flaky=flaky_policy(criteria), on_step=step
     )
     ordered = tuple(probes[s.index] for s in result.steps if s.index in probes)
-    return result, ordered
+    return result, ordered, bool(flipped and flipped[0])
 
 
 def over_releases(
@@ -152,9 +176,10 @@ def over_releases(
     evaluator: Evaluator,
     criteria: Criteria,
     on_step: StepCallback | None = None,
+    before: Callable[[Sequence[str]], None] | None = None,
 ) -> Search | None:
     """One search over PyO3 releases for one CPython; None when fewer than two candidates
-    declare support for it (nothing to search)."""
+    declare support for it (nothing to search). `before` hears the candidates searched."""
     build_all = evaluator.options.build_unsupported
     usable = [r for r in releases if build_all or window_for(r.version).declares(interp.version)]
     excluded = tuple(r.cargo_version for r in releases if r not in usable)
@@ -162,13 +187,16 @@ def over_releases(
     chosen = [i for i, r in enumerate(usable) if r.cargo_version in primary]
     if len(chosen) < 2:
         return None
+    if before is not None:
+        before(labels)
     cells = [Cell(scenario, r, interp, window_for(r.version).declares(interp.version),
                   _span(r)) for r in usable]  # fmt: skip
-    result, probes = _run_search(labels, cells, chosen, evaluator, criteria, on_step)
+    result, probes, flipped = _run_search(labels, cells, chosen, evaluator, criteria, on_step)
     yanked = frozenset(r.cargo_version for r in usable if r.yanked)
     return Search(
-        "pyo3", f"CPython {interp.version}", tuple(labels), yanked, result, probes, excluded
-    )
+        "pyo3", f"CPython {interp.version}", tuple(labels), yanked, result, probes, excluded,
+        flipped,
+    )  # fmt: skip
 
 
 def over_pythons(
@@ -178,23 +206,29 @@ def over_pythons(
     evaluator: Evaluator,
     criteria: Criteria,
     on_step: StepCallback | None = None,
-) -> Search:
+) -> Search | None:
+    """One search over CPythons for one release; CPythons outside the release's declared
+    window are left out up front (like releases outside a CPython's window), None when fewer
+    than two remain."""
     window = window_for(release.version)
-    labels = [str(i.version) for i in interpreters]
-    cells = [
-        Cell(scenario, release, i, window.declares(i.version), _span(release)) for i in interpreters
-    ]
-    result, probes = _run_search(
+    build_all = evaluator.options.build_unsupported
+    usable = [i for i in interpreters if build_all or window.declares(i.version)]
+    excluded = tuple(str(i.version) for i in interpreters if i not in usable)
+    if len(usable) < 2:
+        return None
+    labels = [str(i.version) for i in usable]
+    cells = [Cell(scenario, release, i, window.declares(i.version), _span(release)) for i in usable]
+    result, probes, flipped = _run_search(
         labels, cells, list(range(len(cells))), evaluator, criteria, on_step
     )
     return Search(
-        "python", f"PyO3 {release.cargo_version}", tuple(labels), frozenset(), result, probes
-    )
+        "python", f"PyO3 {release.cargo_version}", tuple(labels), frozenset(), result, probes,
+        excluded, flipped,
+    )  # fmt: skip
 
 
 def _span(release: Release) -> str:
-    window = window_for(release.version)
-    return f"{window.declared_min}-{window.declared_max}"
+    return window_for(release.version).span
 
 
 def answer(search: Search) -> str:
@@ -218,7 +252,7 @@ def answer(search: Search) -> str:
             f"stopped: {at.label if at else '?'} is flaky ({runs}); rerun with --repeat or --flaky"
         )
     assert old is not None and new is not None
-    pair = f"{old.label}: {_word(old.record)} -> {new.label}: {_word(new.record)}"
+    pair = f"{search.shown(old.label)}: {_word(old.record)} -> {search.shown(new.label)}: {_word(new.record)}"
     if result.kind == "ambiguous":
         between = ", ".join(search.labels[i] for i in result.skipped_between)
         return f"changed between {old.label} and {new.label}; untestable in between: {between} ({pair})"
@@ -227,8 +261,7 @@ def answer(search: Search) -> str:
         verb = "regressed"
     elif old.record.outcome is not Outcome.PASS and new.record.outcome is Outcome.PASS:
         verb = "fixed"
-    yanked = " (yanked)" if new.label in search.yanked else ""
-    return f"{verb} in {new.label}{yanked} ({pair})"
+    return f"{verb} in {search.shown(new.label)} ({pair})"
 
 
 def _word(record: Record) -> str:

@@ -60,9 +60,8 @@ def plan(
         window = window_for(release.version)
         for interp in interpreters:
             declared = window.declares(interp.version)
-            span = f"{window.declared_min}-{window.declared_max}"
             for scenario in scenarios:
-                cells.append(Cell(scenario, release, interp, declared, span))
+                cells.append(Cell(scenario, release, interp, declared, window.span))
     return cells
 
 

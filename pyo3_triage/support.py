@@ -38,6 +38,11 @@ class Window:
     enforced_max: Version | None  # None: no maximum check, a newer CPython still builds
     note: str
 
+    @property
+    def span(self) -> str:
+        """The declared window in words, e.g. "3.7-3.12"."""
+        return f"{self.declared_min}-{self.declared_max}"
+
     def declares(self, python: Version) -> bool:
         """True if the release's CHANGELOG claims support for this CPython (major.minor)."""
         return _minor(self.declared_min) <= _minor(python) <= _minor(self.declared_max)

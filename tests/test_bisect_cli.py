@@ -93,6 +93,64 @@ def test_answer_words_fix_regression_and_change() -> None:
     )
 
 
+def test_answer_marks_a_yanked_last_old_release() -> None:
+    search = _search([Outcome.PASS, Outcome.ABORT, Outcome.ABORT], 0, 1)
+    search = Search(search.axis, search.fixed, search.labels, frozenset({"0.19.0"}),
+                    search.result, search.probes)  # fmt: skip
+    assert answer(search) == "regressed in 0.20.0 (0.19.0 (yanked): pass -> 0.20.0: abort)"
+
+
+class FakeEvaluator:
+    """Cells are indices into a list of outcomes; nothing is built."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        self.outcomes = outcomes
+        self.evaluated: list[int] = []
+
+    def evaluate(self, cell: int) -> tuple[Record, bool]:
+        self.evaluated.append(cell)
+        return record(self.outcomes[cell], pyo3=f"0.{19 + cell}.0"), False
+
+
+@pytest.mark.parametrize(
+    ("criteria", "reversed_"),
+    [
+        (Criteria(new=frozenset({Outcome.ABORT})), True),  # --new abort over a fix: reversed
+        (Criteria(old=frozenset({Outcome.PASS})), True),  # --old pass: the start is not old
+        (Criteria(new=frozenset({Outcome.PASS})), False),  # --new pass: the fix is new
+        (Criteria(), False),
+    ],
+)
+def test_a_start_that_already_shows_new_searches_where_it_goes_away(
+    criteria: Criteria, reversed_: bool
+) -> None:
+    from pyo3_triage.bisection import _run_search
+
+    outcomes = [Outcome.ABORT] * 5 + [Outcome.PASS] * 3
+    labels = [f"0.{19 + i}.0" for i in range(len(outcomes))]
+    fake = FakeEvaluator(outcomes)
+    result, probes, flipped = _run_search(
+        labels,
+        list(range(len(outcomes))),
+        list(range(len(outcomes))),
+        fake,
+        criteria,
+        None,  # type: ignore[arg-type]
+    )
+    assert flipped is reversed_
+    assert result.kind == "boundary"
+    assert (result.last_old, result.first_new) == (4, 5)
+    search = Search("pyo3", "CPython 3.11.7", tuple(labels), frozenset(), result, probes,
+                    (), flipped)  # fmt: skip
+    assert answer(search) == "fixed in 0.24.0 (0.23.0: abort -> 0.24.0: pass)"
+    if criteria.new or criteria.old:  # probes keep the user's own verdicts
+        first = probes[0]
+        assert first.verdict is (
+            Verdict.NEW if Outcome.ABORT in criteria.new or criteria.old else Verdict.OLD
+        )
+    assert len(set(fake.evaluated)) == len(fake.evaluated)
+
+
 def test_answer_for_no_change() -> None:
     text = answer(_search([Outcome.ABORT, Outcome.ABORT], 1, None, "no-change"))  # type: ignore[arg-type]
     assert text.startswith("no change")
