@@ -170,7 +170,7 @@ def main(argv: Sequence[str]) -> int:
             "CPython range (--pyo3 0.20.3 --python 3.8..3.13)"
         )
 
-    text = bisect_report.markdown(scenario, searches, tools, argv)
+    text = bisect_report.markdown(scenario, searches, tools, argv, layout.results)
     if axis == "pyo3":  # the CPythons searched belong in the name: other runs must not overwrite it
         minors = [s.fixed.removeprefix("CPython ") for s in searches]
         axis = f"pyo3-py{minors[0]}" + (f"-{minors[-1]}" if len(minors) > 1 else "")

@@ -7,6 +7,7 @@ import json
 import platform
 import shlex
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from . import changelog
@@ -52,7 +53,11 @@ def _upstream(line: str) -> str:
 
 
 def markdown(
-    scenario: Scenario, searches: Sequence[Search], toolchain: Toolchain, argv: Sequence[str]
+    scenario: Scenario,
+    searches: Sequence[Search],
+    toolchain: Toolchain,
+    argv: Sequence[str],
+    results: Path,
 ) -> str:
     parts = [f"## Bisect: `{scenario.name}`"]
     if scenario.description:
@@ -67,12 +72,12 @@ def markdown(
             )
         parts.append("\n".join(rows))
     for search in searches:
-        parts.append(_section(scenario, search))
+        parts.append(_section(scenario, search, results))
     parts.append(_environment(searches, toolchain, argv))
     return "\n\n".join(parts) + "\n"
 
 
-def _section(scenario: Scenario, search: Search) -> str:
+def _section(scenario: Scenario, search: Search, results: Path) -> str:
     out = [f"### {md_escape(search.fixed)}: {md_escape(answer(search))}"]
     searched = f"Searched {md_escape(search.shown(search.labels[0]))} .. {md_escape(search.shown(search.labels[-1]))} ({len(search.labels)} candidates)."
     if search.reversed:
@@ -142,7 +147,7 @@ def _section(scenario: Scenario, search: Search) -> str:
         )
         if message:
             details.append(md_code(message))
-        details.append(f"Reproduce that cell: `{reproduce_command(probe.record)}`")
+        details.append(f"Reproduce that cell: `{reproduce_command(probe.record, results)}`")
         out.append("\n\n".join(details))
     return "\n\n".join(out)
 

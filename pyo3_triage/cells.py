@@ -35,6 +35,14 @@ class Options:
     repeat: int = 1
     abi3: bool = False  # one stable-ABI build per release, shared by every CPython
 
+    def as_args(self) -> tuple[str, ...]:
+        """The command-line options that give these options again."""
+        args = ["--build-unsupported"] if self.build_unsupported else []
+        args += ["--release"] if self.profile == "release" else []
+        args += ["--repeat", str(self.repeat)] if self.repeat != 1 else []
+        args += ["--abi3"] if self.abi3 else []
+        return tuple(args)
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -46,7 +54,8 @@ class Cell:
 
     @property
     def label(self) -> str:
-        return f"{self.scenario.name} · PyO3 {self.release.cargo_version} · CPython {self.interp.version}"
+        yanked = " (yanked)" if self.release.yanked else ""
+        return f"{self.scenario.name} · PyO3 {self.release.cargo_version}{yanked} · CPython {self.interp.version}"
 
 
 def plan(
@@ -145,6 +154,19 @@ class Evaluator:
         if lock is None:
             return None
         return self._reusable(cell, self._key(cell, lock))
+
+    def has_cached_build(self, cell: Cell) -> bool:
+        """This cell's wheel is already in the cache (only a run is left to do)."""
+        if not self._builds(cell):
+            return False
+        lock = locks.load_cached(self.layout, cell.release)
+        if lock is None:
+            return False
+        key = build.build_key(
+            cell.scenario, cell.release, lock, cell.interp, self.toolchain,
+            self.options.profile, self._abi3(cell),
+        )  # fmt: skip
+        return self.layout.build_info(key).is_file()
 
     # --- evaluation ----------------------------------------------------------------------
     def evaluate(self, cell: Cell) -> tuple[Record, bool]:
@@ -251,6 +273,7 @@ class Evaluator:
             harness=__version__,
             scenario_source=str(cell.scenario.folder),
             abi3=self._abi3(cell) or "",
+            selection=(*cell.scenario.selector(), *self.options.as_args()),
         )
         records.save(self.layout, record)
         return record

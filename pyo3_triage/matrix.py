@@ -40,7 +40,8 @@ def describe_plan(cells: Sequence[Cell], evaluator: Evaluator) -> list[str]:
         elif not cell.declared and not evaluator.options.build_unsupported:
             what = f"unsupported (declares CPython {cell.window}); not built"
         else:
-            what = "build and run" + ("" if cell.declared else " (forced: outside window)")
+            what = "run (build cached)" if evaluator.has_cached_build(cell) else "build and run"
+            what += "" if cell.declared else " (forced: outside window)"
         lines.append(f"{cell.label}: {what}")
     return lines
 

@@ -39,6 +39,11 @@ def default_cache_root() -> Path:
     return Path(base) / "pyo3-triage"
 
 
+def noxfile() -> Path:
+    """This checkout's noxfile: printed commands name it, so they run from any folder."""
+    return Path(__file__).resolve().parent.parent / "noxfile.py"
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where everything lives; construct once per run from the CLI's --cache / --results."""

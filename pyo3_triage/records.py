@@ -68,6 +68,8 @@ class Record:
     harness: str = ""
     scenario_source: str = ""  # the scenario folder, for the reproduce command
     abi3: str = ""  # built for the stable ABI (e.g. "abi3-py37"): a different build, labelled
+    # The options that select this reproducer and build it this way again (reproduce commands).
+    selection: tuple[str, ...] = ()
     schema: int = SCHEMA
 
     @property
@@ -93,6 +95,7 @@ class Record:
             raise ValueError(f"schema {data.get('schema')!r}")
         data["outcome"] = Outcome.parse(data["outcome"])
         data["runs"] = tuple(RunDetails.from_dict(run) for run in data.get("runs", ()))
+        data["selection"] = tuple(data.get("selection", ()))
         return cls(**data)
 
 

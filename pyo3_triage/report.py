@@ -20,7 +20,7 @@ from rich.console import Console
 
 from . import __version__, records, table
 from .outcome import Outcome
-from .paths import Layout, write_atomic
+from .paths import Layout, noxfile, write_atomic
 from .records import Record
 from .scenarios import Scenario, builtin_dir
 
@@ -48,14 +48,19 @@ def grids_from_store(layout: Layout, known: Sequence[Scenario] = ()) -> list[tab
     return grids
 
 
-def reproduce_command(record: Record) -> str:
-    """The command that rebuilds and reruns exactly this one cell."""
-    source = Path(record.scenario_source) if record.scenario_source else None
-    scenario = record.scenario
-    if source is not None and source.parent.resolve() != builtin_dir().resolve():
-        scenario = str(source)
-    return shlex.join(["nox", "-s", "matrix", "--", "--scenario", scenario, "--pyo3", record.pyo3,
-                       "--python", record.executable, "--rerun"])  # fmt: skip
+def reproduce_command(record: Record, results: Path) -> str:
+    """The command that rebuilds and reruns exactly this one cell, runnable from any folder."""
+    selection = list(record.selection)
+    if not selection:  # a record from before records kept their selection
+        source = Path(record.scenario_source) if record.scenario_source else None
+        scenario = record.scenario
+        if source is not None and source.parent.resolve() != builtin_dir().resolve():
+            scenario = str(source)
+        selection = ["--scenario", scenario]
+    return shlex.join(
+        ["nox", "-f", str(noxfile()), "-s", "matrix", "--", *selection, "--pyo3", record.pyo3,
+         "--python", record.executable, "--results", str(results.absolute()), "--rerun"]
+    )  # fmt: skip
 
 
 def _python_versions(executables: Sequence[str]) -> dict[str, str]:
@@ -79,7 +84,7 @@ def _excerpt(stderr: str, limit: int) -> str:
     return "\n".join(chosen)[:limit].replace("```", "'''")
 
 
-def _group_details(group: Sequence[Record], limit: int) -> str:
+def _group_details(group: Sequence[Record], limit: int, results: Path) -> str:
     """One block per distinct failure: where it happens, the evidence of one cell, how to rerun."""
     record = group[0]
     run = record.runs[0] if record.runs else None
@@ -105,7 +110,7 @@ def _group_details(group: Sequence[Record], limit: int) -> str:
     logs += [run.log for run in record.runs if run.log]
     if logs:
         body.append("Full logs (not attached): " + ", ".join(f"`{Path(p).name}`" for p in logs))
-    body.append(f"Reproduce that cell: `{reproduce_command(record)}`")
+    body.append(f"Reproduce that cell: `{reproduce_command(record, results)}`")
     return (
         f"<details><summary>{table.md_escape(title)}</summary>\n\n"
         + "\n\n".join(body)
@@ -171,12 +176,12 @@ def render(layout: Layout, grids: Sequence[table.Grid], limit: int = GITHUB_COMM
     answers = _bisect_answers(layout)
     if answers:
         head.append("### Bisect\n\n" + "\n".join(answers))
-    tail = [environment(found), "Picture of the tables: `results/matrix.svg`."]
+    tail = [environment(found), f"Picture of the tables: `{layout.report_svg()}`."]
     groups = failure_groups(found)
     budget = limit - len("\n\n".join(head + tail)) - 400
     details: list[str] = []
     for group in groups:
-        block = _group_details(group, 2500)
+        block = _group_details(group, 2500, layout.results)
         if budget - len(block) < 0:
             details.append(
                 f"({len(groups) - len(details)} more failures not shown to stay within a GitHub "

@@ -50,6 +50,13 @@ class Scenario:
     run: tuple[str, ...] = ()
     source_hash: str = ""  # the project's content, when `crate` is set
 
+    def selector(self) -> tuple[str, ...]:
+        """The command-line options that pick exactly this reproducer again, from anywhere."""
+        if self.crate is not None:
+            return ("--crate", str(self.crate), "--run", self.driver_source,
+                    "--timeout", f"{self.timeout:g}")  # fmt: skip
+        return ("--scenario", str(self.folder))
+
     @property
     def build_hash(self) -> str:
         """Everything about the scenario that changes the compiled extension."""

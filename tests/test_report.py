@@ -1,0 +1,63 @@
+"""Reproduce commands: what the report prints must be a command the CLI itself accepts, with
+every path absolute so it runs from any folder."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+
+from pyo3_triage import cli
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.paths import noxfile
+from pyo3_triage.records import Record
+from pyo3_triage.report import reproduce_command
+
+
+def record(selection: tuple[str, ...], **extra: object) -> Record:
+    return Record(key="k", scenario="s", scenario_hash="h", pyo3="0.20.3", yanked=False,
+                  python="3.11.7", python_minor="3.11", executable="/opt/py/bin/python3.11",
+                  outcome=Outcome.ABORT, selection=selection, **extra)  # type: ignore[arg-type]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        ("--scenario", "/somewhere/my_bug"),
+        (
+            "--crate",
+            "/home/u/my ext",
+            "--run",
+            "python -m pytest -x 'tests/a b.py'",
+            "--timeout",
+            "90",
+        ),
+        ("--scenario", "/s", "--release", "--repeat", "3", "--abi3", "--build-unsupported"),
+    ],
+)
+def test_reproduce_command_parses_back(selection: tuple[str, ...], tmp_path: Path) -> None:
+    command = reproduce_command(record(selection), tmp_path / "res")
+    argv = shlex.split(command)
+    assert argv[:6] == ["nox", "-f", str(noxfile()), "-s", "matrix", "--"]
+    args = cli.build_parser().parse_args(argv[6:])
+    assert args.pyo3 == "0.20.3"
+    assert args.python == "/opt/py/bin/python3.11"
+    assert args.results == tmp_path / "res" and args.results.is_absolute()
+    assert args.rerun
+    if "--crate" in selection:
+        assert args.crate == "/home/u/my ext"
+        assert args.run == "python -m pytest -x 'tests/a b.py'"
+        assert args.timeout == 90
+    else:
+        assert args.scenario == [selection[1]]
+    assert args.release is ("--release" in selection)
+    assert args.abi3 is ("--abi3" in selection)
+    assert args.build_unsupported is ("--build-unsupported" in selection)
+    assert args.repeat == (3 if "--repeat" in selection else 1)
+
+
+def test_a_record_from_before_selections_names_its_folder(tmp_path: Path) -> None:
+    old = record((), scenario_source="/elsewhere/bug")
+    args = cli.build_parser().parse_args(shlex.split(reproduce_command(old, tmp_path))[6:])
+    assert args.scenario == ["/elsewhere/bug"]
