@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-import math
+import hashlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
 
-from . import bisect_report, interpreters, procs, selection, toolchain
+from . import bisect_report, bisection, interpreters, procs, selection, toolchain
 from .bisection import (
     FLAKY_RULES,
+    Candidates,
     Criteria,
     Probe,
     Search,
     StepCallback,
-    over_pythons,
-    over_releases,
+    python_candidates,
+    release_candidates,
 )
-from .cells import Evaluator
+from .cells import Evaluator, Options
 from .cli import Parser, add_common, options_from
 from .errors import UserError, run_cli
+from .interpreters import Interpreter
 from .outcome import Outcome
 from .paths import Layout, write_atomic
+from .releases import Release
+from .scenarios import Scenario
 from .search import Step
 from .support import window_for
 
@@ -47,6 +51,8 @@ def build_parser() -> Parser:
         "--new", metavar="OUTCOMES", help="outcomes that count as new, e.g. abort,segfault"
     )
     parser.add_argument("--old", metavar="OUTCOMES", help="outcomes that count as old, e.g. pass")
+    parser.add_argument("--list", action="store_true",
+                        help="print the candidates each search would walk and exit (builds nothing)")  # fmt: skip
     parser.add_argument("--flaky", choices=FLAKY_RULES, default="crash-wins",
                         help="a probe whose repeated runs disagree: crash-wins (default: a crash seen "
                              "once counts), stop, or skip")  # fmt: skip
@@ -109,72 +115,26 @@ def main(argv: Sequence[str]) -> int:
     else:
         pythons = interpreters.select_interpreters(args.python, interpreters.discover())
 
+    options = options_from(args)
+    plans = _plan(scenario, every, primary, pythons, options.build_unsupported, args.pyo3, notify)
+    if args.list:
+        for plan in plans:
+            _describe(plan, console)
+        return 0
+
     tools = toolchain.detect()
-    evaluator = Evaluator(layout, tools, options_from(args), rerun=args.rerun)
+    evaluator = Evaluator(layout, tools, options, rerun=args.rerun)
     on_step = _progress(console)
     searches: list[Search] = []
-    if len(primary) >= 2:
-        axis = "pyo3"
-        wanted = {r.cargo_version for r in primary}
-        for interp in pythons:
-            found = over_releases(
-                scenario, every, wanted, interp, evaluator, criteria, on_step,
-                before=lambda labels, interp=interp: console.rule(
-                    f"{scenario.name}: PyO3 {labels[0]} .. {labels[-1]} on CPython {interp.version}"
-                ),
-            )  # fmt: skip
-            if found is None:
-                notify(
-                    f"CPython {interp.version}: fewer than two releases in the range support it; skipped"
-                )
-                continue
-            if found.excluded:
-                notify(
-                    f"CPython {interp.version}: not searched {', '.join(found.excluded)} "
-                    "(outside their declared CPython window)"
-                )
-            searches.append(found)
-        if not searches:
-            raise UserError(
-                f"no CPython among {', '.join(i.label for i in pythons)} is supported by two or more "
-                f"releases in {args.pyo3!r}; choose another --python"
-            )
-        low, high = primary[0].cargo_version, primary[-1].cargo_version
-    elif len(pythons) >= 2:
-        axis = "python"
-        if len(primary) != 1:
-            raise UserError(
-                f"--pyo3 {args.pyo3!r} matches no release; name one release to bisect CPython"
-            )
-        release = primary[0]
-        found = over_pythons(scenario, release, pythons, evaluator, criteria, on_step)
-        if found is None:
-            raise UserError(
-                f"PyO3 {release} declares CPython {window_for(release.version).span}; fewer than "
-                f"two of {', '.join(i.label for i in pythons)} are inside it; choose another --python "
-                "(or --build-unsupported)"
-            )
-        if found.excluded:
-            notify(
-                f"left out CPython {', '.join(found.excluded)}: outside the window PyO3 {release} "
-                f"declares ({window_for(release.version).span})"
-            )
-        console.rule(
-            f"{scenario.name}: CPython {found.labels[0]} .. {found.labels[-1]} on PyO3 {release}"
-        )
-        searches.append(found)
-        low, high = found.labels[0], found.labels[-1]
-    else:
-        raise UserError(
-            "nothing to search: give a PyO3 range (--pyo3 0.19..0.21) or one release and a "
-            "CPython range (--pyo3 0.20.3 --python 3.8..3.13)"
-        )
+    for plan in plans:
+        console.rule(f"{scenario.name}: {_range(plan)} on {plan.fixed}")
+        searches.append(bisection.run(plan, evaluator, criteria, on_step))
 
     text = bisect_report.markdown(scenario, searches, tools, argv, layout.results)
-    if axis == "pyo3":  # the CPythons searched belong in the name: other runs must not overwrite it
-        minors = [s.fixed.removeprefix("CPython ") for s in searches]
-        axis = f"pyo3-py{minors[0]}" + (f"-{minors[-1]}" if len(minors) > 1 else "")
-    report = layout.bisect_report(scenario.name, axis, low, high, "md")
+    report = layout.bisect_report(
+        scenario.name, _axis_name(searches), searches[0].labels[0], searches[0].labels[-1],
+        _question(scenario, criteria, options), "md",
+    )  # fmt: skip
     write_atomic(report, text)
     write_atomic(report.with_suffix(".json"), bisect_report.as_json(scenario, searches, argv))
     for search in searches:
@@ -185,21 +145,123 @@ def main(argv: Sequence[str]) -> int:
             )
         console.print(
             f"[bold]{search.fixed}:[/] {bisect_report.answer(search)} "
-            f"[dim](searched {search.shown(search.labels[0])} .. {search.shown(search.labels[-1])})[/]"
+            f"[dim](searched {_range(search)})[/]"
         )
         link = bisect_report.compare_link(search)
         if link:
             console.print(f"  {link}")
-        bound = math.ceil(math.log2(search.primary_count)) + 2 if search.primary_count > 1 else 2
+        first, refinement = search.bound
+        bound = f"bound without untestable candidates: {first}" + (
+            f" + {refinement} inside the boundary" if refinement else ""
+        )
         console.print(
             f"  {len(search.probes)} probes, {search.builds} builds for "
-            f"{len(search.labels)} candidates (bound without skips: {bound})"
+            f"{len(search.labels)} candidates ({bound})"
         )
     console.print(f"Report: {report}")
     kinds = {search.result.kind for search in searches}
     if kinds & {"boundary", "ambiguous"}:
         return 0
     return EXIT_NO_CHANGE if kinds == {"no-change"} else EXIT_UNSEARCHABLE
+
+
+def _plan(
+    scenario: Scenario,
+    every: Sequence[Release],
+    primary: Sequence[Release],
+    pythons: Sequence[Interpreter],
+    build_unsupported: bool,
+    spec: str,
+    notify: Callable[[str], None],
+) -> list[Candidates]:
+    """The searches to run: one per CPython over the releases, or one over the CPythons."""
+    if len(primary) >= 2:
+        wanted = {r.cargo_version for r in primary}
+        plans = []
+        for interp in pythons:
+            found = release_candidates(scenario, every, wanted, interp, build_unsupported)
+            if found is None:
+                notify(
+                    f"CPython {interp.version}: fewer than two releases in the range support it; skipped"
+                )
+                continue
+            if found.excluded:
+                notify(
+                    f"CPython {interp.version}: not searched {', '.join(found.excluded)} "
+                    "(outside their declared CPython window)"
+                )
+            plans.append(found)
+        if not plans:
+            raise UserError(
+                f"no CPython among {', '.join(i.label for i in pythons)} is supported by two or more "
+                f"releases in {spec!r}; choose another --python"
+            )
+        return plans
+    if len(pythons) >= 2:
+        if len(primary) != 1:
+            raise UserError(
+                f"--pyo3 {spec!r} matches no release; name one release to bisect CPython"
+            )
+        release = primary[0]
+        span = window_for(release.version).span
+        found = python_candidates(scenario, release, pythons, build_unsupported)
+        if found is None:
+            raise UserError(
+                f"PyO3 {release} declares CPython {span}; fewer than two of "
+                f"{', '.join(i.label for i in pythons)} are inside it; choose another --python "
+                "(or --build-unsupported)"
+            )
+        if found.excluded:
+            notify(
+                f"left out CPython {', '.join(found.excluded)}: outside the window PyO3 {release} "
+                f"declares ({span})"
+            )
+        return [found]
+    raise UserError(
+        "nothing to search: give a PyO3 range (--pyo3 0.19..0.21) or one release and a "
+        "CPython range (--pyo3 0.20.3 --python 3.8..3.13)"
+    )
+
+
+def _range(searched: Candidates | Search) -> str:
+    labels = searched.labels
+    return f"{labels[0]}{' (yanked)' if labels[0] in searched.yanked else ''} .. " + (
+        f"{labels[-1]}{' (yanked)' if labels[-1] in searched.yanked else ''}"
+    )
+
+
+def _describe(plan: Candidates, console: Console) -> None:
+    """`--list`: what a search would walk, without building or running anything."""
+    shown = [f"{label} (yanked)" if label in plan.yanked else label for label in plan.labels]
+    console.print(
+        f"[bold]{plan.fixed}:[/] {len(plan.labels)} candidates, first pass over "
+        f"{len(plan.primary)} (at most {plan.first_pass_bound} probes without untestable ones): "
+        + ", ".join(shown)
+    )
+    if plan.excluded:
+        console.print(
+            f"  not searched (outside their declared CPython window): {', '.join(plan.excluded)}"
+        )
+
+
+def _axis_name(searches: Sequence[Search]) -> str:
+    """The axis and the fixed values: a search on another CPython must not overwrite it."""
+    if searches[0].axis == "python":
+        return "python-" + searches[0].fixed.removeprefix("PyO3 ")
+    minors = [s.fixed.removeprefix("CPython ") for s in searches]
+    return f"pyo3-py{minors[0]}" + (f"-{minors[-1]}" if len(minors) > 1 else "")
+
+
+def _question(scenario: Scenario, criteria: Criteria, options: Options) -> str:
+    """What else makes this bisect a different question: verdict options, build options and,
+    for a user's crate, its run command. Empty for a scenario asked the default way."""
+    parts = [f"new-{'+'.join(sorted(o.value for o in criteria.new))}"] if criteria.new else []
+    parts += [f"old-{'+'.join(sorted(o.value for o in criteria.old))}"] if criteria.old else []
+    parts += [f"flaky-{criteria.flaky_rule}"] if criteria.flaky_rule != "crash-wins" else []
+    extra = [*options.as_args(), *(scenario.selector() if scenario.crate is not None else ())]
+    if extra:
+        parts.append(hashlib.sha256("\0".join(extra).encode()).hexdigest()[:8])
+    return "-".join(parts)
 
 
 def _progress(console: Console) -> StepCallback:

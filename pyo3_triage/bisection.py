@@ -16,7 +16,7 @@ from .outcome import Outcome
 from .records import Record
 from .releases import Release
 from .scenarios import Scenario
-from .search import FlakyPolicy, SearchResult, Step, Verdict, bisect_with_refinement
+from .search import FlakyPolicy, SearchResult, Step, Verdict, bisect_with_refinement, steps_left
 from .support import window_for
 
 # How a flaky probe (runs disagree) is judged. The default: a crash seen once is a crash, so
@@ -97,6 +97,25 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class Candidates:
+    """What one search will walk: the cells in order, which of them the first pass uses
+    (`primary`: yanked releases are left to the refinement), and what was left out."""
+
+    axis: str  # "pyo3" or "python"
+    fixed: str  # the other axis' value, e.g. "CPython 3.12.1"
+    labels: tuple[str, ...]  # every candidate, in order (yanked included)
+    cells: tuple[Cell, ...]
+    primary: tuple[int, ...]
+    yanked: frozenset[str]
+    excluded: tuple[str, ...]  # outside the declared CPython window: not searched
+
+    @property
+    def first_pass_bound(self) -> int:
+        """Probes of the first pass without untestable candidates: ceil(log2 n) + 2."""
+        return steps_left(0, len(self.primary) - 1) + 2
+
+
+@dataclass(frozen=True)
 class Search:
     axis: str  # "pyo3" or "python"
     fixed: str  # the other axis' value, e.g. "CPython 3.12.1"
@@ -107,6 +126,7 @@ class Search:
     excluded: tuple[str, ...] = field(default=())  # candidates outside the declared window
     # The start already showed what --new names, so the search looked for where it goes away.
     reversed: bool = False
+    primary: tuple[int, ...] = ()  # indices of the first pass (default: every candidate)
 
     def shown(self, label: str) -> str:
         """A candidate as answers print it: yanked releases marked."""
@@ -124,24 +144,33 @@ class Search:
         return sum(1 for probe in self.probes if probe.built)
 
     @property
-    def primary_count(self) -> int:
-        return len(self.labels) - len(self.yanked & set(self.labels))
+    def bound(self) -> tuple[int, int]:
+        """Most probes without untestable candidates: (first pass, refinement into the
+        candidates the first pass left out between its answer's pair)."""
+        primary = self.primary or tuple(range(len(self.labels)))
+        first = steps_left(0, len(primary) - 1) + 2
+        lo, hi = self.result.last_old, self.result.first_new
+        if lo is None or hi is None:
+            return first, 0
+        outer_lo = max((i for i in primary if i <= lo), default=lo)
+        outer_hi = min((i for i in primary if i >= hi), default=hi)
+        inner = sum(1 for i in range(outer_lo + 1, outer_hi) if i not in primary)
+        return first, steps_left(0, inner + 1)
 
 
 def _run_search(
-    labels: Sequence[str],
-    cells: Sequence[Cell],
-    primary: Sequence[int],
+    candidates: Candidates,
     evaluator: Evaluator,
     criteria: Criteria,
     on_step: StepCallback | None,
 ) -> tuple[SearchResult, tuple[Probe, ...], bool]:
-    """The search over `cells`, its probes, and whether it ran reversed.
+    """The search over the candidates, its probes, and whether it ran reversed.
 
     With --new/--old the start may already show a "new" outcome (`--new abort` over a range
     where the abort gets fixed). That start is not untestable: the search then looks for where
     the new outcome goes away, flipping old and new for the search only; probes keep the
     verdicts the user's options give."""
+    labels, cells = candidates.labels, candidates.cells
     probes: dict[int, Probe] = {}
     start: list[Outcome] = []
     flipped: list[bool] = []
@@ -162,10 +191,71 @@ def _run_search(
             on_step(done, probes[done.index], labels)
 
     result = bisect_with_refinement(
-        len(cells), primary, probe, flaky=flaky_policy(criteria), on_step=step
+        len(cells), candidates.primary, probe, flaky=flaky_policy(criteria), on_step=step
     )
     ordered = tuple(probes[s.index] for s in result.steps if s.index in probes)
     return result, ordered, bool(flipped and flipped[0])
+
+
+def run(
+    candidates: Candidates,
+    evaluator: Evaluator,
+    criteria: Criteria,
+    on_step: StepCallback | None = None,
+) -> Search:
+    result, probes, flipped = _run_search(candidates, evaluator, criteria, on_step)
+    return Search(
+        candidates.axis, candidates.fixed, candidates.labels, candidates.yanked, result, probes,
+        candidates.excluded, flipped, candidates.primary,
+    )  # fmt: skip
+
+
+def release_candidates(
+    scenario: Scenario,
+    releases: Sequence[Release],
+    primary: set[str],
+    interp: Interpreter,
+    build_unsupported: bool = False,
+) -> Candidates | None:
+    """The releases to search on one CPython: those whose declared window holds it (all with
+    `build_unsupported`); None when fewer than two of `primary` remain (nothing to search)."""
+    usable = [
+        r for r in releases if build_unsupported or window_for(r.version).declares(interp.version)
+    ]
+    chosen = tuple(i for i, r in enumerate(usable) if r.cargo_version in primary)
+    if len(chosen) < 2:
+        return None
+    cells = tuple(
+        Cell(scenario, r, interp, window_for(r.version).declares(interp.version), _span(r))
+        for r in usable
+    )
+    return Candidates(
+        "pyo3", f"CPython {interp.version}", tuple(r.cargo_version for r in usable), cells,
+        chosen, frozenset(r.cargo_version for r in usable if r.yanked),
+        tuple(r.cargo_version for r in releases if r not in usable),
+    )  # fmt: skip
+
+
+def python_candidates(
+    scenario: Scenario,
+    release: Release,
+    interpreters: Sequence[Interpreter],
+    build_unsupported: bool = False,
+) -> Candidates | None:
+    """The CPythons to search for one release: those inside its declared window (all with
+    `build_unsupported`), like releases outside a CPython's window; None when fewer than two."""
+    window = window_for(release.version)
+    usable = [i for i in interpreters if build_unsupported or window.declares(i.version)]
+    if len(usable) < 2:
+        return None
+    cells = tuple(
+        Cell(scenario, release, i, window.declares(i.version), window.span) for i in usable
+    )
+    return Candidates(
+        "python", f"PyO3 {release.cargo_version}", tuple(str(i.version) for i in usable), cells,
+        tuple(range(len(usable))), frozenset(),
+        tuple(str(i.version) for i in interpreters if i not in usable),
+    )  # fmt: skip
 
 
 def over_releases(
@@ -176,55 +266,12 @@ def over_releases(
     evaluator: Evaluator,
     criteria: Criteria,
     on_step: StepCallback | None = None,
-    before: Callable[[Sequence[str]], None] | None = None,
 ) -> Search | None:
-    """One search over PyO3 releases for one CPython; None when fewer than two candidates
-    declare support for it (nothing to search). `before` hears the candidates searched."""
-    build_all = evaluator.options.build_unsupported
-    usable = [r for r in releases if build_all or window_for(r.version).declares(interp.version)]
-    excluded = tuple(r.cargo_version for r in releases if r not in usable)
-    labels = [r.cargo_version for r in usable]
-    chosen = [i for i, r in enumerate(usable) if r.cargo_version in primary]
-    if len(chosen) < 2:
-        return None
-    if before is not None:
-        before(labels)
-    cells = [Cell(scenario, r, interp, window_for(r.version).declares(interp.version),
-                  _span(r)) for r in usable]  # fmt: skip
-    result, probes, flipped = _run_search(labels, cells, chosen, evaluator, criteria, on_step)
-    yanked = frozenset(r.cargo_version for r in usable if r.yanked)
-    return Search(
-        "pyo3", f"CPython {interp.version}", tuple(labels), yanked, result, probes, excluded,
-        flipped,
-    )  # fmt: skip
-
-
-def over_pythons(
-    scenario: Scenario,
-    release: Release,
-    interpreters: Sequence[Interpreter],
-    evaluator: Evaluator,
-    criteria: Criteria,
-    on_step: StepCallback | None = None,
-) -> Search | None:
-    """One search over CPythons for one release; CPythons outside the release's declared
-    window are left out up front (like releases outside a CPython's window), None when fewer
-    than two remain."""
-    window = window_for(release.version)
-    build_all = evaluator.options.build_unsupported
-    usable = [i for i in interpreters if build_all or window.declares(i.version)]
-    excluded = tuple(str(i.version) for i in interpreters if i not in usable)
-    if len(usable) < 2:
-        return None
-    labels = [str(i.version) for i in usable]
-    cells = [Cell(scenario, release, i, window.declares(i.version), _span(release)) for i in usable]
-    result, probes, flipped = _run_search(
-        labels, cells, list(range(len(cells))), evaluator, criteria, on_step
+    """One search over PyO3 releases for one CPython; None when nothing to search."""
+    found = release_candidates(
+        scenario, releases, primary, interp, evaluator.options.build_unsupported
     )
-    return Search(
-        "python", f"PyO3 {release.cargo_version}", tuple(labels), frozenset(), result, probes,
-        excluded, flipped,
-    )  # fmt: skip
+    return None if found is None else run(found, evaluator, criteria, on_step)
 
 
 def _span(release: Release) -> str:

@@ -136,8 +136,13 @@ class Layout:
     def report_svg(self) -> Path:
         return self.results / "matrix.svg"
 
-    def bisect_report(self, scenario: str, axis: str, low: str, high: str, suffix: str) -> Path:
-        name = f"bisect-{slug(scenario)}-{slug(axis)}-{slug(low)}-{slug(high)}.{suffix}"
+    def bisect_report(
+        self, scenario: str, axis: str, low: str, high: str, question: str, suffix: str
+    ) -> Path:
+        """`bisect-<scenario>-<axis>-<from>-<to>[-<question>].<suffix>`: one file per question
+        asked (the question names the verdict and build options that differ from the default)."""
+        tail = f"-{slug(question)}" if question else ""
+        name = f"bisect-{slug(scenario)}-{slug(axis)}-{slug(low)}-{slug(high)}{tail}.{suffix}"
         return self.results / name
 
     # --- housekeeping ----------------------------------------------------------------------

@@ -78,6 +78,9 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--results", type=Path, metavar="DIR")
     parser.add_argument("--cache", type=Path, metavar="DIR")
     parser.add_argument("--debug", action="store_true")
+    parser.add_argument(
+        "--list", action="store_true", help="print what would be verified and exit (builds nothing)"
+    )
     args = parser.parse_args(list(argv))
     layout = Layout.default(cache=args.cache, results=args.results)
     layout.ensure()
@@ -86,9 +89,19 @@ def main(argv: Sequence[str]) -> int:
     chosen = [s for s in (scenarios.resolve(name) for name in names) if claims(s) is not None]
     if not chosen:
         raise UserError("no scenario among those selected records changed_in; nothing to verify")
+    console = Console(highlight=False)
+    if args.list:
+        for scenario in chosen:
+            claim = claims(scenario)
+            assert claim is not None
+            console.print(
+                f"{scenario.name}: bisect {claim['verify_range']} on CPython "
+                f"{claim['verify_python']}, expecting {claim['changed_in']}: "
+                f"{claim['outcome_before']} -> {claim['outcome_after']}"
+            )
+        return 0
     evaluator = Evaluator(layout, toolchain.detect(), Options())
     found = interpreters.discover()
-    console = Console(highlight=False)
     verdicts = []
     for scenario in chosen:
         console.rule(scenario.name)

@@ -124,19 +124,14 @@ class FakeEvaluator:
 def test_a_start_that_already_shows_new_searches_where_it_goes_away(
     criteria: Criteria, reversed_: bool
 ) -> None:
-    from pyo3_triage.bisection import _run_search
+    from pyo3_triage.bisection import Candidates, _run_search
 
     outcomes = [Outcome.ABORT] * 5 + [Outcome.PASS] * 3
     labels = [f"0.{19 + i}.0" for i in range(len(outcomes))]
     fake = FakeEvaluator(outcomes)
-    result, probes, flipped = _run_search(
-        labels,
-        list(range(len(outcomes))),
-        list(range(len(outcomes))),
-        fake,
-        criteria,
-        None,  # type: ignore[arg-type]
-    )
+    every = tuple(range(len(outcomes)))
+    plan = Candidates("pyo3", "CPython 3.11.7", tuple(labels), every, every, frozenset(), ())  # type: ignore[arg-type]
+    result, probes, flipped = _run_search(plan, fake, criteria, None)  # type: ignore[arg-type]
     assert flipped is reversed_
     assert result.kind == "boundary"
     assert (result.last_old, result.first_new) == (4, 5)
@@ -226,3 +221,44 @@ def test_repo_root_on_sys_path_still_gives_the_standard_bisect() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert not done.stdout.strip().startswith(str(REPO))
+
+
+def test_the_bound_counts_the_refinement_into_yanked_releases() -> None:
+    labels = tuple(f"0.{i}.0" for i in range(10))
+    steps = (Step(0, Verdict.OLD, (0, 9), 0),)
+    result = SearchResult("boundary", 6, 7, (), None, steps)
+    search = Search("pyo3", "CPython 3.11.7", labels, frozenset(labels[5:8]), result, (),
+                    primary=(0, 1, 2, 3, 4, 8, 9))  # fmt: skip
+    assert search.bound == (5, 2)  # ceil(log2 7) + 2, then ceil(log2 4) among 3 yanked
+    plain = Search("pyo3", "CPython 3.11.7", labels, frozenset(), result, ())
+    assert plain.bound == (6, 0)  # every candidate in the first pass: nothing to refine
+
+
+def test_report_names_tell_questions_apart(tmp_path: Path) -> None:
+    from pyo3_triage.bisect_cli import _question
+    from pyo3_triage.cells import Options
+    from pyo3_triage.scenarios import Scenario
+
+    def crate(run: str) -> Scenario:
+        return Scenario("ext", tmp_path, "", "", 60.0, "ext", (), (), "", tmp_path, run,
+                        crate=tmp_path, run=tuple(run.split()))  # fmt: skip
+
+    scenario = Scenario("s", tmp_path, "", "", 60.0, "s", (), (), "", tmp_path, "")
+    default = _question(scenario, Criteria(), Options())
+    assert default == ""  # the default question keeps the plain name
+    names = {
+        default,
+        _question(scenario, Criteria(new=frozenset({Outcome.BUILD_ERROR})), Options()),
+        _question(scenario, Criteria(old=frozenset({Outcome.BUILD_ERROR})), Options()),
+        _question(scenario, Criteria(flaky_rule="stop"), Options()),
+        _question(scenario, Criteria(), Options(profile="release")),
+        _question(crate("python a.py"), Criteria(), Options()),
+        _question(crate("python b.py"), Criteria(), Options()),
+    }
+    assert len(names) == 7
+    assert _question(scenario, Criteria(new=frozenset({Outcome.BUILD_ERROR})), Options()) == (
+        "new-build-error"
+    )
+    layout = Layout(cache=tmp_path, results=tmp_path / "r")
+    path = layout.bisect_report("s", "pyo3-py3.11.7", "0.19.0", "0.21.2", "new-build-error", "md")
+    assert path.name == "bisect-s-pyo3-py3.11.7-0.19.0-0.21.2-new-build-error.md"
