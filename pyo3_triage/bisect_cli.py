@@ -269,7 +269,8 @@ def _progress(console: Console) -> StepCallback:
         low, high = labels[step.window[0]], labels[step.window[1]]
         console.print(
             f"  probed {probe.label}: {probe.record.outcome.value} -> {probe.verdict.value} "
-            f"({probe.how}); window {low} .. {high}, ~{step.remaining_steps} step(s) left"
+            f"({probe.how}); window {low} .. {high}"
+            + (f", ~{step.remaining_steps} step(s) left" if step.remaining_steps else "")
         )
 
     return show
