@@ -1,3 +1,3 @@
 """Find which PyO3 release and which CPython version make a Rust extension crash."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

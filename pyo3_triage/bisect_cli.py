@@ -17,6 +17,7 @@ from .bisection import (
     Probe,
     Search,
     StepCallback,
+    criteria_from,
     python_candidates,
     release_candidates,
 )
@@ -24,7 +25,6 @@ from .cells import Evaluator, Options
 from .cli import Parser, add_common, options_from
 from .errors import UserError, run_cli
 from .interpreters import Interpreter
-from .outcome import Outcome
 from .paths import Layout, write_atomic
 from .releases import Release
 from .scenarios import Scenario
@@ -60,24 +60,6 @@ def build_parser() -> Parser:
     return parser
 
 
-def parse_outcomes(text: str | None, option: str) -> frozenset[Outcome]:
-    if text is None:
-        return frozenset()
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    if not names:
-        raise UserError(f"{option} is empty; name outcomes such as abort,segfault")
-    chosen = set()
-    for name in names:
-        try:
-            chosen.add(Outcome.parse(name))
-        except ValueError:
-            known = ", ".join(o.value for o in Outcome)
-            raise UserError(
-                f"unknown outcome {name!r} in {option}; known outcomes: {known}"
-            ) from None
-    return frozenset(chosen)
-
-
 def _running_interpreter() -> interpreters.Interpreter:
     found = interpreters.probe(Path(sys.executable), "explicit")
     if found is None:
@@ -87,15 +69,7 @@ def _running_interpreter() -> interpreters.Interpreter:
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
-    criteria = Criteria(
-        new=parse_outcomes(args.new, "--new"),
-        old=parse_outcomes(args.old, "--old"),
-        flaky_rule=args.flaky,
-    )
-    if criteria.new & criteria.old:
-        raise UserError(
-            "--new and --old name the same outcome; each outcome can be only one of them"
-        )
+    criteria = criteria_from(args.new, args.old, args.flaky)
     console = Console(highlight=False)
     notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
     layout = Layout.default(cache=args.cache, results=args.results)

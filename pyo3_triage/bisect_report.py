@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from . import changelog
-from .bisection import Search, answer
+from .bisection import Probe, Search, answer
+from .outcome import Outcome
 from .report import reproduce_command
 from .scenarios import Scenario
-from .table import md_code, md_escape
+from .table import html_escape_outside_code, md_code, md_escape
 from .toolchain import Toolchain
 
 COMPARE = "https://github.com/PyO3/pyo3/compare/v{old}...v{new}"
@@ -46,7 +47,7 @@ def _changelog(
 def _upstream(line: str) -> str:
     """PyO3's own CHANGELOG Markdown, kept as Markdown (links work) but without raw HTML, and
     with its headings turned into bold lines so they do not outrank the report's."""
-    line = line.replace("<", "&lt;")
+    line = html_escape_outside_code(line)
     if line.startswith("#"):
         return f"**{line.lstrip('#').strip()}**"
     return line
@@ -135,21 +136,30 @@ def _section(scenario: Scenario, search: Search, results: Path) -> str:
         out.append(
             f"Not searched (outside their declared CPython window): {', '.join(search.excluded)}."
         )
-    crashing = [p for p in search.probes if p.record.outcome.crashed or p.record.panic_message]
-    if crashing:
-        # The crashing side of the boundary: first new for a regression, last old for a fix.
-        boundary = (search.result.first_new, search.result.last_old)
-        near = [p for i in boundary for p in crashing if p.label == search.label_at(i)]
-        probe = (near or crashing)[0]
-        details = [f"Panic / crash on {md_escape(probe.label)} ({probe.record.outcome.value}):"]
-        message = probe.record.panic_message or (
-            probe.record.runs[0].exception if probe.record.runs else ""
-        )
-        if message:
-            details.append(md_code(message))
-        details.append(f"Reproduce that cell: `{reproduce_command(probe.record, results)}`")
+    evidence = _evidence_probe(search)
+    if evidence is not None:
+        record = evidence.record
+        kind = {True: "Panic / crash", False: "Evidence"}[
+            record.outcome.crashed or bool(record.panic_message)
+        ]
+        if record.outcome is Outcome.BUILD_ERROR:
+            kind = "Compile error"
+        details = [f"{kind} on {md_escape(search.shown(evidence.label))} ({record.outcome.value}):"]
+        if record.message:
+            details.append(md_code(record.message))
+        details.append(f"Reproduce that cell: `{reproduce_command(record, results)}`")
         out.append("\n\n".join(details))
     return "\n\n".join(out)
+
+
+def _evidence_probe(search: Search) -> Probe | None:
+    """The probe whose evidence belongs next to the answer: the non-passing side of the
+    boundary (first new for a regression, last old for a fix), a crash before anything else."""
+    boundary = [search.probe_for(search.result.first_new), search.probe_for(search.result.last_old)]
+    sides = [p for p in boundary if p is not None and p.record.outcome is not Outcome.PASS]
+    crashing = [p for p in search.probes if p.record.outcome.crashed or p.record.panic_message]
+    near = [p for p in sides if p in crashing] or sides or crashing
+    return near[0] if near else None
 
 
 def _environment(searches: Sequence[Search], toolchain: Toolchain, argv: Sequence[str]) -> str:

@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .cells import Cell, Evaluator
+from .errors import UserError
 from .interpreters import Interpreter
-from .outcome import Outcome
+from .outcome import NEVER_VERDICTS, Outcome
 from .records import Record
 from .releases import Release
 from .scenarios import Scenario
@@ -36,10 +37,46 @@ class Criteria:
     flaky_rule: str = "crash-wins"
 
 
+def _outcomes(text: str | None, option: str) -> frozenset[Outcome]:
+    if text is None:
+        return frozenset()
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise UserError(f"{option} is empty; name outcomes such as abort,segfault")
+    chosen = set()
+    for name in names:
+        found = next((o for o in Outcome if o.value == name), None)
+        if found is None:
+            known = ", ".join(o.value for o in Outcome if o not in NEVER_VERDICTS)
+            raise UserError(f"unknown outcome {name!r} in {option}; known outcomes: {known}")
+        if found in NEVER_VERDICTS:
+            raise UserError(
+                f"{option} {name}: a {name} cell says nothing about the reproducer, so it is "
+                "never old or new; name outcomes such as pass, abort or build-error"
+            )
+        chosen.add(found)
+    return frozenset(chosen)
+
+
+def criteria_from(new: str | None, old: str | None, flaky_rule: str = "crash-wins") -> Criteria:
+    """--new/--old as typed (comma lists of outcomes), checked: one line for bad input."""
+    criteria = Criteria(_outcomes(new, "--new"), _outcomes(old, "--old"), flaky_rule)
+    both = criteria.new & criteria.old
+    if both:
+        names = ", ".join(sorted(o.value for o in both))
+        raise UserError(f"--new and --old both name {names}; each outcome can be only one of them")
+    return criteria
+
+
 def judge(record: Record, start: Outcome | None, criteria: Criteria) -> Verdict:
-    """The search's view of one probed cell."""
+    """The search's view of one probed cell.
+
+    An outcome named in --new or --old is a verdict like any other, so "pass -> build-error"
+    can be bisected; an untestable outcome nobody named (`build-error`, `import-error`) is
+    stepped around, and one that never says anything (`setup-error`, `unsupported`) always is."""
     outcome = record.outcome
-    if not outcome.testable:
+    named = outcome in criteria.new or outcome in criteria.old
+    if outcome in NEVER_VERDICTS or not (outcome.testable or named):
         return Verdict.SKIP
     if record.flaky and criteria.flaky_rule != "crash-wins":
         return Verdict.FLAKY
@@ -287,11 +324,12 @@ def answer(search: Search) -> str:
         ends = [p for p in (first, search.probes[-1] if search.probes else None) if p]
         shown = " and ".join(f"{p.label}: {p.record.outcome.value}" for p in ends)
         return f"no change: both ends behave alike ({shown})"
-    if result.kind == "bad-start":
-        return f"cannot search: the start {first.label if first else '?'} is untestable ({first.record.outcome.value if first else '?'})"
-    if result.kind == "bad-end":
-        last = search.probes[-1] if search.probes else None
-        return f"cannot search: the end {last.label if last else '?'} is untestable ({last.record.outcome.value if last else '?'})"
+    if result.kind in ("bad-start", "bad-end"):
+        end = "start" if result.kind == "bad-start" else "end"
+        at = first if end == "start" else (search.probes[-1] if search.probes else None)
+        if at is None:
+            return f"cannot search: the {end} is untestable"
+        return f"cannot search: the {end} {search.shown(at.label)} is untestable ({_why(at.record, end)})"
     if result.kind == "flaky-stop":
         at = search.probe_for(result.flaky_at)
         runs = ", ".join(r.outcome.value for r in at.record.runs) if at else "?"
@@ -309,6 +347,19 @@ def answer(search: Search) -> str:
     elif old.record.outcome is not Outcome.PASS and new.record.outcome is Outcome.PASS:
         verb = "fixed"
     return f"{verb} in {search.shown(new.label)} ({pair})"
+
+
+def _why(record: Record, end: str) -> str:
+    """An untestable end's outcome, its first error line, and how to ask for it as a verdict."""
+    outcome = record.outcome
+    why = outcome.value + (f": {record.note}" if record.note else "")
+    if outcome in NEVER_VERDICTS or outcome.testable:
+        return why
+    option = "--new" if end == "end" else "--old"
+    what = {Outcome.BUILD_ERROR: "a compile-time change"}.get(
+        outcome, f"a change to {outcome.value}"
+    )
+    return f"{why}; to bisect {what}, add {option} {outcome.value}"
 
 
 def _word(record: Record) -> str:

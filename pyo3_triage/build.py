@@ -18,12 +18,14 @@ from pathlib import Path
 from filelock import FileLock
 
 from . import locks, procs, usercrate
+from .buildlog import first_error, own_code_failed, worth_caching
 from .interpreters import Interpreter
 from .locks import ResolvedLock, requirement
 from .paths import Layout, write_atomic, write_if_changed
 from .releases import Release
 from .render import render_crate
 from .scenarios import Scenario
+from .tomlcompat import tomllib
 from .toolchain import Toolchain
 
 BUILD_TIMEOUT = 1800.0
@@ -42,6 +44,9 @@ class BuildResult:
     compiled_pyo3: bool  # cargo compiled the pyo3 crate itself in this build
     lock: dict[str, object] | None = None  # a user crate's own pinned lock (see usercrate)
     transient: bool = False  # failed for a reason of the moment (network, timeout): retry next run
+    # The reproducer's own code did not compile (a possible answer), as opposed to a cell that
+    # could not be set up (a dependency's build script, the toolchain, the network).
+    compile_error: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -87,42 +92,6 @@ def build_key(
             parts.pop(name)
         parts["abi3"] = abi3
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
-
-
-def first_error(log_text: str) -> str | None:
-    """The compiler's first error line (with its `-->` location when there is one)."""
-    lines = log_text.splitlines()
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith("error") and not stripped.startswith("error: could not compile"):
-            location = next(
-                (n.strip() for n in lines[index + 1 : index + 3] if n.strip().startswith("-->")),
-                "",
-            )
-            return f"{stripped} {location}".strip()
-    for index, line in enumerate(lines):
-        if "💥" in line or "maturin failed" in line:
-            causes = [
-                n.strip() for n in lines[index + 1 : index + 4] if n.strip().startswith("Caused by")
-            ]
-            return " ".join([line.strip(), *causes])
-    return None
-
-
-# Failures that say more about the machine at that moment than about the inputs: never cached.
-_TRANSIENT = re.compile(
-    r"failed to download|failed to get|spurious network|Couldn't resolve host|connection refused"
-    r"|Couldn't find any python interpreters|No space left|timed out",
-    re.IGNORECASE,
-)
-
-
-def worth_caching(ok: bool, error: str | None, timed_out: bool) -> bool:
-    """A success, or a failure the same inputs would meet again (a compile error, PyO3's own
-    version check); not a timeout, a network error or a vanished interpreter."""
-    if ok:
-        return True
-    return not timed_out and error is not None and not _TRANSIENT.search(error)
 
 
 def build(
@@ -217,11 +186,38 @@ def _build(
         compiled_pyo3=bool(_COMPILING_PYO3.search(log_text)),
         lock=pinned.as_dict() if pinned else None,
         transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0),
+        compile_error=not ok and own_code_failed(log_text, own_packages(crate)),
     )
     write_atomic(_kept_log(layout, key), log_text)
     if not result.transient:
         write_atomic(layout.build_info(key), json.dumps(result.as_dict(), indent=2) + "\n")
     return result
+
+
+def own_packages(crate: Path) -> set[str]:
+    """The packages of the crate being built (with its workspace members): the reproducer's
+    own code, as cargo names it in "could not compile `NAME`"."""
+    names: set[str] = set()
+    manifests = [crate / "Cargo.toml"]
+    seen: set[Path] = set()
+    while manifests:
+        manifest = manifests.pop()
+        if manifest in seen or not manifest.is_file():
+            continue
+        seen.add(manifest)
+        try:
+            data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        package = data.get("package", {})
+        if isinstance(package, dict) and isinstance(package.get("name"), str):
+            names.add(package["name"])
+        workspace = data.get("workspace", {})
+        members = workspace.get("members", []) if isinstance(workspace, dict) else []
+        for pattern in members if isinstance(members, list) else []:
+            if isinstance(pattern, str):
+                manifests.extend(m / "Cargo.toml" for m in manifest.parent.glob(pattern))
+    return names
 
 
 def _prepare_user_crate(
@@ -285,6 +281,9 @@ def _cached(layout: Layout, key: str, log: Path) -> BuildResult | None:
     local = _local_log(layout, key, result.log, log)
     if local is None:
         return None  # the evidence behind the cached result is gone: build again
+    if not result.ok and "compile_error" not in data:  # cached before failures were told apart
+        text = local.read_text(encoding="utf-8", errors="replace")
+        data["compile_error"] = own_code_failed(text, own_packages(layout.crate_dir(key)))
     return BuildResult(
         **{**data, "cached": True, "duration": 0.0, "compiled_pyo3": False, "log": str(local)}
     )

@@ -181,7 +181,7 @@ class Evaluator:
         lock = self._lock(cell.release)
         if isinstance(lock, locks.ResolveError):
             key = self._key(cell, None)
-            return self._store(cell, key, Outcome.BUILD_ERROR, note=str(lock)), False
+            return self._store(cell, key, Outcome.SETUP_ERROR, note=str(lock)), False
         key = self._key(cell, lock)
         if (found := self._reusable(cell, key)) is not None:
             return found, True
@@ -201,7 +201,8 @@ class Evaluator:
         lock_info = built.lock or {**lock.as_dict(), "file": str(kept)}
         extra = {"build": built.as_dict(), "lock": lock_info}
         if not built.ok:
-            return self._store(cell, key, Outcome.BUILD_ERROR, note=built.error or "", **extra)
+            failed = Outcome.BUILD_ERROR if built.compile_error else Outcome.SETUP_ERROR
+            return self._store(cell, key, failed, note=built.error or "", **extra)
 
         log = self.layout.run_log(
             cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key
@@ -224,7 +225,7 @@ class Evaluator:
             )  # fmt: skip
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
             extra["build"] = {**extra["build"], "transient": True}
-            return self._store(cell, key, Outcome.BUILD_ERROR, note=str(err), **extra)
+            return self._store(cell, key, Outcome.SETUP_ERROR, note=str(err), **extra)
 
         failed_import = runner.check_import(python, cell.scenario.module, work, log)
         if failed_import is not None:

@@ -12,7 +12,7 @@ from typing import NoReturn
 from rich.console import Console
 
 from . import matrix, procs, report, selection, table, toolchain
-from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, git_bisect_status
+from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, criteria_from, git_bisect_status
 from .cells import Cell, Evaluator, Options, plan, shard
 from .errors import EXIT_USAGE, UserError, run_cli
 from .paths import Layout
@@ -140,19 +140,14 @@ def housekeeping(layout: Layout, console: Console, *, clean: bool) -> int:
 
 
 def git_bisect_exit(
-    cells: Sequence[Cell], evaluator: Evaluator, args: argparse.Namespace, console: Console
+    cells: Sequence[Cell], evaluator: Evaluator, criteria: Criteria, console: Console
 ) -> int:
     """One cell, one status for `git bisect run`: 0 old, 1 new, 125 skip."""
-    from .bisect_cli import parse_outcomes  # shares the outcome-list syntax with bisect.py
-
     if len(cells) != 1:
         raise UserError(
             f"--git-bisect-exit runs exactly one cell, but the selection has {len(cells)}; "
             "name one --scenario, one --pyo3 release and one --python"
         )
-    criteria = Criteria(
-        new=parse_outcomes(args.new, "--new"), old=parse_outcomes(args.old, "--old")
-    )
     record, reused = evaluator.evaluate(cells[0])
     status = git_bisect_status(record, criteria)
     word = {GIT_GOOD: "old", GIT_BAD: "new", GIT_SKIP: "skip"}[status]
@@ -165,6 +160,12 @@ def git_bisect_exit(
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
+    if (args.new is not None or args.old is not None) and not args.git_bisect_exit:
+        raise UserError(
+            "--new/--old choose what --git-bisect-exit reports as new or old; the matrix shows "
+            "every outcome as it is (use python bisect.py to search with them)"
+        )
+    criteria = criteria_from(args.new, args.old)
     console = Console(stderr=False, highlight=False)
     notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
     layout = Layout.default(cache=args.cache, results=args.results)
@@ -199,7 +200,7 @@ def main(argv: Sequence[str]) -> int:
         return 0
 
     if args.git_bisect_exit:
-        return git_bisect_exit(cells, evaluator, args, console)
+        return git_bisect_exit(cells, evaluator, criteria, console)
 
     run = matrix.execute(cells, evaluator, console, jobs=args.jobs)
     grids = matrix.grids(scenarios, cells, run.records)

@@ -17,7 +17,8 @@ class Outcome(str, enum.Enum):
     PANIC = "panic"  # a PanicException reached Python and ended the driver
     ERROR = "error"  # any other non-zero exit or uncaught exception
     TIMEOUT = "timeout"  # still running at the scenario's timeout; process group killed
-    BUILD_ERROR = "build-error"  # the crate did not build for this cell
+    BUILD_ERROR = "build-error"  # the reproducer's own code did not compile for this cell
+    SETUP_ERROR = "setup-error"  # the cell could not be set up (resolve, toolchain, interpreter)
     UNSUPPORTED = "unsupported"  # outside the CPython window the PyO3 release declares
     IMPORT_ERROR = "import-error"  # built, but importing the extension failed
 
@@ -28,16 +29,17 @@ class Outcome(str, enum.Enum):
 
     @property
     def testable(self) -> bool:
-        """The reproducer actually ran, so the outcome says something about its behaviour."""
-        return self not in (Outcome.BUILD_ERROR, Outcome.UNSUPPORTED, Outcome.IMPORT_ERROR)
+        """The reproducer actually ran, so the outcome says something about its behaviour.
 
-    @classmethod
-    def parse(cls, text: str) -> Outcome:
-        for outcome in cls:
-            if outcome.value == text:
-                return outcome
-        raise ValueError(text)
+        Outcomes that are not may still be asked for as verdicts (`--new build-error`: "which
+        release broke my build?"), except those in `NEVER_VERDICTS`."""
+        return self not in (
+            Outcome.BUILD_ERROR, Outcome.SETUP_ERROR, Outcome.UNSUPPORTED, Outcome.IMPORT_ERROR
+        )  # fmt: skip
 
+
+# Say nothing about the reproducer at all: not built (outside the window) or not set up.
+NEVER_VERDICTS = frozenset({Outcome.SETUP_ERROR, Outcome.UNSUPPORTED})
 
 DESCRIPTIONS: dict[Outcome, str] = {
     Outcome.PASS: "the driver exited 0",
@@ -47,7 +49,8 @@ DESCRIPTIONS: dict[Outcome, str] = {
     Outcome.PANIC: "a PanicException reached Python",
     Outcome.ERROR: "non-zero exit or an uncaught Python exception",
     Outcome.TIMEOUT: "still running at the timeout; its process group was killed",
-    Outcome.BUILD_ERROR: "the crate did not build for this cell",
+    Outcome.BUILD_ERROR: "the reproducer's code does not compile against this release",
+    Outcome.SETUP_ERROR: "the cell could not be set up (resolve, toolchain, interpreter); not a result",
     Outcome.UNSUPPORTED: "outside the CPython window this PyO3 release declares; not built",
     Outcome.IMPORT_ERROR: "built, but importing the extension module failed",
 }

@@ -43,7 +43,7 @@ class RunDetails:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunDetails:
-        return cls(**{**data, "outcome": Outcome.parse(data["outcome"])})
+        return cls(**{**data, "outcome": Outcome(data["outcome"])})
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,24 @@ class Record:
     def panic_message(self) -> str | None:
         return next((run.panic_message for run in self.runs if run.panic_message), None)
 
+    @property
+    def message(self) -> str | None:
+        """The cell's evidence in one line: the panic message, else the Python exception, else
+        why it was not run (a compile error), else the last line the process wrote to stderr
+        (a run command that failed without a traceback still says why)."""
+        failed = next((run for run in self.runs if run.outcome is not Outcome.PASS), None)
+        run = failed or (self.runs[0] if self.runs else None)
+        if self.panic_message:
+            return self.panic_message
+        if run is not None and run.exception:
+            return run.exception
+        if self.note:
+            return self.note
+        if run is not None and run.outcome is not Outcome.PASS:
+            lines = [line.strip() for line in run.stderr_tail.splitlines() if line.strip()]
+            return lines[-1] if lines else None
+        return None
+
     def to_json(self) -> str:
         data = asdict(self)
         data["outcome"] = self.outcome.value
@@ -93,7 +111,7 @@ class Record:
             raise ValueError("a record is a JSON object")
         if data.get("schema") != SCHEMA:
             raise ValueError(f"schema {data.get('schema')!r}")
-        data["outcome"] = Outcome.parse(data["outcome"])
+        data["outcome"] = Outcome(data["outcome"])
         data["runs"] = tuple(RunDetails.from_dict(run) for run in data.get("runs", ()))
         data["selection"] = tuple(data.get("selection", ()))
         return cls(**data)

@@ -124,8 +124,7 @@ def failure_groups(found: Sequence[Record]) -> list[list[Record]]:
     for record in found:
         if record.outcome in (Outcome.PASS, Outcome.UNSUPPORTED):
             continue
-        run = record.runs[0] if record.runs else None
-        message = record.panic_message or (run.exception if run else None) or record.note
+        message = record.message
         groups.setdefault((record.scenario, table.cell_text(record), message or ""), []).append(
             record
         )

@@ -26,6 +26,7 @@ STYLES: dict[Outcome, str] = {
     Outcome.ERROR: "yellow",
     Outcome.TIMEOUT: "bold yellow",
     Outcome.BUILD_ERROR: "red",
+    Outcome.SETUP_ERROR: "dim red",
     Outcome.UNSUPPORTED: "dim",
     Outcome.IMPORT_ERROR: "dark_orange",
 }
@@ -166,6 +167,22 @@ def md_code(text: str) -> str:
     return f"{fence} {text} {fence}"
 
 
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+
+
+def html_escape_outside_code(markdown: str) -> str:
+    """Markdown from elsewhere (PyO3's CHANGELOG) made safe to embed: `<` outside code spans
+    becomes `&lt;` so no raw HTML gets through, while code spans are kept as they are (inside
+    them GitHub prints `&lt;` literally, so `Bound<T>` must stay `Bound<T>`)."""
+    out, last = [], 0
+    for span in _CODE_SPAN.finditer(markdown):
+        out.append(markdown[last : span.start()].replace("<", "&lt;"))
+        out.append(span.group(0))
+        last = span.end()
+    out.append(markdown[last:].replace("<", "&lt;"))
+    return "".join(out)
+
+
 def md_cell(record: Record | None) -> str:
     if record is None:
         return "·"
@@ -198,8 +215,7 @@ def markdown_evidence(grid: Grid, limit: int = 400) -> str:
     for record in grid.records():
         if record.outcome in (Outcome.PASS, Outcome.UNSUPPORTED):
             continue  # unsupported cells say so in the table and the legend
-        run = record.runs[0] if record.runs else None
-        message = record.panic_message or (run.exception if run else None) or record.note
+        message = record.message
         if not message:
             continue
         cell = f"{record.pyo3}/{record.python_minor}"

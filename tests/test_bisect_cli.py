@@ -38,11 +38,79 @@ def test_start_is_old_and_other_outcomes_are_new_by_default() -> None:
 
 
 @pytest.mark.parametrize(
-    "untestable", [Outcome.BUILD_ERROR, Outcome.UNSUPPORTED, Outcome.IMPORT_ERROR]
+    "untestable",
+    [Outcome.BUILD_ERROR, Outcome.SETUP_ERROR, Outcome.UNSUPPORTED, Outcome.IMPORT_ERROR],
 )
-def test_untestable_cells_are_skipped(untestable: Outcome) -> None:
+def test_untestable_cells_are_skipped_unless_named(untestable: Outcome) -> None:
     assert judge(record(untestable), Outcome.ABORT, Criteria()) is Verdict.SKIP
-    assert judge(record(untestable), None, Criteria(new=frozenset({untestable}))) is Verdict.SKIP
+    assert judge(record(untestable), None, Criteria()) is Verdict.SKIP
+
+
+VERDICT_OUTCOMES = [o for o in Outcome if o not in (Outcome.SETUP_ERROR, Outcome.UNSUPPORTED)]
+CRITERIA = (
+    [Criteria()]
+    + [Criteria(new=frozenset({o})) for o in VERDICT_OUTCOMES]
+    + [Criteria(old=frozenset({o})) for o in VERDICT_OUTCOMES]
+    + [
+        Criteria(new=frozenset({n}), old=frozenset({o}))
+        for n in VERDICT_OUTCOMES
+        for o in VERDICT_OUTCOMES
+        if n is not o
+    ]
+)
+
+
+def expected(outcome: Outcome, criteria: Criteria) -> Verdict:
+    """The rule as the README states it, written out case by case."""
+    if outcome in (Outcome.SETUP_ERROR, Outcome.UNSUPPORTED):
+        return Verdict.SKIP  # never a verdict
+    if outcome in criteria.new:
+        return Verdict.NEW
+    if outcome in criteria.old:
+        return Verdict.OLD
+    if outcome in (Outcome.BUILD_ERROR, Outcome.IMPORT_ERROR):
+        return Verdict.SKIP  # untestable unless named
+    if criteria.new and criteria.old:
+        return Verdict.SKIP  # named neither
+    if criteria.new:
+        return Verdict.OLD
+    if criteria.old:
+        return Verdict.NEW
+    return Verdict.OLD if outcome is Outcome.ABORT else Verdict.NEW  # like the start (abort)
+
+
+@pytest.mark.parametrize("outcome", list(Outcome), ids=[o.value for o in Outcome])
+def test_judge_every_outcome_under_every_new_old_combination(outcome: Outcome) -> None:
+    for criteria in CRITERIA:
+        got = judge(record(outcome), Outcome.ABORT, criteria)
+        assert got is expected(outcome, criteria), (outcome, criteria)
+
+
+def test_compile_errors_are_verdicts_only_when_asked() -> None:
+    asked = Criteria(new=frozenset({Outcome.BUILD_ERROR}))
+    assert judge(record(Outcome.BUILD_ERROR), None, asked) is Verdict.NEW
+    assert judge(record(Outcome.PASS), None, asked) is Verdict.OLD
+    assert judge(record(Outcome.SETUP_ERROR), None, asked) is Verdict.SKIP
+    fixed = Criteria(old=frozenset({Outcome.BUILD_ERROR}))
+    assert judge(record(Outcome.BUILD_ERROR), None, fixed) is Verdict.OLD
+    assert judge(record(Outcome.PASS), None, fixed) is Verdict.NEW
+
+
+@pytest.mark.parametrize(
+    ("new", "old", "message"),
+    [
+        ("build-error", "build-error", "--new and --old both name build-error"),
+        ("setup-error", None, "never old or new"),
+        (None, "unsupported", "never old or new"),
+        ("compile", None, "unknown outcome 'compile'"),
+        (" , ", None, "--new is empty"),
+    ],
+)
+def test_criteria_refused_in_one_line(new: str | None, old: str | None, message: str) -> None:
+    from pyo3_triage.bisection import criteria_from
+
+    with pytest.raises(UserError, match=message):
+        criteria_from(new, old)
 
 
 def test_new_and_old_sets() -> None:
@@ -176,9 +244,17 @@ CASES = {
         "one scenario",
     ),
     "unknown-outcome": (["--pyo3", "0.19..0.21", "--new", "kaboom"], "unknown outcome"),
+    "build-error-both-sides": (
+        ["--pyo3", "0.19..0.21", "--new", "build-error", "--old", "build-error"],
+        "both name build-error",
+    ),
+    "setup-error-as-verdict": (
+        ["--pyo3", "0.19..0.21", "--new", "setup-error"],
+        "never old or new",
+    ),
     "same-outcome-both-sides": (
         ["--pyo3", "0.19..0.21", "--new", "abort", "--old", "abort"],
-        "same outcome",
+        "both name abort",
     ),
     "no-supported-cpython": (
         ["--pyo3", "0.19..0.19.2", "--python", "3.13"],

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pyo3_triage import build, scenarios
+from pyo3_triage import build, buildlog, scenarios
 from pyo3_triage.cells import Cell, Evaluator, Options
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.locks import ResolvedLock
@@ -111,4 +111,4 @@ def test_abi3_builds_are_shared_across_interpreters_and_distinct_from_normal_one
 def test_only_failures_the_inputs_explain_are_cached(
     ok: bool, error: str | None, killed: bool, cached: bool
 ) -> None:
-    assert build.worth_caching(ok, error, killed) is cached
+    assert buildlog.worth_caching(ok, error, killed) is cached

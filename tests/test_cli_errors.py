@@ -102,6 +102,7 @@ CASES: dict[str, Case] = {
     "repeat-0": Case(("--repeat", "0"), "--repeat"),
     "repeat-x": Case(("--repeat", "x"), "--repeat"),
     "unknown-option": Case(("--frobnicate",), "--frobnicate"),
+    "new-without-git-bisect-exit": Case(("--new", "build-error"), "--git-bisect-exit"),
 }
 
 
@@ -230,3 +231,18 @@ def test_clean_in_a_folder_the_tool_made(results: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (folder / "targets").exists()
     assert (folder / "notes.txt").read_text() == "not an area: kept"
+
+
+def test_git_bisect_exit_refuses_build_error_as_both_new_and_old(
+    shared: Shared, results: Path, tmp_path: Path
+) -> None:
+    """Refused in one line before anything is built; 125 so git skips instead of reading 2
+    as "bad"."""
+    before = snapshot(results)
+    done = run_matrix(tmp_path, shared.cache, results, "--git-bisect-exit", "--new",
+                      "build-error", "--old", "build-error", "--pyo3", "0.21.2")  # fmt: skip
+    assert done.returncode == 125, done.stdout + done.stderr
+    lines = own_lines(done.stderr)
+    assert len(lines) == 1 and "--new and --old both name build-error" in lines[0], done.stderr
+    assert snapshot(results) == before
+    assert not (shared.cache / "targets").exists()

@@ -1,0 +1,64 @@
+"""Reading a failed build's log: the error worth showing, and whose failure it is.
+
+A build can fail because the reproducer's own code does not compile against the release (an
+answer a user may ask for: "which release broke my build?") or because the cell could not be
+set up: a dependency's build script refused the interpreter (PyO3's version check), a
+dependency did not compile on this toolchain, maturin found no interpreter, the network failed.
+Cargo names the crate it could not compile, so the two are told apart by that name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+_COULD_NOT_COMPILE = re.compile(r"^error: could not compile `([^`]+)`", re.MULTILINE)
+_BUILD_SCRIPT = re.compile(
+    r"^error: failed to run custom build command for `([^`]+)`", re.MULTILINE
+)
+_SCRIPT_ERROR = re.compile(r"^\s+(?:error: )(.+)$", re.MULTILINE)
+
+# Failures that say more about the machine at that moment than about the inputs: never cached.
+_TRANSIENT = re.compile(
+    r"failed to download|failed to get|spurious network|Couldn't resolve host|connection refused"
+    r"|Couldn't find any python interpreters|No space left|timed out",
+    re.IGNORECASE,
+)
+
+
+def own_code_failed(log_text: str, own: Collection[str]) -> bool:
+    """True when cargo could not compile one of `own` (the reproducer's packages)."""
+    return any(name in own for name in _COULD_NOT_COMPILE.findall(log_text))
+
+
+def first_error(log_text: str) -> str | None:
+    """The compiler's first error line (with its `-->` location when there is one); for a
+    build script that failed, which one and what it said."""
+    script = _BUILD_SCRIPT.search(log_text)
+    if script:
+        said = _SCRIPT_ERROR.search(log_text, script.end())
+        return f"build script of {script.group(1)} failed" + (f": {said.group(1)}" if said else "")
+    lines = log_text.splitlines()
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("error") and not stripped.startswith("error: could not compile"):
+            location = next(
+                (n.strip() for n in lines[index + 1 : index + 3] if n.strip().startswith("-->")),
+                "",
+            )
+            return f"{stripped} {location}".strip()
+    for index, line in enumerate(lines):
+        if "💥" in line or "maturin failed" in line:
+            causes = [
+                n.strip() for n in lines[index + 1 : index + 4] if n.strip().startswith("Caused by")
+            ]
+            return " ".join([line.strip(), *causes])
+    return None
+
+
+def worth_caching(ok: bool, error: str | None, timed_out: bool) -> bool:
+    """A success, or a failure the same inputs would meet again (a compile error, PyO3's own
+    version check); not a timeout, a network error or a vanished interpreter."""
+    if ok:
+        return True
+    return not timed_out and error is not None and not _TRANSIENT.search(error)
