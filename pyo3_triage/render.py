@@ -16,7 +16,7 @@ import jinja2
 from packaging.version import Version
 
 from .errors import UserError
-from .scenarios import Scenario
+from .scenarios import Scenario, own_module
 from .tomlcompat import tomllib
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "crate_template"
@@ -108,7 +108,12 @@ def render_crate(
     """
     env = _environment(template_dir)
     context = _context(pyo3, pyo3_requirement, scenario.module, debug_info, template_dir, abi3)
-    context.update(scenario=scenario.name, classes=scenario.classes, functions=scenario.functions)
+    context.update(
+        scenario=scenario.name,
+        classes=scenario.classes,
+        functions=scenario.functions,
+        own_module=own_module(scenario.rust_source) is not None,
+    )
     try:
         context["scenario_rust"] = env.from_string(scenario.rust_source).render(context)
         files = tuple((name, env.get_template(name).render(context)) for name in TEMPLATE_FILES)

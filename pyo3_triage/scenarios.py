@@ -129,12 +129,26 @@ def load(folder: Path) -> Scenario:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise UserError(f"{meta_path} is not valid TOML ({err}); fix it") from None
     name = folder.name
-    module = _text(meta, "module", meta_path, default=name.replace("-", "_"))
+    rust_path = _inside(folder, _text(meta, "rust", meta_path, default="lib.rs"), meta_path)
+    rust_source = rust_path.read_text(encoding="utf-8")
+    own = own_module(rust_source)
+    module = _text(meta, "module", meta_path, default=own or name.replace("-", "_"))
     if not _IDENT.fullmatch(module):
         raise UserError(
             f"{meta_path}: module name {module!r} is not a Python identifier; set module"
         )
-    rust_path = _inside(folder, _text(meta, "rust", meta_path, default="lib.rs"), meta_path)
+    classes = _idents(meta, "classes", meta_path)
+    functions = _idents(meta, "functions", meta_path)
+    if own is not None and own != module:
+        raise UserError(
+            f"{rust_path} defines #[pymodule] {own} but the module is {module!r}; "
+            f'set module = "{own}" in {METADATA} or rename the function'
+        )
+    if own is not None and (classes or functions):
+        raise UserError(
+            f"{rust_path} defines its own #[pymodule] {own}, so the template writes none: add "
+            f"the classes and functions there and drop classes/functions from {METADATA}"
+        )
     driver_path = _inside(folder, _text(meta, "driver", meta_path, default="driver.py"), meta_path)
     timeout = meta.get("timeout", DEFAULT_TIMEOUT)
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout < 1e6:
@@ -156,13 +170,31 @@ def load(folder: Path) -> Scenario:
         upstream=_text(meta, "upstream", meta_path, default=""),
         timeout=float(timeout),
         module=module,
-        classes=_idents(meta, "classes", meta_path),
-        functions=_idents(meta, "functions", meta_path),
-        rust_source=rust_path.read_text(encoding="utf-8"),
+        classes=classes,
+        functions=functions,
+        rust_source=rust_source,
         driver=driver_path,
         driver_source=driver_path.read_text(encoding="utf-8"),
         extra={k: v for k, v in meta.items() if k not in known},
     )
+
+
+_PYMODULE = re.compile(
+    r"#\[\s*(?:pyo3::)?pymodule\b[^\]]*\]"  # the attribute
+    r"(?P<attrs>(?:\s*#\[[^\]]*\])*)"  # more attributes, e.g. #[pyo3(name = "...")]
+    r"\s*(?:pub(?:\([^)]*\))?\s+)?(?:fn|mod)\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+)
+_NAME_ATTR = re.compile(r"name\s*=\s*\"([A-Za-z_][A-Za-z0-9_]*)\"")
+
+
+def own_module(rust_source: str) -> str | None:
+    """The Python name of a `#[pymodule]` the scenario's Rust defines itself (what people paste
+    from an existing crate); None when the template is to write the module function."""
+    found = _PYMODULE.search(rust_source)
+    if found is None:
+        return None
+    renamed = _NAME_ATTR.search(found.group(0))
+    return renamed.group(1) if renamed else found.group("name")
 
 
 def _text(meta: dict[str, Any], key: str, where: Path, *, default: str) -> str:

@@ -299,3 +299,68 @@ def test_description_does_not_change_hashes(tmp_path: Path) -> None:
 def test_hashes_are_stable_across_loads() -> None:
     first, second = resolve(FOUNDING, LIBRARY), resolve(FOUNDING, LIBRARY)
     assert (first.build_hash, first.run_hash) == (second.build_hash, second.run_hash)
+
+
+# --- a lib.rs that brings its own #[pymodule] ----------------------------------------------
+OWN_MODULE = """#[pyfunction]
+fn answer() -> usize { 42 }
+
+#[pymodule]
+fn pasted_ext(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(answer, m)?)?;
+    Ok(())
+}
+"""
+
+
+def test_own_pymodule_names_the_module_and_the_template_writes_none(tmp_path: Path) -> None:
+    from packaging.version import Version
+
+    from pyo3_triage.render import render_crate
+
+    scenario = load(make_folder(tmp_path, "bug", toml="", rust=OWN_MODULE))
+    assert scenario.module == "pasted_ext"
+    lib = render_crate(scenario, Version("0.23.5"), "=0.23.5").text("src/lib.rs")
+    assert lib.count("#[pymodule]") == 1 and "fn pasted_ext(" in lib
+    assert 'name = "pasted_ext"' in render_crate(scenario, Version("0.23.5"), "=0.23.5").text(
+        "Cargo.toml"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rust", "name"),
+    [
+        ("#[pymodule]\npub fn a(m: &Bound<'_, PyModule>) -> PyResult<()> { Ok(()) }", "a"),
+        ('#[pyo3::pymodule]\n#[pyo3(name = "b")]\nfn inner(_py: Python, m: &PyModule) {}', "b"),
+        ("#[pymodule(gil_used = false)]\nmod c {\n}\n", "c"),
+        ("// #[pyclass] only\n#[pyfunction]\nfn f() {}", None),
+    ],
+)
+def test_own_module_detection(rust: str, name: str | None) -> None:
+    assert scenarios.own_module(rust) == name
+
+
+def test_own_pymodule_with_another_module_name_is_refused(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, "bug", toml='module = "other"\n', rust=OWN_MODULE)
+    with pytest.raises(UserError, match='set module = "pasted_ext"'):
+        load(folder)
+
+
+def test_own_pymodule_with_template_classes_is_refused(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, "bug", toml='functions = ["answer"]\n', rust=OWN_MODULE)
+    with pytest.raises(UserError, match="template writes none"):
+        load(folder)
+
+
+def test_template_renders_the_same_crate_for_scenarios_without_their_own_module() -> None:
+    """Build keys hash the rendered crate: the own-module switch must not change old renders."""
+    from packaging.version import Version
+
+    from pyo3_triage.render import render_crate
+
+    lib = render_crate(resolve("vec_u8_return"), Version("0.23.5"), "=0.23.5").text("src/lib.rs")
+    assert (
+        "fn payload() -> Vec<u8> {\n    vec![1, 2, 3, 255]\n}\n\n\n#[pymodule]\nfn vec_u8_return("
+        in lib
+    )
+    assert lib.endswith("    Ok(())\n}\n")

@@ -6,7 +6,7 @@
 use pyo3::prelude::*;
 
 {{ scenario_rust }}
-
+{% if not own_module %}
 #[pymodule]
 fn {{ module }}({{ era.module_signature }}) -> PyResult<()> {
 {%- for name in classes %}
@@ -17,3 +17,4 @@ fn {{ module }}({{ era.module_signature }}) -> PyResult<()> {
 {%- endfor %}
     Ok(())
 }
+{%- endif %}
