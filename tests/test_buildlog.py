@@ -1,0 +1,86 @@
+"""Telling the reproducer's compile errors from cells that could not be set up, on real logs
+that maturin and cargo wrote here (tests/data/buildlogs/, made with rustc 1.95, maturin 1.16):
+the template crate (`repro`) with a syntax error and with a type error against PyO3 0.21.2,
+and PyO3 0.20.3's build script refusing CPython 3.13 (a --build-unsupported cell)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pyo3_triage.build import own_packages
+from pyo3_triage.buildlog import first_error, own_code_failed, worth_caching
+
+LOGS = Path(__file__).parent / "data" / "buildlogs"
+
+
+def log(name: str) -> str:
+    return (LOGS / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "own", "error"),
+    [
+        (
+            "own-syntax-error.log",
+            True,
+            "error: this file contains an unclosed delimiter --> src/lib.rs:16:3",
+        ),
+        ("own-type-error.log", True, "error[E0308]: mismatched types --> src/lib.rs:9:24"),
+        (
+            "pyo3-refuses-interpreter.log",
+            False,
+            "build script of pyo3-ffi v0.20.3 failed: the configured Python interpreter version "
+            "(3.13) is newer than PyO3's maximum supported version (3.12)",
+        ),
+    ],
+)
+def test_real_failures_are_told_apart(name: str, own: bool, error: str) -> None:
+    text = log(name)
+    assert own_code_failed(text, {"repro"}) is own
+    assert first_error(text) == error
+    assert worth_caching(False, first_error(text), timed_out=False)  # the same inputs fail again
+
+
+def test_a_dependency_that_does_not_compile_is_not_the_reproducers_fault() -> None:
+    text = log("own-type-error.log").replace(
+        "could not compile `repro`", "could not compile `pyo3`"
+    )
+    assert not own_code_failed(text, {"repro"})
+
+
+def test_a_users_package_name_counts_as_own() -> None:
+    text = log("own-type-error.log").replace("`repro`", "`my-ext`")
+    assert own_code_failed(text, {"my-ext", "my-core"})
+    assert not own_code_failed(text, {"repro"})
+
+
+def test_no_log_is_not_a_compile_error() -> None:
+    assert not own_code_failed("", {"repro"})
+    assert first_error("") is None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "error: failed to download `pyo3 v0.21.2`",
+        "💥 maturin failed Caused by: Couldn't find any python interpreters",
+    ],
+)
+def test_failures_of_the_moment_are_not_cached(error: str) -> None:
+    assert not worth_caching(False, error, timed_out=False)
+
+
+def test_own_packages_of_a_workspace(tmp_path: Path) -> None:
+    (tmp_path / "Cargo.toml").write_text(
+        '[workspace]\nmembers = ["crates/*"]\n[workspace.dependencies]\npyo3 = "0.21"\n'
+    )
+    for member in ("ext", "core"):
+        (tmp_path / "crates" / member).mkdir(parents=True)
+        (tmp_path / "crates" / member / "Cargo.toml").write_text(
+            f'[package]\nname = "my-{member}"\nversion = "0.1.0"\n'
+        )
+    assert own_packages(tmp_path) == {"my-ext", "my-core"}
+    assert own_packages(tmp_path / "crates" / "ext") == {"my-ext"}
+    assert own_packages(tmp_path / "missing") == set()
