@@ -54,10 +54,12 @@ def scenario(folder: Path, driver: str, rust: str = RUST) -> Path:
     return folder
 
 
-def nox_cell(folder: Path, cache: Path, results: Path) -> subprocess.CompletedProcess[str]:
+def nox_cell(
+    folder: Path, cache: Path, results: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "matrix", "--",
             "--git-bisect-exit", "--scenario", str(folder), "--pyo3", "0.21.2", "--python", "3.11",
-            "--cache", str(cache), "--results", str(results)]  # fmt: skip
+            "--cache", str(cache), "--results", str(results), *extra]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
     return subprocess.run(argv, capture_output=True, text=True, timeout=900, env=env, check=False)
 
@@ -80,6 +82,19 @@ def test_a_build_error_is_skip(build_cache: Path, tmp_path: Path) -> None:
     folder = scenario(tmp_path / "broken", DRIVERS["passes"], rust="fn answer( {\n")
     done = nox_cell(folder, build_cache, tmp_path / "results")
     assert done.returncode == 125, done.stdout + done.stderr
+
+
+@pytest.mark.build
+def test_a_compile_error_asked_for_as_new_is_bad(build_cache: Path, tmp_path: Path) -> None:
+    """ "Which commit broke my build?": with --new build-error a compile error is 1, and a
+    cell that compiles is 0, whatever its driver does."""
+    broken = scenario(tmp_path / "broken", DRIVERS["passes"], rust=RUST.replace("42 }", '"x" }'))
+    done = nox_cell(broken, build_cache, tmp_path / "results", "--new", "build-error")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "build-error -> new" in done.stdout
+    fine = scenario(tmp_path / "fine", DRIVERS["aborts"])
+    done = nox_cell(fine, build_cache, tmp_path / "results", "--new", "build-error")
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.build
