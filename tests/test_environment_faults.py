@@ -1,5 +1,5 @@
 """The world changing under a run: crates.io going away, an interpreter vanishing between the
-plan and the build. Each cell ends as a `build-error` record that says why; the run goes on."""
+plan and the build. Each cell ends as a `setup-error` record (never a verdict) that says why; the run goes on."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_crates_io_unreachable_mid_run(tmp_path: Path, monkeypatch: pytest.Monke
     cell = Cell(FOUNDING, release, interp, declared=True, window="3.7-3.12")
     record, reused = evaluator.evaluate(cell)
     assert not reused
-    assert record.outcome is Outcome.BUILD_ERROR
+    assert record.outcome is Outcome.SETUP_ERROR
     assert "cannot resolve pyo3 0.21.2" in record.note
     # The failure is evidence for this run, never a stored answer for the next one.
     assert evaluator.cached_record(cell) is None
@@ -59,7 +59,7 @@ def test_interpreter_disappears_between_plan_and_build(tmp_path: Path, build_cac
     layout = Layout(build_cache, tmp_path / "results")
     layout.ensure()
     record, _ = Evaluator(layout, toolchain.detect(), Options()).evaluate(planned)
-    assert record.outcome is Outcome.BUILD_ERROR
+    assert record.outcome is Outcome.SETUP_ERROR
     assert "Couldn't find any python interpreters" in record.note
     # Not a property of the inputs: neither the build nor the record is reused next time.
     assert record.build["transient"] is True
