@@ -49,6 +49,7 @@ class Scenario:
     crate: Path | None = None
     run: tuple[str, ...] = ()
     source_hash: str = ""  # the project's content, when `crate` is set
+    run_inputs: str = ""  # content of files the run command names outside the project
 
     def selector(self) -> tuple[str, ...]:
         """The command-line options that pick exactly this reproducer again, from anywhere."""
@@ -66,7 +67,7 @@ class Scenario:
     @property
     def run_hash(self) -> str:
         """Everything that changes a run of an already-built extension."""
-        return _digest([self.build_hash, self.driver_source, repr(self.timeout)])
+        return _digest([self.build_hash, self.driver_source, repr(self.timeout), self.run_inputs])
 
 
 def _digest(parts: Sequence[str]) -> str:

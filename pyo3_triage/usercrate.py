@@ -36,21 +36,60 @@ SKIP_DIRS = {
 SKIP_SUFFIXES = (".so", ".pyd", ".whl", ".pyc")
 
 
-def _files(root: Path) -> list[Path]:
-    found = []
+MAX_NAMED_FILES = 5000  # a folder named by --run beyond this is refused, not fingerprinted
+
+
+def _files(root: Path, limit: int | None = None) -> list[Path]:
+    found: list[Path] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
         for name in sorted(files):
             if not name.endswith(SKIP_SUFFIXES):
                 found.append(Path(folder) / name)
+            if limit is not None and len(found) >= limit:
+                return found
     return found
 
 
 def content_hash(root: Path) -> str:
     hasher = hashlib.sha256()
-    for path in _files(root):
-        hasher.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in _files(root) if root.is_dir() else [root]:
+        name = str(path.relative_to(root)) if root.is_dir() else root.name
+        hasher.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return hasher.hexdigest()[:16]
+
+
+def outside_inputs(argv: tuple[str, ...], root: Path) -> tuple[tuple[str, ...], str]:
+    """The run command with paths outside the project made absolute (it runs in a copy of the
+    project, where `../smoke.py` would point elsewhere), and a hash of what those paths hold.
+
+    A result must follow its inputs: a script or test folder the command names outside the
+    project is part of the record key, so editing it reruns the cell without --rerun."""
+    words, hasher, named = [], hashlib.sha256(), False
+    for word in argv:
+        prefix, _, value = word.rpartition("=") if word.startswith("-") else ("", "", word)
+        candidate = Path(value).expanduser()
+        path = candidate if candidate.is_absolute() else root / candidate
+        if value and not value.startswith("-") and path.exists() and not _inside(path, root):
+            path = path.resolve()
+            if path.is_dir() and len(_files(path, limit=MAX_NAMED_FILES + 1)) > MAX_NAMED_FILES:
+                raise UserError(
+                    f"--run names {path}, a folder of more than {MAX_NAMED_FILES} files, which "
+                    "cannot be part of the record key; name the script or test folder itself"
+                )
+            hasher.update(str(path).encode() + b"\0" + content_hash(path).encode() + b"\0")
+            named = True
+            word = f"{prefix}={path}" if prefix else str(path)
+        words.append(word)
+    return tuple(words), hasher.hexdigest()[:16] if named else ""
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _module_name(root: Path, manifest: dict[str, object]) -> str:
@@ -97,6 +136,7 @@ def load(path: str, run: str, timeout: float = DEFAULT_TIMEOUT) -> Scenario:
         raise UserError(
             '--run is empty; give the command that shows the bug, e.g. --run "python repro.py"'
         )
+    argv, run_inputs = outside_inputs(argv, root)
     name = re.sub(r"[^A-Za-z0-9_-]", "_", root.name) or "crate"
     return Scenario(
         name=name,
@@ -113,6 +153,7 @@ def load(path: str, run: str, timeout: float = DEFAULT_TIMEOUT) -> Scenario:
         crate=root,
         run=argv,
         source_hash=content_hash(root),
+        run_inputs=run_inputs,
     )
 
 

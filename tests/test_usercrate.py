@@ -132,3 +132,77 @@ def test_a_users_project_gets_the_same_table(build_cache: Path, tmp_path: Path) 
     assert set(found["0.21.2"].lock["crates"].values()) == {"0.21.2"}
     assert fingerprint(project) == before
     assert "| 0.20.3 | **abort** |" in (results / "matrix.md").read_text()
+
+
+# --- what the run command names is part of the key ----------------------------------------
+def test_a_script_outside_the_crate_is_part_of_the_key(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    smoke = tmp_path / "checks" / "smoke.py"
+    smoke.parent.mkdir()
+    smoke.write_text("import byo_ext\n")
+    first = usercrate.load(str(project), "python ../checks/smoke.py -v")
+    assert first.run == ("python", str(smoke.resolve()), "-v")  # runs from the copy too
+    assert first.run_inputs
+    smoke.write_text("import byo_ext\nraise AssertionError('edited')\n")
+    edited = usercrate.load(str(project), "python ../checks/smoke.py -v")
+    assert edited.run_hash != first.run_hash
+    assert edited.build_hash == first.build_hash  # the extension itself need not rebuild
+
+
+def test_a_test_folder_outside_the_crate_and_option_values_count_too(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    tests = tmp_path / "suite"
+    tests.mkdir()
+    (tests / "test_a.py").write_text("def test_a(): pass\n")
+    config = tmp_path / "pytest.ini"
+    config.write_text("[pytest]\n")
+    run = f"python -m pytest {tests} -c={config}"
+    first = usercrate.load(str(project), run)
+    (tests / "test_a.py").write_text("def test_a(): assert False\n")
+    second = usercrate.load(str(project), run)
+    config.write_text("[pytest]\naddopts = -x\n")
+    third = usercrate.load(str(project), run)
+    assert len({first.run_hash, second.run_hash, third.run_hash}) == 3
+    assert f"-c={config.resolve()}" in first.run
+
+
+def test_files_inside_the_crate_and_plain_words_are_not_run_inputs(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    scenario = usercrate.load(str(project), "python repro.py --count 3")
+    assert scenario.run == ("python", "repro.py", "--count", "3")
+    assert scenario.run_inputs == ""
+
+
+def test_a_huge_folder_named_by_run_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project(tmp_path / "proj")
+    big = tmp_path / "big"
+    big.mkdir()
+    for number in range(4):
+        (big / f"f{number}.py").write_text("")
+    monkeypatch.setattr(usercrate, "MAX_NAMED_FILES", 3)
+    with pytest.raises(UserError, match="more than 3 files"):
+        usercrate.load(str(project), f"python -m pytest {big}")
+
+
+@pytest.mark.build
+def test_editing_a_script_outside_the_crate_changes_the_answer(
+    build_cache: Path, tmp_path: Path
+) -> None:
+    """No stale answer: the second run sees the edited script without --rerun."""
+    project = make_project(tmp_path / "proj")
+    smoke = tmp_path / "smoke.py"
+    smoke.write_text("import byo_ext\nassert byo_ext.Holder() is not None\n")
+    results = tmp_path / "results"
+    argv = ["--crate", str(project), "--run", f"python {smoke}", "--pyo3", "0.21.2",
+            "--python", "3.11", "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    layout = Layout(build_cache, results)
+    assert cli.main(argv) == 0
+    (first,) = records.all_records(layout)
+    assert first.outcome is Outcome.PASS
+    smoke.write_text("import byo_ext\nraise AssertionError('the smoke test changed')\n")
+    assert cli.main(argv) == 0
+    (newest,) = [r for r in records.all_records(layout) if r.key != first.key]
+    assert newest.outcome is Outcome.ERROR
+    assert "the smoke test changed" in (newest.message or "")
