@@ -2,7 +2,8 @@
 
 A scenario that knows where its behaviour changed says so in `scenario.toml`:
 `changed_in`, `outcome_before`, `outcome_after`, `verify_range` (a --pyo3 range) and
-`verify_python`. Verifying reruns that bisect (reusing stored records) and compares, so the
+`verify_python`, and for a change asked about with --new/--old (a compile-time change:
+`verify_new = "build-error"`) those too. Verifying reruns that bisect (reusing stored records) and compares, so the
 scenario library doubles as the harness's own regression suite.
 """
 
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import interpreters, procs, scenarios, selection, toolchain
-from .bisection import Criteria, over_releases
+from .bisection import criteria_from, over_releases
 from .cells import Evaluator, Options
 from .cli import Parser
 from .errors import UserError, run_cli
@@ -61,7 +62,8 @@ def verify_one(
         r.cargo_version for r in selection.pick_releases(claim["verify_range"], layout, notify)
     }
     (interp,) = interpreters.select_interpreters(claim["verify_python"], found_pythons)
-    search = over_releases(scenario, every, primary, interp, evaluator, Criteria())
+    criteria = criteria_from(scenario.extra.get("verify_new"), scenario.extra.get("verify_old"))
+    search = over_releases(scenario, every, primary, interp, evaluator, criteria)
     if search is None:
         return Verdict(scenario.name, expected, "nothing to search on that CPython", False)
     result = search.result
