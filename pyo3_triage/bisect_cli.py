@@ -88,6 +88,7 @@ def main(argv: Sequence[str]) -> int:
         pythons = [_running_interpreter()]
     else:
         pythons = interpreters.select_interpreters(args.python, interpreters.discover())
+    pythons = selection.drop_excluded([scenario], pythons, notify)
 
     options = options_from(args)
     plans = _plan(scenario, every, primary, pythons, options.build_unsupported, args.pyo3, notify)

@@ -69,7 +69,7 @@ def build_key(
 ) -> str:
     """With `abi3` (e.g. "abi3-py37") the wheel is built once for the stable ABI and serves
     every interpreter at or above the floor, so the interpreter is not part of the key."""
-    if scenario.crate is not None:
+    if scenario.project is not None:
         source = scenario.build_hash  # the user's project, by content
     else:
         # The rendered crate itself: a template change that renders the same files keeps the key.
@@ -137,12 +137,17 @@ def _build(
 ) -> BuildResult:
     """Build with the target dir's lock held (see `build`)."""
     crate = layout.crate_dir(key)
+    manifest, workdir = crate / "Cargo.toml", crate
     pinned = None
-    if scenario.crate is not None:
+    if scenario.project is not None:
+        manifest = crate / scenario.project.manifest
+        workdir = crate / scenario.project.workdir
         try:
             pinned = _prepare_user_crate(scenario, release, crate, toolchain, log, abi3)
         except locks.ResolveError as err:
             return _failed(layout, key, log, str(err))
+        kept = layout.recorded_lock(pinned.pyo3, pinned.lock_hash)
+        write_if_changed(kept, pinned.lock_text)  # the lock this build used, beside the records
     else:
         rendered = render_crate(scenario, release.version, requirement(release), abi3=abi3)
         for name, text in rendered.files:
@@ -155,7 +160,7 @@ def _build(
 
     argv = [
         toolchain.maturin_bin, "build",
-        "--manifest-path", str(crate / "Cargo.toml"),
+        "--manifest-path", str(manifest),
         "--interpreter", str(interp.executable),
         "--out", str(wheels),
         "--compatibility", "linux", "--auditwheel", "skip",
@@ -163,9 +168,13 @@ def _build(
     ]  # fmt: skip
     if profile == "release":
         argv.append("--release")
-    env = procs.clean_env(CARGO_TARGET_DIR=str(target), CARGO_TERM_COLOR="never")
+    # Debug info costs build time and is not needed for panic messages or backtraces; the
+    # template says so in its manifest, a user's crate is told through cargo's environment.
+    env = procs.clean_env(
+        CARGO_TARGET_DIR=str(target), CARGO_TERM_COLOR="never", CARGO_PROFILE_DEV_DEBUG="false"
+    )
     started = time.monotonic()
-    done = procs.run(argv, cwd=crate, env=env, timeout=BUILD_TIMEOUT, log_path=log)
+    done = procs.run(argv, cwd=workdir, env=env, timeout=BUILD_TIMEOUT, log_path=log)
     duration = time.monotonic() - started
     log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     built = sorted(wheels.glob("*.whl"))
@@ -184,7 +193,9 @@ def _build(
         log=str(log),
         error=error,
         compiled_pyo3=bool(_COMPILING_PYO3.search(log_text)),
-        lock=pinned.as_dict() if pinned else None,
+        lock={**pinned.as_dict(), "file": str(layout.recorded_lock(pinned.pyo3, pinned.lock_hash))}
+        if pinned
+        else None,
         transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0),
         compile_error=not ok and own_code_failed(log_text, own_packages(crate)),
     )
@@ -230,19 +241,23 @@ def _prepare_user_crate(
 ) -> locks.ResolvedLock:
     """Copy the user's project, point it at the release and pin its lock (fresh if the
     user's own Cargo.lock cannot be moved to this release)."""
+    assert scenario.project is not None
     usercrate.prepare(scenario, release.cargo_version, crate, [abi3] if abi3 else [])
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)
+    folder = crate / scenario.project.lock_dir
     try:
-        return locks.pin(crate, release.cargo_version, toolchain.cargo_bin, log)
+        return locks.pin(folder, release.cargo_version, toolchain.cargo_bin, log)
     except locks.ResolveError:
-        (crate / "Cargo.lock").unlink(missing_ok=True)
-        return locks.pin(crate, release.cargo_version, toolchain.cargo_bin, log)
+        (folder / "Cargo.lock").unlink(missing_ok=True)
+        return locks.pin(folder, release.cargo_version, toolchain.cargo_bin, log)
 
 
 def _failed(layout: Layout, key: str, log: Path, error: str) -> BuildResult:
-    """A user crate whose lock could not be resolved (usually the network): not cached."""
-    return BuildResult(key, False, None, 0.0, False, str(log), error, False, transient=True)
+    """A user crate whose lock could not be resolved: a setup failure, cached only when it is
+    not one of the moment (the network)."""
+    transient = not worth_caching(False, error, timed_out=False)
+    return BuildResult(key, False, None, 0.0, False, str(log), error, False, transient=transient)
 
 
 def _kept_log(layout: Layout, key: str) -> Path:

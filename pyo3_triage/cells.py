@@ -131,6 +131,9 @@ class Evaluator:
 
     def _abi3(self, cell: Cell) -> str | None:
         """The stable-ABI feature for the release's CPython floor, e.g. "abi3-py37"."""
+        project = cell.scenario.project
+        if project is not None and project.abi3:
+            return project.abi3  # the crate's own stable-ABI build: kept, labelled, built once
         if not self.options.abi3:
             return None
         floor = window_for(cell.release.version).declared_min
@@ -210,9 +213,10 @@ class Evaluator:
         log.unlink(missing_ok=True)  # a --rerun starts a fresh log; every step below appends
         # A user's project runs from its own (copied) folder, so `python repro.py` finds its
         # script; a scenario's driver runs in a scratch folder of its own.
+        project = cell.scenario.project
         work = (
-            self.layout.crate_dir(built.key)
-            if cell.scenario.crate
+            self.layout.crate_dir(built.key) / project.workdir
+            if project is not None
             else self.layout.work_dir() / key
         )
         work.mkdir(parents=True, exist_ok=True)

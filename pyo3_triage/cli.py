@@ -181,6 +181,7 @@ def main(argv: Sequence[str]) -> int:
         spec, layout, notify, pre=args.pre, yanked=args.yanked, newest_patch=newest_patch
     )
     interpreters = selection.pick_interpreters(args.python, releases, notify)
+    interpreters = selection.drop_excluded(scenarios, interpreters, notify)
     cells = plan(scenarios, releases, interpreters)
     planned = len(cells)
     if args.shard:

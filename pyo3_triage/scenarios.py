@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.version import Version
+
 from .errors import UserError
+from .manifests import Project
 from .tomlcompat import tomllib
 
 METADATA = "scenario.toml"
@@ -50,6 +53,12 @@ class Scenario:
     run: tuple[str, ...] = ()
     source_hash: str = ""  # the project's content, when `crate` is set
     run_inputs: str = ""  # content of files the run command names outside the project
+    project: Project | None = None  # where the user's crate lives, as cargo sees it
+
+    def excludes(self, python: Version) -> str | None:
+        """Why this reproducer itself rules a CPython out (a user crate's requires-python or
+        abi3 floor), or None."""
+        return None if self.project is None else self.project.excludes(python)
 
     def selector(self) -> tuple[str, ...]:
         """The command-line options that pick exactly this reproducer again, from anywhere."""

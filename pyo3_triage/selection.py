@@ -115,3 +115,23 @@ def pick_interpreters(
             "pass --python to choose anyway"
         )
     return useful
+
+
+def drop_excluded(
+    chosen: Sequence[Scenario], found: Sequence[Interpreter], notify: Notify
+) -> list[Interpreter]:
+    """Interpreters the reproducers themselves accept (a user crate's requires-python or abi3
+    floor); the dropped ones are named, and none left is an error."""
+    kept = []
+    for interp in found:
+        reasons = {r for s in chosen if (r := s.excludes(interp.version))}
+        if reasons and len(reasons) == len(chosen):
+            notify(f"skipping CPython {interp.label}: {'; '.join(sorted(reasons))}")
+        else:
+            kept.append(interp)
+    if not kept:
+        raise UserError(
+            "every CPython selected is ruled out by the project itself (see the notes above); "
+            "choose another --python"
+        )
+    return kept

@@ -15,11 +15,9 @@ import shlex
 import shutil
 from pathlib import Path
 
-import tomlkit
-
+from . import manifests
 from .errors import UserError
 from .scenarios import DEFAULT_TIMEOUT, Scenario
-from .tomlcompat import tomllib
 
 SKIP_DIRS = {
     "target",
@@ -92,40 +90,11 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def _module_name(root: Path, manifest: dict[str, object]) -> str:
-    """What `import` loads: maturin's module-name, else the Rust library's name."""
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as err:
-            raise UserError(f"{pyproject} is not valid TOML ({err}); fix it") from None
-        name = data.get("tool", {}).get("maturin", {}).get("module-name")
-        if isinstance(name, str) and name:
-            return name
-    lib = manifest.get("lib", {})
-    package = manifest.get("package", {})
-    name = (lib.get("name") if isinstance(lib, dict) else None) or (
-        package.get("name") if isinstance(package, dict) else None
-    )
-    if not isinstance(name, str):
-        raise UserError(f"{root / 'Cargo.toml'} names no package; is this a maturin project?")
-    return name.replace("-", "_")
-
-
 def load(path: str, run: str, timeout: float = DEFAULT_TIMEOUT) -> Scenario:
-    root = Path(path).expanduser().resolve()
-    manifest_path = root / "Cargo.toml"
-    if not manifest_path.is_file():
-        raise UserError(
-            f"--crate {path!r}: no Cargo.toml there; pass the folder of a maturin project"
-        )
-    try:
-        manifest = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{manifest_path} is not valid TOML ({err}); fix it") from None
-    if "pyo3" not in manifest.get("dependencies", {}):
-        raise UserError(f"{manifest_path} has no [dependencies] pyo3 entry to rewrite per release")
+    """The user's project as a scenario; anything that could not be built is refused here,
+    in one line, before a cell is planned."""
+    project = manifests.find(Path(path))
+    start = (project.root / project.workdir).resolve()
     try:
         argv = tuple(shlex.split(run))
     except ValueError as err:
@@ -136,53 +105,38 @@ def load(path: str, run: str, timeout: float = DEFAULT_TIMEOUT) -> Scenario:
         raise UserError(
             '--run is empty; give the command that shows the bug, e.g. --run "python repro.py"'
         )
-    argv, run_inputs = outside_inputs(argv, root)
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", root.name) or "crate"
+    argv, run_inputs = outside_inputs(argv, start)
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", start.name) or "crate"
     return Scenario(
         name=name,
-        folder=root,
-        description=f"{root.name}: `{shlex.join(argv)}`",
+        folder=start,
+        description=f"{start.name}: `{shlex.join(argv)}`",
         upstream="",
         timeout=timeout,
-        module=_module_name(root, manifest),
+        module=project.module,
         classes=(),
         functions=(),
         rust_source="",
-        driver=root,
+        driver=start,
         driver_source=shlex.join(argv),
-        crate=root,
+        crate=start,
         run=argv,
-        source_hash=content_hash(root),
+        source_hash=content_hash(project.root),
         run_inputs=run_inputs,
+        project=project,
     )
 
 
 def prepare(
     scenario: Scenario, pyo3_version: str, into: Path, extra_features: list[str] | None = None
 ) -> None:
-    """Copy the project into `into` and point its pyo3 dependency at one release."""
-    assert scenario.crate is not None
+    """Copy the project into `into` and point its pyo3* dependencies at one release."""
+    project = scenario.project
+    assert project is not None
     if into.exists():
         shutil.rmtree(into)
-    for path in _files(scenario.crate):
-        target = into / path.relative_to(scenario.crate)
+    for path in _files(project.root):
+        target = into / path.relative_to(project.root)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
-    manifest = into / "Cargo.toml"
-    document = tomlkit.parse(manifest.read_text(encoding="utf-8"))
-    dependency = document["dependencies"]["pyo3"]  # type: ignore[index]
-    if isinstance(dependency, str):
-        dependency = tomlkit.inline_table()
-        dependency["version"] = pyo3_version
-        document["dependencies"]["pyo3"] = dependency  # type: ignore[index]
-    else:
-        for key in ("path", "git", "branch", "tag", "rev"):
-            dependency.pop(key, None)  # type: ignore[union-attr]
-        dependency["version"] = pyo3_version  # type: ignore[index]
-    if extra_features:
-        features = list(dependency.get("features", []))  # type: ignore[union-attr]
-        dependency["features"] = features + [f for f in extra_features if f not in features]  # type: ignore[index]
-    # Keep the copy out of any workspace above it.
-    if "workspace" not in document:
-        document["workspace"] = tomlkit.table()
-    manifest.write_text(tomlkit.dumps(document), encoding="utf-8")
+    manifests.rewrite(into, project, pyo3_version, extra_features or [])

@@ -104,7 +104,7 @@ def test_prepare_rewrites_only_the_copy(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("files", "run", "expect"),
     [({}, "python repro.py", "no Cargo.toml"),
-     ({"Cargo.toml": "[package]\nname='x'\n"}, "python repro.py", "no \\[dependencies\\] pyo3"),
+     ({"Cargo.toml": "[package]\nname='x'\n"}, "python repro.py", "has no pyo3 dependency"),
      ({"Cargo.toml": CARGO}, "", "--run is empty"),
      ({"Cargo.toml": CARGO}, "python 'unclosed", "cannot be split")],
 )  # fmt: skip
@@ -206,3 +206,79 @@ def test_editing_a_script_outside_the_crate_changes_the_answer(
     (newest,) = [r for r in records.all_records(layout) if r.key != first.key]
     assert newest.outcome is Outcome.ERROR
     assert "the smoke test changed" in (newest.message or "")
+
+
+WS_LIB = """use pyo3::prelude::*;
+
+#[pyfunction]
+fn answer() -> usize { ws_core::answer() }
+
+#[pymodule]
+fn ws_ext(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(answer, m)?)?;
+    Ok(())
+}
+"""
+
+
+def make_workspace(root: Path, features: str) -> Path:
+    files = {
+        "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n\n'
+                      '[workspace.package]\nedition = "2021"\nversion = "0.1.0"\n\n'
+                      f'[workspace.dependencies]\npyo3 = {{ version = "0.21.0", features = {features} }}\n',
+        "crates/ext/Cargo.toml": '[package]\nname = "ws-ext"\nversion.workspace = true\nedition.workspace = true\n\n'
+                                 '[lib]\nname = "ws_ext"\ncrate-type = ["cdylib"]\n\n'
+                                 '[dependencies]\npyo3 = { workspace = true }\nws-core = { path = "../core" }\n',
+        "crates/ext/src/lib.rs": WS_LIB,
+        "crates/core/Cargo.toml": '[package]\nname = "ws-core"\nversion.workspace = true\nedition.workspace = true\n',
+        "crates/core/src/lib.rs": "pub fn answer() -> usize { 42 }\n",
+        "pyproject.toml": '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n\n'
+                          '[project]\nname = "ws-ext"\nversion = "0.1.0"\n\n'
+                          '[tool.maturin]\nmanifest-path = "crates/ext/Cargo.toml"\n',
+        "smoke.py": "import ws_ext\nassert ws_ext.answer() == 42\n",
+    }  # fmt: skip
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.mark.build
+def test_a_cargo_workspace_from_its_root(build_cache: Path, tmp_path: Path) -> None:
+    """pyo3 in [workspace.dependencies], the extension one member, a library another."""
+    project = make_workspace(tmp_path / "ws", '["extension-module"]')
+    before = fingerprint(project)
+    results = tmp_path / "results"
+    argv = ["--crate", str(project), "--run", "python smoke.py", "--pyo3", "0.21.2,0.22.6",
+            "--python", "3.11", "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    assert cli.main(argv) == 0
+    found = {r.pyo3: r for r in records.all_records(Layout(build_cache, results))}
+    assert {v: r.outcome for v, r in found.items()} == {
+        "0.21.2": Outcome.PASS,
+        "0.22.6": Outcome.PASS,
+    }
+    assert set(found["0.22.6"].lock["crates"].values()) == {"0.22.6"}
+    assert Path(found["0.22.6"].lock["file"]).is_file()  # the lock the crate was built with
+    assert 'name = "ws-core"' in Path(found["0.22.6"].lock["file"]).read_text()
+    assert fingerprint(project) == before
+
+
+@pytest.mark.build
+def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
+    build_cache: Path, tmp_path: Path
+) -> None:
+    from pyo3_triage import interpreters
+
+    pythons = [i for i in interpreters.discover() if i.minor in ("3.11", "3.12")]
+    if len(pythons) < 2:
+        pytest.skip("needs CPython 3.11 and 3.12")
+    project = make_workspace(tmp_path / "ws", '["extension-module", "abi3-py311"]')
+    results = tmp_path / "results"
+    argv = ["--crate", str(project), "--run", "python smoke.py", "--pyo3", "0.22.6",
+            "--python", "3.11,3.12", "--abi3", "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    assert cli.main(argv) == 0
+    found = list(records.all_records(Layout(build_cache, results)))
+    assert len(found) == 2 and all(r.outcome is Outcome.PASS for r in found)
+    assert {r.abi3 for r in found} == {"abi3-py311"}  # the crate's own floor, not the release's
+    assert len({r.build["key"] for r in found}) == 1  # one build serves both CPythons
+    assert "(abi3)" in (results / "matrix.md").read_text()

@@ -1,0 +1,190 @@
+"""Finding a user's project (one crate, a workspace root, a member) and pointing every pyo3*
+dependency in it at a release, on the manifest shapes real projects use."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pyo3_triage import manifests
+from pyo3_triage.errors import UserError
+from pyo3_triage.tomlcompat import tomllib
+
+PYPROJECT = '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n'
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def workspace(root: Path, *, pyproject: str = "") -> Path:
+    """An extension member and a plain library member, pyo3 in [workspace.dependencies]."""
+    return write(root, {
+        "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n\n'
+                      '[workspace.package]\nedition = "2021"\nversion = "0.1.0"\n\n'
+                      '[workspace.dependencies]\npyo3 = { version = "0.20.3", features = ["extension-module"] }\n',
+        "crates/ext/Cargo.toml": '[package]\nname = "ws-ext"\nversion.workspace = true\nedition.workspace = true\n\n'
+                                 '[lib]\nname = "ws_ext"\ncrate-type = ["cdylib"]\n\n'
+                                 '[dependencies]\npyo3 = { workspace = true, features = ["abi3-py39"] }\n'
+                                 'ws-core = { path = "../core" }\n',
+        "crates/core/Cargo.toml": '[package]\nname = "ws-core"\nversion.workspace = true\nedition.workspace = true\n\n'
+                                  '[dependencies]\npyo3-build-config = "0.20"\n',
+        "pyproject.toml": PYPROJECT + pyproject,
+    })  # fmt: skip
+
+
+def test_a_single_crate(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "Cargo.toml": '[package]\nname = "one-ext"\nversion = "0.1.0"\n\n[dependencies]\npyo3 = "0.19"\n',
+        "pyproject.toml": PYPROJECT + '[project]\nname = "one"\nrequires-python = ">=3.9"\n',
+    })  # fmt: skip
+    project = manifests.find(tmp_path)
+    assert (project.root, project.workdir, project.manifest) == (
+        tmp_path.resolve(),
+        ".",
+        "Cargo.toml",
+    )
+    assert (project.module, project.abi3, project.requires_python) == ("one_ext", "", ">=3.9")
+    assert not project.workspace
+
+
+@pytest.mark.parametrize("where", [".", "crates/ext"])
+def test_a_workspace_from_its_root_or_its_member(tmp_path: Path, where: str) -> None:
+    workspace(tmp_path)
+    project = manifests.find(tmp_path / where)
+    assert project.root == tmp_path.resolve() and project.workspace
+    assert project.workdir == where and project.manifest == "crates/ext/Cargo.toml"
+    assert project.lock_dir == "."
+    assert set(project.manifests) == {
+        "Cargo.toml",
+        "crates/ext/Cargo.toml",
+        "crates/core/Cargo.toml",
+    }
+    assert project.module == "ws_ext" and project.abi3 == "abi3-py39"
+
+
+def test_manifest_path_and_module_name_from_pyproject(tmp_path: Path) -> None:
+    workspace(tmp_path, pyproject='[tool.maturin]\nmanifest-path = "crates/ext/Cargo.toml"\n'
+                                  'module-name = "pkg._native"\npython-source = "python"\n')  # fmt: skip
+    project = manifests.find(tmp_path)
+    assert project.module == "pkg._native" and project.manifest == "crates/ext/Cargo.toml"
+    assert manifests.find(tmp_path / "crates" / "ext").module == "pkg._native"
+
+
+def rewritten(
+    tmp_path: Path, project: manifests.Project, version: str, *features: str
+) -> dict[str, dict]:  # type: ignore[type-arg]
+    copy = tmp_path / "copy"
+    shutil.copytree(project.root, copy)
+    manifests.rewrite(copy, project, version, features)
+    return {rel: tomllib.loads((copy / rel).read_text()) for rel in project.manifests}
+
+
+def test_workspace_rewrite_keeps_features_and_inheritance(tmp_path: Path) -> None:
+    project = manifests.find(workspace(tmp_path / "ws"))
+    out = rewritten(tmp_path, project, "0.22.6")
+    pyo3 = out["Cargo.toml"]["workspace"]["dependencies"]["pyo3"]
+    assert pyo3 == {"version": "0.22.6", "features": ["extension-module"]}
+    member = out["crates/ext/Cargo.toml"]["dependencies"]
+    assert member["pyo3"] == {"workspace": True, "features": ["abi3-py39"]}  # still inherits
+    assert member["ws-core"] == {"path": "../core"}  # inside the project: kept relative
+    assert out["crates/core/Cargo.toml"]["dependencies"]["pyo3-build-config"] == "0.22.6"
+    assert "workspace" not in out["crates/ext/Cargo.toml"]  # the real workspace is copied
+
+
+@pytest.mark.parametrize(
+    ("dependency", "expect"),
+    [
+        ('pyo3 = "0.19"', "0.21.2"),
+        ('pyo3 = { version = "=0.19.0", features = ["extension-module"] }',
+         {"version": "0.21.2", "features": ["extension-module", "abi3-py38"]}),
+        ('pyo3 = { git = "https://github.com/PyO3/pyo3", branch = "main", optional = true }',
+         {"version": "0.21.2", "optional": True, "features": ["abi3-py38"]}),
+        ('pyo3 = { path = "../pyo3", version = "0.19", default-features = false }',
+         {"version": "0.21.2", "default-features": False, "features": ["abi3-py38"]}),
+        ('[dependencies.pyo3]\nversion = "0.19"\nfeatures = ["abi3-py38"]',
+         {"version": "0.21.2", "features": ["abi3-py38"]}),
+    ],
+)  # fmt: skip
+def test_single_crate_shapes(tmp_path: Path, dependency: str, expect: object) -> None:
+    table = dependency if dependency.startswith("[") else f"[dependencies]\n{dependency}"
+    write(tmp_path / "c", {"Cargo.toml": f'[package]\nname = "c"\nversion = "0.1.0"\n\n{table}\n'
+                                         '[target.\'cfg(unix)\'.dependencies]\npyo3-ffi = "0.19"\n'})  # fmt: skip
+    project = manifests.find(tmp_path / "c")
+    data = rewritten(tmp_path, project, "0.21.2", "abi3-py38")["Cargo.toml"]
+    got = data["dependencies"]["pyo3"]
+    if isinstance(expect, str) and isinstance(got, dict):  # a string that gained features
+        assert got == {"version": expect, "features": ["abi3-py38"]}
+    else:
+        assert got == expect
+    assert data["target"]["cfg(unix)"]["dependencies"]["pyo3-ffi"] == "0.21.2"
+    assert data["workspace"] == {}  # kept out of any workspace above it
+
+
+def test_a_path_dependency_outside_the_project_becomes_absolute(tmp_path: Path) -> None:
+    write(tmp_path, {"shared/Cargo.toml": '[package]\nname = "shared"\nversion = "0.1.0"\n'})
+    write(tmp_path / "c", {"Cargo.toml": '[package]\nname = "c"\nversion = "0.1.0"\n\n[dependencies]\n'
+                                         'pyo3 = "0.19"\nshared = { path = "../shared" }\n'})  # fmt: skip
+    data = rewritten(tmp_path, manifests.find(tmp_path / "c"), "0.21.2")["Cargo.toml"]
+    assert data["dependencies"]["shared"]["path"] == str((tmp_path / "shared").resolve())
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "no Cargo.toml there"),
+        ({"Cargo.toml": '[package]\nname = "x"\n'}, "has no pyo3 dependency"),
+        ({"Cargo.toml": "[package\n"}, "is not valid TOML"),
+        ({"Cargo.toml": '[package]\nname = "x"\n[dependencies]\npyo3 = { workspace = true }\n'},
+         "has no [workspace.dependencies] pyo3"),
+        ({"Cargo.toml": '[workspace]\nmembers = ["a", "b"]\n',
+          "a/Cargo.toml": '[package]\nname = "a"\n[lib]\ncrate-type = ["cdylib"]\n[dependencies]\npyo3 = "0.20"\n',
+          "b/Cargo.toml": '[package]\nname = "b"\n[lib]\ncrate-type = ["cdylib"]\n[dependencies]\npyo3 = "0.20"\n'},
+         "2 of its members are cdylibs"),
+        ({"pyproject.toml": PYPROJECT + '[tool.maturin]\nmanifest-path = "rust/Cargo.toml"\n'},
+         "names no Cargo.toml"),
+    ],
+)  # fmt: skip
+def test_projects_that_cannot_be_rewritten_are_refused(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    write(tmp_path, files)
+    with pytest.raises(UserError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        manifests.find(tmp_path)
+
+
+def test_the_project_rules_out_cpythons_by_requires_python_and_abi3_floor(tmp_path: Path) -> None:
+    from packaging.version import Version
+
+    workspace(tmp_path, pyproject='[project]\nname = "w"\nrequires-python = ">=3.8,<3.13"\n')
+    project = manifests.find(tmp_path)  # abi3-py39 from the member's own features
+    assert project.excludes(Version("3.7.16")) == "the project requires Python >=3.8,<3.13"
+    assert project.excludes(Version("3.8.18")) == "the project's abi3-py39 wheel needs CPython 3.9+"
+    assert project.excludes(Version("3.11.7")) is None
+    assert project.excludes(Version("3.13.0")) == "the project requires Python >=3.8,<3.13"
+
+
+def test_selection_drops_what_the_project_rules_out(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from packaging.version import Version
+
+    from pyo3_triage import selection, usercrate
+    from pyo3_triage.interpreters import Interpreter
+
+    workspace(tmp_path, pyproject='[project]\nname = "w"\nrequires-python = ">=3.10"\n')
+    scenario = usercrate.load(str(tmp_path), "python -c pass")
+    base = Interpreter(executable=Path("/py"), realpath=Path("/py"), version=Version("3.9.18"),
+                       implementation="cpython", soabi="", free_threaded=False, source="explicit")  # fmt: skip
+    found = [replace(base, version=Version(v)) for v in ("3.9.18", "3.11.7")]
+    notes: list[str] = []
+    kept = selection.drop_excluded([scenario], found, notes.append)
+    assert [str(i.version) for i in kept] == ["3.11.7"]
+    assert notes == ["skipping CPython 3.9.18: the project requires Python >=3.10"]
+    with pytest.raises(UserError, match="ruled out by the project itself"):
+        selection.drop_excluded([scenario], found[:1], notes.append)
