@@ -207,5 +207,10 @@ def as_json(scenario: Scenario, searches: Sequence[Search], argv: Sequence[str])
             ],
         }
 
-    data = {"scenario": scenario.name, "argv": list(argv), "searches": [one(s) for s in searches]}
+    data = {
+        "scenario": scenario.name,
+        "scenario_hash": scenario.run_hash,  # which version of the reproducer was asked about
+        "argv": list(argv),
+        "searches": [one(s) for s in searches],
+    }
     return json.dumps(data, indent=2) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shlex
 import sys
 from collections.abc import Sequence
@@ -15,7 +16,8 @@ from . import matrix, procs, report, selection, table, toolchain
 from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, criteria_from, git_bisect_status
 from .cells import Cell, Evaluator, Options, plan, shard
 from .errors import EXIT_USAGE, UserError, run_cli
-from .paths import Layout
+from .paths import Layout, write_atomic
+from .scenarios import Scenario
 
 DEFAULT_PYO3 = "0.16..0.24"
 DEFAULT_NOTE = "newest patch of each minor"
@@ -213,16 +215,32 @@ def main(argv: Sequence[str]) -> int:
         note = f"Interrupted after {len(run.records)} of {len(cells)} cells."
     command = shlex.join(["nox", "-s", "matrix", *(["--", *argv] if argv else [])])
     text = matrix.markdown_document(grids, command, note)
+    question = _question(scenarios, options_from(args), cells)
     matrix.write_markdown(layout, text)
-    report.write(layout, grids)
+    write_atomic(layout.question_file("matrix", question), text)
+    report.write(layout, grids, question)
     console.print(
         f"{len(run.records)} cells ({run.reused} from stored records); "
-        f"table written to {layout.matrix_markdown()}"
+        f"table written to {layout.matrix_markdown()} and kept as "
+        f"{layout.question_file('matrix', question).name}"
     )
     if run.interrupted:
         console.print(f"[yellow]Interrupted.[/] Finished cells are kept; resume with: {command}")
         return 130
     return 0
+
+
+def _question(scenarios: Sequence[Scenario], options: Options, cells: Sequence[Cell]) -> str:
+    """A name for what this run asked: the reproducers (their versions), the build options,
+    the releases and CPythons; the same question asked again keeps the same name."""
+    names = (
+        "+".join(s.name for s in scenarios)
+        if len(scenarios) <= 3
+        else f"{len(scenarios)}-scenarios"
+    )
+    asked = sorted({(c.release.cargo_version, str(c.interp.version)) for c in cells})
+    parts = [*(s.run_hash for s in scenarios), *options.as_args(), repr(asked)]
+    return f"{names}-{hashlib.sha256(chr(0).join(parts).encode()).hexdigest()[:8]}"
 
 
 def entry(argv: Sequence[str] | None = None) -> int:

@@ -133,6 +133,10 @@ class Layout:
     def report_markdown(self) -> Path:
         return self.results / "report.md"
 
+    def question_file(self, kind: str, question: str) -> Path:
+        """`matrix-<question>.md` / `report-<question>.md`: one kept file per question asked."""
+        return self.results / f"{kind}-{slug(question)}.md"
+
     def report_svg(self) -> Path:
         return self.results / "matrix.svg"
 

@@ -29,20 +29,26 @@ STDERR_LINES = 25
 
 
 def grids_from_store(layout: Layout, known: Sequence[Scenario] = ()) -> list[table.Grid]:
-    """One grid per scenario over every record in the store (newest record per cell wins)."""
-    by_scenario: dict[str, dict[tuple[str, str], Record]] = {}
+    """One grid per scenario, drawn from the records of its newest version only (its newest
+    record's run hash: the same Rust, driver or run command), newest record per cell; records
+    of another version of a reproducer are never mixed into its table."""
+    by_scenario: dict[str, list[Record]] = {}
     for record in sorted(records.all_records(layout), key=lambda r: r.created):
-        by_scenario.setdefault(record.scenario, {})[(record.pyo3, record.python_minor)] = record
+        by_scenario.setdefault(record.scenario, []).append(record)
     about = {s.name: s for s in known}
     grids = []
     for name in sorted(by_scenario):
+        current = by_scenario[name][-1].scenario_hash
+        cells = {
+            (r.pyo3, r.python_minor): r for r in by_scenario[name] if r.scenario_hash == current
+        }
         scenario = about.get(name)
         grids.append(
             table.grid_from_records(
                 name,
                 scenario.description if scenario else "",
                 scenario.upstream if scenario else "",
-                by_scenario[name].values(),
+                cells.values(),
             )
         )
     return grids
@@ -131,11 +137,16 @@ def failure_groups(found: Sequence[Record]) -> list[list[Record]]:
     return list(groups.values())
 
 
-def _bisect_answers(layout: Layout) -> list[str]:
+def _bisect_answers(layout: Layout, grids: Sequence[table.Grid]) -> list[str]:
+    """The bisects in the results folder that asked about the reproducers in these tables
+    (the same version of each: the same run hash), never those of another run command."""
+    shown = {r.scenario_hash for g in grids for r in g.cells.values()}
     lines = []
     for path in sorted(layout.results.glob("bisect-*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("scenario_hash") not in shown:
+                continue
             for search in data["searches"]:
                 link = f" ({search['compare']})" if search.get("compare") else ""
                 lines.append(
@@ -172,7 +183,7 @@ def render(layout: Layout, grids: Sequence[table.Grid], limit: int = GITHUB_COMM
     head = ["## PyO3 × CPython report"]
     head.extend(table.markdown_section(grid) for grid in grids)
     head.append(table.markdown_legend(grids))
-    answers = _bisect_answers(layout)
+    answers = _bisect_answers(layout, grids)
     if answers:
         head.append("### Bisect\n\n" + "\n".join(answers))
     tail = [environment(found), f"Picture of the tables: `{layout.report_svg()}`."]
@@ -201,8 +212,13 @@ def svg(grids: Sequence[table.Grid]) -> str:
     return console.export_svg(title="pyo3-triage")
 
 
-def write(layout: Layout, grids: Sequence[table.Grid]) -> Path:
+def write(layout: Layout, grids: Sequence[table.Grid], question: str = "") -> Path:
+    """`report.md` and `matrix.svg` (the latest), and with a `question` a copy of the report
+    kept under its own name, so a later run about something else does not erase it."""
+    text = render(layout, grids)
     path = layout.report_markdown()
-    write_atomic(path, render(layout, grids))
+    write_atomic(path, text)
     write_atomic(layout.report_svg(), svg(grids))
+    if question:
+        write_atomic(layout.question_file("report", question), text)
     return path

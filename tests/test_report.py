@@ -61,3 +61,33 @@ def test_a_record_from_before_selections_names_its_folder(tmp_path: Path) -> Non
     old = record((), scenario_source="/elsewhere/bug")
     args = cli.build_parser().parse_args(shlex.split(reproduce_command(old, tmp_path))[6:])
     assert args.scenario == ["/elsewhere/bug"]
+
+
+def test_reports_show_only_records_and_bisects_of_one_version_of_a_reproducer(
+    tmp_path: Path,
+) -> None:
+    """Two run commands for the same crate (two versions of one reproducer): the report draws
+    the newest one only and lists only the bisects that asked about it."""
+    import json
+
+    from pyo3_triage import records
+    from pyo3_triage.paths import Layout
+    from pyo3_triage.report import grids_from_store, render
+
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    older = dict(scenario="ext", scenario_hash="run-a", created="2026-11-29T10:00:00+00:00")
+    newer = dict(scenario="ext", scenario_hash="run-b", created="2026-11-29T11:00:00+00:00")
+    for key, pyo3, extra, outcome in (("k1", "0.20.3", older, Outcome.ABORT),
+                                      ("k2", "0.21.2", older, Outcome.PASS),
+                                      ("k3", "0.20.3", newer, Outcome.ERROR)):  # fmt: skip
+        fields = {**extra, "key": key, "pyo3": pyo3, "outcome": outcome}
+        base = record(())
+        records.save(layout, Record(**{**base.__dict__, **fields}))  # type: ignore[arg-type]
+    (grid,) = grids_from_store(layout)
+    assert {(r.pyo3, r.scenario_hash) for r in grid.cells.values()} == {("0.20.3", "run-b")}
+    for name, run_hash in (("a", "run-a"), ("b", "run-b")):
+        answer = {"fixed": "CPython 3.11.7", "answer": f"answer of {name}"}
+        payload = {"scenario": "ext", "scenario_hash": run_hash, "searches": [answer]}
+        (layout.results / f"bisect-ext-{name}.json").write_text(json.dumps(payload))
+    text = render(layout, [grid])
+    assert "answer of b" in text and "answer of a" not in text
