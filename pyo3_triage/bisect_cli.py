@@ -81,7 +81,9 @@ def main(argv: Sequence[str]) -> int:
         raise UserError(
             f"bisect searches one scenario at a time, got {len(names)}: {', '.join(names)}"
         )
-    scenario = selection.pick_scenarios(names, args.crate, args.run, args.timeout)[0]
+    scenario = selection.pick_scenarios(
+        names, args.crate, args.run, args.timeout, args.with_, args.extra
+    )[0]
     every = selection.pick_releases(args.pyo3, layout, notify, pre=args.pre, yanked=True)
     primary = selection.pick_releases(args.pyo3, layout, notify, pre=args.pre, yanked=args.yanked)
     if args.python is None:

@@ -220,13 +220,19 @@ class Evaluator:
             else self.layout.work_dir() / key
         )
         work.mkdir(parents=True, exist_ok=True)
-        venv = self.layout.venv_dir(built.key, build.interpreter_tag(cell.interp))
+        wanted = cell.scenario.requirements
+        venv = self.layout.venv_dir(
+            built.key + (venvs.requirements_tag(wanted) if wanted else ""),
+            build.interpreter_tag(cell.interp),
+        )
         try:
             python = venvs.ensure(self.layout, self.toolchain.uv_bin, venv, cell.interp, log)
             venvs.install(
                 self.layout, self.toolchain.uv_bin, venv, built.wheel or "",
                 cell.scenario.module, built.key, log,
             )  # fmt: skip
+            if wanted:
+                venvs.install_requirements(self.layout, self.toolchain.uv_bin, venv, wanted, log)
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
             extra["build"] = {**extra["build"], "transient": True}
             return self._store(cell, key, Outcome.SETUP_ERROR, note=str(err), **extra)

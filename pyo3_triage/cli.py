@@ -62,6 +62,12 @@ def add_common(parser: argparse.ArgumentParser) -> None:
                              "(run in a copy of the project; python is the cell's venv)")  # fmt: skip
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="with --crate: kill the run after this long (default 60)")  # fmt: skip
+    parser.add_argument("--with", dest="with_", action="append", default=[], metavar="REQ",
+                        help="install this requirement beside the extension before running "
+                             "(repeat; e.g. --with pytest)")  # fmt: skip
+    parser.add_argument("--extra", metavar="NAME",
+                        help="with --crate: install your project's dependencies and its "
+                             "optional-dependencies NAME (e.g. test) before running")  # fmt: skip
     parser.add_argument("--pre", action="store_true", help="include pre-releases in ranges")
     parser.add_argument("--yanked", action="store_true", help="include yanked releases in ranges")
     parser.add_argument("--build-unsupported", action="store_true",
@@ -176,7 +182,9 @@ def main(argv: Sequence[str]) -> int:
     layout.ensure()
     procs.harden()
 
-    scenarios = selection.pick_scenarios(args.scenario, args.crate, args.run, args.timeout)
+    scenarios = selection.pick_scenarios(
+        args.scenario, args.crate, args.run, args.timeout, args.with_, args.extra
+    )
     spec = DEFAULT_PYO3 if args.pyo3 is None else args.pyo3
     newest_patch = args.newest_patch or args.pyo3 is None
     releases = selection.pick_releases(

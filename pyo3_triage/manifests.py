@@ -45,6 +45,8 @@ class Project:
     module: str  # what `import` loads
     abi3: str  # the crate's own stable-ABI feature ("abi3-py311", "abi3"), "" if none
     requires_python: str  # the project's own `requires-python`, "" if none
+    dependencies: tuple[str, ...] = ()  # the project's [project] dependencies
+    extras: tuple[tuple[str, tuple[str, ...]], ...] = ()  # its optional-dependencies
 
     def excludes(self, python: Version) -> str | None:
         """Why the project itself rules this CPython out (its requires-python, the floor of
@@ -196,7 +198,28 @@ def find(path: Path) -> Project:
         module=_module_name(maturin, data, manifest_path),
         abi3=abi3[-1] if abi3 else "",
         requires_python=requires if isinstance(requires, str) else "",
+        dependencies=_strings(_table(pyproject, "project").get("dependencies")),
+        extras=tuple(
+            (name, _strings(reqs))
+            for name, reqs in _table(pyproject, "project", "optional-dependencies").items()
+        ),
     )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def extra_requirements(project: Project, extra: str) -> tuple[str, ...]:
+    """What `--extra NAME` installs: the project's dependencies and that extra's."""
+    extras = dict(project.extras)
+    if extra not in extras:
+        known = ", ".join(sorted(extras)) or "none"
+        raise UserError(
+            f"--extra {extra!r}: the project's pyproject.toml has no such optional-dependencies "
+            f"entry (it has: {known})"
+        )
+    return project.dependencies + extras[extra]
 
 
 def _pyo3_entry(

@@ -54,6 +54,11 @@ class Scenario:
     source_hash: str = ""  # the project's content, when `crate` is set
     run_inputs: str = ""  # content of files the run command names outside the project
     project: Project | None = None  # where the user's crate lives, as cargo sees it
+    # Installed beside the extension before the run (`--with`, a crate's `--extra`): part of the
+    # run's key. `with_` and `install_extra` are what the user typed, for reproduce commands.
+    requirements: tuple[str, ...] = ()
+    with_: tuple[str, ...] = ()
+    install_extra: str = ""
 
     def excludes(self, python: Version) -> str | None:
         """Why this reproducer itself rules a CPython out (a user crate's requires-python or
@@ -62,10 +67,12 @@ class Scenario:
 
     def selector(self) -> tuple[str, ...]:
         """The command-line options that pick exactly this reproducer again, from anywhere."""
+        installs = tuple(a for r in self.with_ for a in ("--with", r))
         if self.crate is not None:
+            extra = ("--extra", self.install_extra) if self.install_extra else ()
             return ("--crate", str(self.crate), "--run", self.driver_source,
-                    "--timeout", f"{self.timeout:g}")  # fmt: skip
-        return ("--scenario", str(self.folder))
+                    "--timeout", f"{self.timeout:g}", *extra, *installs)  # fmt: skip
+        return ("--scenario", str(self.folder), *installs)
 
     @property
     def build_hash(self) -> str:
@@ -76,7 +83,8 @@ class Scenario:
     @property
     def run_hash(self) -> str:
         """Everything that changes a run of an already-built extension."""
-        return _digest([self.build_hash, self.driver_source, repr(self.timeout), self.run_inputs])
+        parts = [self.build_hash, self.driver_source, repr(self.timeout), self.run_inputs]
+        return _digest([*parts, *self.requirements])
 
 
 def _digest(parts: Sequence[str]) -> str:

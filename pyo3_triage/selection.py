@@ -4,7 +4,9 @@ scenarios. Shared by the matrix and bisect entry points so both read selections 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
 from . import interpreters, releases, scenarios, usercrate
@@ -31,8 +33,12 @@ def pick_scenarios(
     crate: str | None = None,
     run: str | None = None,
     timeout: float | None = None,
+    with_: Sequence[str] = (),
+    extra: str | None = None,
 ) -> list[Scenario]:
-    """Named or path scenarios, or a user's crate; with none named, the library's default set."""
+    """Named or path scenarios, or a user's crate; with none named, the library's default set.
+    `with_` are requirements to install beside the extension; `extra` a crate's own extra."""
+    requirements = _requirements(with_)
     if crate is not None or run is not None:
         if crate is None or run is None:
             raise UserError('--crate and --run go together: --crate PATH --run "python repro.py"')
@@ -40,15 +46,38 @@ def pick_scenarios(
             raise UserError("--crate replaces --scenario; pass one or the other")
         if timeout is not None and not 0 < timeout < 1e6:
             raise UserError(f"--timeout {timeout} must be a positive number of seconds")
-        return [usercrate.load(crate, run, timeout or scenarios.DEFAULT_TIMEOUT)]
+        loaded = usercrate.load(crate, run, timeout or scenarios.DEFAULT_TIMEOUT, extra)
+        return [
+            replace(loaded, requirements=loaded.requirements + requirements, with_=requirements)
+        ]
+    if timeout is not None:
+        raise UserError("--timeout goes with --crate; a scenario sets its own in scenario.toml")
+    if extra is not None:
+        raise UserError("--extra names an extra of your own project: it goes with --crate")
     names = split_list(specs)
-    if names:
-        return scenarios.resolve_many(names)
+    chosen = scenarios.resolve_many(names) if names else _library_default()
+    return [replace(s, requirements=requirements, with_=requirements) for s in chosen]
+
+
+def _library_default() -> list[Scenario]:
     library = [scenarios.resolve(name) for name in scenarios.available()]
     if not library:
         raise UserError(f"no scenarios in {scenarios.builtin_dir()}; pass --scenario PATH")
     defaults = [s for s in library if s.extra.get("default") is True]
     return defaults or library
+
+
+def _requirements(values: Sequence[str]) -> tuple[str, ...]:
+    """`--with` values as PEP 508 requirements (checked here: never handed to a shell)."""
+    checked = []
+    for value in values:
+        try:
+            checked.append(str(Requirement(value)))
+        except InvalidRequirement as err:
+            raise UserError(
+                f"--with {value!r} is not a requirement ({err}); e.g. --with pytest"
+            ) from None
+    return tuple(checked)
 
 
 def _exact_only(spec: str) -> bool:

@@ -90,7 +90,9 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def load(path: str, run: str, timeout: float = DEFAULT_TIMEOUT) -> Scenario:
+def load(
+    path: str, run: str, timeout: float = DEFAULT_TIMEOUT, extra: str | None = None
+) -> Scenario:
     """The user's project as a scenario; anything that could not be built is refused here,
     in one line, before a cell is planned."""
     project = manifests.find(Path(path))
@@ -124,6 +126,8 @@ def load(path: str, run: str, timeout: float = DEFAULT_TIMEOUT) -> Scenario:
         source_hash=content_hash(project.root),
         run_inputs=run_inputs,
         project=project,
+        requirements=manifests.extra_requirements(project, extra) if extra else (),
+        install_extra=extra or "",
     )
 
 

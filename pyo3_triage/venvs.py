@@ -7,6 +7,8 @@ installed, so an unchanged build is never reinstalled.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from filelock import FileLock
@@ -71,3 +73,40 @@ def install(
         if done.returncode != 0:
             raise EnvironmentError_(f"could not install {Path(wheel).name} (see {log})")
         write_atomic(marker, build_key + "\n")
+
+
+def requirements_tag(requirements: Sequence[str]) -> str:
+    """Part of a venv's name: cells with other extra requirements get venvs of their own."""
+    return "-r" + hashlib.sha256("\0".join(requirements).encode()).hexdigest()[:8]
+
+
+def install_requirements(
+    layout: Layout, uv_bin: str, venv: Path, requirements: Sequence[str], log: Path
+) -> None:
+    """Install what the run needs besides the extension (`--with`, a crate's `--extra`), once."""
+    marker = venv / ".pyo3-triage-requirements"
+    wanted = "\n".join(requirements)
+    with FileLock(str(layout.lock_path(f"venv-{venv.name}"))):
+        try:
+            if marker.read_text(encoding="utf-8") == wanted:
+                return
+        except OSError:
+            pass
+        done = procs.run(
+            [
+                uv_bin,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(venv_python(venv)),
+                *requirements,
+            ],
+            env=_uv_env(),
+            timeout=VENV_TIMEOUT * 5,
+            log_path=log,
+            append=True,
+        )
+        if done.returncode != 0:
+            raise EnvironmentError_(f"could not install {', '.join(requirements)} (see {log})")
+        write_atomic(marker, wanted)

@@ -103,6 +103,9 @@ CASES: dict[str, Case] = {
     "repeat-x": Case(("--repeat", "x"), "--repeat"),
     "unknown-option": Case(("--frobnicate",), "--frobnicate"),
     "new-without-git-bisect-exit": Case(("--new", "build-error"), "--git-bisect-exit"),
+    "timeout-without-crate": Case(("--timeout", "5"), "--timeout goes with --crate"),
+    "extra-without-crate": Case(("--extra", "test"), "goes with --crate"),
+    "with-not-a-requirement": Case(("--with", "pytest; rm -rf ~ >"), "is not a requirement"),
 }
 
 

@@ -34,6 +34,18 @@ def record(selection: tuple[str, ...], **extra: object) -> Record:
             "90",
         ),
         ("--scenario", "/s", "--release", "--repeat", "3", "--abi3", "--build-unsupported"),
+        (
+            "--crate",
+            "/c",
+            "--run",
+            "python -m pytest",
+            "--timeout",
+            "60",
+            "--extra",
+            "test",
+            "--with",
+            "hypothesis>=6",
+        ),
     ],
 )
 def test_reproduce_command_parses_back(selection: tuple[str, ...], tmp_path: Path) -> None:
@@ -46,9 +58,12 @@ def test_reproduce_command_parses_back(selection: tuple[str, ...], tmp_path: Pat
     assert args.results == tmp_path / "res" and args.results.is_absolute()
     assert args.rerun
     if "--crate" in selection:
-        assert args.crate == "/home/u/my ext"
-        assert args.run == "python -m pytest -x 'tests/a b.py'"
-        assert args.timeout == 90
+        at = selection.index
+        assert args.crate == selection[at("--crate") + 1]
+        assert args.run == selection[at("--run") + 1]
+        assert args.timeout == float(selection[at("--timeout") + 1])
+        assert args.extra == ("test" if "--extra" in selection else None)
+        assert args.with_ == (["hypothesis>=6"] if "--with" in selection else [])
     else:
         assert args.scenario == [selection[1]]
     assert args.release is ("--release" in selection)

@@ -282,3 +282,38 @@ def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
     assert {r.abi3 for r in found} == {"abi3-py311"}  # the crate's own floor, not the release's
     assert len({r.build["key"] for r in found}) == 1  # one build serves both CPythons
     assert "(abi3)" in (results / "matrix.md").read_text()
+
+
+def test_extra_installs_the_projects_own_extra(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    text = (project / "pyproject.toml").read_text()
+    text = text.replace('version = "0.3.0"\n', 'version = "0.3.0"\ndependencies = ["attrs"]\n'
+                        '[project.optional-dependencies]\ntest = ["pytest>=8"]\n', 1)  # fmt: skip
+    (project / "pyproject.toml").write_text(text)
+    scenario = usercrate.load(str(project), "python -m pytest", extra="test")
+    assert scenario.requirements == ("attrs", "pytest>=8")
+    with pytest.raises(UserError, match="has no such optional-dependencies entry .it has: test"):
+        usercrate.load(str(project), "python -m pytest", extra="docs")
+
+
+@pytest.mark.build
+def test_a_run_command_that_needs_test_dependencies(build_cache: Path, tmp_path: Path) -> None:
+    """`--extra test` puts the project's test extra into the cell's venv (from PyPI)."""
+    project = make_project(tmp_path / "proj")
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(
+        text.replace('version = "0.3.0"\n', 'version = "0.3.0"\n'
+                     '[project.optional-dependencies]\ntest = ["pytest>=8"]\n', 1)
+    )  # fmt: skip
+    (project / "tests").mkdir()
+    (project / "tests" / "test_ext.py").write_text(
+        "import byo_ext\n\ndef test_holder():\n    assert byo_ext.Holder() is not None\n"
+    )
+    results = tmp_path / "results"
+    argv = ["--crate", str(project), "--run", "python -m pytest -q tests", "--extra", "test",
+            "--pyo3", "0.21.2", "--python", "3.11", "--cache", str(build_cache),
+            "--results", str(results)]  # fmt: skip
+    assert cli.main(argv) == 0
+    (found,) = records.all_records(Layout(build_cache, results))
+    assert found.outcome is Outcome.PASS, found.message
+    assert "1 passed" in found.runs[0].stdout_tail
