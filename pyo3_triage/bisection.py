@@ -323,7 +323,10 @@ def answer(search: Search) -> str:
     if result.kind == "no-change":
         ends = [p for p in (first, search.probes[-1] if search.probes else None) if p]
         shown = " and ".join(f"{p.label}: {p.record.outcome.value}" for p in ends)
-        return f"no change: both ends behave alike ({shown})"
+        return (
+            f"no change: both ends behave alike ({shown}); a change undone inside the range "
+            "does not show this way: bisect narrower ranges"
+        )
     if result.kind in ("bad-start", "bad-end"):
         end = "start" if result.kind == "bad-start" else "end"
         at = first if end == "start" else (search.probes[-1] if search.probes else None)

@@ -71,6 +71,12 @@ CONTRACT: dict[str, Check] = {
     'python bisect.py --crate ~/src/my-ext --run "python repro.py" --pyo3 0.19..0.21 --python 3.11': Check(
         "list", says=("10 candidates",)
     ),
+    "python bisect.py --scenario pyclass_sync_required --pyo3 0.17.3..0.30.1 --python 3.11 --new build-error": Check(
+        "list", says=("46 candidates", "0.23.0 (yanked)")
+    ),
+    'python bisect.py --crate ~/src/my-ext --run "python repro.py" --pyo3 0.21..0.30 --python 3.11 --new build-error': Check(
+        "list", says=("CPython 3.11",)
+    ),
     "git bisect start BAD GOOD": Check("git"),
     "git bisect run nox -f ~/pyo3-triage/noxfile.py -s matrix -- --git-bisect-exit --scenario path/to/scenario --pyo3 0.21.2 --python 3.11": Check(
         "git", says=("scenario · PyO3 0.21.2 · CPython 3.11",), where="user"
