@@ -67,5 +67,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
+    """ruff (lint and format) over everything, mypy --strict over the package."""
     session.run(sys.executable, "-m", "ruff", "check", ".", external=True)
     session.run(sys.executable, "-m", "ruff", "format", "--check", ".", external=True)
+    session.run(sys.executable, "-m", "mypy", external=True)

@@ -121,7 +121,7 @@ def main(argv: Sequence[str]) -> int:
                 "outcome --new names; searched for where it goes away"
             )
         console.print(
-            f"[bold]{search.fixed}:[/] {bisect_report.answer(search)} "
+            f"[bold]{search.fixed}:[/] {bisection.answer(search)} "
             f"[dim](searched {_range(search)})[/]"
         )
         link = bisect_report.compare_link(search)

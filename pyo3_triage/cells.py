@@ -12,6 +12,7 @@ import datetime
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from filelock import FileLock
 
@@ -202,7 +203,7 @@ class Evaluator:
         kept = self.layout.recorded_lock(lock.pyo3, lock.lock_hash)
         write_if_changed(kept, lock.lock_text)
         lock_info = built.lock or {**lock.as_dict(), "file": str(kept)}
-        extra = {"build": built.as_dict(), "lock": lock_info}
+        extra: dict[str, Any] = {"build": built.as_dict(), "lock": lock_info}
         if not built.ok:
             failed = Outcome.BUILD_ERROR if built.compile_error else Outcome.SETUP_ERROR
             return self._store(cell, key, failed, note=built.error or "", **extra)

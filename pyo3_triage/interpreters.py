@@ -279,10 +279,10 @@ def _select_item(
         if low > high:
             raise UserError(f"range {item!r} is reversed; write the older version first")
         picked = [_newest(found, minor, False) for minor in range(low, high + 1)]
-        chosen = [i for i in picked if i is not None]
-        if not chosen:
+        matched = [i for i in picked if i is not None]
+        if not matched:
             raise _no_match(item, found)
-        return chosen
+        return matched
     raise UserError(f"{spec!r} is not an interpreter spec; use e.g. {ACCEPTED_FORMS}")
 
 

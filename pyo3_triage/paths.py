@@ -220,10 +220,15 @@ def _tree_size(path: Path) -> int:
     return total
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# Read once, at import, before any thread starts: reading it means setting it, and a process-wide
+# umask of 0 while --jobs threads create files would give their files the wrong mode.
+_UMASK = _read_umask()
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -231,7 +236,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; results are meant to be shared
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()

@@ -131,7 +131,7 @@ def _sibling_reqs(crate: str, deps: object) -> tuple[tuple[str, str], ...]:
     """The `req` on each same-family crate (pyo3, pyo3-*), ignoring dev-dependencies."""
     if not isinstance(deps, list):
         return ()
-    family, found = _family(crate), {}
+    family, found = _family(crate), dict[str, str]()
     for dep in deps:
         if not isinstance(dep, dict) or dep.get("kind") == "dev":
             continue
@@ -182,7 +182,7 @@ def fetch_url(url: str, timeout: float) -> str:
     """GET a URL as text; crates.io asks clients to identify themselves."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        return response.read().decode("utf-8")
+        return str(response.read().decode("utf-8"))
 
 
 def unreachable_error(crate: str, reason: str) -> UserError:
@@ -323,9 +323,8 @@ def _parse_item(item: str, spec: str) -> tuple[Version, str] | _Range:
     lower = _bound(low_text, spec) if low_text else None
     upper = _bound(up_text, spec) if up_text else None
     if lower is not None and upper is not None:
-        low_key = lower.series if lower.minor or upper.minor else lower.version
-        up_key = upper.series if lower.minor or upper.minor else upper.version
-        if low_key > up_key:
+        by_series = lower.minor or upper.minor
+        if (lower.series > upper.series) if by_series else (lower.version > upper.version):
             raise UserError(
                 f"range {item!r} in --pyo3 {spec!r} is reversed; write {up_text}..{low_text}"
             )
@@ -395,7 +394,8 @@ def _select_by_specifier(
     mentioned, named = _clause_versions(spec_set)
     # as in PEP 440, a specifier that mentions a pre-release admits pre-releases
     allow_pre = pre or any(v.is_prerelease for v in mentioned)
-    chosen, hidden = [], []
+    chosen: list[Release] = []
+    hidden: list[Release] = []
     for release in index.releases:
         if not spec_set.contains(release.version, prereleases=True):
             continue
@@ -417,7 +417,8 @@ def _select_items(
         if all(isinstance(p, tuple) and len(p[0].release) == 3 for p in parsed):
             return [Release(p[0]) for p in parsed if isinstance(p, tuple)], []
         raise unreachable_error("pyo3", f"needed to expand {spec!r}")
-    chosen, hidden = [], []
+    chosen: list[Release] = []
+    hidden: list[Release] = []
     for item in parsed:
         if isinstance(item, tuple):
             found = index.get(item[0])
