@@ -23,7 +23,7 @@ from .bisection import (
 )
 from .cells import Evaluator, Options
 from .cli import Parser, add_common, options_from
-from .errors import UserError, run_cli
+from .errors import EXIT_NO_CHANGE, EXIT_OK, EXIT_UNSEARCHABLE, UserError, run_cli
 from .interpreters import Interpreter
 from .paths import Layout, write_atomic
 from .releases import Release
@@ -32,8 +32,6 @@ from .search import Step
 from .support import window_for
 
 DEFAULT_SCENARIO = "unsendable_gc_traverse"
-EXIT_NO_CHANGE = 3  # both ends behave alike: nothing to search
-EXIT_UNSEARCHABLE = 4  # an end is untestable, or the search stopped at a flaky probe
 
 
 def build_parser() -> Parser:
@@ -97,7 +95,7 @@ def main(argv: Sequence[str]) -> int:
     if args.list:
         for plan in plans:
             _describe(plan, console)
-        return 0
+        return EXIT_OK
 
     tools = toolchain.detect()
     evaluator = Evaluator(layout, tools, options, rerun=args.rerun)
@@ -138,7 +136,7 @@ def main(argv: Sequence[str]) -> int:
     console.print(f"Report: {report}")
     kinds = {search.result.kind for search in searches}
     if kinds & {"boundary", "ambiguous"}:
-        return 0
+        return EXIT_OK
     return EXIT_NO_CHANGE if kinds == {"no-change"} else EXIT_UNSEARCHABLE
 
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from . import matrix, procs, report, selection, table, toolchain
 from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, criteria_from, git_bisect_status
 from .cells import Cell, Evaluator, Options, plan, shard
-from .errors import EXIT_USAGE, UserError, run_cli
+from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError, run_cli
 from .paths import Layout, write_atomic
 from .scenarios import Scenario
 
@@ -144,7 +144,7 @@ def housekeeping(layout: Layout, console: Console, *, clean: bool) -> int:
     if clean:
         freed = layout.clean_cache()
         console.print(f"freed {freed / 2**20:.1f} MiB; results in {layout.results} are untouched")
-    return 0
+    return EXIT_OK
 
 
 def git_bisect_exit(
@@ -208,7 +208,7 @@ def main(argv: Sequence[str]) -> int:
     if args.list:
         for line in matrix.describe_plan(cells, evaluator):
             console.print(line)
-        return 0
+        return EXIT_OK
 
     if args.git_bisect_exit:
         return git_bisect_exit(cells, evaluator, criteria, console)
@@ -234,8 +234,8 @@ def main(argv: Sequence[str]) -> int:
     )
     if run.interrupted:
         console.print(f"[yellow]Interrupted.[/] Finished cells are kept; resume with: {command}")
-        return 130
-    return 0
+        return EXIT_INTERRUPTED
+    return EXIT_OK
 
 
 def _question(scenarios: Sequence[Scenario], options: Options, cells: Sequence[Cell]) -> str:

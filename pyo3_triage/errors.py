@@ -11,8 +11,13 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+# Every exit status the tool's entry points use, in one place (see the README's tables).
+EXIT_OK = 0
+EXIT_FINDING = 1  # verify found a mismatch; merge found conflicting records
+EXIT_USAGE = 2  # bad input, explained in one line
+EXIT_NO_CHANGE = 3  # bisect: both ends behave alike
+EXIT_UNSEARCHABLE = 4  # bisect: an end is untestable, or a flaky probe stopped the search
+EXIT_INTERRUPTED = 130  # SIGINT / SIGTERM: finished results kept
 
 # Failures that say something about the disk rather than about this tool: (what, advice).
 _DISK_ERRORS: dict[int, tuple[str, str]] = {

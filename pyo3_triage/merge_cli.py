@@ -11,10 +11,8 @@ from rich.console import Console
 
 from . import matrix, merge, report, scenarios, table
 from .cli import Parser
-from .errors import UserError, run_cli
+from .errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
 from .paths import Layout
-
-EXIT_CONFLICT = 1
 
 
 def build_parser() -> Parser:
@@ -56,7 +54,7 @@ def main(argv: Sequence[str]) -> int:
         f"merged {result.added} new record(s), {result.identical} identical, "
         f"{len(result.conflicts)} conflict(s); table written to {layout.matrix_markdown()}"
     )
-    return EXIT_CONFLICT if result.conflicts else 0
+    return EXIT_FINDING if result.conflicts else EXIT_OK
 
 
 def entry(argv: Sequence[str] | None = None) -> int:

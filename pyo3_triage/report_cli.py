@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import report, scenarios
 from .cli import Parser
-from .errors import UserError, run_cli
+from .errors import EXIT_OK, UserError, run_cli
 from .paths import Layout
 
 
@@ -34,7 +34,7 @@ def main(argv: Sequence[str]) -> int:
         raise UserError(f"no records for {', '.join(sorted(wanted))} in {layout.results}")
     path = report.write(layout, grids)
     print(f"report written to {path} ({path.stat().st_size} bytes) and {layout.report_svg()}")
-    return 0
+    return EXIT_OK
 
 
 def entry(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from . import interpreters, procs, scenarios, selection, toolchain
 from .bisection import criteria_from, over_releases
 from .cells import Evaluator, Options
 from .cli import Parser
-from .errors import UserError, run_cli
+from .errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
 from .paths import Layout
 
 KEYS = ("changed_in", "outcome_before", "outcome_after", "verify_range", "verify_python")
@@ -101,7 +101,7 @@ def main(argv: Sequence[str]) -> int:
                 f"{claim['verify_python']}, expecting {claim['changed_in']}: "
                 f"{claim['outcome_before']} -> {claim['outcome_after']}"
             )
-        return 0
+        return EXIT_OK
     evaluator = Evaluator(layout, toolchain.detect(), Options())
     found = interpreters.discover()
     verdicts = []
@@ -116,7 +116,7 @@ def main(argv: Sequence[str]) -> int:
             v.scenario, v.expected, v.found, "[green]ok[/]" if v.ok else "[red]MISMATCH[/]"
         )
     console.print(summary)
-    return 0 if all(v.ok for v in verdicts) else 1
+    return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FINDING
 
 
 def entry(argv: Sequence[str] | None = None) -> int:
