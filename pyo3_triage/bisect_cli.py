@@ -105,7 +105,8 @@ def main(argv: Sequence[str]) -> int:
         console.rule(f"{scenario.name}: {_range(plan)} on {plan.fixed}")
         searches.append(bisection.run(plan, evaluator, criteria, on_step))
 
-    text = bisect_report.markdown(scenario, searches, tools, argv, layout.results)
+    changelogs = bisect_report.changelog_texts(searches)
+    text = bisect_report.markdown(scenario, searches, tools, argv, layout.results, changelogs)
     report = layout.bisect_report(
         scenario.name, _axis_name(searches), searches[0].labels[0], searches[0].labels[-1],
         _question(scenario, criteria, options), "md",

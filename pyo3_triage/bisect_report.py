@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import platform
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +29,24 @@ def compare_link(search: Search) -> str | None:
     return COMPARE.format(old=old, new=new)
 
 
+def changelog_texts(searches: Sequence[Search]) -> dict[str, str]:
+    """PyO3's CHANGELOG as shipped in each first-new release cargo downloaded (read from disk
+    here, before rendering), by release."""
+    found = {}
+    for search in searches:
+        new = search.label_at(search.result.first_new)
+        if search.axis == "pyo3" and new is not None and (path := changelog.find(new)):
+            found[new] = path.read_text(encoding="utf-8", errors="replace")
+    return found
+
+
 def _changelog(
-    search: Search, scenario: Scenario
+    search: Search, scenario: Scenario, texts: Mapping[str, str]
 ) -> tuple[list[changelog.Section], list[tuple[str, str]]]:
     old, new = search.label_at(search.result.last_old), search.label_at(search.result.first_new)
-    if search.axis != "pyo3" or old is None or new is None:
+    if search.axis != "pyo3" or old is None or new is None or new not in texts:
         return [], []
-    path = changelog.find(new)
-    if path is None:
-        return [], []
-    chosen = changelog.between(path.read_text(encoding="utf-8", errors="replace"), old, new)
+    chosen = changelog.between(texts[new], old, new)
     crash = [p.record.panic_message or "" for p in search.probes]
     words = changelog.keywords([scenario.rust_source, scenario.description, *crash])
     return chosen, changelog.suspects(chosen, words)
@@ -59,7 +67,10 @@ def markdown(
     toolchain: Toolchain,
     argv: Sequence[str],
     results: Path,
+    changelogs: Mapping[str, str],
 ) -> str:
+    """The report from data alone: `changelogs` are CHANGELOG texts by release
+    (`changelog_texts`)."""
     parts = [f"## Bisect: `{scenario.name}`"]
     if scenario.description:
         parts.append(md_escape(scenario.description))
@@ -73,12 +84,14 @@ def markdown(
             )
         parts.append("\n".join(rows))
     for search in searches:
-        parts.append(_section(scenario, search, results))
+        parts.append(_section(scenario, search, results, changelogs))
     parts.append(_environment(searches, toolchain, argv))
     return "\n\n".join(parts) + "\n"
 
 
-def _section(scenario: Scenario, search: Search, results: Path) -> str:
+def _section(
+    scenario: Scenario, search: Search, results: Path, changelogs: Mapping[str, str]
+) -> str:
     out = [f"### {md_escape(search.fixed)}: {md_escape(answer(search))}"]
     searched = f"Searched {md_escape(search.shown(search.labels[0]))} .. {md_escape(search.shown(search.labels[-1]))} ({len(search.labels)} candidates)."
     if search.reversed:
@@ -102,7 +115,7 @@ def _section(scenario: Scenario, search: Search, results: Path) -> str:
         out.append(
             f"Yanked on crates.io: {', '.join(yanked_in_answer)} (built from a pinned lockfile)."
         )
-    chosen, suspects = _changelog(search, scenario)
+    chosen, suspects = _changelog(search, scenario, changelogs)
     if suspects:
         out.append("Likely suspects (CHANGELOG entries sharing words with the scenario):\n"
                    + "\n".join(f"- {v}: {_upstream(e.removeprefix('- '))}" for v, e in suspects))  # fmt: skip

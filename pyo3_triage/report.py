@@ -12,13 +12,12 @@ import io
 import json
 import platform
 import shlex
-import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rich.console import Console
 
-from . import __version__, records, table
+from . import __version__, procs, records, table
 from .outcome import Outcome
 from .paths import Layout, noxfile, write_atomic
 from .records import Record
@@ -69,16 +68,17 @@ def reproduce_command(record: Record, results: Path) -> str:
     )  # fmt: skip
 
 
-def _python_versions(executables: Sequence[str]) -> dict[str, str]:
-    """Each interpreter's `sys.version`, asked now (the records keep the exact version)."""
+def python_versions(executables: Sequence[str]) -> dict[str, str]:
+    """Each interpreter's `sys.version`, asked now (the records keep the exact version): a
+    fact of this machine, gathered before rendering."""
     found = {}
     for exe in sorted(set(executables)):
-        try:
-            done = subprocess.run([exe, "-c", "import sys; print(sys.version)"],
-                                  capture_output=True, text=True, timeout=20)  # fmt: skip
-            found[exe] = " ".join(done.stdout.split()) or "did not answer"
-        except (OSError, subprocess.SubprocessError):
+        done = procs.run([exe, "-c", "import sys; print(sys.version)"], timeout=20)
+        answered = " ".join(done.stdout_tail.split())
+        if done.returncode in (126, 127):
             found[exe] = "not found on this machine now"
+        else:
+            found[exe] = answered if done.returncode == 0 and answered else "did not answer"
     return found
 
 
@@ -137,7 +137,7 @@ def failure_groups(found: Sequence[Record]) -> list[list[Record]]:
     return list(groups.values())
 
 
-def _bisect_answers(layout: Layout, grids: Sequence[table.Grid]) -> list[str]:
+def bisect_answers(layout: Layout, grids: Sequence[table.Grid]) -> list[str]:
     """The bisects in the results folder that asked about the reproducers in these tables
     (the same version of each: the same run hash), never those of another run command."""
     shown = {r.scenario_hash for g in grids for r in g.cells.values()}
@@ -158,9 +158,10 @@ def _bisect_answers(layout: Layout, grids: Sequence[table.Grid]) -> list[str]:
     return lines
 
 
-def environment(found: Sequence[Record]) -> str:
+def environment(found: Sequence[Record], pythons: Mapping[str, str]) -> str:
+    """The environment block: what the records say they were made with, and `pythons` (each
+    interpreter's `sys.version`, gathered by the caller)."""
     tools = {r.toolchain.get("rustc_verbose", ""): r.toolchain for r in found if r.toolchain}
-    pythons = _python_versions([r.executable for r in found])
     lines = [
         f"- pyo3-triage {__version__}; report made on {table.md_escape(platform.platform())}",
         "- Records made on: "
@@ -177,16 +178,23 @@ def environment(found: Sequence[Record]) -> str:
     return "<details><summary>Environment</summary>\n\n" + "\n".join(lines) + "\n\n</details>"
 
 
-def render(layout: Layout, grids: Sequence[table.Grid], limit: int = GITHUB_COMMENT_LIMIT) -> str:
-    """The report text, kept under `limit` characters by cutting per-cell details first."""
+def render(
+    grids: Sequence[table.Grid],
+    answers: Sequence[str],
+    pythons: Mapping[str, str],
+    layout: Layout,
+    limit: int = GITHUB_COMMENT_LIMIT,
+) -> str:
+    """The report text from data alone (`answers`: bisect lines, `pythons`: interpreter
+    versions; nothing is read or run here), kept under `limit` characters by cutting per-cell
+    details first. `layout` only names where files are."""
     found = [r for g in grids for r in g.cells.values()]
     head = ["## PyO3 × CPython report"]
     head.extend(table.markdown_section(grid) for grid in grids)
     head.append(table.markdown_legend(grids))
-    answers = _bisect_answers(layout, grids)
     if answers:
         head.append("### Bisect\n\n" + "\n".join(answers))
-    tail = [environment(found), f"Picture of the tables: `{layout.report_svg()}`."]
+    tail = [environment(found, pythons), f"Picture of the tables: `{layout.report_svg()}`."]
     groups = failure_groups(found)
     budget = limit - len("\n\n".join(head + tail)) - 400
     details: list[str] = []
@@ -215,7 +223,8 @@ def svg(grids: Sequence[table.Grid]) -> str:
 def write(layout: Layout, grids: Sequence[table.Grid], question: str = "") -> Path:
     """`report.md` and `matrix.svg` (the latest), and with a `question` a copy of the report
     kept under its own name, so a later run about something else does not erase it."""
-    text = render(layout, grids)
+    found = [r.executable for g in grids for r in g.cells.values()]
+    text = render(grids, bisect_answers(layout, grids), python_versions(found), layout)
     path = layout.report_markdown()
     write_atomic(path, text)
     write_atomic(layout.report_svg(), svg(grids))

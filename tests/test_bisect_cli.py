@@ -291,7 +291,10 @@ def test_the_checkout_root_is_not_importable_in_tests() -> None:
     for the standard library's `bisect` (which `random` imports)."""
     import bisect
 
-    assert str(REPO) not in [str(Path(p).resolve()) for p in sys.path if p]
+    on_path = [str(Path(p).resolve()) for p in sys.path if p]
+    assert str(REPO) not in on_path, (
+        "run the tests with nox -s tests (or pytest), not python -m pytest"
+    )
     assert Path(bisect.__file__).resolve() != (REPO / "bisect.py").resolve()
 
 

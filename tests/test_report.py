@@ -87,7 +87,7 @@ def test_reports_show_only_records_and_bisects_of_one_version_of_a_reproducer(
 
     from pyo3_triage import records
     from pyo3_triage.paths import Layout
-    from pyo3_triage.report import grids_from_store, render
+    from pyo3_triage.report import bisect_answers, grids_from_store, render
 
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
     older = dict(scenario="ext", scenario_hash="run-a", created="2026-11-29T10:00:00+00:00")
@@ -104,5 +104,5 @@ def test_reports_show_only_records_and_bisects_of_one_version_of_a_reproducer(
         answer = {"fixed": "CPython 3.11.7", "answer": f"answer of {name}"}
         payload = {"scenario": "ext", "scenario_hash": run_hash, "searches": [answer]}
         (layout.results / f"bisect-ext-{name}.json").write_text(json.dumps(payload))
-    text = render(layout, [grid])
+    text = render([grid], bisect_answers(layout, [grid]), {}, layout)
     assert "answer of b" in text and "answer of a" not in text
