@@ -67,15 +67,23 @@ def copy_scenarios(names: list[str], into: Path) -> list[Path]:
         rust = folder / "lib.rs"
         rust.write_text(source.rust_source)
         meta = folder / "scenario.toml"
-        meta.write_text("\n".join(
-            line for line in meta.read_text().splitlines() if not line.startswith("rust =")
-        ) + "\n")  # fmt: skip
+        meta.write_text(
+            "\n".join(
+                line for line in meta.read_text().splitlines() if not line.startswith("rust =")
+            )
+            + "\n"
+        )
         copies.append(folder)
     return copies
 
 
-def naive(folders: list[Path], pyo3: list[str], pythons: list[interpreters.Interpreter],
-          layout: Layout, work: Path) -> tuple[float, dict[tuple[str, str, str], str]]:  # fmt: skip
+def naive(
+    folders: list[Path],
+    pyo3: list[str],
+    pythons: list[interpreters.Interpreter],
+    layout: Layout,
+    work: Path,
+) -> tuple[float, dict[tuple[str, str, str], str]]:
     """Fresh venv + `pip install .` per (cell, scenario), as a user would by hand."""
     tools = toolchain.detect()
     outcomes = {}
@@ -94,13 +102,19 @@ def naive(folders: list[Path], pyo3: list[str], pythons: list[interpreters.Inter
                 subprocess.run([str(interp.executable), "-m", "venv", str(venv)], check=True)
                 pip = subprocess.run(
                     [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(crate)],
-                    env=procs.clean_env(), capture_output=True, text=True,
-                )  # fmt: skip
+                    env=procs.clean_env(),
+                    capture_output=True,
+                    text=True,
+                )
                 if pip.returncode != 0:
                     outcomes[(scenario.name, version, interp.minor)] = "build-error"
                     continue
-                done = procs.run([str(venv / "bin" / "python"), str(scenario.driver)],
-                                 cwd=crate, env=runner.driver_env(), timeout=scenario.timeout)  # fmt: skip
+                done = procs.run(
+                    [str(venv / "bin" / "python"), str(scenario.driver)],
+                    cwd=crate,
+                    env=runner.driver_env(),
+                    timeout=scenario.timeout,
+                )
                 outcomes[(scenario.name, version, interp.minor)] = classify_run(done).outcome.value
     return time.monotonic() - started, outcomes
 
@@ -155,8 +169,16 @@ def main() -> int:
     pythons = interpreters.select_interpreters(args.python, interpreters.discover())
     pyo3 = args.pyo3.split(",")
     cache = work / "cache"
-    common = ["--pyo3", args.pyo3, "--python", ",".join(str(i.executable) for i in pythons),
-              "--scenario", ",".join(str(f) for f in folders), "--cache", str(cache)]  # fmt: skip
+    common = [
+        "--pyo3",
+        args.pyo3,
+        "--python",
+        ",".join(str(i.executable) for i in pythons),
+        "--scenario",
+        ",".join(str(f) for f in folders),
+        "--cache",
+        str(cache),
+    ]
     cells = len(folders) * len(pyo3) * len(pythons)
     figures: dict[str, object] = {
         "date": datetime.date.today().isoformat(),
@@ -206,17 +228,31 @@ def main() -> int:
     rebuilt = [b for b in builds_in(first, cache, folders[1].name, skip=before) if not b["cached"]]
     figures["e_builds"] = len(rebuilt)
     figures["e_pyo3_recompiled"] = sum(1 for b in rebuilt if b["compiled_pyo3"])
-    figures["e_cargo_said"] = sorted({
-        line.strip() for b in rebuilt
-        for line in Path(str(b["log"])).read_text().splitlines() if line.strip().startswith("Compiling")
-    })  # fmt: skip
+    figures["e_cargo_said"] = sorted(
+        {
+            line.strip()
+            for b in rebuilt
+            for line in Path(str(b["log"])).read_text().splitlines()
+            if line.strip().startswith("Compiling")
+        }
+    )
     after = outcomes_in(first, cache)
 
     stamp(f"(f) bisect over {args.bisect} (fresh cache)")
     bisect_results = work / "results-f"
     started = time.monotonic()
-    bisect_cli.main(["--pyo3", args.bisect, "--python", str(pythons[0].executable),
-                     "--cache", str(work / "cache-f"), "--results", str(bisect_results)])  # fmt: skip
+    bisect_cli.main(
+        [
+            "--pyo3",
+            args.bisect,
+            "--python",
+            str(pythons[0].executable),
+            "--cache",
+            str(work / "cache-f"),
+            "--results",
+            str(bisect_results),
+        ]
+    )
     figures["f_bisect_s"] = time.monotonic() - started
     report = json.loads(next(bisect_results.glob("bisect-*.json")).read_text())
     search = report["searches"][0]

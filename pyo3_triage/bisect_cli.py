@@ -39,21 +39,35 @@ def build_parser() -> Parser:
         prog="python bisect.py",
         description="Find the PyO3 release (or CPython version) where a reproducer's outcome changes.",
     )
-    parser.add_argument("--pyo3", metavar="SPEC", required=True,
-                        help="releases to search (0.19..0.21, '>=0.19,<0.22', ...) or one release "
-                             "when bisecting CPython")  # fmt: skip
-    parser.add_argument("--python", metavar="SPEC",
-                        help="CPython(s): one search per CPython over the PyO3 range, or a range to "
-                             "search when --pyo3 names one release (default: the running CPython)")  # fmt: skip
+    parser.add_argument(
+        "--pyo3",
+        metavar="SPEC",
+        required=True,
+        help="releases to search (0.19..0.21, '>=0.19,<0.22', ...) or one release "
+        "when bisecting CPython",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="SPEC",
+        help="CPython(s): one search per CPython over the PyO3 range, or a range to "
+        "search when --pyo3 names one release (default: the running CPython)",
+    )
     parser.add_argument(
         "--new", metavar="OUTCOMES", help="outcomes that count as new, e.g. abort,segfault"
     )
     parser.add_argument("--old", metavar="OUTCOMES", help="outcomes that count as old, e.g. pass")
-    parser.add_argument("--list", action="store_true",
-                        help="print the candidates each search would walk and exit (builds nothing)")  # fmt: skip
-    parser.add_argument("--flaky", choices=FLAKY_RULES, default="crash-wins",
-                        help="a probe whose repeated runs disagree: crash-wins (default: a crash seen "
-                             "once counts), stop, or skip")  # fmt: skip
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="print the candidates each search would walk and exit (builds nothing)",
+    )
+    parser.add_argument(
+        "--flaky",
+        choices=FLAKY_RULES,
+        default="crash-wins",
+        help="a probe whose repeated runs disagree: crash-wins (default: a crash seen "
+        "once counts), stop, or skip",
+    )
     add_common(parser)
     return parser
 
@@ -108,9 +122,13 @@ def main(argv: Sequence[str]) -> int:
     changelogs = bisect_report.changelog_texts(searches)
     text = bisect_report.markdown(scenario, searches, tools, argv, layout.results, changelogs)
     report = layout.bisect_report(
-        scenario.name, _axis_name(searches), searches[0].labels[0], searches[0].labels[-1],
-        _question(scenario, criteria, options), "md",
-    )  # fmt: skip
+        scenario.name,
+        _axis_name(searches),
+        searches[0].labels[0],
+        searches[0].labels[-1],
+        _question(scenario, criteria, options),
+        "md",
+    )
     write_atomic(report, text)
     write_atomic(report.with_suffix(".json"), bisect_report.as_json(scenario, searches, argv))
     for search in searches:

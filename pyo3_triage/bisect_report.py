@@ -117,8 +117,10 @@ def _section(
         )
     chosen, suspects = _changelog(search, scenario, changelogs)
     if suspects:
-        out.append("Likely suspects (CHANGELOG entries sharing words with the scenario):\n"
-                   + "\n".join(f"- {v}: {_upstream(e.removeprefix('- '))}" for v, e in suspects))  # fmt: skip
+        out.append(
+            "Likely suspects (CHANGELOG entries sharing words with the scenario):\n"
+            + "\n".join(f"- {v}: {_upstream(e.removeprefix('- '))}" for v, e in suspects)
+        )
     if chosen:
         lines: list[str] = []
         for section in chosen:
@@ -215,7 +217,7 @@ def as_json(scenario: Scenario, searches: Sequence[Search], argv: Sequence[str])
                     "record": p.record.key,
                     "reused": p.reused,
                     "built": p.built,
-                }  # fmt: skip
+                }
                 for p in search.probes
             ],
         }

@@ -242,9 +242,16 @@ def run(
 ) -> Search:
     result, probes, flipped = _run_search(candidates, evaluator, criteria, on_step)
     return Search(
-        candidates.axis, candidates.fixed, candidates.labels, candidates.yanked, result, probes,
-        candidates.excluded, flipped, candidates.primary,
-    )  # fmt: skip
+        candidates.axis,
+        candidates.fixed,
+        candidates.labels,
+        candidates.yanked,
+        result,
+        probes,
+        candidates.excluded,
+        flipped,
+        candidates.primary,
+    )
 
 
 def release_candidates(
@@ -267,10 +274,14 @@ def release_candidates(
         for r in usable
     )
     return Candidates(
-        "pyo3", f"CPython {interp.version}", tuple(r.cargo_version for r in usable), cells,
-        chosen, frozenset(r.cargo_version for r in usable if r.yanked),
+        "pyo3",
+        f"CPython {interp.version}",
+        tuple(r.cargo_version for r in usable),
+        cells,
+        chosen,
+        frozenset(r.cargo_version for r in usable if r.yanked),
         tuple(r.cargo_version for r in releases if r not in usable),
-    )  # fmt: skip
+    )
 
 
 def python_candidates(
@@ -289,10 +300,14 @@ def python_candidates(
         Cell(scenario, release, i, window.declares(i.version), window.span) for i in usable
     )
     return Candidates(
-        "python", f"PyO3 {release.cargo_version}", tuple(str(i.version) for i in usable), cells,
-        tuple(range(len(usable))), frozenset(),
+        "python",
+        f"PyO3 {release.cargo_version}",
+        tuple(str(i.version) for i in usable),
+        cells,
+        tuple(range(len(usable))),
+        frozenset(),
         tuple(str(i.version) for i in interpreters if i not in usable),
-    )  # fmt: skip
+    )
 
 
 def over_releases(

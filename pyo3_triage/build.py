@@ -146,8 +146,9 @@ def _build(
             pinned = _prepare_user_crate(scenario, release, crate, toolchain, log, abi3)
         except locks.ResolveError as err:
             return _failed(layout, key, log, str(err))
-        kept = layout.recorded_lock(pinned.pyo3, pinned.lock_hash)
-        write_if_changed(kept, pinned.lock_text)  # the lock this build used, beside the records
+        # The lock this build used: beside the records, and in the cache for later results.
+        write_if_changed(layout.recorded_lock(pinned.pyo3, pinned.lock_hash), pinned.lock_text)
+        write_if_changed(_kept_lock(layout, key), pinned.lock_text)
     else:
         rendered = render_crate(scenario, release.version, requirement(release), abi3=abi3)
         for name, text in rendered.files:
@@ -159,13 +160,20 @@ def _build(
         stale.unlink()
 
     argv = [
-        toolchain.maturin_bin, "build",
-        "--manifest-path", str(manifest),
-        "--interpreter", str(interp.executable),
-        "--out", str(wheels),
-        "--compatibility", "linux", "--auditwheel", "skip",
+        toolchain.maturin_bin,
+        "build",
+        "--manifest-path",
+        str(manifest),
+        "--interpreter",
+        str(interp.executable),
+        "--out",
+        str(wheels),
+        "--compatibility",
+        "linux",
+        "--auditwheel",
+        "skip",
         "--locked",
-    ]  # fmt: skip
+    ]
     if profile == "release":
         argv.append("--release")
     # Debug info costs build time and is not needed for panic messages or backtraces; the
@@ -260,6 +268,11 @@ def _failed(layout: Layout, key: str, log: Path, error: str) -> BuildResult:
     return BuildResult(key, False, None, 0.0, False, str(log), error, False, transient=transient)
 
 
+def _kept_lock(layout: Layout, key: str) -> Path:
+    """The cache's copy of the Cargo.lock a user crate's build was pinned to."""
+    return layout.build_info(key).with_name("Cargo.lock")
+
+
 def _kept_log(layout: Layout, key: str) -> Path:
     """The cache's copy of a build's log: the results folder that first held it may be gone."""
     return layout.build_info(key).with_name("build.log")
@@ -296,6 +309,14 @@ def _cached(layout: Layout, key: str, log: Path) -> BuildResult | None:
     local = _local_log(layout, key, result.log, log)
     if local is None:
         return None  # the evidence behind the cached result is gone: build again
+    if result.lock and "lock_hash" in result.lock:  # a user crate's own pinned lock
+        try:
+            text = _kept_lock(layout, key).read_text(encoding="utf-8")
+        except OSError:
+            return None  # the lock behind the cached build is gone: build again
+        kept = layout.recorded_lock(str(result.lock["pyo3"]), str(result.lock["lock_hash"]))
+        write_if_changed(kept, text)  # this results folder gets its copy too
+        data["lock"] = {**result.lock, "file": str(kept)}
     if not result.ok and "compile_error" not in data:  # cached before failures were told apart
         text = local.read_text(encoding="utf-8", errors="replace")
         data["compile_error"] = own_code_failed(text, own_packages(layout.crate_dir(key)))

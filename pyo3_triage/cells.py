@@ -124,9 +124,14 @@ class Evaluator:
             return records.record_key({**inputs, "unsupported": cell.window})
         if lock is not None:
             inputs["build"] = build.build_key(
-                cell.scenario, cell.release, lock, cell.interp, self.toolchain,
-                self.options.profile, self._abi3(cell),
-            )  # fmt: skip
+                cell.scenario,
+                cell.release,
+                lock,
+                cell.interp,
+                self.toolchain,
+                self.options.profile,
+                self._abi3(cell),
+            )
         inputs.update(forced=not cell.declared, repeat=self.options.repeat, harness=__version__)
         return records.record_key(inputs)
 
@@ -167,9 +172,14 @@ class Evaluator:
         if lock is None:
             return False
         key = build.build_key(
-            cell.scenario, cell.release, lock, cell.interp, self.toolchain,
-            self.options.profile, self._abi3(cell),
-        )  # fmt: skip
+            cell.scenario,
+            cell.release,
+            lock,
+            cell.interp,
+            self.toolchain,
+            self.options.profile,
+            self._abi3(cell),
+        )
         return self.layout.build_info(key).is_file()
 
     # --- evaluation ----------------------------------------------------------------------
@@ -197,9 +207,16 @@ class Evaluator:
 
     def _compute(self, cell: Cell, key: str, lock: locks.ResolvedLock) -> Record:
         built = build.build(
-            self.layout, cell.scenario, cell.release, lock, cell.interp, self.toolchain,
-            profile=self.options.profile, rebuild=self.rerun, abi3=self._abi3(cell),
-        )  # fmt: skip
+            self.layout,
+            cell.scenario,
+            cell.release,
+            lock,
+            cell.interp,
+            self.toolchain,
+            profile=self.options.profile,
+            rebuild=self.rerun,
+            abi3=self._abi3(cell),
+        )
         kept = self.layout.recorded_lock(lock.pyo3, lock.lock_hash)
         write_if_changed(kept, lock.lock_text)
         lock_info = built.lock or {**lock.as_dict(), "file": str(kept)}
@@ -229,9 +246,14 @@ class Evaluator:
         try:
             python = venvs.ensure(self.layout, self.toolchain.uv_bin, venv, cell.interp, log)
             venvs.install(
-                self.layout, self.toolchain.uv_bin, venv, built.wheel or "",
-                cell.scenario.module, built.key, log,
-            )  # fmt: skip
+                self.layout,
+                self.toolchain.uv_bin,
+                venv,
+                built.wheel or "",
+                cell.scenario.module,
+                built.key,
+                log,
+            )
             if wanted:
                 venvs.install_requirements(self.layout, self.toolchain.uv_bin, venv, wanted, log)
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
@@ -247,9 +269,12 @@ class Evaluator:
         runs = []
         for attempt in range(1, self.options.repeat + 1):
             attempt_log = self.layout.run_log(
-                cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key,
+                cell.scenario.name,
+                cell.release.cargo_version,
+                str(cell.interp.version),
+                key,
                 attempt,
-            )  # fmt: skip
+            )
             runs.append(runner.run_driver(python, cell.scenario, work, attempt_log))
         return self._store(cell, key, cell_outcome(runs), runs=tuple(runs), **extra)
 

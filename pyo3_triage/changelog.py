@@ -19,11 +19,41 @@ from packaging.version import InvalidVersion, Version
 _HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\]")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
 _COMMON = {
-    "self", "pyo3", "python", "fn", "impl", "struct", "none", "some", "with", "from", "this",
-    "that", "when", "into", "true", "false", "return", "pyresult", "result", "error",
-    "thread", "panicked", "failed", "assertion", "left", "right", "other", "call", "calls",
-    "pymethods", "pyclass", "pymodule", "new", "use",
-}  # fmt: skip
+    "self",
+    "pyo3",
+    "python",
+    "fn",
+    "impl",
+    "struct",
+    "none",
+    "some",
+    "with",
+    "from",
+    "this",
+    "that",
+    "when",
+    "into",
+    "true",
+    "false",
+    "return",
+    "pyresult",
+    "result",
+    "error",
+    "thread",
+    "panicked",
+    "failed",
+    "assertion",
+    "left",
+    "right",
+    "other",
+    "call",
+    "calls",
+    "pymethods",
+    "pyclass",
+    "pymodule",
+    "new",
+    "use",
+}
 
 
 @dataclass(frozen=True)

@@ -53,39 +53,77 @@ def shard_spec(text: str) -> tuple[int, int]:
 
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options the matrix and bisect share."""
-    parser.add_argument("--scenario", action="append", metavar="NAME|PATH",
-                        help="scenario name or folder (repeat or comma-separate)")  # fmt: skip
-    parser.add_argument("--crate", metavar="PATH",
-                        help="your own maturin project instead of a scenario (with --run)")  # fmt: skip
-    parser.add_argument("--run", metavar="COMMAND",
-                        help='with --crate: the command that shows the bug, e.g. "python repro.py" '
-                             "(run in a copy of the project; python is the cell's venv)")  # fmt: skip
-    parser.add_argument("--timeout", type=float, metavar="SECONDS",
-                        help="with --crate: kill the run after this long (default 60)")  # fmt: skip
-    parser.add_argument("--with", dest="with_", action="append", default=[], metavar="REQ",
-                        help="install this requirement beside the extension before running "
-                             "(repeat; e.g. --with pytest)")  # fmt: skip
-    parser.add_argument("--extra", metavar="NAME",
-                        help="with --crate: install your project's dependencies and its "
-                             "optional-dependencies NAME (e.g. test) before running")  # fmt: skip
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        metavar="NAME|PATH",
+        help="scenario name or folder (repeat or comma-separate)",
+    )
+    parser.add_argument(
+        "--crate",
+        metavar="PATH",
+        help="your own maturin project instead of a scenario (with --run)",
+    )
+    parser.add_argument(
+        "--run",
+        metavar="COMMAND",
+        help='with --crate: the command that shows the bug, e.g. "python repro.py" '
+        "(run in a copy of the project; python is the cell's venv)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --crate: kill the run after this long (default 60)",
+    )
+    parser.add_argument(
+        "--with",
+        dest="with_",
+        action="append",
+        default=[],
+        metavar="REQ",
+        help="install this requirement beside the extension before running "
+        "(repeat; e.g. --with pytest)",
+    )
+    parser.add_argument(
+        "--extra",
+        metavar="NAME",
+        help="with --crate: install your project's dependencies and its "
+        "optional-dependencies NAME (e.g. test) before running",
+    )
     parser.add_argument("--pre", action="store_true", help="include pre-releases in ranges")
     parser.add_argument("--yanked", action="store_true", help="include yanked releases in ranges")
-    parser.add_argument("--build-unsupported", action="store_true",
-                        help="build cells outside a release's declared CPython window (marked †)")  # fmt: skip
+    parser.add_argument(
+        "--build-unsupported",
+        action="store_true",
+        help="build cells outside a release's declared CPython window (marked †)",
+    )
     parser.add_argument("--release", action="store_true", help="build with --release")
-    parser.add_argument("--abi3", action="store_true",
-                        help="build each release once for the stable ABI and run it on every CPython "
-                             "(fast; cells are labelled abi3: a different build from the default)")  # fmt: skip
+    parser.add_argument(
+        "--abi3",
+        action="store_true",
+        help="build each release once for the stable ABI and run it on every CPython "
+        "(fast; cells are labelled abi3: a different build from the default)",
+    )
     parser.add_argument(
         "--rerun", action="store_true", help="ignore stored records; build and run again"
     )
-    parser.add_argument("--repeat", type=positive_int, default=1, metavar="N",
-                        help="run each driver N times (mixed results show as flaky k/N)")  # fmt: skip
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="run each driver N times (mixed results show as flaky k/N)",
+    )
     parser.add_argument(
         "--results", type=Path, metavar="DIR", help="results folder (default ./results)"
     )
-    parser.add_argument("--cache", type=Path, metavar="DIR",
-                        help="cache folder (default $PYO3_TRIAGE_CACHE or ~/.cache/pyo3-triage)")  # fmt: skip
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="cache folder (default $PYO3_TRIAGE_CACHE or ~/.cache/pyo3-triage)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
 
 
@@ -94,18 +132,30 @@ def build_parser() -> Parser:
         prog="nox -s matrix --",
         description="Build and run reproducers across PyO3 releases x CPython versions.",
     )
-    parser.add_argument("--pyo3", metavar="SPEC",
-                        help="releases: 0.19..0.21, 0.20.3..0.21.0, '>=0.19,<0.22', 0.20.3,0.21.0 "
-                             f"(default: {DEFAULT_PYO3}, {DEFAULT_NOTE})")  # fmt: skip
-    parser.add_argument("--python", metavar="SPEC",
-                        help="CPythons: 3.8..3.13, 3.12, 3.11,3.12, 3.12.1 or a path "
-                             "(default: every CPython found that a selected release supports)")  # fmt: skip
-    parser.add_argument("--newest-patch", action="store_true",
-                        help="keep only the newest patch release of each minor series")  # fmt: skip
+    parser.add_argument(
+        "--pyo3",
+        metavar="SPEC",
+        help="releases: 0.19..0.21, 0.20.3..0.21.0, '>=0.19,<0.22', 0.20.3,0.21.0 "
+        f"(default: {DEFAULT_PYO3}, {DEFAULT_NOTE})",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="SPEC",
+        help="CPythons: 3.8..3.13, 3.12, 3.11,3.12, 3.12.1 or a path "
+        "(default: every CPython found that a selected release supports)",
+    )
+    parser.add_argument(
+        "--newest-patch",
+        action="store_true",
+        help="keep only the newest patch release of each minor series",
+    )
     parser.add_argument("--list", action="store_true", help="print the planned cells and exit")
-    parser.add_argument("--git-bisect-exit", action="store_true",
-                        help="run exactly one cell and exit 0 (old), 1 (new) or 125 (untestable) for "
-                             "`git bisect run`; --new/--old choose the outcomes (default: old = pass)")  # fmt: skip
+    parser.add_argument(
+        "--git-bisect-exit",
+        action="store_true",
+        help="run exactly one cell and exit 0 (old), 1 (new) or 125 (untestable) for "
+        "`git bisect run`; --new/--old choose the outcomes (default: old = pass)",
+    )
     parser.add_argument(
         "--new", metavar="OUTCOMES", help="with --git-bisect-exit: outcomes that count as new"
     )
@@ -115,12 +165,24 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--cache-info", action="store_true", help="print the cache's size per area and exit"
     )
-    parser.add_argument("--clean", action="store_true",
-                        help="delete the cache areas this tool created (results are kept) and exit")  # fmt: skip
-    parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
-                        help="evaluate N (release, CPython) groups at once (default 1; see README)")  # fmt: skip
-    parser.add_argument("--shard", type=shard_spec, metavar="K/N",
-                        help="run only the K-th of N balanced slices of the plan (see nox -s merge)")  # fmt: skip
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="delete the cache areas this tool created (results are kept) and exit",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="evaluate N (release, CPython) groups at once (default 1; see README)",
+    )
+    parser.add_argument(
+        "--shard",
+        type=shard_spec,
+        metavar="K/N",
+        help="run only the K-th of N balanced slices of the plan (see nox -s merge)",
+    )
     add_common(parser)
     return parser
 

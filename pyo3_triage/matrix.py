@@ -69,8 +69,11 @@ def execute(
             done[index] = (record, cached)
             progress.advance(task)
             origin = "cached" if cached else _took(record)
-            console.print(f"{cell.label}: [{table.STYLES[record.outcome]}]"
-                          f"{table.cell_text(record)}[/] ({origin})", highlight=False)  # fmt: skip
+            console.print(
+                f"{cell.label}: [{table.STYLES[record.outcome]}]"
+                f"{table.cell_text(record)}[/] ({origin})",
+                highlight=False,
+            )
 
         try:
             if jobs <= 1:

@@ -34,8 +34,11 @@ class Outcome(str, enum.Enum):
         Outcomes that are not may still be asked for as verdicts (`--new build-error`: "which
         release broke my build?"), except those in `NEVER_VERDICTS`."""
         return self not in (
-            Outcome.BUILD_ERROR, Outcome.SETUP_ERROR, Outcome.UNSUPPORTED, Outcome.IMPORT_ERROR
-        )  # fmt: skip
+            Outcome.BUILD_ERROR,
+            Outcome.SETUP_ERROR,
+            Outcome.UNSUPPORTED,
+            Outcome.IMPORT_ERROR,
+        )
 
 
 # Say nothing about the reproducer at all: not built (outside the window) or not set up.

@@ -63,9 +63,23 @@ def reproduce_command(record: Record, results: Path) -> str:
             scenario = str(source)
         selection = ["--scenario", scenario]
     return shlex.join(
-        ["nox", "-f", str(noxfile()), "-s", "matrix", "--", *selection, "--pyo3", record.pyo3,
-         "--python", record.executable, "--results", str(results.absolute()), "--rerun"]
-    )  # fmt: skip
+        [
+            "nox",
+            "-f",
+            str(noxfile()),
+            "-s",
+            "matrix",
+            "--",
+            *selection,
+            "--pyo3",
+            record.pyo3,
+            "--python",
+            record.executable,
+            "--results",
+            str(results.absolute()),
+            "--rerun",
+        ]
+    )
 
 
 def python_versions(executables: Sequence[str]) -> dict[str, str]:

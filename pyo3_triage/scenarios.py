@@ -70,8 +70,16 @@ class Scenario:
         installs = tuple(a for r in self.with_ for a in ("--with", r))
         if self.crate is not None:
             extra = ("--extra", self.install_extra) if self.install_extra else ()
-            return ("--crate", str(self.crate), "--run", self.driver_source,
-                    "--timeout", f"{self.timeout:g}", *extra, *installs)  # fmt: skip
+            return (
+                "--crate",
+                str(self.crate),
+                "--run",
+                self.driver_source,
+                "--timeout",
+                f"{self.timeout:g}",
+                *extra,
+                *installs,
+            )
         return ("--scenario", str(self.folder), *installs)
 
     @property

@@ -63,13 +63,23 @@ def install(
         except OSError:
             pass
         done = procs.run(
-            [uv_bin, "pip", "install", "--quiet", "--python", str(venv_python(venv)),
-             "--no-deps", "--no-index", "--reinstall", wheel],
+            [
+                uv_bin,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(venv_python(venv)),
+                "--no-deps",
+                "--no-index",
+                "--reinstall",
+                wheel,
+            ],
             env=_uv_env(),
             timeout=VENV_TIMEOUT,
             log_path=log,
             append=True,
-        )  # fmt: skip
+        )
         if done.returncode != 0:
             raise EnvironmentError_(f"could not install {Path(wheel).name} (see {log})")
         write_atomic(marker, build_key + "\n")

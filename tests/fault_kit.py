@@ -32,8 +32,19 @@ def write_common(root: Path) -> None:
 
 def matrix_args(folders: list[Path], results: Path, cache: Path, *extra: str) -> list[str]:
     """`nox -s matrix` options for these scenarios on PYO3 and the CPython 3.11 on PATH."""
-    return ["--pyo3", PYO3, "--python", "3.11", "--scenario", ",".join(map(str, folders)),
-            "--results", str(results), "--cache", str(cache), *extra]  # fmt: skip
+    return [
+        "--pyo3",
+        PYO3,
+        "--python",
+        "3.11",
+        "--scenario",
+        ",".join(map(str, folders)),
+        "--results",
+        str(results),
+        "--cache",
+        str(cache),
+        *extra,
+    ]
 
 
 def nox_matrix_command(args: list[str]) -> tuple[list[str], dict[str, str]]:

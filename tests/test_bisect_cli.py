@@ -23,9 +23,18 @@ REPO = Path(__file__).resolve().parent.parent
 
 def record(outcome: Outcome, *runs: Outcome, pyo3: str = "0.20.3") -> Record:
     details = tuple(RunDetails(outcome=o) for o in (runs or (outcome,)))
-    return Record(key="k", scenario="s", scenario_hash="h", pyo3=pyo3, yanked=False,
-                  python="3.11.7", python_minor="3.11", executable="/py", outcome=outcome,
-                  runs=details)  # fmt: skip
+    return Record(
+        key="k",
+        scenario="s",
+        scenario_hash="h",
+        pyo3=pyo3,
+        yanked=False,
+        python="3.11.7",
+        python_minor="3.11",
+        executable="/py",
+        outcome=outcome,
+        runs=details,
+    )
 
 
 # --- judging -----------------------------------------------------------------------------
@@ -163,8 +172,14 @@ def test_answer_words_fix_regression_and_change() -> None:
 
 def test_answer_marks_a_yanked_last_old_release() -> None:
     search = _search([Outcome.PASS, Outcome.ABORT, Outcome.ABORT], 0, 1)
-    search = Search(search.axis, search.fixed, search.labels, frozenset({"0.19.0"}),
-                    search.result, search.probes)  # fmt: skip
+    search = Search(
+        search.axis,
+        search.fixed,
+        search.labels,
+        frozenset({"0.19.0"}),
+        search.result,
+        search.probes,
+    )
     assert answer(search) == "regressed in 0.20.0 (0.19.0 (yanked): pass -> 0.20.0: abort)"
 
 
@@ -203,8 +218,9 @@ def test_a_start_that_already_shows_new_searches_where_it_goes_away(
     assert flipped is reversed_
     assert result.kind == "boundary"
     assert (result.last_old, result.first_new) == (4, 5)
-    search = Search("pyo3", "CPython 3.11.7", tuple(labels), frozenset(), result, probes,
-                    (), flipped)  # fmt: skip
+    search = Search(
+        "pyo3", "CPython 3.11.7", tuple(labels), frozenset(), result, probes, (), flipped
+    )
     assert answer(search) == "fixed in 0.24.0 (0.23.0: abort -> 0.24.0: pass)"
     if criteria.new or criteria.old:  # probes keep the user's own verdicts
         first = probes[0]
@@ -274,9 +290,22 @@ def test_bad_input_is_one_line_exit_2(case: str, cache: Path, tmp_path: Path) ->
     keep.write_text("{}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
     done = subprocess.run(
-        [sys.executable, str(REPO / "bisect.py"), *args, "--cache", str(cache), "--results", str(results)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "bisect.py"),
+            *args,
+            "--cache",
+            str(cache),
+            "--results",
+            str(results),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), done.stderr
@@ -299,8 +328,13 @@ def test_the_checkout_root_is_not_importable_in_tests() -> None:
 
 
 def test_bisect_py_runs_as_a_script_from_its_own_folder() -> None:
-    done = subprocess.run([sys.executable, "bisect.py", "--help"], cwd=REPO, capture_output=True,
-                          text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "bisect.py", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0 and "--pyo3" in done.stdout, done.stderr
 
 
@@ -308,8 +342,15 @@ def test_the_bound_counts_the_refinement_into_yanked_releases() -> None:
     labels = tuple(f"0.{i}.0" for i in range(10))
     steps = (Step(0, Verdict.OLD, (0, 9), 0),)
     result = SearchResult("boundary", 6, 7, (), None, steps)
-    search = Search("pyo3", "CPython 3.11.7", labels, frozenset(labels[5:8]), result, (),
-                    primary=(0, 1, 2, 3, 4, 8, 9))  # fmt: skip
+    search = Search(
+        "pyo3",
+        "CPython 3.11.7",
+        labels,
+        frozenset(labels[5:8]),
+        result,
+        (),
+        primary=(0, 1, 2, 3, 4, 8, 9),
+    )
     assert search.bound == (5, 2)  # ceil(log2 7) + 2, then ceil(log2 4) among 3 yanked
     plain = Search("pyo3", "CPython 3.11.7", labels, frozenset(), result, ())
     assert plain.bound == (6, 0)  # every candidate in the first pass: nothing to refine
@@ -321,8 +362,21 @@ def test_report_names_tell_questions_apart(tmp_path: Path) -> None:
     from pyo3_triage.scenarios import Scenario
 
     def crate(run: str) -> Scenario:
-        return Scenario("ext", tmp_path, "", "", 60.0, "ext", (), (), "", tmp_path, run,
-                        crate=tmp_path, run=tuple(run.split()))  # fmt: skip
+        return Scenario(
+            "ext",
+            tmp_path,
+            "",
+            "",
+            60.0,
+            "ext",
+            (),
+            (),
+            "",
+            tmp_path,
+            run,
+            crate=tmp_path,
+            run=tuple(run.split()),
+        )
 
     scenario = Scenario("s", tmp_path, "", "", 60.0, "s", (), (), "", tmp_path, "")
     default = _question(scenario, Criteria(), Options())

@@ -39,9 +39,18 @@ def _records(results) -> dict[tuple[str, str], records.Record]:
 
 def test_founding_scenario_aborts_on_0_20_3_and_passes_on_0_21_0(build_cache, tmp_path, cpython):
     results = tmp_path / "results"
-    argv = ["--pyo3", "0.20.3,0.21.0", "--python", cpython,
-            "--scenario", "unsendable_gc_traverse,unsendable_gc_traverse_workaround",
-            "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    argv = [
+        "--pyo3",
+        "0.20.3,0.21.0",
+        "--python",
+        cpython,
+        "--scenario",
+        "unsendable_gc_traverse,unsendable_gc_traverse_workaround",
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
     assert cli.main(argv) == 0
     found = _records(results)
     broken = found[("unsendable_gc_traverse", "0.20.3")]
@@ -60,8 +69,16 @@ def test_founding_scenario_aborts_on_0_20_3_and_passes_on_0_21_0(build_cache, tm
 
 def test_identical_second_run_builds_nothing(build_cache, tmp_path, cpython):
     """Fresh results folder, same cache: every build comes from the cache, PyO3 is not compiled."""
-    argv = ["--pyo3", "0.20.3,0.21.0", "--python", cpython, "--scenario", "unsendable_gc_traverse",
-            "--cache", str(build_cache)]  # fmt: skip
+    argv = [
+        "--pyo3",
+        "0.20.3,0.21.0",
+        "--python",
+        cpython,
+        "--scenario",
+        "unsendable_gc_traverse",
+        "--cache",
+        str(build_cache),
+    ]
     assert cli.main([*argv, "--results", str(tmp_path / "first")]) == 0
     assert cli.main([*argv, "--results", str(tmp_path / "second")]) == 0
     for record in _records(tmp_path / "second").values():
@@ -72,8 +89,16 @@ def test_identical_second_run_builds_nothing(build_cache, tmp_path, cpython):
 
 def test_bisect_narrow_range_finds_the_fix(build_cache, tmp_path, cpython):
     results = tmp_path / "results"
-    argv = ["--pyo3", "0.20.2..0.21.0", "--python", cpython,
-            "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    argv = [
+        "--pyo3",
+        "0.20.2..0.21.0",
+        "--python",
+        cpython,
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
     assert bisect_cli.main(argv) == 0
     report = json.loads(next(results.glob("bisect-*.json")).read_text())
     (search,) = report["searches"]
@@ -96,8 +121,18 @@ def test_sibling_crates_are_pinned_to_the_release(build_layout):
 
 def test_yanked_release_builds_from_the_pinned_lockfile(build_cache, tmp_path, cpython):
     results = tmp_path / "results"
-    argv = ["--pyo3", "0.23.0", "--python", cpython, "--scenario", "unsendable_gc_traverse",
-            "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    argv = [
+        "--pyo3",
+        "0.23.0",
+        "--python",
+        cpython,
+        "--scenario",
+        "unsendable_gc_traverse",
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
     assert cli.main(argv) == 0
     (record,) = _records(results).values()
     assert record.yanked is True
@@ -110,8 +145,14 @@ def test_verify_confirms_the_founding_scenario(build_cache, tmp_path):
     """The library's regression check, on the founding scenario (its recorded range and CPython)."""
     from pyo3_triage import verify
 
-    argv = ["--scenario", "unsendable_gc_traverse", "--cache", str(build_cache),
-            "--results", str(tmp_path / "results")]  # fmt: skip
+    argv = [
+        "--scenario",
+        "unsendable_gc_traverse",
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(tmp_path / "results"),
+    ]
     assert verify.main(argv) == 0
 
 
@@ -119,8 +160,18 @@ def test_bisect_refines_into_yanked_releases(build_cache, tmp_path, cpython):
     """`vec_u8_return` changed in 0.23.0, which crates.io yanked: the first pass sees only
     0.22.6 and 0.23.3, then refinement probes the yanked 0.23.x between them."""
     results = tmp_path / "results"
-    argv = ["--pyo3", "0.22.6..0.23.3", "--scenario", "vec_u8_return", "--python", cpython,
-            "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    argv = [
+        "--pyo3",
+        "0.22.6..0.23.3",
+        "--scenario",
+        "vec_u8_return",
+        "--python",
+        cpython,
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
     assert bisect_cli.main(argv) == 0
     (search,) = json.loads(next(results.glob("bisect-*.json")).read_text())["searches"]
     assert (search["last_old"], search["first_new"]) == ("0.22.6", "0.23.0")

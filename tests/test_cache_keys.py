@@ -19,15 +19,30 @@ from pyo3_triage.toolchain import Toolchain
 SCENARIO = scenarios.resolve("unsendable_gc_traverse")
 RELEASE = Release(Version("0.20.3"), vers="0.20.3")
 LOCK = ResolvedLock("0.20.3", "# lock\n", (("pyo3", "0.20.3"),), ())
-INTERP = Interpreter(Version("3.12.1"), Path("/py/bin/python3.12"), Path("/py/bin/python3.12"),
-                     "cpython", False, "cpython-312-x86_64-linux-gnu", "pyenv")  # fmt: skip
-TOOLS = Toolchain("rustc 1.95.0\nhost: x", "cargo 1.95.0", "maturin 1.16.0", "uv 0.13",
-                  "cargo", "maturin", "uv")  # fmt: skip
+INTERP = Interpreter(
+    Version("3.12.1"),
+    Path("/py/bin/python3.12"),
+    Path("/py/bin/python3.12"),
+    "cpython",
+    False,
+    "cpython-312-x86_64-linux-gnu",
+    "pyenv",
+)
+TOOLS = Toolchain(
+    "rustc 1.95.0\nhost: x", "cargo 1.95.0", "maturin 1.16.0", "uv 0.13", "cargo", "maturin", "uv"
+)
 
 
 def key(**change: object) -> str:
-    inputs = {"scenario": SCENARIO, "release": RELEASE, "lock": LOCK, "interp": INTERP,
-              "toolchain": TOOLS, "profile": "dev", **change}  # fmt: skip
+    inputs = {
+        "scenario": SCENARIO,
+        "release": RELEASE,
+        "lock": LOCK,
+        "interp": INTERP,
+        "toolchain": TOOLS,
+        "profile": "dev",
+        **change,
+    }
     return build.build_key(**inputs)  # type: ignore[arg-type]
 
 
@@ -89,8 +104,12 @@ def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> N
 
 
 def test_abi3_builds_are_shared_across_interpreters_and_distinct_from_normal_ones() -> None:
-    other = dataclasses.replace(INTERP, version=Version("3.8.18"), soabi="cpython-38-x86_64-linux-gnu",
-                                realpath=Path("/py/bin/python3.8"))  # fmt: skip
+    other = dataclasses.replace(
+        INTERP,
+        version=Version("3.8.18"),
+        soabi="cpython-38-x86_64-linux-gnu",
+        realpath=Path("/py/bin/python3.8"),
+    )
     assert key(abi3="abi3-py37") == key(interp=other, abi3="abi3-py37")
     assert key(abi3="abi3-py37") != key()
     assert key(abi3="abi3-py37") != key(abi3="abi3-py38")
@@ -101,13 +120,23 @@ def test_abi3_builds_are_shared_across_interpreters_and_distinct_from_normal_one
     [
         (True, None, False, True),
         (False, "error[E0308]: mismatched types --> src/lib.rs:3:5", False, True),
-        (False, "error: the configured Python interpreter version (3.13) is newer than PyO3's maximum supported version (3.12)", False, True),
+        (
+            False,
+            "error: the configured Python interpreter version (3.13) is newer than PyO3's maximum supported version (3.12)",
+            False,
+            True,
+        ),
         (False, "error: failed to download `syn v2.0.0`", False, False),
-        (False, "💥 maturin failed Caused by: Couldn't find any python interpreters from '/x'", False, False),
+        (
+            False,
+            "💥 maturin failed Caused by: Couldn't find any python interpreters from '/x'",
+            False,
+            False,
+        ),
         (False, "maturin exited with -9", True, False),
         (False, None, False, False),
     ],
-)  # fmt: skip
+)
 def test_only_failures_the_inputs_explain_are_cached(
     ok: bool, error: str | None, killed: bool, cached: bool
 ) -> None:

@@ -242,8 +242,18 @@ def test_git_bisect_exit_refuses_build_error_as_both_new_and_old(
     """Refused in one line before anything is built; 125 so git skips instead of reading 2
     as "bad"."""
     before = snapshot(results)
-    done = run_matrix(tmp_path, shared.cache, results, "--git-bisect-exit", "--new",
-                      "build-error", "--old", "build-error", "--pyo3", "0.21.2")  # fmt: skip
+    done = run_matrix(
+        tmp_path,
+        shared.cache,
+        results,
+        "--git-bisect-exit",
+        "--new",
+        "build-error",
+        "--old",
+        "build-error",
+        "--pyo3",
+        "0.21.2",
+    )
     assert done.returncode == 125, done.stdout + done.stderr
     lines = own_lines(done.stderr)
     assert len(lines) == 1 and "--new and --old both name build-error" in lines[0], done.stderr

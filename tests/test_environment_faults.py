@@ -52,9 +52,13 @@ def test_interpreter_disappears_between_plan_and_build(tmp_path: Path, build_cac
     os.symlink(sys.executable, link)
     found = interpreters.probe(link, "explicit")
     assert found is not None
-    planned = Cell(FOUNDING, Release(Version("0.21.2"), vers="0.21.2"),
-                   found.__class__(**{**found.__dict__, "realpath": link}),
-                   declared=True, window="3.7-3.12")  # fmt: skip
+    planned = Cell(
+        FOUNDING,
+        Release(Version("0.21.2"), vers="0.21.2"),
+        found.__class__(**{**found.__dict__, "realpath": link}),
+        declared=True,
+        window="3.7-3.12",
+    )
     link.unlink()  # gone after the plan was made
     layout = Layout(build_cache, tmp_path / "results")
     layout.ensure()

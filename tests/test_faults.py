@@ -140,8 +140,9 @@ def faults(tmp_path_factory: pytest.TempPathFactory, build_cache: Path) -> Run:
         write_scenario(root, name, driver, timeout, COMMON_META)
         for name, (driver, timeout) in DRIVERS.items()
     ]
-    broken = write_scenario(root, "broken_rust", "import faulty\n", 30, 'module = "faulty"\n'
-                            'functions = ["ok"]\n')  # fmt: skip
+    broken = write_scenario(
+        root, "broken_rust", "import faulty\n", 30, 'module = "faulty"\nfunctions = ["ok"]\n'
+    )
     (broken / "lib.rs").write_text(BROKEN_RUST)
     folders.append(broken)
     results = root / "results"

@@ -25,17 +25,34 @@ DRIVERS = {
 
 
 def record(outcome: Outcome) -> Record:
-    return Record(key="k", scenario="s", scenario_hash="h", pyo3="0.21.2", yanked=False,
-                  python="3.11.7", python_minor="3.11", executable="/py", outcome=outcome,
-                  runs=(RunDetails(outcome=outcome),))  # fmt: skip
+    return Record(
+        key="k",
+        scenario="s",
+        scenario_hash="h",
+        pyo3="0.21.2",
+        yanked=False,
+        python="3.11.7",
+        python_minor="3.11",
+        executable="/py",
+        outcome=outcome,
+        runs=(RunDetails(outcome=outcome),),
+    )
 
 
 @pytest.mark.parametrize(
     ("outcome", "status"),
-    [(Outcome.PASS, 0), (Outcome.ABORT, 1), (Outcome.SEGFAULT, 1), (Outcome.SIGNAL, 1),
-     (Outcome.ERROR, 1), (Outcome.TIMEOUT, 1), (Outcome.BUILD_ERROR, 125),
-     (Outcome.UNSUPPORTED, 125), (Outcome.IMPORT_ERROR, 125)],
-)  # fmt: skip
+    [
+        (Outcome.PASS, 0),
+        (Outcome.ABORT, 1),
+        (Outcome.SEGFAULT, 1),
+        (Outcome.SIGNAL, 1),
+        (Outcome.ERROR, 1),
+        (Outcome.TIMEOUT, 1),
+        (Outcome.BUILD_ERROR, 125),
+        (Outcome.UNSUPPORTED, 125),
+        (Outcome.IMPORT_ERROR, 125),
+    ],
+)
 def test_default_mapping(outcome: Outcome, status: int) -> None:
     assert git_bisect_status(record(outcome), Criteria()) == status
 
@@ -57,9 +74,28 @@ def scenario(folder: Path, driver: str, rust: str = RUST) -> Path:
 def nox_cell(
     folder: Path, cache: Path, results: Path, *extra: str
 ) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "matrix", "--",
-            "--git-bisect-exit", "--scenario", str(folder), "--pyo3", "0.21.2", "--python", "3.11",
-            "--cache", str(cache), "--results", str(results), *extra]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "nox",
+        "-f",
+        str(REPO / "noxfile.py"),
+        "-s",
+        "matrix",
+        "--",
+        "--git-bisect-exit",
+        "--scenario",
+        str(folder),
+        "--pyo3",
+        "0.21.2",
+        "--python",
+        "3.11",
+        "--cache",
+        str(cache),
+        "--results",
+        str(results),
+        *extra,
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
     return subprocess.run(argv, capture_output=True, text=True, timeout=900, env=env, check=False)
 
@@ -104,10 +140,16 @@ def test_git_bisect_run_finds_the_commit_that_broke_it(build_cache: Path, tmp_pa
     folder = scenario(repo / "repro", DRIVERS["passes"])
 
     def git(*args: str) -> str:
-        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-               "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
-        return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
-                              text=True).stdout.strip()  # fmt: skip
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+        }
+        return subprocess.run(
+            ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
 
     git("init", "-q")
     for number in range(3):
@@ -122,9 +164,27 @@ def test_git_bisect_run_finds_the_commit_that_broke_it(build_cache: Path, tmp_pa
     git("bisect", "start", "HEAD", "HEAD~4")
     # As the README shows it: from the user's own repository, the harness checkout elsewhere,
     # the scenario named by a path relative to where the user is.
-    command = [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "matrix", "--",
-               "--git-bisect-exit", "--scenario", "repro", "--pyo3", "0.21.2", "--python", "3.11",
-               "--cache", str(build_cache), "--results", "../results"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "nox",
+        "-f",
+        str(REPO / "noxfile.py"),
+        "-s",
+        "matrix",
+        "--",
+        "--git-bisect-exit",
+        "--scenario",
+        "repro",
+        "--pyo3",
+        "0.21.2",
+        "--python",
+        "3.11",
+        "--cache",
+        str(build_cache),
+        "--results",
+        "../results",
+    ]
     out = git("bisect", "run", *command)
     assert f"{bad} is the first bad commit" in out
     assert (tmp_path / "results" / "records").is_dir()  # relative to the user's folder
@@ -135,8 +195,17 @@ def test_a_commit_without_the_reproducer_is_skipped(tmp_path: Path) -> None:
     from pyo3_triage import cli
 
     missing = tmp_path / "not-there"
-    argv = ["--git-bisect-exit", "--scenario", str(missing), "--pyo3", "0.21.2",
-            "--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "results")]  # fmt: skip
+    argv = [
+        "--git-bisect-exit",
+        "--scenario",
+        str(missing),
+        "--pyo3",
+        "0.21.2",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--results",
+        str(tmp_path / "results"),
+    ]
     assert cli.entry(argv) == 125
     assert cli.entry(argv[1:]) == 2  # the same mistake outside git bisect is a plain usage error
 
@@ -161,12 +230,31 @@ def test_an_unexpected_failure_is_a_skip_too(
 def test_nox_sessions_resolve_paths_from_where_nox_was_invoked(tmp_path: Path) -> None:
     """`cd elsewhere && nox -f <checkout>/noxfile.py -s matrix -- --scenario rel --results out`."""
     folder = scenario(tmp_path / "rel", DRIVERS["passes"])
-    argv = [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "matrix", "--",
-            "--list", "--scenario", "rel", "--pyo3", "0.21.2", "--python", sys.executable,
-            "--results", "out", "--cache", "cache"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "nox",
+        "-f",
+        str(REPO / "noxfile.py"),
+        "-s",
+        "matrix",
+        "--",
+        "--list",
+        "--scenario",
+        "rel",
+        "--pyo3",
+        "0.21.2",
+        "--python",
+        sys.executable,
+        "--results",
+        "out",
+        "--cache",
+        "cache",
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
-    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, env=env,
-                          timeout=300, check=False)  # fmt: skip
+    done = subprocess.run(
+        argv, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "rel · PyO3 0.21.2" in done.stdout
     assert (tmp_path / "out").is_dir() and (tmp_path / "cache").is_dir()

@@ -42,9 +42,14 @@ def scenarios(root: Path, names: list[str], driver: str) -> list[Path]:
 def nox_matrix(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     argv, env = nox_matrix_command(args)
     return subprocess.Popen(
-        argv, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        argv,
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         start_new_session=True,
-    )  # fmt: skip
+    )
 
 
 def record_files(results: Path) -> list[Path]:

@@ -24,25 +24,31 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 def workspace(root: Path, *, pyproject: str = "") -> Path:
     """An extension member and a plain library member, pyo3 in [workspace.dependencies]."""
-    return write(root, {
-        "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n\n'
-                      '[workspace.package]\nedition = "2021"\nversion = "0.1.0"\n\n'
-                      '[workspace.dependencies]\npyo3 = { version = "0.20.3", features = ["extension-module"] }\n',
-        "crates/ext/Cargo.toml": '[package]\nname = "ws-ext"\nversion.workspace = true\nedition.workspace = true\n\n'
-                                 '[lib]\nname = "ws_ext"\ncrate-type = ["cdylib"]\n\n'
-                                 '[dependencies]\npyo3 = { workspace = true, features = ["abi3-py39"] }\n'
-                                 'ws-core = { path = "../core" }\n',
-        "crates/core/Cargo.toml": '[package]\nname = "ws-core"\nversion.workspace = true\nedition.workspace = true\n\n'
-                                  '[dependencies]\npyo3-build-config = "0.20"\n',
-        "pyproject.toml": PYPROJECT + pyproject,
-    })  # fmt: skip
+    return write(
+        root,
+        {
+            "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n\n'
+            '[workspace.package]\nedition = "2021"\nversion = "0.1.0"\n\n'
+            '[workspace.dependencies]\npyo3 = { version = "0.20.3", features = ["extension-module"] }\n',
+            "crates/ext/Cargo.toml": '[package]\nname = "ws-ext"\nversion.workspace = true\nedition.workspace = true\n\n'
+            '[lib]\nname = "ws_ext"\ncrate-type = ["cdylib"]\n\n'
+            '[dependencies]\npyo3 = { workspace = true, features = ["abi3-py39"] }\n'
+            'ws-core = { path = "../core" }\n',
+            "crates/core/Cargo.toml": '[package]\nname = "ws-core"\nversion.workspace = true\nedition.workspace = true\n\n'
+            '[dependencies]\npyo3-build-config = "0.20"\n',
+            "pyproject.toml": PYPROJECT + pyproject,
+        },
+    )
 
 
 def test_a_single_crate(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "Cargo.toml": '[package]\nname = "one-ext"\nversion = "0.1.0"\n\n[dependencies]\npyo3 = "0.19"\n',
-        "pyproject.toml": PYPROJECT + '[project]\nname = "one"\nrequires-python = ">=3.9"\n',
-    })  # fmt: skip
+    write(
+        tmp_path,
+        {
+            "Cargo.toml": '[package]\nname = "one-ext"\nversion = "0.1.0"\n\n[dependencies]\npyo3 = "0.19"\n',
+            "pyproject.toml": PYPROJECT + '[project]\nname = "one"\nrequires-python = ">=3.9"\n',
+        },
+    )
     project = manifests.find(tmp_path)
     assert (project.root, project.workdir, project.manifest) == (
         tmp_path.resolve(),
@@ -69,8 +75,11 @@ def test_a_workspace_from_its_root_or_its_member(tmp_path: Path, where: str) -> 
 
 
 def test_manifest_path_and_module_name_from_pyproject(tmp_path: Path) -> None:
-    workspace(tmp_path, pyproject='[tool.maturin]\nmanifest-path = "crates/ext/Cargo.toml"\n'
-                                  'module-name = "pkg._native"\npython-source = "python"\n')  # fmt: skip
+    workspace(
+        tmp_path,
+        pyproject='[tool.maturin]\nmanifest-path = "crates/ext/Cargo.toml"\n'
+        'module-name = "pkg._native"\npython-source = "python"\n',
+    )
     project = manifests.find(tmp_path)
     assert project.module == "pkg._native" and project.manifest == "crates/ext/Cargo.toml"
     assert manifests.find(tmp_path / "crates" / "ext").module == "pkg._native"
@@ -101,20 +110,33 @@ def test_workspace_rewrite_keeps_features_and_inheritance(tmp_path: Path) -> Non
     ("dependency", "expect"),
     [
         ('pyo3 = "0.19"', "0.21.2"),
-        ('pyo3 = { version = "=0.19.0", features = ["extension-module"] }',
-         {"version": "0.21.2", "features": ["extension-module", "abi3-py38"]}),
-        ('pyo3 = { git = "https://github.com/PyO3/pyo3", branch = "main", optional = true }',
-         {"version": "0.21.2", "optional": True, "features": ["abi3-py38"]}),
-        ('pyo3 = { path = "../pyo3", version = "0.19", default-features = false }',
-         {"version": "0.21.2", "default-features": False, "features": ["abi3-py38"]}),
-        ('[dependencies.pyo3]\nversion = "0.19"\nfeatures = ["abi3-py38"]',
-         {"version": "0.21.2", "features": ["abi3-py38"]}),
+        (
+            'pyo3 = { version = "=0.19.0", features = ["extension-module"] }',
+            {"version": "0.21.2", "features": ["extension-module", "abi3-py38"]},
+        ),
+        (
+            'pyo3 = { git = "https://github.com/PyO3/pyo3", branch = "main", optional = true }',
+            {"version": "0.21.2", "optional": True, "features": ["abi3-py38"]},
+        ),
+        (
+            'pyo3 = { path = "../pyo3", version = "0.19", default-features = false }',
+            {"version": "0.21.2", "default-features": False, "features": ["abi3-py38"]},
+        ),
+        (
+            '[dependencies.pyo3]\nversion = "0.19"\nfeatures = ["abi3-py38"]',
+            {"version": "0.21.2", "features": ["abi3-py38"]},
+        ),
     ],
-)  # fmt: skip
+)
 def test_single_crate_shapes(tmp_path: Path, dependency: str, expect: object) -> None:
     table = dependency if dependency.startswith("[") else f"[dependencies]\n{dependency}"
-    write(tmp_path / "c", {"Cargo.toml": f'[package]\nname = "c"\nversion = "0.1.0"\n\n{table}\n'
-                                         '[target.\'cfg(unix)\'.dependencies]\npyo3-ffi = "0.19"\n'})  # fmt: skip
+    write(
+        tmp_path / "c",
+        {
+            "Cargo.toml": f'[package]\nname = "c"\nversion = "0.1.0"\n\n{table}\n'
+            "[target.'cfg(unix)'.dependencies]\npyo3-ffi = \"0.19\"\n"
+        },
+    )
     project = manifests.find(tmp_path / "c")
     data = rewritten(tmp_path, project, "0.21.2", "abi3-py38")["Cargo.toml"]
     got = data["dependencies"]["pyo3"]
@@ -128,8 +150,13 @@ def test_single_crate_shapes(tmp_path: Path, dependency: str, expect: object) ->
 
 def test_a_path_dependency_outside_the_project_becomes_absolute(tmp_path: Path) -> None:
     write(tmp_path, {"shared/Cargo.toml": '[package]\nname = "shared"\nversion = "0.1.0"\n'})
-    write(tmp_path / "c", {"Cargo.toml": '[package]\nname = "c"\nversion = "0.1.0"\n\n[dependencies]\n'
-                                         'pyo3 = "0.19"\nshared = { path = "../shared" }\n'})  # fmt: skip
+    write(
+        tmp_path / "c",
+        {
+            "Cargo.toml": '[package]\nname = "c"\nversion = "0.1.0"\n\n[dependencies]\n'
+            'pyo3 = "0.19"\nshared = { path = "../shared" }\n'
+        },
+    )
     data = rewritten(tmp_path, manifests.find(tmp_path / "c"), "0.21.2")["Cargo.toml"]
     assert data["dependencies"]["shared"]["path"] == str((tmp_path / "shared").resolve())
 
@@ -140,16 +167,24 @@ def test_a_path_dependency_outside_the_project_becomes_absolute(tmp_path: Path) 
         ({}, "no Cargo.toml there"),
         ({"Cargo.toml": '[package]\nname = "x"\n'}, "has no pyo3 dependency"),
         ({"Cargo.toml": "[package\n"}, "is not valid TOML"),
-        ({"Cargo.toml": '[package]\nname = "x"\n[dependencies]\npyo3 = { workspace = true }\n'},
-         "has no [workspace.dependencies] pyo3"),
-        ({"Cargo.toml": '[workspace]\nmembers = ["a", "b"]\n',
-          "a/Cargo.toml": '[package]\nname = "a"\n[lib]\ncrate-type = ["cdylib"]\n[dependencies]\npyo3 = "0.20"\n',
-          "b/Cargo.toml": '[package]\nname = "b"\n[lib]\ncrate-type = ["cdylib"]\n[dependencies]\npyo3 = "0.20"\n'},
-         "2 of its members are cdylibs"),
-        ({"pyproject.toml": PYPROJECT + '[tool.maturin]\nmanifest-path = "rust/Cargo.toml"\n'},
-         "names no Cargo.toml"),
+        (
+            {"Cargo.toml": '[package]\nname = "x"\n[dependencies]\npyo3 = { workspace = true }\n'},
+            "has no [workspace.dependencies] pyo3",
+        ),
+        (
+            {
+                "Cargo.toml": '[workspace]\nmembers = ["a", "b"]\n',
+                "a/Cargo.toml": '[package]\nname = "a"\n[lib]\ncrate-type = ["cdylib"]\n[dependencies]\npyo3 = "0.20"\n',
+                "b/Cargo.toml": '[package]\nname = "b"\n[lib]\ncrate-type = ["cdylib"]\n[dependencies]\npyo3 = "0.20"\n',
+            },
+            "2 of its members are cdylibs",
+        ),
+        (
+            {"pyproject.toml": PYPROJECT + '[tool.maturin]\nmanifest-path = "rust/Cargo.toml"\n'},
+            "names no Cargo.toml",
+        ),
     ],
-)  # fmt: skip
+)
 def test_projects_that_cannot_be_rewritten_are_refused(
     tmp_path: Path, files: dict[str, str], message: str
 ) -> None:
@@ -179,8 +214,15 @@ def test_selection_drops_what_the_project_rules_out(tmp_path: Path) -> None:
 
     workspace(tmp_path, pyproject='[project]\nname = "w"\nrequires-python = ">=3.10"\n')
     scenario = usercrate.load(str(tmp_path), "python -c pass")
-    base = Interpreter(executable=Path("/py"), realpath=Path("/py"), version=Version("3.9.18"),
-                       implementation="cpython", soabi="", free_threaded=False, source="explicit")  # fmt: skip
+    base = Interpreter(
+        executable=Path("/py"),
+        realpath=Path("/py"),
+        version=Version("3.9.18"),
+        implementation="cpython",
+        soabi="",
+        free_threaded=False,
+        source="explicit",
+    )
     found = [replace(base, version=Version(v)) for v in ("3.9.18", "3.11.7")]
     notes: list[str] = []
     kept = selection.drop_excluded([scenario], found, notes.append)

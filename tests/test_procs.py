@@ -310,7 +310,10 @@ def test_a_grandchild_that_escapes_with_setsid_is_killed_after_the_run(tmp_path:
         "time.sleep(0.5)\n"
     )
     child = subprocess.run(
-        [sys.executable, "-c", f"""
+        [
+            sys.executable,
+            "-c",
+            f"""
 import sys, os, time
 sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
 from pyo3_triage import procs
@@ -320,9 +323,12 @@ pid = int(open({str(pidfile)!r}).read())
 time.sleep(0.2)
 alive = os.path.exists(f"/proc/{{pid}}") and open(f"/proc/{{pid}}/stat").read().split(")")[1].split()[0] != "Z"
 print("alive" if alive else "gone")
-"""],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+""",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert child.stdout.strip() == "gone", child.stderr
 
 
@@ -330,7 +336,10 @@ def test_parallel_runs_never_take_each_other_for_orphans() -> None:
     """With the subreaper on, a sweep after one run must not kill a run just started in
     another thread (each child is registered atomically with its start)."""
     child = subprocess.run(
-        [sys.executable, "-c", f"""
+        [
+            sys.executable,
+            "-c",
+            f"""
 import sys
 from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
@@ -341,7 +350,10 @@ def one(_):
 with ThreadPoolExecutor(8) as pool:
     codes = list(pool.map(one, range(160)))
 print(sorted(set(codes)))
-"""],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+""",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.stdout.strip() == "[0]", child.stdout + child.stderr

@@ -165,9 +165,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 def run(world: World, command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", "-c", command], cwd=cwd, env=world.env, capture_output=True, text=True,
-        timeout=600, check=False,
-    )  # fmt: skip
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=world.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def built_anything(world: World) -> bool:

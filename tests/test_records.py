@@ -314,7 +314,7 @@ def test_panic_message_is_the_first_one_seen() -> None:
             make_run(Outcome.PASS),
             make_run(Outcome.ABORT, panic_message="first"),
             make_run(Outcome.ABORT, panic_message="second"),
-        )  # fmt: skip
+        )
     )
     assert record.panic_message == "first"
     assert make_record().panic_message is None

@@ -16,9 +16,19 @@ from pyo3_triage.report import reproduce_command
 
 
 def record(selection: tuple[str, ...], **extra: object) -> Record:
-    return Record(key="k", scenario="s", scenario_hash="h", pyo3="0.20.3", yanked=False,
-                  python="3.11.7", python_minor="3.11", executable="/opt/py/bin/python3.11",
-                  outcome=Outcome.ABORT, selection=selection, **extra)  # type: ignore[arg-type]  # fmt: skip
+    return Record(
+        key="k",
+        scenario="s",
+        scenario_hash="h",
+        pyo3="0.20.3",
+        yanked=False,
+        python="3.11.7",
+        python_minor="3.11",
+        executable="/opt/py/bin/python3.11",
+        outcome=Outcome.ABORT,
+        selection=selection,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -92,9 +102,11 @@ def test_reports_show_only_records_and_bisects_of_one_version_of_a_reproducer(
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
     older = dict(scenario="ext", scenario_hash="run-a", created="2026-11-29T10:00:00+00:00")
     newer = dict(scenario="ext", scenario_hash="run-b", created="2026-11-29T11:00:00+00:00")
-    for key, pyo3, extra, outcome in (("k1", "0.20.3", older, Outcome.ABORT),
-                                      ("k2", "0.21.2", older, Outcome.PASS),
-                                      ("k3", "0.20.3", newer, Outcome.ERROR)):  # fmt: skip
+    for key, pyo3, extra, outcome in (
+        ("k1", "0.20.3", older, Outcome.ABORT),
+        ("k2", "0.21.2", older, Outcome.PASS),
+        ("k3", "0.20.3", newer, Outcome.ERROR),
+    ):
         fields = {**extra, "key": key, "pyo3": pyo3, "outcome": outcome}
         base = record(())
         records.save(layout, Record(**{**base.__dict__, **fields}))  # type: ignore[arg-type]

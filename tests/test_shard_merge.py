@@ -35,9 +35,19 @@ def test_bad_shard_index(bad: tuple[int, int]) -> None:
 
 
 def _record(key: str, outcome: Outcome) -> Record:
-    return Record(key=key, scenario="s", scenario_hash="h", pyo3="0.20.3", yanked=False,
-                  python="3.11.7", python_minor="3.11", executable="/py", outcome=outcome,
-                  runs=(RunDetails(outcome=outcome),), created="2026-01-01")  # fmt: skip
+    return Record(
+        key=key,
+        scenario="s",
+        scenario_hash="h",
+        pyo3="0.20.3",
+        yanked=False,
+        python="3.11.7",
+        python_minor="3.11",
+        executable="/py",
+        outcome=outcome,
+        runs=(RunDetails(outcome=outcome),),
+        created="2026-01-01",
+    )
 
 
 def test_conflicting_records_are_reported_and_not_overwritten(tmp_path: Path) -> None:
@@ -66,9 +76,16 @@ def _table_part(markdown: str) -> str:
 
 @pytest.mark.build
 def test_sharded_runs_merge_into_the_unsharded_result(build_cache: Path, tmp_path: Path) -> None:
-    base = ["--pyo3", "0.20.3,0.21.0", "--python", "3.11",
-            "--scenario", "unsendable_gc_traverse,unsendable_gc_traverse_workaround",
-            "--cache", str(build_cache)]  # fmt: skip
+    base = [
+        "--pyo3",
+        "0.20.3,0.21.0",
+        "--python",
+        "3.11",
+        "--scenario",
+        "unsendable_gc_traverse,unsendable_gc_traverse_workaround",
+        "--cache",
+        str(build_cache),
+    ]
     assert cli.main([*base, "--results", str(tmp_path / "whole")]) == 0
     for k in (1, 2, 3):
         assert cli.main([*base, "--shard", f"{k}/3", "--results", str(tmp_path / f"s{k}")]) == 0

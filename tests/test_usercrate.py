@@ -103,11 +103,13 @@ def test_prepare_rewrites_only_the_copy(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("files", "run", "expect"),
-    [({}, "python repro.py", "no Cargo.toml"),
-     ({"Cargo.toml": "[package]\nname='x'\n"}, "python repro.py", "has no pyo3 dependency"),
-     ({"Cargo.toml": CARGO}, "", "--run is empty"),
-     ({"Cargo.toml": CARGO}, "python 'unclosed", "cannot be split")],
-)  # fmt: skip
+    [
+        ({}, "python repro.py", "no Cargo.toml"),
+        ({"Cargo.toml": "[package]\nname='x'\n"}, "python repro.py", "has no pyo3 dependency"),
+        ({"Cargo.toml": CARGO}, "", "--run is empty"),
+        ({"Cargo.toml": CARGO}, "python 'unclosed", "cannot be split"),
+    ],
+)
 def test_bad_projects_are_one_line_errors(
     tmp_path: Path, files: dict[str, str], run: str, expect: str
 ) -> None:
@@ -122,8 +124,20 @@ def test_a_users_project_gets_the_same_table(build_cache: Path, tmp_path: Path) 
     project = make_project(tmp_path / "proj")
     before = fingerprint(project)
     results = tmp_path / "results"
-    argv = ["--crate", str(project), "--run", "python repro.py", "--pyo3", "0.20.3,0.21.2",
-            "--python", "3.11", "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    argv = [
+        "--crate",
+        str(project),
+        "--run",
+        "python repro.py",
+        "--pyo3",
+        "0.20.3,0.21.2",
+        "--python",
+        "3.11",
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
     assert cli.main(argv) == 0
     found = {r.pyo3: r for r in records.all_records(Layout(build_cache, results))}
     assert found["0.20.3"].outcome is Outcome.ABORT
@@ -195,8 +209,20 @@ def test_editing_a_script_outside_the_crate_changes_the_answer(
     smoke = tmp_path / "smoke.py"
     smoke.write_text("import byo_ext\nassert byo_ext.Holder() is not None\n")
     results = tmp_path / "results"
-    argv = ["--crate", str(project), "--run", f"python {smoke}", "--pyo3", "0.21.2",
-            "--python", "3.11", "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    argv = [
+        "--crate",
+        str(project),
+        "--run",
+        f"python {smoke}",
+        "--pyo3",
+        "0.21.2",
+        "--python",
+        "3.11",
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
     layout = Layout(build_cache, results)
     assert cli.main(argv) == 0
     (first,) = records.all_records(layout)
@@ -224,19 +250,19 @@ fn ws_ext(m: &Bound<'_, PyModule>) -> PyResult<()> {
 def make_workspace(root: Path, features: str) -> Path:
     files = {
         "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n\n'
-                      '[workspace.package]\nedition = "2021"\nversion = "0.1.0"\n\n'
-                      f'[workspace.dependencies]\npyo3 = {{ version = "0.21.0", features = {features} }}\n',
+        '[workspace.package]\nedition = "2021"\nversion = "0.1.0"\n\n'
+        f'[workspace.dependencies]\npyo3 = {{ version = "0.21.0", features = {features} }}\n',
         "crates/ext/Cargo.toml": '[package]\nname = "ws-ext"\nversion.workspace = true\nedition.workspace = true\n\n'
-                                 '[lib]\nname = "ws_ext"\ncrate-type = ["cdylib"]\n\n'
-                                 '[dependencies]\npyo3 = { workspace = true }\nws-core = { path = "../core" }\n',
+        '[lib]\nname = "ws_ext"\ncrate-type = ["cdylib"]\n\n'
+        '[dependencies]\npyo3 = { workspace = true }\nws-core = { path = "../core" }\n',
         "crates/ext/src/lib.rs": WS_LIB,
         "crates/core/Cargo.toml": '[package]\nname = "ws-core"\nversion.workspace = true\nedition.workspace = true\n',
         "crates/core/src/lib.rs": "pub fn answer() -> usize { 42 }\n",
         "pyproject.toml": '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n\n'
-                          '[project]\nname = "ws-ext"\nversion = "0.1.0"\n\n'
-                          '[tool.maturin]\nmanifest-path = "crates/ext/Cargo.toml"\n',
+        '[project]\nname = "ws-ext"\nversion = "0.1.0"\n\n'
+        '[tool.maturin]\nmanifest-path = "crates/ext/Cargo.toml"\n',
         "smoke.py": "import ws_ext\nassert ws_ext.answer() == 42\n",
-    }  # fmt: skip
+    }
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
@@ -249,8 +275,20 @@ def test_a_cargo_workspace_from_its_root(build_cache: Path, tmp_path: Path) -> N
     project = make_workspace(tmp_path / "ws", '["extension-module"]')
     before = fingerprint(project)
     results = tmp_path / "results"
-    argv = ["--crate", str(project), "--run", "python smoke.py", "--pyo3", "0.21.2,0.22.6",
-            "--python", "3.11", "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    argv = [
+        "--crate",
+        str(project),
+        "--run",
+        "python smoke.py",
+        "--pyo3",
+        "0.21.2,0.22.6",
+        "--python",
+        "3.11",
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
     assert cli.main(argv) == 0
     found = {r.pyo3: r for r in records.all_records(Layout(build_cache, results))}
     assert {v: r.outcome for v, r in found.items()} == {
@@ -274,8 +312,21 @@ def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
         pytest.skip("needs CPython 3.11 and 3.12")
     project = make_workspace(tmp_path / "ws", '["extension-module", "abi3-py311"]')
     results = tmp_path / "results"
-    argv = ["--crate", str(project), "--run", "python smoke.py", "--pyo3", "0.22.6",
-            "--python", "3.11,3.12", "--abi3", "--cache", str(build_cache), "--results", str(results)]  # fmt: skip
+    argv = [
+        "--crate",
+        str(project),
+        "--run",
+        "python smoke.py",
+        "--pyo3",
+        "0.22.6",
+        "--python",
+        "3.11,3.12",
+        "--abi3",
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
     assert cli.main(argv) == 0
     found = list(records.all_records(Layout(build_cache, results)))
     assert len(found) == 2 and all(r.outcome is Outcome.PASS for r in found)
@@ -287,8 +338,12 @@ def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
 def test_extra_installs_the_projects_own_extra(tmp_path: Path) -> None:
     project = make_project(tmp_path / "proj")
     text = (project / "pyproject.toml").read_text()
-    text = text.replace('version = "0.3.0"\n', 'version = "0.3.0"\ndependencies = ["attrs"]\n'
-                        '[project.optional-dependencies]\ntest = ["pytest>=8"]\n', 1)  # fmt: skip
+    text = text.replace(
+        'version = "0.3.0"\n',
+        'version = "0.3.0"\ndependencies = ["attrs"]\n'
+        '[project.optional-dependencies]\ntest = ["pytest>=8"]\n',
+        1,
+    )
     (project / "pyproject.toml").write_text(text)
     scenario = usercrate.load(str(project), "python -m pytest", extra="test")
     assert scenario.requirements == ("attrs", "pytest>=8")
@@ -302,17 +357,33 @@ def test_a_run_command_that_needs_test_dependencies(build_cache: Path, tmp_path:
     project = make_project(tmp_path / "proj")
     text = (project / "pyproject.toml").read_text()
     (project / "pyproject.toml").write_text(
-        text.replace('version = "0.3.0"\n', 'version = "0.3.0"\n'
-                     '[project.optional-dependencies]\ntest = ["pytest>=8"]\n', 1)
-    )  # fmt: skip
+        text.replace(
+            'version = "0.3.0"\n',
+            'version = "0.3.0"\n[project.optional-dependencies]\ntest = ["pytest>=8"]\n',
+            1,
+        )
+    )
     (project / "tests").mkdir()
     (project / "tests" / "test_ext.py").write_text(
         "import byo_ext\n\ndef test_holder():\n    assert byo_ext.Holder() is not None\n"
     )
     results = tmp_path / "results"
-    argv = ["--crate", str(project), "--run", "python -m pytest -q tests", "--extra", "test",
-            "--pyo3", "0.21.2", "--python", "3.11", "--cache", str(build_cache),
-            "--results", str(results)]  # fmt: skip
+    argv = [
+        "--crate",
+        str(project),
+        "--run",
+        "python -m pytest -q tests",
+        "--extra",
+        "test",
+        "--pyo3",
+        "0.21.2",
+        "--python",
+        "3.11",
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
     assert cli.main(argv) == 0
     (found,) = records.all_records(Layout(build_cache, results))
     assert found.outcome is Outcome.PASS, found.message
