@@ -22,7 +22,7 @@ from .bisection import (
     release_candidates,
 )
 from .cells import Evaluator, Options
-from .cli import Parser, add_common, options_from
+from .cliargs import Parser, add_common, options_from
 from .errors import EXIT_NO_CHANGE, EXIT_OK, EXIT_UNSEARCHABLE, UserError, run_cli
 from .interpreters import Interpreter
 from .paths import Layout, write_atomic

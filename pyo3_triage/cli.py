@@ -2,129 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import shlex
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import NoReturn
 
 from rich.console import Console
 
 from . import matrix, procs, report, selection, table, toolchain
 from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, criteria_from, git_bisect_status
 from .cells import Cell, Evaluator, Options, plan, shard
+from .cliargs import Parser, add_common, options_from, positive_int, shard_spec
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError, run_cli
 from .paths import Layout, write_atomic
 from .scenarios import Scenario
 
 DEFAULT_PYO3 = "0.16..0.24"
 DEFAULT_NOTE = "newest patch of each minor"
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that reports bad input as one `UserError` line instead of usage + exit."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UserError(f"{message}; see --help")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, got {text!r}")
-    return value
-
-
-def shard_spec(text: str) -> tuple[int, int]:
-    index, _, count = text.partition("/")
-    try:
-        k, n = int(index), int(count)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected K/N such as 2/4, got {text!r}") from None
-    if not 1 <= k <= n:
-        raise argparse.ArgumentTypeError(f"expected 1 <= K <= N in K/N, got {text!r}")
-    return k, n
-
-
-def add_common(parser: argparse.ArgumentParser) -> None:
-    """Options the matrix and bisect share."""
-    parser.add_argument(
-        "--scenario",
-        action="append",
-        metavar="NAME|PATH",
-        help="scenario name or folder (repeat or comma-separate)",
-    )
-    parser.add_argument(
-        "--crate",
-        metavar="PATH",
-        help="your own maturin project instead of a scenario (with --run)",
-    )
-    parser.add_argument(
-        "--run",
-        metavar="COMMAND",
-        help='with --crate: the command that shows the bug, e.g. "python repro.py" '
-        "(run in a copy of the project; python is the cell's venv)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help="with --crate: kill the run after this long (default 60)",
-    )
-    parser.add_argument(
-        "--with",
-        dest="with_",
-        action="append",
-        default=[],
-        metavar="REQ",
-        help="install this requirement beside the extension before running "
-        "(repeat; e.g. --with pytest)",
-    )
-    parser.add_argument(
-        "--extra",
-        metavar="NAME",
-        help="with --crate: install your project's dependencies and its "
-        "optional-dependencies NAME (e.g. test) before running",
-    )
-    parser.add_argument("--pre", action="store_true", help="include pre-releases in ranges")
-    parser.add_argument("--yanked", action="store_true", help="include yanked releases in ranges")
-    parser.add_argument(
-        "--build-unsupported",
-        action="store_true",
-        help="build cells outside a release's declared CPython window (marked †)",
-    )
-    parser.add_argument("--release", action="store_true", help="build with --release")
-    parser.add_argument(
-        "--abi3",
-        action="store_true",
-        help="build each release once for the stable ABI and run it on every CPython "
-        "(fast; cells are labelled abi3: a different build from the default)",
-    )
-    parser.add_argument(
-        "--rerun", action="store_true", help="ignore stored records; build and run again"
-    )
-    parser.add_argument(
-        "--repeat",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="run each driver N times (mixed results show as flaky k/N)",
-    )
-    parser.add_argument(
-        "--results", type=Path, metavar="DIR", help="results folder (default ./results)"
-    )
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        metavar="DIR",
-        help="cache folder (default $PYO3_TRIAGE_CACHE or ~/.cache/pyo3-triage)",
-    )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
 
 
 def build_parser() -> Parser:
@@ -185,15 +79,6 @@ def build_parser() -> Parser:
     )
     add_common(parser)
     return parser
-
-
-def options_from(args: argparse.Namespace) -> Options:
-    return Options(
-        build_unsupported=args.build_unsupported,
-        profile="release" if args.release else "dev",
-        repeat=args.repeat,
-        abi3=args.abi3,
-    )
 
 
 def housekeeping(layout: Layout, console: Console, *, clean: bool) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from . import matrix, merge, report, scenarios, table
-from .cli import Parser
+from .cliargs import Parser, add_locations
 from .errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
 from .paths import Layout
 
@@ -20,10 +20,7 @@ def build_parser() -> Parser:
     parser.add_argument(
         "sources", nargs="+", type=Path, metavar="DIR", help="results folders to merge"
     )
-    parser.add_argument(
-        "--results", type=Path, metavar="DIR", help="merge into (default ./results)"
-    )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    add_locations(parser, cache=False)
     return parser
 
 

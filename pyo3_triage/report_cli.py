@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from . import report, scenarios
-from .cli import Parser
+from .cliargs import Parser, add_locations
 from .errors import EXIT_OK, UserError, run_cli
 from .paths import Layout
 
 
 def main(argv: Sequence[str]) -> int:
     parser = Parser(prog="nox -s report --", description=__doc__)
-    parser.add_argument(
-        "--results", type=Path, metavar="DIR", help="results folder (default ./results)"
-    )
+    add_locations(parser, cache=False)
     parser.add_argument("--scenario", action="append", metavar="NAME", help="only these scenarios")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     args = parser.parse_args(list(argv))
     layout = Layout.default(results=args.results)
     if not layout.records_dir().is_dir():

@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -20,7 +19,7 @@ from rich.table import Table
 from . import interpreters, procs, scenarios, selection, toolchain
 from .bisection import criteria_from, over_releases
 from .cells import Evaluator, Options
-from .cli import Parser
+from .cliargs import Parser, add_locations
 from .errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
 from .paths import Layout
 
@@ -77,9 +76,7 @@ def verify_one(
 def main(argv: Sequence[str]) -> int:
     parser = Parser(prog="nox -s verify --", description=__doc__)
     parser.add_argument("--scenario", action="append", metavar="NAME", help="only these scenarios")
-    parser.add_argument("--results", type=Path, metavar="DIR")
-    parser.add_argument("--cache", type=Path, metavar="DIR")
-    parser.add_argument("--debug", action="store_true")
+    add_locations(parser)
     parser.add_argument(
         "--list", action="store_true", help="print what would be verified and exit (builds nothing)"
     )
