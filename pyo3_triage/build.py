@@ -145,7 +145,7 @@ def _build(
         try:
             pinned = _prepare_user_crate(scenario, release, crate, toolchain, log, abi3)
         except locks.ResolveError as err:
-            return _failed(layout, key, log, str(err))
+            return _failed(key, log, str(err))
         # The lock this build used: beside the records, and in the cache for later results.
         write_if_changed(layout.recorded_lock(pinned.pyo3, pinned.lock_hash), pinned.lock_text)
         write_if_changed(_kept_lock(layout, key), pinned.lock_text)
@@ -261,7 +261,7 @@ def _prepare_user_crate(
         return locks.pin(folder, release.cargo_version, toolchain.cargo_bin, log)
 
 
-def _failed(layout: Layout, key: str, log: Path, error: str) -> BuildResult:
+def _failed(key: str, log: Path, error: str) -> BuildResult:
     """A user crate whose lock could not be resolved: a setup failure, cached only when it is
     not one of the moment (the network)."""
     transient = not worth_caching(False, error, timed_out=False)

@@ -39,9 +39,25 @@ def default_cache_root() -> Path:
     return Path(base) / "pyo3-triage"
 
 
+# Where the project's own files live: the checkout this package runs from.
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
 def noxfile() -> Path:
     """This checkout's noxfile: printed commands name it, so they run from any folder."""
-    return Path(__file__).resolve().parent.parent / "noxfile.py"
+    return CHECKOUT / "noxfile.py"
+
+
+def template_dir() -> Path:
+    """The crate template every scenario is rendered into."""
+    return CHECKOUT / "crate_template"
+
+
+def scenario_library() -> Path:
+    """The project's own scenario library (override with $PYO3_TRIAGE_SCENARIOS)."""
+    if env := os.environ.get("PYO3_TRIAGE_SCENARIOS"):
+        return Path(env)
+    return CHECKOUT / "scenarios"
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,6 @@ class Release:
 
     version: Version
     yanked: bool = field(default=False, compare=False)
-    rust_version: str | None = field(default=None, compare=False)
-    # the exact `req` this release puts on each pyo3-* sibling, e.g. ("pyo3-ffi", "=0.20.3")
-    sibling_reqs: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     # the version exactly as crates.io spells it; empty when not read from the index
     vers: str = field(default="", compare=False)
 
@@ -76,9 +73,6 @@ class Release:
     def series(self) -> tuple[int, int]:
         """The (major, minor) series, e.g. (0, 21) for 0.21.2."""
         return _series(self.version)
-
-    def sibling_req(self, crate: str) -> str | None:
-        return dict(self.sibling_reqs).get(crate)
 
     def __str__(self) -> str:
         return self.cargo_version
@@ -123,27 +117,6 @@ def index_url(crate: str) -> str:
     return INDEX_URL + index_path(crate)
 
 
-def _family(crate: str) -> str:
-    return crate.lower().split("-", 1)[0]
-
-
-def _sibling_reqs(crate: str, deps: object) -> tuple[tuple[str, str], ...]:
-    """The `req` on each same-family crate (pyo3, pyo3-*), ignoring dev-dependencies."""
-    if not isinstance(deps, list):
-        return ()
-    family, found = _family(crate), dict[str, str]()
-    for dep in deps:
-        if not isinstance(dep, dict) or dep.get("kind") == "dev":
-            continue
-        name, req = dep.get("package") or dep.get("name"), dep.get("req")
-        if not isinstance(name, str) or not isinstance(req, str):
-            continue
-        name = name.lower()
-        if name != crate.lower() and (name == family or name.startswith(family + "-")):
-            found.setdefault(name, req)
-    return tuple(sorted(found.items()))
-
-
 def _parse_line(line: str, crate: str) -> Release | None:
     try:
         entry = json.loads(line)
@@ -158,14 +131,7 @@ def _parse_line(line: str, crate: str) -> Release | None:
         version = Version(vers)
     except InvalidVersion:
         return None
-    rust_version = entry.get("rust_version")
-    return Release(
-        version=version,
-        yanked=entry.get("yanked") is True,
-        rust_version=rust_version if isinstance(rust_version, str) else None,
-        sibling_reqs=_sibling_reqs(crate, entry.get("deps")),
-        vers=vers,
-    )
+    return Release(version=version, yanked=entry.get("yanked") is True, vers=vers)
 
 
 def parse_index(text: str, crate: str) -> tuple[Release, ...]:

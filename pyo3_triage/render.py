@@ -16,10 +16,11 @@ import jinja2
 from packaging.version import Version
 
 from .errors import UserError
+from .paths import template_dir
 from .scenarios import Scenario, own_module
 from .tomlcompat import tomllib
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "crate_template"
+TEMPLATE_DIR = template_dir()
 ERAS_FILE = "eras.toml"
 TEMPLATE_FILES = ("Cargo.toml", "pyproject.toml", "src/lib.rs")
 

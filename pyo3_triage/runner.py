@@ -33,16 +33,16 @@ def driver_env() -> dict[str, str]:
 
 
 def _details(done: procs.Completed, log: Path) -> RunDetails:
-    verdict = classify_run(done)
-    panic = verdict.panic_message
-    if panic is None and verdict.outcome.crashed:
+    classified = classify_run(done)
+    panic = classified.panic_message
+    if panic is None and classified.outcome.crashed:
         panic = _panic_in_log(log)  # the tail may have scrolled past it
     return RunDetails(
-        outcome=verdict.outcome,
-        exit_status=verdict.exit_status,
-        signal=verdict.signal,
+        outcome=classified.outcome,
+        exit_status=classified.exit_status,
+        signal=classified.signal,
         panic_message=panic,
-        exception=verdict.exception or _compile_error(verdict.outcome, done.stderr_tail),
+        exception=classified.exception or _compile_error(classified.outcome, done.stderr_tail),
         duration=round(done.duration, 3),
         stdout_tail=done.stdout_tail[-4000:],
         stderr_tail=done.stderr_tail[-8000:],

@@ -8,7 +8,6 @@ live in the project's `scenarios/` (named by folder) or anywhere on disk (named 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from packaging.version import Version
 
 from .errors import UserError
 from .manifests import Project
+from .paths import scenario_library
 from .tomlcompat import tomllib
 
 METADATA = "scenario.toml"
@@ -28,10 +28,8 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def builtin_dir() -> Path:
-    """The project's own scenario library (override with $PYO3_TRIAGE_SCENARIOS)."""
-    if env := os.environ.get("PYO3_TRIAGE_SCENARIOS"):
-        return Path(env)
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    """The project's own scenario library (see `paths.scenario_library`)."""
+    return scenario_library()
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,8 @@ class SearchResult:
         return sum(1 for step in self.steps if not step.cached)
 
 
-Probe = Callable[[int], Verdict]
+# What the search calls to judge a candidate (by index): a build and a run, or a fake in tests.
+Oracle = Callable[[int], Verdict]
 OnStep = Optional[Callable[[Step], None]]
 
 
@@ -108,7 +109,7 @@ class _Search:
     def __init__(
         self,
         index_of: Sequence[int],
-        probe: Probe,
+        probe: Oracle,
         flaky: FlakyPolicy,
         on_step: OnStep,
         known: Mapping[int, Verdict],
@@ -227,7 +228,7 @@ class _Search:
 
 def bisect(
     n: int,
-    probe: Probe,
+    probe: Oracle,
     *,
     flaky: FlakyPolicy = FlakyPolicy.STOP,
     on_step: OnStep = None,
@@ -246,7 +247,7 @@ def bisect(
 def refine(
     result: SearchResult,
     inner: Iterable[int],
-    probe: Probe,
+    probe: Oracle,
     *,
     flaky: FlakyPolicy = FlakyPolicy.STOP,
     on_step: OnStep = None,
@@ -280,7 +281,7 @@ def refine(
 def bisect_with_refinement(
     full_n: int,
     primary: Sequence[int],
-    probe: Probe,
+    probe: Oracle,
     *,
     flaky: FlakyPolicy = FlakyPolicy.STOP,
     on_step: OnStep = None,

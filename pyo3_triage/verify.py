@@ -27,7 +27,7 @@ KEYS = ("changed_in", "outcome_before", "outcome_after", "verify_range", "verify
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Check:
     scenario: str
     expected: str  # "0.21.0: abort -> pass"
     found: str
@@ -51,7 +51,7 @@ def verify_one(
     layout: Layout,
     evaluator: Evaluator,
     found_pythons: Sequence[interpreters.Interpreter],
-) -> Verdict:
+) -> Check:
     claim = claims(scenario)
     assert claim is not None
     expected = f"{claim['changed_in']}: {claim['outcome_before']} -> {claim['outcome_after']}"
@@ -64,13 +64,13 @@ def verify_one(
     criteria = criteria_from(scenario.extra.get("verify_new"), scenario.extra.get("verify_old"))
     search = over_releases(scenario, every, primary, interp, evaluator, criteria)
     if search is None:
-        return Verdict(scenario.name, expected, "nothing to search on that CPython", False)
+        return Check(scenario.name, expected, "nothing to search on that CPython", False)
     result = search.result
     old, new = search.probe_for(result.last_old), search.probe_for(result.first_new)
     if result.kind != "boundary" or old is None or new is None:
-        return Verdict(scenario.name, expected, f"{result.kind}", False)
+        return Check(scenario.name, expected, f"{result.kind}", False)
     found = f"{new.label}: {old.record.outcome.value} -> {new.record.outcome.value}"
-    return Verdict(scenario.name, expected, found, found == expected)
+    return Check(scenario.name, expected, found, found == expected)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -28,3 +28,29 @@ def build_layout(build_cache: Path, tmp_path: Path) -> Layout:
     layout = Layout(cache=build_cache, results=tmp_path / "results")
     layout.ensure()
     return layout
+
+
+def _refuse_to_build(*args: object, **kwargs: object) -> object:
+    raise AssertionError(
+        "a unit test tried to build or resolve a crate: mark it @pytest.mark.build "
+        "(the build tier) or give it a fake"
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_builds_in_unit_tests(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unit tests are fast and offline by promise: in-process, any attempt to compile a crate,
+    resolve a lockfile or make a venv fails the test (build-tier tests are marked `build`)."""
+    if request.node.get_closest_marker("build") is not None:
+        return
+    from pyo3_triage import build, locks, venvs
+
+    for module, name in (
+        (build, "_build"),
+        (locks, "pin"),
+        (locks, "_resolve_fresh"),
+        (venvs, "ensure"),
+    ):
+        monkeypatch.setattr(module, name, _refuse_to_build)

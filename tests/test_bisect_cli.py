@@ -9,32 +9,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from factories import make_record
 
 from pyo3_triage import releases
 from pyo3_triage.bisection import Criteria, Probe, Search, answer, judge
 from pyo3_triage.errors import UserError
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.paths import Layout
-from pyo3_triage.records import Record, RunDetails
+from pyo3_triage.records import Record
 from pyo3_triage.search import SearchResult, Step, Verdict
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def record(outcome: Outcome, *runs: Outcome, pyo3: str = "0.20.3") -> Record:
-    details = tuple(RunDetails(outcome=o) for o in (runs or (outcome,)))
-    return Record(
-        key="k",
-        scenario="s",
-        scenario_hash="h",
-        pyo3=pyo3,
-        yanked=False,
-        python="3.11.7",
-        python_minor="3.11",
-        executable="/py",
-        outcome=outcome,
-        runs=details,
-    )
+    return make_record(outcome, *runs, key="k", pyo3=pyo3)
 
 
 # --- judging -----------------------------------------------------------------------------

@@ -141,3 +141,9 @@ def test_only_failures_the_inputs_explain_are_cached(
     ok: bool, error: str | None, killed: bool, cached: bool
 ) -> None:
     assert buildlog.worth_caching(ok, error, killed) is cached
+
+
+def test_the_unit_tier_cannot_build() -> None:
+    """The autouse guard in conftest: a unit test that reaches a build fails loudly."""
+    with pytest.raises(AssertionError, match="mark it @pytest.mark.build"):
+        build._build()  # type: ignore[call-arg]

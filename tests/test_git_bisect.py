@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from factories import make_record
 
 from pyo3_triage.bisection import Criteria, git_bisect_status
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.records import Record, RunDetails
+from pyo3_triage.records import Record
 
 REPO = Path(__file__).resolve().parent.parent
 RUST = "#[pyfunction]\nfn answer() -> usize { 42 }\n"
@@ -25,18 +26,7 @@ DRIVERS = {
 
 
 def record(outcome: Outcome) -> Record:
-    return Record(
-        key="k",
-        scenario="s",
-        scenario_hash="h",
-        pyo3="0.21.2",
-        yanked=False,
-        python="3.11.7",
-        python_minor="3.11",
-        executable="/py",
-        outcome=outcome,
-        runs=(RunDetails(outcome=outcome),),
-    )
+    return make_record(outcome, key="k", pyo3="0.21.2")
 
 
 @pytest.mark.parametrize(

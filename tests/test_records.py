@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import factories
 import pytest
 
 from pyo3_triage import records
@@ -25,16 +26,13 @@ def make_record(**overrides: Any) -> Record:
         key="0123456789abcdef01234567",
         scenario="unsendable_gc_traverse",
         scenario_hash="feedfacefeedface",
-        pyo3="0.20.3",
-        yanked=False,
         python="3.12.1",
         python_minor="3.12",
         executable="/usr/bin/python3.12",
-        outcome=Outcome.PASS,
         runs=(make_run(),),
     )
     fields.update(overrides)
-    return Record(**fields)
+    return factories.make_record(**fields)
 
 
 def full_record() -> Record:

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+from factories import make_record
 
 from pyo3_triage import cli
 from pyo3_triage.outcome import Outcome
@@ -16,19 +17,9 @@ from pyo3_triage.report import reproduce_command
 
 
 def record(selection: tuple[str, ...], **extra: object) -> Record:
-    return Record(
-        key="k",
-        scenario="s",
-        scenario_hash="h",
-        pyo3="0.20.3",
-        yanked=False,
-        python="3.11.7",
-        python_minor="3.11",
-        executable="/opt/py/bin/python3.11",
-        outcome=Outcome.ABORT,
-        selection=selection,
-        **extra,
-    )  # type: ignore[arg-type]
+    return make_record(
+        Outcome.ABORT, key="k", executable="/opt/py/bin/python3.11", selection=selection, **extra
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from factories import make_record
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,7 +16,7 @@ from pyo3_triage import cli, merge, merge_cli, records
 from pyo3_triage.cells import shard
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.paths import Layout
-from pyo3_triage.records import Record, RunDetails
+from pyo3_triage.records import Record
 
 
 @given(st.integers(0, 200), st.integers(1, 12))
@@ -35,19 +36,7 @@ def test_bad_shard_index(bad: tuple[int, int]) -> None:
 
 
 def _record(key: str, outcome: Outcome) -> Record:
-    return Record(
-        key=key,
-        scenario="s",
-        scenario_hash="h",
-        pyo3="0.20.3",
-        yanked=False,
-        python="3.11.7",
-        python_minor="3.11",
-        executable="/py",
-        outcome=outcome,
-        runs=(RunDetails(outcome=outcome),),
-        created="2026-01-01",
-    )
+    return make_record(outcome, key=key, created="2026-01-01")
 
 
 def test_conflicting_records_are_reported_and_not_overwritten(tmp_path: Path) -> None:

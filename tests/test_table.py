@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from factories import make_record
 from rich.console import Console
 
 from pyo3_triage import table
@@ -48,17 +49,14 @@ def rec(pyo3: str, minor: str, outcome: Outcome, **extra: Any) -> Record:
     fields: dict[str, Any] = dict(
         key=f"{pyo3}-{minor}",
         scenario="demo",
-        scenario_hash="h",
         pyo3=pyo3,
-        yanked=False,
         python=f"{minor}.1",
         python_minor=minor,
         executable=f"/usr/bin/python{minor}",
-        outcome=outcome,
         runs=(run(outcome),),
     )
     fields.update(extra)
-    return Record(**fields)
+    return make_record(outcome, **fields)
 
 
 def grid_of(*found: Record, rows: Any = None, description: str = "a demo") -> Grid:

@@ -1,0 +1,30 @@
+"""The one place tests make records: every field a real record has, overridable by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.records import Record, RunDetails
+
+
+def make_run(outcome: Outcome = Outcome.PASS, **overrides: Any) -> RunDetails:
+    return RunDetails(outcome=outcome, **overrides)
+
+
+def make_record(outcome: Outcome = Outcome.PASS, *runs: Outcome, **overrides: Any) -> Record:
+    """A record of `outcome` (its runs: `runs`, else one run of `outcome`)."""
+    fields: dict[str, Any] = dict(
+        key="0123456789abcdef01234567",
+        scenario="s",
+        scenario_hash="h",
+        pyo3="0.20.3",
+        yanked=False,
+        python="3.11.7",
+        python_minor="3.11",
+        executable="/py",
+        outcome=outcome,
+        runs=tuple(make_run(o) for o in (runs or (outcome,))),
+    )
+    fields.update(overrides)
+    return Record(**fields)
