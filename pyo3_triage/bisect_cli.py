@@ -134,7 +134,7 @@ def main(argv: Sequence[str]) -> int:
     for search in searches:
         if search.reversed:
             console.print(
-                f"[yellow]note:[/] {search.fixed}: the start {search.labels[0]} already shows an "
+                f"[yellow]note:[/] {search.fixed}: the start {search.probes[0].label} already shows an "
                 "outcome --new names; searched for where it goes away"
             )
         console.print(

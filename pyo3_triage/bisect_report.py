@@ -96,7 +96,7 @@ def _section(
     searched = f"Searched {md_escape(search.shown(search.labels[0]))} .. {md_escape(search.shown(search.labels[-1]))} ({len(search.labels)} candidates)."
     if search.reversed:
         searched += (
-            f" The start {md_escape(search.labels[0])} already showed an outcome `--new` names, "
+            f" The start {md_escape(search.probes[0].label)} already showed an outcome `--new` names, "
             "so the search looked for where it goes away."
         )
     out.append(searched)

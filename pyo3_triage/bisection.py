@@ -215,7 +215,7 @@ def _run_search(
 
     def probe(index: int) -> Verdict:
         record, reused = evaluator.evaluate(cells[index])
-        built = not reused and bool(record.build) and not record.build.get("cached", True)
+        built = not reused and _built(record)
         verdict = judge(record, start[0] if start else None, criteria)
         if not start and verdict is not Verdict.SKIP:
             start.append(record.outcome)
@@ -324,6 +324,12 @@ def over_releases(
         scenario, releases, primary, interp, evaluator.options.build_unsupported
     )
     return None if found is None else run(found, evaluator, criteria, on_step)
+
+
+def _built(record: Record) -> bool:
+    """A build ran for this record (not a cached wheel, not a lock that failed to resolve)."""
+    build = record.build
+    return bool(build) and not build.get("cached", True) and float(build.get("duration") or 0) > 0
 
 
 def _span(release: Release) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from . import locks, procs, usercrate
+from . import locks, manifests, procs, usercrate
 from .buildlog import first_error, own_code_failed, worth_caching
 from .interpreters import Interpreter
 from .locks import ResolvedLock, requirement
@@ -70,10 +70,14 @@ def build_key(
     """With `abi3` (e.g. "abi3-py37") the wheel is built once for the stable ABI and serves
     every interpreter at or above the floor, so the interpreter is not part of the key."""
     if scenario.project is not None:
-        source = scenario.build_hash  # the user's project, by content
+        # The user's project by content, and how it is moved to the release: a change to the
+        # rewrite or the pinning changes what gets built.
+        source = f"{scenario.build_hash}-rewrite{manifests.REWRITE_VERSION}"
     else:
         # The rendered crate itself: a template change that renders the same files keeps the key.
-        rendered = render_crate(scenario, release.version, requirement(release), abi3=abi3)
+        rendered = render_crate(
+            scenario, release.version, requirement(release), abi3=abi3, pyo3_path=release.source
+        )
         source = hashlib.sha256(json.dumps(rendered.files).encode()).hexdigest()
     parts: dict[str, object] = {
         "source": source,
@@ -110,7 +114,9 @@ def build(
     log = layout.build_log(scenario.name, release.cargo_version, str(interp.version), key)
     if not rebuild and (cached := _cached(layout, key, log)) is not None:
         return cached
-    target = layout.target_dir(release.cargo_version, abi3 or interpreter_tag(interp))
+    # Commits share one target dir per interpreter: cargo recompiles only what changed.
+    series = "git" if release.revision else release.cargo_version
+    target = layout.target_dir(series, abi3 or interpreter_tag(interp))
     # Scenarios of one cell share the target dir; cargo locks it during the build, but maturin
     # copies the artifact afterwards, so the whole step holds our own lock. A concurrent run
     # that built this very key while we waited has left it in the cache: reuse it.
@@ -150,7 +156,9 @@ def _build(
         write_if_changed(layout.recorded_lock(pinned.pyo3, pinned.lock_hash), pinned.lock_text)
         write_if_changed(_kept_lock(layout, key), pinned.lock_text)
     else:
-        rendered = render_crate(scenario, release.version, requirement(release), abi3=abi3)
+        rendered = render_crate(
+            scenario, release.version, requirement(release), abi3=abi3, pyo3_path=release.source
+        )
         for name, text in rendered.files:
             write_if_changed(crate / name, text)
         write_if_changed(crate / "Cargo.lock", lock.lock_text)

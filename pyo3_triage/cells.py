@@ -16,7 +16,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from . import __version__, build, locks, records, runner, venvs
+from . import __version__, build, locks, records, revisions, runner, venvs
 from .interpreters import Interpreter
 from .outcome import Outcome
 from .paths import Layout, write_if_changed
@@ -116,6 +116,8 @@ class Evaluator:
         inputs: dict[str, object] = {
             "scenario": cell.scenario.run_hash,
             "pyo3": cell.release.cargo_version,
+            "revision": cell.release.revision,
+            "era": str(cell.release.version),
             "python": str(cell.interp.version),
             "python_path": str(cell.interp.realpath),
             "soabi": cell.interp.soabi,
@@ -184,7 +186,21 @@ class Evaluator:
 
     # --- evaluation ----------------------------------------------------------------------
     def evaluate(self, cell: Cell) -> tuple[Record, bool]:
-        """The cell's record and whether it came from the store (True) or was computed."""
+        """The cell's record and whether it came from the store (True) or was computed.
+
+        A PyO3 commit whose reproducer does not compile for the older API it may speak is
+        tried with the newer one; the record says which (`era`)."""
+        record, reused = self._evaluate(cell)
+        newer = revisions.other_era(cell.release)
+        if record.outcome is not Outcome.BUILD_ERROR or newer is None:
+            return record, reused
+        window = window_for(newer.version)
+        again = Cell(
+            cell.scenario, newer, cell.interp, window.declares(cell.interp.version), window.span
+        )
+        return self._evaluate(again)
+
+    def _evaluate(self, cell: Cell) -> tuple[Record, bool]:
         if not self._builds(cell):
             key = self._key(cell, None)
             if (found := self._reusable(cell, key)) is not None:
@@ -311,6 +327,9 @@ class Evaluator:
             scenario_source=str(cell.scenario.folder),
             abi3=self._abi3(cell) or "",
             selection=(*cell.scenario.selector(), *self.options.as_args()),
+            revision=cell.release.revision,
+            describe=cell.release.describe,
+            era=str(cell.release.version) if cell.release.revision else "",
         )
         records.save(self.layout, record)
         return record

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from . import matrix, procs, report, selection, table, toolchain
+from . import matrix, procs, report, revisions, selection, table, toolchain
 from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, criteria_from, git_bisect_status
 from .cells import Cell, Evaluator, Options, plan, shard
 from .cliargs import Parser, add_common, options_from, positive_int, shard_spec
@@ -134,9 +134,20 @@ def main(argv: Sequence[str]) -> int:
     )
     spec = DEFAULT_PYO3 if args.pyo3 is None else args.pyo3
     newest_patch = args.newest_patch or args.pyo3 is None
-    releases = selection.pick_releases(
-        spec, layout, notify, pre=args.pre, yanked=args.yanked, newest_patch=newest_patch
-    )
+    spec, revs = selection.split_revisions(spec)
+    repo = selection.pick_repo(args.pyo3_git, layout, fetch=args.pyo3_git_fetch, needed=bool(revs))
+    if repo is not None and not revs:
+        raise UserError(
+            "--pyo3-git gives the commits that git:REV items in --pyo3 name, e.g. "
+            "--pyo3 0.20.3,git:main; the matrix has none"
+        )
+    releases = []
+    if spec or not revs:
+        releases = selection.pick_releases(
+            spec, layout, notify, pre=args.pre, yanked=args.yanked, newest_patch=newest_patch
+        )
+    if repo is not None:
+        releases += [revisions.at(repo, rev, layout) for rev in revs]
     interpreters = selection.pick_interpreters(args.python, releases, notify)
     interpreters = selection.drop_excluded(scenarios, interpreters, notify)
     cells = plan(scenarios, releases, interpreters)

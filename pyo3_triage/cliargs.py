@@ -83,6 +83,17 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pre", action="store_true", help="include pre-releases in ranges")
     parser.add_argument("--yanked", action="store_true", help="include yanked releases in ranges")
     parser.add_argument(
+        "--pyo3-git",
+        metavar="PATH|URL",
+        help="a PyO3 git repository: a path is only read, a URL is cloned once into the cache; "
+        "enables git:REV in --pyo3 and the commit-level bisect",
+    )
+    parser.add_argument(
+        "--pyo3-git-fetch",
+        action="store_true",
+        help="fetch the tool's own clone of the --pyo3-git URL before using it",
+    )
+    parser.add_argument(
         "--build-unsupported",
         action="store_true",
         help="build cells outside a release's declared CPython window (marked †)",

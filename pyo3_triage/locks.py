@@ -117,13 +117,33 @@ def _resolve_fresh(layout: Layout, release: Release, toolchain: Toolchain) -> Re
     folder = layout.resolve_dir(version)
     (folder / "src").mkdir(parents=True, exist_ok=True)
     write_atomic(
-        folder / "Cargo.toml", render_manifest(release.version, requirement(release), "probe")
+        folder / "Cargo.toml",
+        render_manifest(release.version, requirement(release), "probe", pyo3_path=release.source),
     )
     write_atomic(folder / "src" / "lib.rs", "")
     (folder / "Cargo.lock").unlink(missing_ok=True)
     log = folder / "resolve.log"
     log.unlink(missing_ok=True)
+    if release.source is not None:
+        return _resolve_tree(folder, version, toolchain.cargo_bin, log)
     return pin(folder, version, toolchain.cargo_bin, log)
+
+
+def _resolve_tree(folder: Path, label: str, cargo_bin: str, log: Path) -> ResolvedLock:
+    """A PyO3 commit: every pyo3* crate comes from its tree by path, so there is nothing to
+    pin; the other dependencies are resolved once and kept like a release's."""
+    done = procs.run(
+        [cargo_bin, "generate-lockfile"],
+        cwd=folder,
+        env=procs.clean_env(),
+        timeout=RESOLVE_TIMEOUT,
+        log_path=log,
+        append=True,
+    )
+    if done.returncode != 0:
+        raise ResolveError(_cargo_error(done, f"cannot resolve PyO3 {label}"), log)
+    text = (folder / "Cargo.lock").read_text(encoding="utf-8")
+    return ResolvedLock(label, text, tuple(sorted(pyo3_crates(text).items())), ())
 
 
 def pin(folder: Path, version: str, cargo_bin: str, log: Path) -> ResolvedLock:
@@ -147,10 +167,19 @@ def pin(folder: Path, version: str, cargo_bin: str, log: Path) -> ResolvedLock:
         done = cargo("generate-lockfile")
         if done.returncode != 0:
             raise ResolveError(_cargo_error(done, f"cannot resolve pyo3 {version}"), log)
-    if locked().get("pyo3") != version:
+    # When the manifest itself just changed (a user's crate moved to another release), cargo
+    # first re-resolves to satisfy it and may land on another patch of the series: pin again,
+    # and never let a cell named for one release build another.
+    for _attempt in range(2):
+        if locked().get("pyo3") == version:
+            break
         done = cargo("update", "-p", "pyo3", "--precise", version)
         if done.returncode != 0:
             raise ResolveError(_cargo_error(done, f"cannot pin pyo3 {version}"), log)
+    if locked().get("pyo3") != version:
+        raise ResolveError(
+            f"cannot pin pyo3 {version}: cargo resolved pyo3 {locked().get('pyo3')} instead", log
+        )
     for sibling in SIBLINGS:
         if locked().get(sibling) not in (None, version):
             # May fail when the release never published this sibling at `version`: recorded below.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,13 @@ from typing import Any
 import tomlkit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
-from tomlkit.items import InlineTable, Table
 
 from .errors import UserError
 from .tomlcompat import tomllib
+
+# Part of every user-crate build key: raise it when the rewrite or the lock pinning changes
+# what a cell builds, so builds made the old way are not reused.
+REWRITE_VERSION = 2
 
 PYO3_CRATES = frozenset(
     {"pyo3", "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend"}
@@ -268,22 +271,24 @@ def rewrite(copy: Path, project: Project, version: str, features: Sequence[str] 
         manifest.write_text(tomlkit.dumps(document), encoding="utf-8")
 
 
+def _is_table(value: Any) -> bool:
+    """A TOML table as tomlkit gives it: a plain, inline, or out-of-order table (one whose
+    sub-tables are split by others, like `[workspace]` ... `[workspace.dependencies]`)."""
+    return isinstance(value, MutableMapping)
+
+
 def _tomlkit_dependency_tables(document: Any, *, workspace: bool) -> Iterator[Any]:
     for name in _DEP_TABLES:
-        if isinstance(document.get(name), (Table, InlineTable)):
+        if _is_table(document.get(name)):
             yield document[name]
     target = document.get("target")
-    if isinstance(target, (Table, InlineTable)):
+    if _is_table(target):
         for platform in target.values():
             for name in _DEP_TABLES:
-                if isinstance(platform.get(name), (Table, InlineTable)):
+                if _is_table(platform.get(name)):
                     yield platform[name]
     ws = document.get("workspace")
-    if (
-        workspace
-        and isinstance(ws, (Table, InlineTable))
-        and isinstance(ws.get("dependencies"), (Table, InlineTable))
-    ):
+    if workspace and _is_table(ws) and _is_table(ws.get("dependencies")):
         yield ws["dependencies"]
 
 
@@ -291,9 +296,9 @@ def _rewrite_entry(
     table: Any, name: str, version: str, manifest: Path, copy: Path, root: Path
 ) -> None:
     entry = table[name]
-    package = entry.get("package", name) if isinstance(entry, (Table, InlineTable)) else name
+    package = entry.get("package", name) if _is_table(entry) else name
     if package not in PYO3_CRATES:
-        if isinstance(entry, (Table, InlineTable)) and isinstance(entry.get("path"), str):
+        if _is_table(entry) and isinstance(entry.get("path"), str):
             original = (root / manifest.parent.relative_to(copy) / entry["path"]).resolve()
             if not original.is_relative_to(root.resolve()):
                 entry["path"] = str(original)  # a path dependency outside the copied project

@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.version import Version
 from rich.console import Console
@@ -161,7 +162,7 @@ def markdown_document(all_grids: Sequence[table.Grid], command: str, note: str =
     parts.extend(table.markdown_section(grid) for grid in all_grids)
     parts.append(table.markdown_legend(all_grids))
     env_lines = [
-        f"- Command: `{command.replace('`', '')}`",
+        f"- Command: `{command.replace('`', '')}` (in `{Path.cwd()}`)",
         f"- Generated: {now}",
         "- Platform: " + "; ".join(table.md_escape(p) for p in platforms),
         "- Toolchain: "

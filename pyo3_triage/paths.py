@@ -70,8 +70,8 @@ class Layout:
     @classmethod
     def default(cls, cache: Path | None = None, results: Path | None = None) -> Layout:
         return cls(
-            cache=(cache or default_cache_root()).absolute(),
-            results=(results or Path("results")).absolute(),
+            cache=Path(os.path.abspath(cache or default_cache_root())),
+            results=Path(os.path.abspath(results or "results")),
         )
 
     # --- cache ---------------------------------------------------------------------------
@@ -108,6 +108,14 @@ class Layout:
     def lock_path(self, name: str) -> Path:
         """An inter-process lock file (one per target dir / venv being written)."""
         return self.cache / "locks.d" / f"{slug(name)}.lock"
+
+    def git_tree(self, tree: str) -> Path:
+        """A PyO3 commit's source, extracted once per tree hash (`--pyo3-git`)."""
+        return self.cache / "git-trees" / slug(tree)
+
+    def git_clone(self, name: str) -> Path:
+        """This tool's own bare clone of a `--pyo3-git` URL."""
+        return self.cache / "git-clones" / slug(name)
 
     def toolchain_file(self) -> Path:
         return self.cache / "toolchain.json"
@@ -178,6 +186,8 @@ class Layout:
             "venvs",
             "locks.d",
             "work",
+            "git-trees",
+            "git-clones",
         )
         return {name: self.cache / name for name in names}
 

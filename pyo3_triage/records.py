@@ -70,6 +70,11 @@ class Record:
     abi3: str = ""  # built for the stable ABI (e.g. "abi3-py37"): a different build, labelled
     # The options that select this reproducer and build it this way again (reproduce commands).
     selection: tuple[str, ...] = ()
+    # A PyO3 commit, not a release (`--pyo3-git`): its full hash, `git describe`, and the
+    # release whose API the reproducer was rendered for.
+    revision: str = ""
+    describe: str = ""
+    era: str = ""
     schema: int = SCHEMA
 
     @property

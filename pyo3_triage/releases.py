@@ -63,6 +63,12 @@ class Release:
     yanked: bool = field(default=False, compare=False)
     # the version exactly as crates.io spells it; empty when not read from the index
     vers: str = field(default="", compare=False)
+    # A PyO3 commit instead of a release (`--pyo3-git`): its full hash, `git describe`, and
+    # its source tree in the cache. `version` is then the release whose API it is rendered for.
+    revision: str = field(default="", compare=False)
+    describe: str = field(default="", compare=False)
+    source: Path | None = field(default=None, compare=False)
+    next_era: Version | None = field(default=None, compare=False)  # tried when `version`'s fails
 
     @property
     def cargo_version(self) -> str:

@@ -71,12 +71,14 @@ def _context(
     debug_info: bool,
     template_dir: Path,
     abi3: str | None = None,
+    pyo3_path: Path | None = None,
 ) -> dict[str, Any]:
     release = Version(pyo3.base_version)
     era = era_for(pyo3, template_dir)
     return {
         "pyo3_version": str(pyo3),
         "pyo3_requirement": requirement,
+        "pyo3_path": str(pyo3_path) if pyo3_path else "",
         "era": era,
         "features": [*era["features"], *([abi3] if abi3 else [])],
         "since": lambda version: release >= Version(version),
@@ -86,10 +88,14 @@ def _context(
 
 
 def render_manifest(
-    pyo3: Version, pyo3_requirement: str, module: str, template_dir: Path = TEMPLATE_DIR
+    pyo3: Version,
+    pyo3_requirement: str,
+    module: str,
+    template_dir: Path = TEMPLATE_DIR,
+    pyo3_path: Path | None = None,
 ) -> str:
     """Only Cargo.toml: what resolving a release's lockfile needs (the lock ignores `module`)."""
-    context = _context(pyo3, pyo3_requirement, module, False, template_dir)
+    context = _context(pyo3, pyo3_requirement, module, False, template_dir, pyo3_path=pyo3_path)
     return _environment(template_dir).get_template("Cargo.toml").render(context)
 
 
@@ -101,14 +107,18 @@ def render_crate(
     debug_info: bool = False,
     template_dir: Path = TEMPLATE_DIR,
     abi3: str | None = None,
+    pyo3_path: Path | None = None,
 ) -> RenderedCrate:
     """Render the crate for `scenario` against one PyO3 release.
 
     `pyo3_requirement` is what Cargo.toml asks for; the exact release is pinned by the
-    lockfile, which is how yanked releases stay buildable.
+    lockfile, which is how yanked releases stay buildable. With `pyo3_path` (a PyO3 commit's
+    source) the crate depends on that tree instead, rendered for the API of `pyo3`.
     """
     env = _environment(template_dir)
-    context = _context(pyo3, pyo3_requirement, scenario.module, debug_info, template_dir, abi3)
+    context = _context(
+        pyo3, pyo3_requirement, scenario.module, debug_info, template_dir, abi3, pyo3_path
+    )
     context.update(
         scenario=scenario.name,
         classes=scenario.classes,

@@ -9,7 +9,7 @@ from dataclasses import replace
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
-from . import interpreters, releases, scenarios, usercrate
+from . import gitrepo, interpreters, releases, scenarios, usercrate
 from .errors import UserError
 from .interpreters import Interpreter
 from .paths import Layout
@@ -164,3 +164,26 @@ def drop_excluded(
             "choose another --python"
         )
     return kept
+
+
+def split_revisions(spec: str) -> tuple[str, list[str]]:
+    """`--pyo3 0.20.3,git:main,0.21.0` -> ("0.20.3,0.21.0", ["main"]): PyO3 commits to build
+    from `--pyo3-git` beside the releases."""
+    items = [item.strip() for item in spec.split(",")]
+    revs = [item[4:].strip() for item in items if item.startswith("git:")]
+    if any(not rev for rev in revs):
+        raise UserError("git: needs a revision: git:main, git:v0.21.0 or git:<hash>")
+    return ",".join(item for item in items if not item.startswith("git:")), revs
+
+
+def pick_repo(
+    source: str | None, layout: Layout, *, fetch: bool = False, needed: bool = False
+) -> gitrepo.Repo | None:
+    """The `--pyo3-git` repository, or None; git:REV without one is refused."""
+    if source is None:
+        if needed:
+            raise UserError("git:REV in --pyo3 names a PyO3 commit: pass --pyo3-git PATH|URL too")
+        if fetch:
+            raise UserError("--pyo3-git-fetch goes with --pyo3-git URL")
+        return None
+    return gitrepo.open_repo(source, layout, fetch=fetch)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from packaging.version import InvalidVersion, Version
 from rich.table import Table
 from rich.text import Text
 
@@ -45,6 +46,10 @@ class Grid:
     columns: tuple[str, ...]
     cells: dict[tuple[str, str], Record] = field(default_factory=dict)
 
+    def describe(self, row: str) -> str:
+        """`git describe` of a row that is a PyO3 commit, "" for a release."""
+        return next((r.describe for (pyo3, _), r in self.cells.items() if pyo3 == row), "")
+
     def records(self) -> list[Record]:
         return [self.cells[key] for key in sorted(self.cells, key=self._order)]
 
@@ -57,13 +62,28 @@ def grid_from_records(
     scenario: str, description: str, upstream: str, found: Iterable[Record]
 ) -> Grid:
     """A grid whose rows and columns are exactly what the records cover, in version order."""
-    from packaging.version import Version
-
     cells = {(r.pyo3, r.python_minor): r for r in found}
-    yanked = {r.pyo3: r.yanked for r in cells.values()}
-    rows = tuple((v, yanked[v]) for v in sorted(yanked, key=Version))
+    first = {r.pyo3: r for r in cells.values()}
+    rows = tuple((v, first[v].yanked) for v in sorted(first, key=lambda v: row_order(first[v])))
     columns = tuple(sorted({r.python_minor for r in cells.values()}, key=_minor_key))
     return Grid(scenario, description, upstream, rows, columns, cells)
+
+
+_DESCRIBE = re.compile(r"v?(\d+\.\d+\.\d+[^-]*)-(\d+)-g[0-9a-f]+")
+
+
+def row_order(record: Record) -> tuple[Version, float]:
+    """Releases in version order; a PyO3 commit after the tag `git describe` names it by
+    (commits since that tag), else just after the release whose API it was rendered for."""
+    if not record.revision:
+        return Version(record.pyo3), 0.0
+    match = _DESCRIBE.fullmatch(record.describe)
+    try:
+        if match:
+            return Version(match[1]), float(match[2])
+        return Version(record.describe.lstrip("v")), 0.5  # exactly at a tag
+    except InvalidVersion:
+        return Version(record.era or "0"), 0.5
 
 
 def _minor_key(label: str) -> tuple[int, ...]:
@@ -88,7 +108,10 @@ def cell_text(record: Record) -> str:
     return word
 
 
-def row_label(pyo3: str, yanked: bool) -> str:
+def row_label(pyo3: str, yanked: bool, describe: str = "") -> str:
+    """A release (marked when yanked), or a commit with its `git describe`."""
+    if describe:
+        return f"{pyo3} ({describe})"
     return f"{pyo3} (yanked)" if yanked else pyo3
 
 
@@ -99,7 +122,7 @@ def rich_table(grid: Grid) -> Table:
     for column in grid.columns:
         table.add_column(column, justify="center")
     for pyo3, yanked in grid.rows:
-        cells: list[Text | str] = [row_label(pyo3, yanked)]
+        cells: list[Text | str] = [row_label(pyo3, yanked, grid.describe(pyo3))]
         for column in grid.columns:
             record = grid.cells.get((pyo3, column))
             if record is None:
@@ -122,6 +145,8 @@ def rich_legend(grids: Sequence[Grid]) -> Text:
         text.append(
             f" {FORCED_MARK}  built outside the declared CPython window (ABI accident possible)\n"
         )
+    if any(r.revision for g in grids for r in g.cells.values()):
+        text.append(" git:...  PyO3 commits built from source, not releases\n")
     return text
 
 
@@ -196,7 +221,8 @@ def markdown_table(grid: Grid) -> str:
     lines = [header, rule]
     for pyo3, yanked in grid.rows:
         cells = [md_cell(grid.cells.get((pyo3, column))) for column in grid.columns]
-        lines.append(f"| {md_escape(row_label(pyo3, yanked))} | " + " | ".join(cells) + " |")
+        label = row_label(pyo3, yanked, grid.describe(pyo3))
+        lines.append(f"| {md_escape(label)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -205,6 +231,10 @@ def markdown_legend(grids: Sequence[Grid]) -> str:
     if any(r.forced for g in grids for r in g.cells.values()):
         parts.append(
             f"{FORCED_MARK}: built outside the declared CPython window (ABI accident possible)"
+        )
+    if any(r.revision for g in grids for r in g.cells.values()):
+        parts.append(
+            "`git:...` rows: PyO3 commits built from source, not releases (with `git describe`)"
         )
     return "**Legend**: " + "; ".join(parts) + "."
 

@@ -230,3 +230,22 @@ def test_selection_drops_what_the_project_rules_out(tmp_path: Path) -> None:
     assert notes == ["skipping CPython 3.9.18: the project requires Python >=3.10"]
     with pytest.raises(UserError, match="ruled out by the project itself"):
         selection.drop_excluded([scenario], found[:1], notes.append)
+
+
+def test_workspace_dependencies_after_other_tables_are_rewritten(tmp_path: Path) -> None:
+    """jiter 0.19.0's shape: [workspace], then [profile.*] tables, then [workspace.dependencies]
+    (tomlkit gives such a split table back as an out-of-order proxy, not a Table)."""
+    root = write(
+        tmp_path / "ws",
+        {
+            "Cargo.toml": '[workspace]\nmembers = ["crates/ext"]\n\n[profile.release]\nlto = "fat"\n\n'
+            '[workspace.dependencies]\npyo3 = { version = "0.30.1" }\n'
+            'pyo3-build-config = { version = "0.30.1" }\n',
+            "crates/ext/Cargo.toml": '[package]\nname = "ext"\nversion = "0.1.0"\n\n[lib]\ncrate-type = ["cdylib"]\n\n'
+            '[dependencies]\npyo3 = { workspace = true, features = ["num-bigint"] }\n'
+            "[build-dependencies]\npyo3-build-config = { workspace = true }\n",
+        },
+    )
+    out = rewritten(tmp_path, manifests.find(root), "0.28.3")
+    deps = out["Cargo.toml"]["workspace"]["dependencies"]
+    assert deps == {"pyo3": {"version": "0.28.3"}, "pyo3-build-config": {"version": "0.28.3"}}

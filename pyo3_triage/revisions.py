@@ -1,0 +1,68 @@
+"""PyO3 commits as candidates beside releases: `--pyo3 git:REV` rows and the commit steps of a
+bisect. A commit is a `Release` whose `source` is its tree (every `pyo3*` crate by path) and
+whose `version` is the release whose API the reproducer is rendered for: a commit between two
+releases may speak either, so the older is tried first and the newer when that does not
+compile (`next_era`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from packaging.version import InvalidVersion, Version
+
+from .errors import UserError
+from .gitrepo import Repo
+from .paths import Layout
+from .releases import Release
+from .support import window_for
+from .tomlcompat import tomllib
+
+
+def at(
+    repo: Repo, rev: str, layout: Layout, eras: tuple[Version, Version] | None = None
+) -> Release:
+    """The commit `rev` names, exported into the cache, rendered first for the older of
+    `eras` (default: the tag `git describe` names and the version in its Cargo.toml)."""
+    sha = repo.resolve(rev)
+    tree = repo.export(sha, layout)
+    describe = repo.describe(sha)
+    older, newer = eras or _eras(describe, tree.joinpath("Cargo.toml").read_text(encoding="utf-8"))
+    for era in (older, newer):
+        try:
+            window_for(era)
+        except LookupError as err:
+            raise UserError(f"{rev}: {err}; choose a commit from PyO3 0.16 on") from None
+    return Release(
+        version=older,
+        vers=f"git:{sha[:9]}",
+        revision=sha,
+        describe=describe,
+        source=tree,
+        next_era=newer if newer != older else None,
+    )
+
+
+def other_era(release: Release) -> Release | None:
+    """The same commit rendered for its newer candidate API, if it has one."""
+    if release.next_era is None:
+        return None
+    return replace(release, version=release.next_era, next_era=None)
+
+
+def _eras(describe: str, manifest: str) -> tuple[Version, Version]:
+    tag = describe.lstrip("v").split("-", 1)[0]
+    try:
+        older = Version(tag)
+    except InvalidVersion:
+        older = None
+    try:
+        package = tomllib.loads(manifest).get("package", {})
+        newer = Version(Version(str(package.get("version", ""))).base_version)
+    except (InvalidVersion, tomllib.TOMLDecodeError):
+        newer = None
+    if older is None and newer is None:
+        raise UserError(f"cannot tell which PyO3 API commit {describe} speaks; tag the repository")
+    older = older or newer
+    newer = newer if newer is not None and older is not None and newer > older else older
+    assert older is not None and newer is not None
+    return older, newer
