@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import bisect_report, bisection, interpreters, procs, selection, toolchain
+from . import bisect_report, bisection, commits, interpreters, procs, selection, toolchain
 from .bisection import (
     FLAKY_RULES,
     Candidates,
@@ -106,6 +106,9 @@ def main(argv: Sequence[str]) -> int:
 
     options = options_from(args)
     plans = _plan(scenario, every, primary, pythons, options.build_unsupported, args.pyo3, notify)
+    repo = selection.pick_repo(args.pyo3_git, layout, fetch=args.pyo3_git_fetch)
+    if repo is not None and plans[0].axis != "pyo3":
+        raise UserError("--pyo3-git refines a release boundary into commits: give a PyO3 range")
     if args.list:
         for plan in plans:
             _describe(plan, console)
@@ -115,12 +118,22 @@ def main(argv: Sequence[str]) -> int:
     evaluator = Evaluator(layout, tools, options, rerun=args.rerun)
     on_step = _progress(console)
     searches: list[Search] = []
+    refined: dict[str, commits.CommitSearch] = {}
     for plan in plans:
         console.rule(f"{scenario.name}: {_range(plan)} on {plan.fixed}")
-        searches.append(bisection.run(plan, evaluator, criteria, on_step))
+        search = bisection.run(plan, evaluator, criteria, on_step)
+        searches.append(search)
+        if repo is not None:
+            found = commits.refine(
+                search, repo, scenario, plan.cells[0].interp, evaluator, criteria, layout, on_step
+            )
+            if found is not None:
+                refined[search.fixed] = found
 
     changelogs = bisect_report.changelog_texts(searches)
-    text = bisect_report.markdown(scenario, searches, tools, argv, layout.results, changelogs)
+    text = bisect_report.markdown(
+        scenario, searches, tools, argv, layout.results, changelogs, refined
+    )
     report = layout.bisect_report(
         scenario.name,
         _axis_name(searches),
@@ -130,7 +143,9 @@ def main(argv: Sequence[str]) -> int:
         "md",
     )
     write_atomic(report, text)
-    write_atomic(report.with_suffix(".json"), bisect_report.as_json(scenario, searches, argv))
+    write_atomic(
+        report.with_suffix(".json"), bisect_report.as_json(scenario, searches, argv, refined)
+    )
     for search in searches:
         if search.reversed:
             console.print(
@@ -152,6 +167,9 @@ def main(argv: Sequence[str]) -> int:
             f"  {len(search.probes)} probes, {search.builds} builds for "
             f"{len(search.labels)} candidates ({bound})"
         )
+        if search.fixed in refined:
+            for line in bisect_report.commit_lines(refined[search.fixed]):
+                console.print(f"  {line}")
     console.print(f"Report: {report}")
     kinds = {search.result.kind for search in searches}
     if kinds & {"boundary", "ambiguous"}:

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import changelog
 from .bisection import Probe, Search, answer
+from .commits import CommitSearch
 from .outcome import Outcome
 from .report import reproduce_command
 from .scenarios import Scenario
@@ -68,6 +69,7 @@ def markdown(
     argv: Sequence[str],
     results: Path,
     changelogs: Mapping[str, str],
+    refined: Mapping[str, CommitSearch] | None = None,
 ) -> str:
     """The report from data alone: `changelogs` are CHANGELOG texts by release
     (`changelog_texts`)."""
@@ -85,6 +87,8 @@ def markdown(
         parts.append("\n".join(rows))
     for search in searches:
         parts.append(_section(scenario, search, results, changelogs))
+        if refined and search.fixed in refined:
+            parts.append(commit_section(refined[search.fixed], results))
     parts.append(_environment(searches, toolchain, argv))
     return "\n\n".join(parts) + "\n"
 
@@ -192,7 +196,12 @@ def _environment(searches: Sequence[Search], toolchain: Toolchain, argv: Sequenc
     return "<details><summary>Environment</summary>\n\n" + "\n".join(lines) + "\n\n</details>"
 
 
-def as_json(scenario: Scenario, searches: Sequence[Search], argv: Sequence[str]) -> str:
+def as_json(
+    scenario: Scenario,
+    searches: Sequence[Search],
+    argv: Sequence[str],
+    refined: Mapping[str, CommitSearch] | None = None,
+) -> str:
     def one(search: Search) -> dict[str, Any]:
         r = search.result
         return {
@@ -209,6 +218,7 @@ def as_json(scenario: Scenario, searches: Sequence[Search], argv: Sequence[str])
             "excluded": list(search.excluded),
             "reversed": search.reversed,
             "builds": search.builds,
+            "commit_level": commits_of(search),
             "probes": [
                 {
                     "candidate": p.label,
@@ -222,6 +232,31 @@ def as_json(scenario: Scenario, searches: Sequence[Search], argv: Sequence[str])
             ],
         }
 
+    def commits_of(search: Search) -> dict[str, Any] | None:
+        found = (refined or {}).get(search.fixed)
+        if found is None:
+            return None
+        return {
+            "window": [found.line[0], found.line[-1]] if found.line else [],
+            "commits": len(found.line),
+            "stopped": found.stopped,
+            "first_new": found.first_new.sha if found.first_new else None,
+            "last_old": found.last_old.sha if found.last_old else None,
+            "subject": found.first_new.subject if found.first_new else None,
+            "date": found.first_new.date if found.first_new else None,
+            "pulls": [{"number": p.number, "title": p.title} for p in found.pulls],
+            "culprit": found.culprit.number if found.culprit else None,
+            "compare": found.compare_link(),
+            "builds": found.builds,
+            "bound": found.bound,
+            "probes": [
+                {"commit": p.record.revision, "outcome": p.record.outcome.value,
+                 "verdict": p.verdict.value, "era": p.record.era, "record": p.record.key,
+                 "reused": p.reused, "built": p.built}
+                for p in (*found.probes, *found.batch_probes)
+            ],
+        }  # fmt: skip
+
     data = {
         "scenario": scenario.name,
         "scenario_hash": scenario.run_hash,  # which version of the reproducer was asked about
@@ -229,3 +264,75 @@ def as_json(scenario: Scenario, searches: Sequence[Search], argv: Sequence[str])
         "searches": [one(s) for s in searches],
     }
     return json.dumps(data, indent=2) + "\n"
+
+
+def commit_lines(found: CommitSearch) -> list[str]:
+    """The commit-level answer in a few plain lines (terminal)."""
+    head = f"commits v{found.old_release} .. v{found.new_release}: {len(found.line)} on the first-parent line"
+    if found.stopped:
+        return [head, f"stopped at the release answer: {found.stopped}"]
+    result = found.result
+    if found.first_new is None or result is None:
+        kind = result.kind if result else "no search"
+        return [head, f"no single commit ({kind}); see the report"]
+    commit = found.first_new
+    lines = [
+        head,
+        f"first new commit: {commit.short} {commit.subject!r} ({commit.date[:10]})",
+        found.commit_link(commit.sha),
+    ]
+    for pull in found.pulls:
+        mark = " <- this one" if found.culprit == pull else ""
+        lines.append(f"pull request #{pull.number}: {pull.title} {pull.link(found.github)}{mark}")
+    lines.append(
+        f"{len(found.probes) + len(found.batch_probes)} commit probes, {found.builds} commit "
+        f"builds (bound without untestable commits: {found.bound})"
+    )
+    return lines
+
+
+def commit_section(found: CommitSearch, results: Path) -> str:
+    """The commit-level answer for the report: commit, pull request(s), links, newsfragment,
+    every commit probe."""
+    out = [f"#### Commit level: v{md_escape(found.old_release)} .. v{md_escape(found.new_release)} "
+           f"({len(found.line)} first-parent commits)"]  # fmt: skip
+    if found.stopped:
+        out.append(f"Stopped at the release answer: {md_escape(found.stopped)}.")
+    elif found.first_new is not None:
+        commit = found.first_new
+        out.append(
+            f"First new commit: [`{commit.short}`]({found.commit_link(commit.sha)}) "
+            f"{md_code(commit.subject)} ({md_escape(commit.date[:10])})"
+        )
+        for pull in found.pulls:
+            mark = (
+                " (the one: its own head behaves like the new release)"
+                if found.culprit == pull
+                else ""
+            )
+            out.append(
+                f"- Pull request [#{pull.number}]({pull.link(found.github)}): {md_escape(pull.title)}{mark}"
+            )
+        if len(found.pulls) > 1 and found.culprit is None:
+            out.append("The batch's own heads did not single one out; all are listed.")
+        link = found.compare_link()
+        if link:
+            out.append(f"Compare: {link}")
+        for name, text in found.newsfragments:
+            quoted = "\n".join(f"> {html_escape_outside_code(line)}" for line in text.splitlines())
+            out.append(f"Changelog fragment `{md_escape(name)}`:\n\n{quoted}")
+        if not found.github_known:
+            out.append(
+                f"(Links assume github.com/{found.github}: the repository names no GitHub remote.)"
+            )
+    rows = ["| # | commit | era | outcome | verdict | how |", "|---|---|---|---|---|---|"]
+    for number, probe in enumerate((*found.probes, *found.batch_probes), 1):
+        rows.append(
+            f"| {number} | `{md_escape(probe.label)}` | {md_escape(probe.record.era)} | "
+            f"{md_escape(probe.record.outcome.value)} | {probe.verdict.value} | {probe.how} |"
+        )
+    out.append(
+        f"Commit probes: {len(found.probes) + len(found.batch_probes)}, {found.builds} build(s) "
+        f"(bound without untestable commits: {found.bound}).\n\n" + "\n".join(rows)
+    )
+    return "\n\n".join(out)

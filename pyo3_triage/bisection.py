@@ -215,12 +215,12 @@ def _run_search(
 
     def probe(index: int) -> Verdict:
         record, reused = evaluator.evaluate(cells[index])
-        built = not reused and _built(record)
+        was_built = not reused and built(record)
         verdict = judge(record, start[0] if start else None, criteria)
         if not start and verdict is not Verdict.SKIP:
             start.append(record.outcome)
             flipped.append(verdict is Verdict.NEW and bool(criteria.new or criteria.old))
-        probes[index] = Probe(labels[index], record, verdict, reused, built)
+        probes[index] = Probe(labels[index], record, verdict, reused, was_built)
         return swap.get(verdict, verdict) if flipped and flipped[0] else verdict
 
     def step(done: Step) -> None:
@@ -326,7 +326,7 @@ def over_releases(
     return None if found is None else run(found, evaluator, criteria, on_step)
 
 
-def _built(record: Record) -> bool:
+def built(record: Record) -> bool:
     """A build ran for this record (not a cached wheel, not a lock that failed to resolve)."""
     build = record.build
     return bool(build) and not build.get("cached", True) and float(build.get("duration") or 0) > 0
