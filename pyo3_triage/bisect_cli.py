@@ -139,7 +139,7 @@ def main(argv: Sequence[str]) -> int:
         _axis_name(searches),
         searches[0].labels[0],
         searches[0].labels[-1],
-        _question(scenario, criteria, options),
+        _question(scenario, criteria, options, commit_level=repo is not None),
         "md",
     )
     write_atomic(report, text)
@@ -171,6 +171,12 @@ def main(argv: Sequence[str]) -> int:
             for line in bisect_report.commit_lines(refined[search.fixed]):
                 console.print(f"  {line}")
     console.print(f"Report: {report}")
+    failed = [found for found in refined.values() if found.git_error]
+    if failed:  # the release answer is kept in the report; the repository is what was wrong
+        raise UserError(
+            f"--pyo3-git {args.pyo3_git}: {failed[0].stopped}; give a clone with those tags "
+            f"(the release-level answer is in {report})"
+        )
     kinds = {search.result.kind for search in searches}
     if kinds & {"boundary", "ambiguous"}:
         return EXIT_OK
@@ -264,12 +270,15 @@ def _axis_name(searches: Sequence[Search]) -> str:
     return f"pyo3-py{minors[0]}" + (f"-{minors[-1]}" if len(minors) > 1 else "")
 
 
-def _question(scenario: Scenario, criteria: Criteria, options: Options) -> str:
+def _question(
+    scenario: Scenario, criteria: Criteria, options: Options, *, commit_level: bool = False
+) -> str:
     """What else makes this bisect a different question: verdict options, build options and,
     for a user's crate, its run command. Empty for a scenario asked the default way."""
     parts = [f"new-{'+'.join(sorted(o.value for o in criteria.new))}"] if criteria.new else []
     parts += [f"old-{'+'.join(sorted(o.value for o in criteria.old))}"] if criteria.old else []
     parts += [f"flaky-{criteria.flaky_rule}"] if criteria.flaky_rule != "crash-wins" else []
+    parts += ["commits"] if commit_level else []
     extra = [*options.as_args(), *(scenario.selector() if scenario.crate is not None else ())]
     if extra:
         parts.append(hashlib.sha256("\0".join(extra).encode()).hexdigest()[:8])

@@ -19,6 +19,7 @@ from packaging.version import Version
 from . import revisions
 from .bisection import Criteria, Probe, Search, built, judge
 from .cells import Cell, Evaluator
+from .errors import UserError
 from .gitrepo import Commit, GitError, Repo
 from .interpreters import Interpreter
 from .outcome import Outcome
@@ -45,6 +46,7 @@ class CommitSearch:
     result: SearchResult | None
     probes: tuple[Probe, ...]
     stopped: str = ""  # why the search ended at the release answer
+    git_error: bool = False  # stopped because the repository lacks what it needs (tags, history)
     first_new: Commit | None = None
     last_old: Commit | None = None
     pulls: tuple[PullRequest, ...] = ()
@@ -97,10 +99,9 @@ def refine(
         old_tag, new_tag = repo.tag_for(old), repo.tag_for(new)
         merge_base = repo.merge_base(old_tag, new_tag)
         line = repo.first_parent_line(merge_base, new_tag)
-    except GitError as err:
-        return _stop(
-            base, f"the repository cannot give the commits between v{old} and v{new} ({err})"
-        )
+    except (GitError, UserError) as err:
+        why = f"the repository cannot give the commits between v{old} and v{new} ({err})"
+        return _with(base, stopped=why, git_error=True)
     base = _with(base, line=tuple(line))
     eras = (Version(old), Version(new))  # the APIs a commit in between may speak
     probes: dict[int, Probe] = {}

@@ -1,0 +1,413 @@
+"""From a release boundary to the commit and the pull request: message parsing on real PyO3
+subjects, the commit window and the era fallback on a small repository made here (real git,
+fake builds), the read-only promise, and (build tier) the founding bisect on the fixture of
+PyO3's own history."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from factories import make_record
+from packaging.version import Version
+
+from pyo3_triage import commits, gitrepo, revisions
+from pyo3_triage.bisection import Criteria, Probe, Search
+from pyo3_triage.errors import UserError
+from pyo3_triage.interpreters import Interpreter
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.paths import Layout
+from pyo3_triage.pulls import PullRequest, is_batch, pull_requests
+from pyo3_triage.records import Record
+from pyo3_triage.search import SearchResult, Step, Verdict
+
+REPO = Path(__file__).resolve().parent.parent
+INTERP = Interpreter(
+    version=Version("3.11.7"),
+    executable=Path("/py"),
+    realpath=Path("/py"),
+    implementation="cpython",
+    free_threaded=False,
+    soabi="",
+    source="explicit",
+)
+FIXTURE = REPO.parent / "shared" / "fixtures" / "pyo3-v0.20.0-v0.21.0.git.tar.gz"
+
+
+# --- pull requests from real PyO3 commit messages ------------------------------------------
+BORS_BODY = """3168: Do not apply deferred ref count updates and prevent the GIL from being acquired inside of __traverse__ implementations. r=davidhewitt a=adamreichold
+
+Closes #2301
+
+
+3176: Prevent dropping unsendable classes on other threads. r=davidhewitt a=adamreichold
+
+Continuing the discussed from https://github.com/PyO3/pyo3/pull/3169
+"""
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "expect"),
+    [
+        (  # a merge commit (8bef6e339)
+            "Merge pull request #3689 from PyO3/unsendable-threadsafe-traverse",
+            "Turn calls of __traverse__ into no-ops for unsendable pyclass if on the wrong thread",
+            [
+                (
+                    3689,
+                    "Turn calls of __traverse__ into no-ops for unsendable pyclass if on the wrong thread",
+                )
+            ],
+        ),
+        ("add `Bound::as_unbound` (#3973)", "", [(3973, "add `Bound::as_unbound`")]),  # squash
+        ("Merge #3211", "3211: Fix a thing r=a a=b\n", [(3211, "Fix a thing")]),  # bors, one
+        (  # a bors batch (32c335e07): an octopus merge of two pull requests
+            "Merge #3168 #3176",
+            BORS_BODY,
+            [
+                (
+                    3168,
+                    "Do not apply deferred ref count updates and prevent the GIL from being "
+                    "acquired inside of __traverse__ implementations.",
+                ),
+                (3176, "Prevent dropping unsendable classes on other threads."),
+            ],
+        ),
+        ("release: 0.21.0", "", []),
+        ("Fix (#12) in the middle of a title", "", []),
+    ],
+)
+def test_pull_requests_from_real_subjects(
+    subject: str, body: str, expect: list[tuple[int, str]]
+) -> None:
+    assert [(p.number, p.title) for p in pull_requests(subject, body)] == expect
+    assert is_batch(subject) is (len(expect) > 1)
+
+
+def test_pull_request_links() -> None:
+    assert PullRequest(3689, "").link("PyO3/pyo3") == "https://github.com/PyO3/pyo3/pull/3689"
+
+
+# --- a small PyO3-like history ---------------------------------------------------------------
+def git(cwd: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def commit(repo: Path, message: str, version: str, files: dict[str, str] | None = None) -> str:
+    (repo / "Cargo.toml").write_text(f'[package]\nname = "pyo3"\nversion = "{version}"\n')
+    for name, text in (files or {}).items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@dataclass
+class History:
+    path: Path
+    line: list[str]  # main's first-parent commits from the merge-base to v0.21.0, oldest first
+    culprit: str  # the merge that brought the change
+    heads: list[str]  # pull request heads of the batch, when there is one
+
+
+def make_history(root: Path, *, batch: bool = False) -> History:
+    """main: base -> 3 squashes -> the culprit merge (a PR, or a batch of two) -> 2 more -> v0.21.0;
+    release branch: base -> v0.20.3."""
+    repo = root / "pyo3"
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    base = commit(repo, "start of 0.21 (#1)", "0.21.0-dev")
+    git(repo, "checkout", "-qb", "release-0.20")
+    commit(repo, "release: 0.20.3", "0.20.3")
+    git(repo, "tag", "v0.20.3")
+    git(repo, "checkout", "-q", "main")
+    line = [base] + [commit(repo, f"work {n} (#{n + 10})", "0.21.0-dev") for n in range(3)]
+    heads = []
+    for number in (20, 21) if batch else (20,):
+        git(repo, "checkout", "-qb", f"pr{number}", line[1])
+        heads.append(
+            commit(
+                repo,
+                f"pr {number} change",
+                "0.21.0-dev",
+                {f"newsfragments/{number}.fixed.md": f"Fix number {number}."},
+            )
+        )
+        git(repo, "checkout", "-q", "main")
+    branches = [f"pr{n}" for n in ((20, 21) if batch else (20,))]
+    subject = "Merge #20 #21" if batch else "Merge pull request #20 from someone/fix"
+    body = "20: first r=a a=b\n\n21: second r=a a=b" if batch else "Fix the thing"
+    git(repo, "merge", "-q", "--no-ff", "-m", subject, "-m", body, *branches)
+    culprit = git(repo, "rev-parse", "HEAD")
+    line.append(culprit)
+    line += [commit(repo, f"after {n} (#{n + 30})", "0.21.0-dev") for n in range(2)]
+    line.append(commit(repo, "release: 0.21.0", "0.21.0"))
+    git(repo, "tag", "v0.21.0")
+    return History(repo, line, culprit, heads)
+
+
+def snapshot(path: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
+    }
+
+
+def test_window_eras_and_export_on_a_made_history(tmp_path: Path) -> None:
+    history = make_history(tmp_path)
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    repo = gitrepo.open_repo(str(history.path), layout)
+    old, new = repo.tag_for("0.20.3"), repo.tag_for("0.21.0")
+    assert repo.first_parent_line(repo.merge_base(old, new), new) == history.line
+    culprit = repo.commit(history.culprit)
+    assert [p.number for p in pull_requests(culprit.subject, culprit.body)] == [20]
+    assert repo.added_files(history.culprit, "newsfragments") == [
+        ("newsfragments/20.fixed.md", "Fix number 20.")
+    ]
+    release = revisions.at(repo, history.line[2], layout)  # eras from describe and Cargo.toml
+    assert (str(release.version), str(release.next_era)) == ("0.20.3", "0.21.0") or str(
+        release.version
+    ) == "0.21.0"
+    assert (
+        release.cargo_version == f"git:{history.line[2][:9]}"
+        and release.revision == history.line[2]
+    )
+    assert release.source is not None and (release.source / "Cargo.toml").is_file()
+    newer = revisions.other_era(revisions.at(repo, history.line[2], layout, eras=_eras()))
+    assert newer is not None and str(newer.version) == "0.21.0" and newer.next_era is None
+    with pytest.raises(UserError, match="has no revision 'nope'"):
+        repo.resolve("nope")
+
+
+def _eras() -> tuple:  # type: ignore[type-arg]
+    from packaging.version import Version
+
+    return Version("0.20.3"), Version("0.21.0")
+
+
+class FakeEvaluator:
+    """Outcomes by commit; records like the real ones (revision, era); nothing is built."""
+
+    def __init__(
+        self, outcome_of: dict[str, Outcome], fails_old_era: set[str] = frozenset()
+    ) -> None:  # type: ignore[assignment]
+        self.outcome_of = outcome_of
+        self.fails_old_era = fails_old_era
+        self.calls: list[tuple[str, str]] = []
+
+    def evaluate(self, cell) -> tuple[Record, bool]:  # type: ignore[no-untyped-def]
+        release = cell.release
+        self.calls.append((release.revision, str(release.version)))
+        outcome = self.outcome_of[release.revision]
+        if release.revision in self.fails_old_era and release.next_era is not None:
+            newer = revisions.other_era(release)
+            assert newer is not None
+            self.calls.append((release.revision, str(newer.version)))
+            outcome, release = self.outcome_of[release.revision], newer
+        return make_record(
+            outcome,
+            pyo3=release.cargo_version,
+            revision=release.revision,
+            era=str(release.version),
+            build={"cached": False, "duration": 1.0},
+        ), False
+
+
+def release_search(old: Outcome, new: Outcome) -> Search:
+    labels = ("0.20.3", "0.21.0")
+    probes = (
+        Probe("0.20.3", make_record(old, pyo3="0.20.3"), Verdict.OLD, True, False),
+        Probe("0.21.0", make_record(new, pyo3="0.21.0"), Verdict.NEW, True, False),
+    )
+    steps = (Step(0, Verdict.OLD, (0, 1), 0), Step(1, Verdict.NEW, (0, 1), 0))
+    return Search(
+        "pyo3",
+        "CPython 3.11.7",
+        labels,
+        frozenset(),
+        SearchResult("boundary", 0, 1, (), None, steps),
+        probes,
+    )
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_the_commit_search_names_the_merge_and_its_pull_request(
+    tmp_path: Path, batch: bool
+) -> None:
+    history = make_history(tmp_path, batch=batch)
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    before = snapshot(history.path)
+    repo = gitrepo.open_repo(str(history.path), layout)
+    at = history.line.index(history.culprit)
+    outcome_of = {
+        sha: (Outcome.ABORT if i < at else Outcome.PASS) for i, sha in enumerate(history.line)
+    }
+    outcome_of.update({history.heads[0]: Outcome.ABORT})  # the first PR alone still aborts
+    outcome_of.update({head: Outcome.PASS for head in history.heads[1:]})
+    if not batch:
+        outcome_of[history.heads[0]] = Outcome.PASS
+    fake = FakeEvaluator(outcome_of, fails_old_era={history.line[1]})
+    found = commits.refine(
+        release_search(Outcome.ABORT, Outcome.PASS),
+        repo,
+        None,  # type: ignore[arg-type]
+        INTERP,
+        fake,  # type: ignore[arg-type]
+        Criteria(),
+        layout,
+    )
+    assert found is not None and not found.stopped
+    assert found.first_new is not None and found.first_new.sha == history.culprit
+    assert found.last_old is not None and found.last_old.sha == history.line[at - 1]
+    probed = [sha for sha, _ in fake.calls]
+    assert len(set(probed)) == len(
+        [c for c in fake.calls if c[1] == "0.20.3"]
+    )  # each commit once per era
+    assert len(found.probes) <= found.bound
+    if batch:
+        assert [p.number for p in found.pulls] == [20, 21]
+        assert found.culprit is not None and found.culprit.number == 21  # its own head passes
+    else:
+        assert [p.number for p in found.pulls] == [20] and found.culprit is None
+        assert found.newsfragments == (("newsfragments/20.fixed.md", "Fix number 20."),)
+    assert snapshot(history.path) == before  # the user's repository: files and refs untouched
+
+
+def test_ends_that_do_not_match_the_releases_stop_at_the_release_answer(tmp_path: Path) -> None:
+    history = make_history(tmp_path)
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    repo = gitrepo.open_repo(str(history.path), layout)
+    fake = FakeEvaluator({sha: Outcome.PASS for sha in history.line})  # the merge-base passes
+    found = commits.refine(
+        release_search(Outcome.ABORT, Outcome.PASS),
+        repo,
+        None,  # type: ignore[arg-type]
+        INTERP,
+        fake,  # type: ignore[arg-type]
+        Criteria(),
+        layout,
+    )
+    assert found is not None and found.first_new is None
+    assert "did not come down the main line" in found.stopped and not found.git_error
+
+
+def test_a_repository_without_the_tags_is_a_git_error(tmp_path: Path) -> None:
+    history = make_history(tmp_path)
+    git(history.path, "tag", "-d", "v0.20.3")
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    repo = gitrepo.open_repo(str(history.path), layout)
+    found = commits.refine(
+        release_search(Outcome.ABORT, Outcome.PASS),
+        repo,
+        None,  # type: ignore[arg-type]
+        INTERP,
+        FakeEvaluator({}),
+        Criteria(),
+        layout,
+    )
+    assert found is not None and found.git_error and "v0.20.3" in found.stopped
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [("missing", "does not exist"), ("plain", "is not a git repository")],
+)
+def test_bad_repositories_are_one_line(tmp_path: Path, source: str, message: str) -> None:
+    (tmp_path / "plain").mkdir()
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    with pytest.raises(UserError, match=message):
+        gitrepo.open_repo(str(tmp_path / source), layout)
+
+
+# --- the founding case on the fixture of PyO3's own history (build tier) --------------------
+@pytest.fixture(scope="module")
+def fixture_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not FIXTURE.is_file():
+        pytest.skip(f"{FIXTURE} is not here")
+    folder = tmp_path_factory.mktemp("fixture")
+    with tarfile.open(FIXTURE) as tar:
+        tar.extractall(folder, filter="data")
+    return folder / "pyo3.git"
+
+
+@pytest.mark.build
+def test_the_founding_bisect_names_pull_request_3689(
+    fixture_repo: Path, build_cache: Path, tmp_path: Path
+) -> None:
+    refs_before = snapshot(fixture_repo)
+    results = tmp_path / "results"
+    argv = [
+        sys.executable,
+        str(REPO / "bisect.py"),
+        "--pyo3",
+        "0.20.3..0.21.0",
+        "--python",
+        "3.11",
+        "--pyo3-git",
+        str(fixture_repo),
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fixed in 0.21.0 (0.20.3: abort -> 0.21.0: pass)" in done.stdout
+    assert "first new commit: 8bef6e339 'Merge pull request #3689" in done.stdout
+    assert "https://github.com/PyO3/pyo3/pull/3689" in done.stdout
+    (report,) = results.glob("bisect-*-commits.md")
+    text = report.read_text()
+    assert "[#3689](https://github.com/PyO3/pyo3/pull/3689)" in text
+    assert "newsfragments/3689.changed.md" in text
+    assert snapshot(fixture_repo) == refs_before
+    # The same commit as a matrix row, next to releases, marked as not a release.
+    matrix = [
+        sys.executable,
+        "-m",
+        "nox",
+        "-f",
+        str(REPO / "noxfile.py"),
+        "-s",
+        "matrix",
+        "--",
+        "--scenario",
+        "unsendable_gc_traverse",
+        "--pyo3",
+        "0.20.3,git:8bef6e339",
+        "--pyo3-git",
+        str(fixture_repo),
+        "--python",
+        "3.11",
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
+    done = subprocess.run(matrix, capture_output=True, text=True, timeout=1800, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    table = (results / "matrix.md").read_text()
+    assert "| git:8bef6e339 (v0.20.0-218-g8bef6e3) | pass |" in table
+    assert "| 0.20.3 | **abort** |" in table and "not releases" in table
