@@ -6,7 +6,8 @@
 (a) naive: for each cell and scenario a fresh venv and `pip install .` of the rendered crate
     (what the founding reproduction's README tells a user to do), then the driver;
 (b) harness, cold cache; (c) harness again, nothing changed; (d) one driver edited;
-(e) one scenario's Rust edited; (f) bisect over every release of a wide range.
+(e) one scenario's Rust edited; (f) bisect over every release of a wide range; (g) the
+founding bisect down to the commit and pull request (`--pyo3-git`), cold and warm.
 Every path's outcomes are compared: speed must never change a verdict. The figures are
 printed and written to benchmarks/latest.json.
 """
@@ -22,6 +23,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -51,6 +53,7 @@ DEFAULT_SCENARIOS = "unsendable_gc_traverse,panic_in_traverse,subclass_base_trav
 DEFAULT_PYO3 = "0.20.3,0.21.2,0.22.6"
 DEFAULT_PYTHON = "3.11,3.12"
 DEFAULT_BISECT = "0.19..0.30"
+FIXTURE = REPO.parent / "shared" / "fixtures" / "pyo3-v0.20.0-v0.21.0.git.tar.gz"
 
 
 def stamp(message: str) -> None:
@@ -151,6 +154,40 @@ def record_keys(results: Path, cache: Path) -> frozenset[str]:
     return frozenset(record.key for record in records.all_records(Layout(cache, results)))
 
 
+def commit_level(source: Path, python: interpreters.Interpreter, work: Path) -> dict[str, object]:
+    """(g) The founding bisect down to the pull request on PyO3's own history: cold, then warm."""
+    repo = source
+    if source.name.endswith(".tar.gz"):
+        with tarfile.open(source) as tar:
+            tar.extractall(work / "git", filter="data")
+        repo = work / "git" / "pyo3.git"
+    argv = [
+        "--pyo3",
+        "0.20.3..0.21.0",
+        "--python",
+        str(python.executable),
+        "--pyo3-git",
+        str(repo),
+        "--cache",
+        str(work / "cache-g"),
+        "--results",
+        str(work / "results-g"),
+    ]
+    figures: dict[str, object] = {}
+    for name in ("g_commits_cold_s", "g_commits_warm_s"):
+        started = time.monotonic()
+        bisect_cli.main(argv)
+        figures[name] = round(time.monotonic() - started, 2)
+    report = json.loads(next((work / "results-g").glob("bisect-*-commits.json")).read_text())
+    level = report["searches"][0]["commit_level"]
+    figures["g_commits_in_window"] = level["commits"]
+    figures["g_commit_probes"] = len(level["probes"])
+    figures["g_commit_bound"] = level["bound"]
+    figures["g_first_new"] = level["first_new"]
+    figures["g_pulls"] = [p["number"] for p in level["pulls"]]
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -160,6 +197,12 @@ def main() -> int:
     parser.add_argument("--python", default=DEFAULT_PYTHON)
     parser.add_argument("--bisect", default=DEFAULT_BISECT, help="PyO3 range for (f)")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument(
+        "--pyo3-git",
+        type=Path,
+        default=FIXTURE if FIXTURE.is_file() else None,
+        help="a PyO3 git repository (or the .git.tar.gz fixture) for (g)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "latest.json")
     args = parser.parse_args()
     procs.harden()
@@ -262,6 +305,10 @@ def main() -> int:
     figures["f_builds"] = search["builds"]
     figures["f_bound"] = math.ceil(math.log2(primary)) + 2
     figures["f_answer"] = search["answer"]
+
+    if args.pyo3_git is not None:
+        stamp("(g) commit-level bisect (--pyo3-git), cold then warm")
+        figures.update(commit_level(args.pyo3_git, pythons[0], work))
 
     same = cold == after
     if naive_outcomes is not None:

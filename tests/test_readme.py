@@ -18,6 +18,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from test_usercrate import make_project
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
+FIXTURE = REPO.parent / "shared" / "fixtures" / "pyo3-v0.20.0-v0.21.0.git.tar.gz"
 COMMAND_WORDS = ("nox", "python", "python3", "git", "gh", "pyo3-triage")
 
 
@@ -76,6 +78,12 @@ CONTRACT: dict[str, Check] = {
     ),
     'python bisect.py --crate ~/src/my-ext --run "python repro.py" --pyo3 0.21..0.30 --python 3.11 --new build-error': Check(
         "list", says=("CPython 3.11",)
+    ),
+    "python bisect.py --pyo3 0.19..0.21 --python 3.11 --pyo3-git ~/src/pyo3": Check(
+        "list", says=("10 candidates",)
+    ),
+    "nox -s matrix -- --pyo3 0.20.3,git:v0.21.0,0.21.0 --pyo3-git ~/src/pyo3 --python 3.11": Check(
+        "list", says=("git:d854ea054",)
     ),
     "git bisect start BAD GOOD": Check("git"),
     "git bisect run nox -f ~/pyo3-triage/noxfile.py -s matrix -- --git-bisect-exit --scenario path/to/scenario --pyo3 0.21.2 --python 3.11": Check(
@@ -136,6 +144,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     (checkout / "results").mkdir()
     home = root / "home"
     make_project(home / "src" / "my-ext")
+    if FIXTURE.is_file():  # ~/src/pyo3: the offline slice of PyO3's history, as a clone
+        with tarfile.open(FIXTURE) as tar:
+            tar.extractall(home / "src", filter="data")
+        (home / "src" / "pyo3.git").rename(home / "src" / "pyo3")
     (home / "pyo3-triage").symlink_to(REPO)
     user = root / "user-repo"
     folder = user / "path" / "to" / "scenario"
