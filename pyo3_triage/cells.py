@@ -326,7 +326,11 @@ class Evaluator:
             harness=__version__,
             scenario_source=str(cell.scenario.folder),
             abi3=self._abi3(cell) or "",
-            selection=(*cell.scenario.selector(), *self.options.as_args()),
+            selection=(
+                *cell.scenario.selector(),
+                *self.options.as_args(),
+                *(("--pyo3-git", cell.release.repo) if cell.release.revision else ()),
+            ),
             revision=cell.release.revision,
             describe=cell.release.describe,
             era=str(cell.release.version) if cell.release.revision else "",

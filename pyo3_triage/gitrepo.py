@@ -177,8 +177,8 @@ def open_repo(source: str, layout: Layout, *, fetch: bool = False) -> Repo:
     git_dir = probe.stdout_tail.strip()
     if probe.returncode != 0 or not git_dir:
         raise UserError(f"--pyo3-git {source!r} is not a git repository; pass a PyO3 clone")
-    repo = Repo(Path(git_dir), source, "")
-    return Repo(repo.git_dir, source, _github_of(repo))
+    repo = Repo(Path(git_dir), str(path.absolute()), "")
+    return Repo(repo.git_dir, repo.source, _github_of(repo))
 
 
 def _github_of(repo: Repo) -> str:

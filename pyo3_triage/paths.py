@@ -39,25 +39,40 @@ def default_cache_root() -> Path:
     return Path(base) / "pyo3-triage"
 
 
-# Where the project's own files live: the checkout this package runs from.
-CHECKOUT = Path(__file__).resolve().parent.parent
+# Where the project's own files live: the checkout this package runs from, or (installed from a
+# wheel) the package itself, which then carries the template and the library.
+PACKAGE = Path(__file__).resolve().parent
+CHECKOUT = PACKAGE.parent
 
 
-def noxfile() -> Path:
-    """This checkout's noxfile: printed commands name it, so they run from any folder."""
-    return CHECKOUT / "noxfile.py"
+def _own(name: str) -> Path:
+    inside = PACKAGE / name
+    return inside if inside.is_dir() else CHECKOUT / name
+
+
+def noxfile() -> Path | None:
+    """This checkout's noxfile (printed commands name it, so they run from any folder); None
+    when the tool was installed from a wheel."""
+    found = CHECKOUT / "noxfile.py"
+    return found if found.is_file() and (CHECKOUT / "pyo3_triage").is_dir() else None
 
 
 def template_dir() -> Path:
     """The crate template every scenario is rendered into."""
-    return CHECKOUT / "crate_template"
+    return _own("crate_template")
 
 
 def scenario_library() -> Path:
     """The project's own scenario library (override with $PYO3_TRIAGE_SCENARIOS)."""
     if env := os.environ.get("PYO3_TRIAGE_SCENARIOS"):
         return Path(env)
-    return CHECKOUT / "scenarios"
+    return _own("scenarios")
+
+
+def matrix_command() -> list[str]:
+    """How printed commands start a matrix: the checkout's nox session, or the console script."""
+    found = noxfile()
+    return ["nox", "-f", str(found), "-s", "matrix", "--"] if found else ["pyo3-triage", "matrix"]
 
 
 @dataclass(frozen=True)
@@ -174,6 +189,13 @@ class Layout:
         return self.results / name
 
     # --- housekeeping ----------------------------------------------------------------------
+    def mark_results(self) -> None:
+        """Mark the results folder as this tool's once something is stored in it, so a copy of
+        a user's crate that holds it (`--crate .` with `./results`) leaves it out."""
+        mark = self.results / RESULTS_MARK
+        if not mark.exists():
+            write_atomic(mark, "Results of pyo3-triage: records, logs, tables and reports.\n")
+
     def cache_areas(self) -> dict[str, Path]:
         """Every folder the tool creates under the cache root, by what it holds."""
         names = (
@@ -235,6 +257,15 @@ class Layout:
         tag = self.cache / "CACHEDIR.TAG"
         if not tag.exists() and not any(self.cache.iterdir()):
             write_atomic(tag, CACHEDIR_TAG)
+
+
+RESULTS_MARK = ".pyo3-triage-results"
+
+
+def ours(folder: Path) -> bool:
+    """A results folder or cache this tool made (e.g. `./results` inside the user's crate): never
+    part of a project's content, never copied."""
+    return (folder / RESULTS_MARK).is_file() or (folder / "CACHEDIR.TAG").is_file()
 
 
 def _tree_size(path: Path) -> int:

@@ -129,6 +129,7 @@ def record_key(inputs: Mapping[str, Any]) -> str:
 
 
 def save(layout: Layout, record: Record) -> Path:
+    layout.mark_results()
     path = layout.record_file(record.scenario, record.key)
     write_atomic(path, record.to_json())
     return path

@@ -69,6 +69,7 @@ class Release:
     describe: str = field(default="", compare=False)
     source: Path | None = field(default=None, compare=False)
     next_era: Version | None = field(default=None, compare=False)  # tried when `version`'s fails
+    repo: str = field(default="", compare=False)  # the --pyo3-git repository it came from
 
     @property
     def cargo_version(self) -> str:

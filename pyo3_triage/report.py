@@ -19,7 +19,7 @@ from rich.console import Console
 
 from . import __version__, procs, records, table
 from .outcome import Outcome
-from .paths import Layout, noxfile, write_atomic
+from .paths import Layout, matrix_command, write_atomic
 from .records import Record
 from .scenarios import Scenario, builtin_dir
 
@@ -64,12 +64,7 @@ def reproduce_command(record: Record, results: Path) -> str:
         selection = ["--scenario", scenario]
     return shlex.join(
         [
-            "nox",
-            "-f",
-            str(noxfile()),
-            "-s",
-            "matrix",
-            "--",
+            *matrix_command(),
             *selection,
             "--pyo3",
             record.pyo3,

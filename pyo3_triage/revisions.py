@@ -39,6 +39,7 @@ def at(
         describe=describe,
         source=tree,
         next_era=newer if newer != older else None,
+        repo=repo.source,
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import manifests
 from .errors import UserError
+from .paths import ours
 from .scenarios import DEFAULT_TIMEOUT, Scenario
 
 SKIP_DIRS = {
@@ -40,7 +41,11 @@ MAX_NAMED_FILES = 5000  # a folder named by --run beyond this is refused, not fi
 def _files(root: Path, limit: int | None = None) -> list[Path]:
     found: list[Path] = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in SKIP_DIRS and not d.endswith(".egg-info") and not ours(Path(folder) / d)
+        )
         for name in sorted(files):
             if not name.endswith(SKIP_SUFFIXES):
                 found.append(Path(folder) / name)

@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from factories import make_record
 
 from pyo3_triage import cli, records, usercrate
 from pyo3_triage.errors import UserError
@@ -388,3 +389,13 @@ def test_a_run_command_that_needs_test_dependencies(build_cache: Path, tmp_path:
     (found,) = records.all_records(Layout(build_cache, results))
     assert found.outcome is Outcome.PASS, found.message
     assert "1 passed" in found.runs[0].stdout_tail
+
+
+def test_results_inside_the_crate_are_not_its_content(tmp_path: Path) -> None:
+    """`pyo3-triage matrix --crate .` writes ./results inside the crate: never part of its key."""
+    project = make_project(tmp_path / "proj")
+    layout = Layout(cache=tmp_path / "cache", results=project / "results")
+    first = usercrate.load(str(project), "python repro.py").build_hash
+    records.save(layout, make_record(key="k" * 24))
+    (project / "results" / "matrix.md").write_text("a table\n")
+    assert usercrate.load(str(project), "python repro.py").build_hash == first
