@@ -9,7 +9,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import bisect_report, bisection, commits, interpreters, procs, selection, toolchain
+from . import (
+    bisect_report,
+    bisection,
+    commits,
+    evict,
+    interpreters,
+    procs,
+    selection,
+    toolchain,
+)
 from .bisection import (
     FLAKY_RULES,
     Candidates,
@@ -85,6 +94,7 @@ def main(argv: Sequence[str]) -> int:
     console = Console(highlight=False)
     notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
     layout = Layout.default(cache=args.cache, results=args.results)
+    limit = evict.limit_from(args.cache_limit)  # a bad value is one line, before any work
     layout.ensure()
     procs.harden()
 
@@ -171,6 +181,7 @@ def main(argv: Sequence[str]) -> int:
             for line in bisect_report.commit_lines(refined[search.fixed]):
                 console.print(f"  {line}")
     console.print(f"Report: {report}")
+    evict.evict(layout, limit)
     failed = [found for found in refined.values() if found.git_error]
     if failed:  # the release answer is kept in the report; the repository is what was wrong
         raise UserError(

@@ -19,6 +19,7 @@ from filelock import FileLock
 
 from . import locks, manifests, procs, usercrate
 from .buildlog import first_error, own_code_failed, worth_caching
+from .evict import touch
 from .interpreters import Interpreter
 from .locks import ResolvedLock, requirement
 from .paths import Layout, write_atomic, write_if_changed
@@ -112,11 +113,13 @@ def build(
 ) -> BuildResult:
     key = build_key(scenario, release, lock, interp, toolchain, profile, abi3)
     log = layout.build_log(scenario.name, release.cargo_version, str(interp.version), key)
+    touch(layout.wheel_dir(key))  # used now: the last to be evicted
     if not rebuild and (cached := _cached(layout, key, log)) is not None:
         return cached
     # Commits share one target dir per interpreter: cargo recompiles only what changed.
     series = "git" if release.revision else release.cargo_version
     target = layout.target_dir(series, abi3 or interpreter_tag(interp))
+    touch(target)
     # Scenarios of one cell share the target dir; cargo locks it during the build, but maturin
     # copies the artifact afterwards, so the whole step holds our own lock. A concurrent run
     # that built this very key while we waited has left it in the cache: reuse it.

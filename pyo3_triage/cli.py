@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from . import matrix, procs, report, revisions, selection, table, toolchain
+from . import evict, matrix, procs, report, revisions, selection, table, toolchain
 from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, criteria_from, git_bisect_status
 from .cells import Cell, Evaluator, Options, plan, shard
 from .cliargs import Parser, add_common, options_from, positive_int, shard_spec
@@ -81,17 +81,31 @@ def build_parser() -> Parser:
     return parser
 
 
-def housekeeping(layout: Layout, console: Console, *, clean: bool) -> int:
+def housekeeping(layout: Layout, console: Console, *, clean: bool, limit: int) -> int:
     if clean and not layout.tagged():  # refuse before printing sizes of someone else's files
         layout.clean_cache()
     usage = layout.cache_usage()
     for name, size in usage.items():
         console.print(f"{name:10} {size / 2**20:10.1f} MiB  {layout.cache_areas()[name]}")
     console.print(f"{'total':10} {sum(usage.values()) / 2**20:10.1f} MiB in {layout.cache}")
+    console.print(
+        f"{'limit':10} {limit / 2**20:10.1f} MiB (least recently used build areas are evicted "
+        f"after each run; --cache-limit or ${evict.ENV})"
+    )
     if clean:
         freed = layout.clean_cache()
         console.print(f"freed {freed / 2**20:.1f} MiB; results in {layout.results} are untouched")
     return EXIT_OK
+
+
+def _evict(layout: Layout, limit: int, console: Console) -> None:
+    removed = evict.evict(layout, limit)
+    if removed:
+        freed = sum(area.size for area in removed) / 2**20
+        console.print(
+            f"cache over its limit ({limit / 2**20:.0f} MiB): evicted {len(removed)} least "
+            f"recently used build area(s), {freed:.0f} MiB"
+        )
 
 
 def git_bisect_exit(
@@ -124,8 +138,9 @@ def main(argv: Sequence[str]) -> int:
     console = Console(stderr=False, highlight=False)
     notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
     layout = Layout.default(cache=args.cache, results=args.results)
+    limit = evict.limit_from(args.cache_limit)
     if args.cache_info or args.clean:  # before `ensure`: housekeeping creates nothing
-        return housekeeping(layout, console, clean=args.clean)
+        return housekeeping(layout, console, clean=args.clean, limit=limit)
     layout.ensure()
     procs.harden()
 
@@ -185,6 +200,7 @@ def main(argv: Sequence[str]) -> int:
     matrix.write_markdown(layout, text)
     write_atomic(layout.question_file("matrix", question), text)
     report.write(layout, grids, question)
+    _evict(layout, limit, console)
     console.print(
         f"{len(run.records)} cells ({run.reused} from stored records); "
         f"table written to {layout.matrix_markdown()} and kept as "

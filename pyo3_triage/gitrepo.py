@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import procs
 from .errors import UserError
+from .evict import touch
 from .paths import Layout, slug
 
 GIT_TIMEOUT = 600.0
@@ -138,6 +139,7 @@ class Repo:
         tree = self.tree(sha)
         folder = layout.git_tree(tree)
         if (folder / "Cargo.toml").is_file():
+            touch(folder)
             return folder
         archive = layout.git_tree(tree + ".tar")
         archive.parent.mkdir(parents=True, exist_ok=True)

@@ -215,7 +215,7 @@ class Layout:
 
     def cache_usage(self) -> dict[str, int]:
         """Bytes used per cache area (what `--cache-info` prints)."""
-        return {name: _tree_size(path) for name, path in self.cache_areas().items()}
+        return {name: tree_size(path) for name, path in self.cache_areas().items()}
 
     def tagged(self) -> bool:
         """The cache root holds the tag this tool wrote (not another program's, not none)."""
@@ -233,7 +233,7 @@ class Layout:
             )
         freed = 0
         for path in self.cache_areas().values():
-            freed += _tree_size(path)
+            freed += tree_size(path)
             shutil.rmtree(path, ignore_errors=True)
         return freed
 
@@ -268,7 +268,7 @@ def ours(folder: Path) -> bool:
     return (folder / RESULTS_MARK).is_file() or (folder / "CACHEDIR.TAG").is_file()
 
 
-def _tree_size(path: Path) -> int:
+def tree_size(path: Path) -> int:
     total = 0
     for root, _dirs, files in os.walk(path):
         for name in files:

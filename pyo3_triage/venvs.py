@@ -14,6 +14,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from . import procs
+from .evict import touch
 from .interpreters import Interpreter
 from .paths import Layout, write_atomic
 
@@ -38,6 +39,7 @@ def ensure(layout: Layout, uv_bin: str, venv: Path, interp: Interpreter, log: Pa
     with FileLock(str(layout.lock_path(f"venv-{venv.name}"))):
         python = venv_python(venv)
         if python.exists():
+            touch(venv)
             return python
         done = procs.run(
             [uv_bin, "venv", "--quiet", "--python", str(interp.executable), str(venv)],

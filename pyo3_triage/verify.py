@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from . import interpreters, procs, scenarios, selection, toolchain
+from . import evict, interpreters, procs, scenarios, selection, toolchain
 from .bisection import criteria_from, over_releases
 from .cells import Evaluator, Options
 from .cliargs import Parser, add_locations
@@ -82,6 +82,7 @@ def main(argv: Sequence[str]) -> int:
     )
     args = parser.parse_args(list(argv))
     layout = Layout.default(cache=args.cache, results=args.results)
+    limit = evict.limit_from(args.cache_limit)  # a bad value is one line, before any work
     layout.ensure()
     procs.harden()
     names = selection.split_list(args.scenario) or scenarios.available()
@@ -113,6 +114,7 @@ def main(argv: Sequence[str]) -> int:
             v.scenario, v.expected, v.found, "[green]ok[/]" if v.ok else "[red]MISMATCH[/]"
         )
     console.print(summary)
+    evict.evict(layout, limit)
     return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FINDING
 
 
