@@ -188,9 +188,10 @@ def main(argv: Sequence[str]) -> int:
 
     run = matrix.execute(cells, evaluator, console, jobs=args.jobs)
     grids = matrix.grids(scenarios, cells, run.records)
+    short = table.needs_short(grids, console.width)
     for grid in grids:
-        console.print(table.rich_table(grid))
-    console.print(table.rich_legend(grids))
+        console.print(table.rich_table(grid, short))
+    console.print(table.rich_legend(grids, short))
     note = ""
     if run.interrupted:
         note = f"Interrupted after {len(run.records)} of {len(cells)} cells."

@@ -70,11 +70,16 @@ def execute(
             done[index] = (record, cached)
             progress.advance(task)
             origin = "cached" if cached else _took(record)
-            console.print(
-                f"{cell.label}: [{table.STYLES[record.outcome]}]"
-                f"{table.cell_text(record)}[/] ({origin})",
-                highlight=False,
-            )
+            style = table.STYLES[record.outcome]
+            if console.is_terminal:
+                line = f"{cell.label}: [{style}]{table.cell_text(record)}[/] ({origin})"
+            else:  # a log or nox's pipe: one compact line per cell, never wrapped mid-word
+                release = cell.release.cargo_version
+                line = (
+                    f"[{len(done)}/{len(cells)}] {cell.scenario.name} {release} "
+                    f"py{cell.interp.version}: [{style}]{table.cell_text(record)}[/] ({origin})"
+                )
+            console.print(line, highlight=False, soft_wrap=True)
 
         try:
             if jobs <= 1:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from packaging.version import InvalidVersion, Version
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -116,31 +117,78 @@ def row_label(pyo3: str, yanked: bool, describe: str = "") -> str:
 
 
 # --- terminal ----------------------------------------------------------------------------
-def rich_table(grid: Grid) -> Table:
-    table = Table(title=f"{grid.scenario}", caption=grid.description or None, show_lines=False)
-    table.add_column("PyO3 \\ CPython", style="bold")
+# Words of at most five letters, for a terminal too narrow for the full ones (nox: 80 columns):
+# seven CPython columns then fit, and the legend says what each word means.
+SHORT: dict[Outcome, str] = {
+    Outcome.PASS: "pass",
+    Outcome.ABORT: "ABRT",
+    Outcome.SEGFAULT: "SEGV",
+    Outcome.SIGNAL: "SIG",
+    Outcome.PANIC: "panic",
+    Outcome.ERROR: "err",
+    Outcome.TIMEOUT: "t/o",
+    Outcome.BUILD_ERROR: "build",
+    Outcome.SETUP_ERROR: "setup",
+    Outcome.UNSUPPORTED: "-",
+    Outcome.IMPORT_ERROR: "imprt",
+}
+
+
+def short_text(record: Record) -> str:
+    """A cell in at most seven characters: the short word, `~` when flaky, `*` when forced."""
+    word = SHORT[record.outcome]
+    return word + ("~" if record.flaky else "") + ("*" if record.forced or record.abi3 else "")
+
+
+def needs_short(grids: Sequence[Grid], width: int) -> bool:
+    """True when the full words would not fit `width` columns."""
+    for grid in grids:
+        label = max((len(row_label(p, y, grid.describe(p))) for p, y in grid.rows), default=0)
+        cells = [
+            max([len(c), *(len(cell_text(r)) for (_, col), r in grid.cells.items() if col == c)])
+            for c in grid.columns
+        ]
+        if max(label, 14) + sum(w + 3 for w in cells) + 4 > width:
+            return True
+    return False
+
+
+def rich_table(grid: Grid, short: bool = False) -> Table:
+    table = Table(
+        title=f"{grid.scenario}",
+        caption=grid.description or None,
+        show_lines=False,
+        box=box.SIMPLE_HEAD if short else box.HEAVY_HEAD,
+        padding=(0, 1),
+    )
+    table.add_column("PyO3 \\ CPython", style="bold", no_wrap=True)
     for column in grid.columns:
-        table.add_column(column, justify="center")
+        table.add_column(column, justify="center", no_wrap=True)
     for pyo3, yanked in grid.rows:
-        cells: list[Text | str] = [row_label(pyo3, yanked, grid.describe(pyo3))]
+        label = row_label(pyo3, yanked, grid.describe(pyo3))
+        if short and grid.describe(pyo3):
+            label = pyo3
+        cells: list[Text | str] = [label]
         for column in grid.columns:
             record = grid.cells.get((pyo3, column))
             if record is None:
                 cells.append(Text("·", style="dim"))
             else:
                 style = STYLES[record.outcome]
-                cells.append(
-                    Text(cell_text(record), style=f"{style} reverse" if record.flaky else style)
-                )
+                words = short_text(record) if short else cell_text(record)
+                cells.append(Text(words, style=f"{style} reverse" if record.flaky else style))
         table.add_row(*cells)
     return table
 
 
-def rich_legend(grids: Sequence[Grid]) -> Text:
+def rich_legend(grids: Sequence[Grid], short: bool = False) -> Text:
     text = Text()
     for outcome in _outcomes_in(grids):
-        text.append(f" {outcome.value} ", style=STYLES[outcome])
-        text.append(f" {DESCRIPTIONS[outcome]}\n")
+        text.append(f" {SHORT[outcome] if short else outcome.value} ", style=STYLES[outcome])
+        named = f"{outcome.value}: " if short else ""
+        text.append(f" {named}{DESCRIPTIONS[outcome]}\n")
+    if short:
+        text.append(" ~ flaky (runs disagreed)  * built outside the window or for abi3\n")
     if any(r.forced for g in grids for r in g.cells.values()):
         text.append(
             f" {FORCED_MARK}  built outside the declared CPython window (ABI accident possible)\n"
