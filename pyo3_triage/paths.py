@@ -176,6 +176,9 @@ class Layout:
         """`matrix-<question>.md` / `report-<question>.md`: one kept file per question asked."""
         return self.results / f"{kind}-{slug(question)}.md"
 
+    def report_png(self) -> Path:
+        return self.results / "matrix.png"
+
     def report_svg(self) -> Path:
         return self.results / "matrix.svg"
 
@@ -288,14 +291,15 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write text so that readers see the old file or the whole new one, never a part."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write text (or bytes) so that readers see the old file or the whole new one, never a part."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -8,16 +8,13 @@ with a note of where the full log is.
 
 from __future__ import annotations
 
-import io
 import json
 import platform
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from rich.console import Console
-
-from . import __version__, procs, records, table
+from . import __version__, chart, procs, records, table
 from .outcome import Outcome
 from .paths import Layout, matrix_command, write_atomic
 from .records import Record
@@ -203,7 +200,11 @@ def render(
     head.append(table.markdown_legend(grids))
     if answers:
         head.append("### Bisect\n\n" + "\n".join(answers))
-    tail = [environment(found, pythons), f"Picture of the tables: `{layout.report_svg()}`."]
+    tail = [
+        environment(found, pythons),
+        f"Picture of the tables (attach it to the issue): `{layout.report_png()}` "
+        f"(and `{layout.report_svg()}`).",
+    ]
     groups = failure_groups(found)
     budget = limit - len("\n\n".join(head + tail)) - 400
     details: list[str] = []
@@ -221,14 +222,6 @@ def render(
     return "\n\n".join(head + body + tail) + "\n"
 
 
-def svg(grids: Sequence[table.Grid]) -> str:
-    console = Console(record=True, width=120, file=io.StringIO())
-    for grid in grids:
-        console.print(table.rich_table(grid))
-    console.print(table.rich_legend(grids))
-    return console.export_svg(title="pyo3-triage")
-
-
 def write(layout: Layout, grids: Sequence[table.Grid], question: str = "") -> Path:
     """`report.md` and `matrix.svg` (the latest), and with a `question` a copy of the report
     kept under its own name, so a later run about something else does not erase it."""
@@ -236,7 +229,9 @@ def write(layout: Layout, grids: Sequence[table.Grid], question: str = "") -> Pa
     text = render(grids, bisect_answers(layout, grids), python_versions(found), layout)
     path = layout.report_markdown()
     write_atomic(path, text)
-    write_atomic(layout.report_svg(), svg(grids))
+    svg, png = chart.draw(grids)
+    write_atomic(layout.report_svg(), svg)
+    write_atomic(layout.report_png(), png)
     if question:
         write_atomic(layout.question_file("report", question), text)
     return path

@@ -29,7 +29,10 @@ def main(argv: Sequence[str]) -> int:
     if not grids:
         raise UserError(f"no records for {', '.join(sorted(wanted))} in {layout.results}")
     path = report.write(layout, grids)
-    print(f"report written to {path} ({path.stat().st_size} bytes) and {layout.report_svg()}")
+    print(
+        f"report written to {path} ({path.stat().st_size} bytes), pictures to "
+        f"{layout.report_png()} and {layout.report_svg()}"
+    )
     return EXIT_OK
 
 

@@ -77,7 +77,10 @@ def row_order(record: Record) -> tuple[Version, float]:
     """Releases in version order; a PyO3 commit after the tag `git describe` names it by
     (commits since that tag), else just after the release whose API it was rendered for."""
     if not record.revision:
-        return Version(record.pyo3), 0.0
+        try:
+            return Version(record.pyo3), 0.0
+        except InvalidVersion:
+            return Version("0"), 0.0  # a label that is neither a release nor a commit: first
     match = _DESCRIBE.fullmatch(record.describe)
     try:
         if match:

@@ -1,0 +1,62 @@
+"""The picture's data: each cell's colour and words come from its record; yanked releases and
+PyO3 commits are marked in the row labels; the files are real SVG and PNG."""
+
+from __future__ import annotations
+
+from factories import make_record
+
+from pyo3_triage import chart, table
+from pyo3_triage.outcome import Outcome
+
+
+def grid() -> table.Grid:
+    found = [
+        make_record(Outcome.ABORT, key="a", pyo3="0.20.3", python_minor="3.11"),
+        make_record(Outcome.PASS, key="b", pyo3="0.23.0", yanked=True, python_minor="3.11"),
+        make_record(Outcome.UNSUPPORTED, key="c", pyo3="0.20.3", python_minor="3.13"),
+        make_record(
+            Outcome.BUILD_ERROR,
+            key="d",
+            pyo3="0.23.0",
+            yanked=True,
+            python_minor="3.13",
+            forced=True,
+        ),
+        make_record(
+            Outcome.PASS,
+            key="e",
+            pyo3="git:8bef6e339",
+            python_minor="3.11",
+            revision="8bef6e3398a235c69bb52d312beab4150c615275",
+            describe="v0.20.0-218-g8bef6e3",
+            era="0.20.3",
+        ),
+        make_record(
+            Outcome.ABORT,
+            Outcome.ABORT,
+            Outcome.PASS,
+            key="f",
+            pyo3="git:8bef6e339",
+            python_minor="3.13",
+        ),
+    ]
+    return table.grid_from_records("demo", "", "", found)
+
+
+def test_cells_carry_colour_and_words() -> None:
+    shown = {(c.row, c.column): c for c in chart.chart_cells(grid())}
+    labels = chart.row_labels(grid())
+    # The commit sorts by `git describe`: 218 commits after v0.20.0 on the main line.
+    assert labels == ["git:8bef6e339 (v0.20.0-218-g8bef6e3)", "0.20.3", "0.23.0 (yanked)"]
+    abort = shown[(1, 0)]
+    assert abort.word == "abort" and abort.color == chart.COLORS[Outcome.ABORT]
+    assert shown[(1, 1)].word == "unsupported" and shown[(1, 1)].text_color != "white"
+    assert shown[(2, 1)].word == "build-\nerror †"
+    assert shown[(0, 1)].word == "flaky\nabort"
+    assert len(shown) == 6
+
+
+def test_the_files_are_svg_and_png() -> None:
+    svg, png = chart.draw([grid(), grid()])
+    assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
