@@ -73,7 +73,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format) over everything, mypy --strict over the package."""
+    """ruff (lint and format) over everything, mypy --strict over the package, and the GitHub
+    Actions workflows through a linter (actionlint) and a security audit (zizmor, offline)."""
     session.run(sys.executable, "-m", "ruff", "check", ".", external=True)
     session.run(sys.executable, "-m", "ruff", "format", "--check", ".", external=True)
     session.run(sys.executable, "-m", "mypy", external=True)
+    workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
+    bin_dir = Path(sys.executable).parent
+    session.run(str(bin_dir / "actionlint"), *workflows, external=True)
+    session.run(str(bin_dir / "zizmor"), "--offline", "--no-progress", *workflows, external=True)
