@@ -3,40 +3,23 @@
 The release list comes from the crates.io sparse index (one JSON object per published
 version) so that ranges like `0.19..0.21` expand to real releases, yanked ones are known,
 and the exact `req` each release puts on its `pyo3-*` siblings is at hand for pinning.
-Network and filesystem access live only in `load_index`, `fetch_url` and `_write_cache`;
-everything else is pure. All version logic goes through `packaging`.
+Reading the index from crates.io is `crates_index`'s job; this module is pure. All version logic goes through `packaging`.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
-import os
-import re
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from http.client import HTTPException
 from pathlib import Path
-from typing import Callable
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from .errors import UserError
 
-INDEX_URL = "https://index.crates.io/"
-FETCH_TIMEOUT = 20.0
-USER_AGENT = "pyo3-triage (release list for PyO3 regression triage)"
 SPECIFIER_OPERATORS = ("<", ">", "=", "!", "~")
-_CRATE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SEMVER_PRE = {"a": "alpha", "b": "beta", "rc": "rc"}
 FORMS_HINT = "use e.g. 0.20.3,0.21.0 or 0.21 or 0.19..0.21 or '>=0.19,<0.22'"
-
-Fetcher = Callable[[str, float], str]
 
 
 def _series(version: Version) -> tuple[int, int]:
@@ -108,127 +91,11 @@ class ReleaseIndex:
         return usable[-1] if usable else (self.releases[-1] if self.releases else None)
 
 
-def index_path(crate: str) -> str:
-    """The sparse-index path of a crate: `1/a`, `2/ab`, `3/a/abc`, `py/o3/pyo3`."""
-    if not _CRATE_NAME.match(crate):
-        raise UserError(f"{crate!r} is not a valid crate name; use letters, digits, - and _")
-    name = crate.lower()
-    if len(name) <= 2:
-        return f"{len(name)}/{name}"
-    if len(name) == 3:
-        return f"3/{name[0]}/{name}"
-    return f"{name[:2]}/{name[2:4]}/{name}"
-
-
-def index_url(crate: str) -> str:
-    return INDEX_URL + index_path(crate)
-
-
-def _parse_line(line: str, crate: str) -> Release | None:
-    try:
-        entry = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(entry, dict) or str(entry.get("name", "")).lower() != crate.lower():
-        return None
-    vers = entry.get("vers")
-    if not isinstance(vers, str):
-        return None
-    try:
-        version = Version(vers)
-    except InvalidVersion:
-        return None
-    return Release(version=version, yanked=entry.get("yanked") is True, vers=vers)
-
-
-def parse_index(text: str, crate: str) -> tuple[Release, ...]:
-    """Releases in a sparse-index file, ascending; lines that do not parse are skipped."""
-    by_version: dict[Version, Release] = {}
-    for line in text.splitlines():
-        release = _parse_line(line, crate) if line.strip() else None
-        if release is not None:
-            by_version[release.version] = release  # a later line for a version wins
-    return tuple(sorted(by_version.values()))
-
-
-def fetch_url(url: str, timeout: float) -> str:
-    """GET a URL as text; crates.io asks clients to identify themselves."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return str(response.read().decode("utf-8"))
-
-
 def unreachable_error(crate: str, reason: str) -> UserError:
     return UserError(
         f"could not reach crates.io for the {crate} release list ({reason}); name exact "
         f"versions instead (e.g. --pyo3 0.20.3,0.21.0) to work without the release list"
     )
-
-
-def offline_notice(index: ReleaseIndex) -> str:
-    """The line to print when `index.from_cache_offline` is set."""
-    when = datetime.datetime.fromtimestamp(index.fetched_at, datetime.timezone.utc)
-    return f"crates.io unreachable; using the cached release list from {when:%Y-%m-%d %H:%M} UTC"
-
-
-def _read_cache(cache_file: Path) -> tuple[str, float] | None:
-    try:
-        return cache_file.read_text(encoding="utf-8"), cache_file.stat().st_mtime
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _write_cache(cache_file: Path, text: str, fetched_at: float) -> None:
-    """Replace the cache atomically; its mtime records the fetch time. Failure is not fatal."""
-    tmp = None
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{cache_file.name}.", dir=cache_file.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the release list is public data
-        os.utime(tmp, (fetched_at, fetched_at))
-        os.replace(tmp, cache_file)
-    except OSError:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _describe(err: BaseException) -> str:
-    if isinstance(err, urllib.error.HTTPError):
-        return f"HTTP {err.code}"
-    if isinstance(err, urllib.error.URLError):
-        return str(err.reason)
-    return str(err) or type(err).__name__
-
-
-def load_index(
-    crate: str,
-    cache_file: Path,
-    *,
-    max_age: float = 3600,
-    fetch: Fetcher = fetch_url,
-    now: Callable[[], float] = time.time,
-) -> ReleaseIndex:
-    """The release list: a cache younger than `max_age` s, else crates.io, else any cache."""
-    cache_file = Path(cache_file)
-    url = index_url(crate)
-    cached = _read_cache(cache_file)
-    cached_releases = parse_index(cached[0], crate) if cached else ()
-    current = now()
-    if cached and cached_releases and 0 <= current - cached[1] < max_age:
-        return ReleaseIndex(crate, cached_releases, cached[1], from_cache_offline=False)
-    try:
-        text = fetch(url, FETCH_TIMEOUT)
-        releases = parse_index(text, crate)
-        if not releases:
-            raise ValueError(f"no readable releases at {url}")
-    except (OSError, HTTPException, ValueError) as err:
-        if cached and cached_releases:
-            return ReleaseIndex(crate, cached_releases, cached[1], from_cache_offline=True)
-        raise unreachable_error(crate, _describe(err)) from err
-    _write_cache(cache_file, text, current)
-    return ReleaseIndex(crate, releases, current, from_cache_offline=False)
 
 
 # --- selection ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import replace
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
-from . import gitrepo, interpreters, releases, scenarios, usercrate
+from . import crates_index, gitrepo, interpreters, releases, scenarios, usercrate
 from .errors import UserError
 from .interpreters import Interpreter
 from .paths import Layout
@@ -99,13 +99,13 @@ def pick_releases(
 ) -> list[Release]:
     index = None
     try:
-        index = releases.load_index("pyo3", layout.index_file("pyo3"))
+        index = crates_index.load_index("pyo3", layout.index_file("pyo3"))
     except UserError:
         if not _exact_only(spec):
             raise
         notify("crates.io unreachable and no cached release list; using the exact versions named")
     if index is not None and index.from_cache_offline:
-        notify(releases.offline_notice(index))
+        notify(crates_index.offline_notice(index))
     chosen = releases.select_releases(
         spec, index, pre=pre, yanked=yanked, newest_patch=newest_patch
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from factories import make_record
 
-from pyo3_triage import releases
+from pyo3_triage import crates_index
 from pyo3_triage.bisection import Criteria, Probe, Search, answer, judge
 from pyo3_triage.errors import UserError
 from pyo3_triage.outcome import Outcome
@@ -229,7 +229,7 @@ def test_answer_for_no_change() -> None:
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("bisect-cache")
     try:
-        releases.load_index("pyo3", Layout(cache=folder, results=folder).index_file("pyo3"))
+        crates_index.load_index("pyo3", Layout(cache=folder, results=folder).index_file("pyo3"))
     except UserError:
         pytest.skip("crates.io unreachable: these cases need the release list")
     return folder

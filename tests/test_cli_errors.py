@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pyo3_triage import releases
+from pyo3_triage import crates_index
 from pyo3_triage.errors import UserError
 from pyo3_triage.paths import Layout
 
@@ -33,7 +33,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Shared:
     """One cache for every case, with the release list fetched once (if crates.io answers)."""
     cache = tmp_path_factory.mktemp("cli-cache")
     try:
-        releases.load_index("pyo3", Layout(cache=cache, results=cache).index_file("pyo3"))
+        crates_index.load_index("pyo3", Layout(cache=cache, results=cache).index_file("pyo3"))
     except UserError:
         return Shared(cache, online=False)
     return Shared(cache, online=True)

@@ -14,17 +14,10 @@ from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from pyo3_triage import releases
+from pyo3_triage import crates_index, paths
+from pyo3_triage.crates_index import index_path, load_index, offline_notice, parse_index
 from pyo3_triage.errors import UserError
-from pyo3_triage.releases import (
-    Release,
-    ReleaseIndex,
-    index_path,
-    load_index,
-    offline_notice,
-    parse_index,
-    select_releases,
-)
+from pyo3_triage.releases import Release, ReleaseIndex, select_releases
 
 
 def _dep(name: str, req: str, kind: str = "normal", **extra: object) -> dict[str, object]:
@@ -407,7 +400,7 @@ class FakeClock:
 def test_first_load_fetches_and_writes_cache(tmp_path: Path) -> None:
     cache, fetch = tmp_path / "cache" / "pyo3.idx", FakeFetcher()
     loaded = load_index("pyo3", cache, fetch=fetch, now=FakeClock(5000.0))
-    assert fetch.calls == [("https://index.crates.io/py/o3/pyo3", releases.FETCH_TIMEOUT)]
+    assert fetch.calls == [("https://index.crates.io/py/o3/pyo3", crates_index.FETCH_TIMEOUT)]
     assert loaded.crate == "pyo3" and len(loaded.releases) == 17
     assert loaded.fetched_at == 5000.0 and not loaded.from_cache_offline
     assert cache.read_text(encoding="utf-8") == INDEX_TEXT
@@ -518,7 +511,7 @@ def test_failed_cache_write_leaves_no_temp_file(
     def refuse(src: str, dst: str) -> None:
         raise PermissionError("read-only")
 
-    monkeypatch.setattr(releases.os, "replace", refuse)
+    monkeypatch.setattr(paths.os, "replace", refuse)
     cache = tmp_path / "pyo3.idx"
     loaded = load_index("pyo3", cache, fetch=FakeFetcher(), now=FakeClock(0.0))
     assert len(loaded.releases) == 17  # the fetched data is still used
