@@ -29,6 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 FIXTURE = REPO.parent / "shared" / "fixtures" / "pyo3-v0.20.0-v0.21.0.git.tar.gz"
 COMMAND_WORDS = ("nox", "python", "python3", "git", "gh", "pyo3-triage")
+# `where`: "checkout" (a copy of this repository), "user" (a user's git repository), "crate"
+# (the user's maturin project, ~/src/my-ext).
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,12 @@ class Check:
 CONTRACT: dict[str, Check] = {
     "python3 -m pip install -e '.[test]'": Check("ci"),
     "nox -s tests": Check("ci"),
+    'pyo3-triage bisect --crate . --run "python repro.py" --pyo3 0.19..0.21': Check(
+        "list", says=("10 candidates",), where="crate"
+    ),
+    'pyo3-triage matrix --crate . --run "python repro.py" --pyo3 0.19..0.21 --python 3.11': Check(
+        "list", says=("my-ext · PyO3 0.21.2",), where="crate"
+    ),
     "nox -s matrix": Check("list", says=("2 scenario(s) x 15 PyO3 release(s)",)),
     "nox -s matrix -- --pyo3 0.20..0.21 --python 3.11,3.12 --scenario unsendable_gc_traverse": Check(
         "list", says=("unsendable_gc_traverse · PyO3 0.20.0 · CPython 3.11",)
@@ -128,6 +136,7 @@ def test_ci_runs_the_readme_install_and_test_commands() -> None:
 class World:
     checkout: Path  # a copy of this checkout, where the README's plain commands run
     user: Path  # a user's own folder (a git repository), outside the checkout
+    home: Path  # $HOME: ~/src/my-ext (the worked --crate example), ~/src/pyo3, ~/pyo3-triage
     env: dict[str, str]
     cache: Path
 
@@ -167,7 +176,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         COLUMNS="200",
         NO_COLOR="1",
     )
-    world = World(checkout, user, env, root / "cache")
+    world = World(checkout, user, home, env, root / "cache")
     # Something for `nox -s report` to draw: a real record that needs no build (CPython 3.11+
     # is outside the window PyO3 0.16.6 declares, so the cell is `unsupported`).
     seeded = run(world, f"nox -s matrix -- --pyo3 0.16.6 --python {sys.executable}", checkout)
@@ -201,7 +210,9 @@ def test_readme_command_runs_as_printed(command: str, world: World) -> None:
         shown = command + " -- --list"
     if check.how == "list" and command == "nox -s verify":
         shown = "nox -s verify -- --list"
-    cwd = world.user if check.where == "user" else world.checkout
+    cwd = {"user": world.user, "crate": world.home / "src" / "my-ext"}.get(
+        check.where, world.checkout
+    )
     done = run(world, shown, cwd)
     output = done.stdout + done.stderr
     assert done.returncode == check.status, f"{shown}\n{output}"
