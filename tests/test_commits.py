@@ -410,3 +410,19 @@ def test_the_founding_bisect_names_pull_request_3689(
     table = (results / "matrix.md").read_text()
     assert "| git:8bef6e339 (v0.20.0-218-g8bef6e3) | pass |" in table
     assert "| 0.20.3 | **abort** |" in table and "not releases" in table
+
+
+def test_a_url_is_cloned_once_into_the_cache_and_fetched_only_when_asked(tmp_path: Path) -> None:
+    history = make_history(tmp_path)
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    url = f"file://{history.path}"
+    repo = gitrepo.open_repo(url, layout)
+    assert repo.git_dir.is_relative_to(layout.cache) and repo.resolve("v0.21.0") == history.line[-1]
+    newer = commit(history.path, "later (#99)", "0.21.1")
+    again = gitrepo.open_repo(url, layout)  # no fetch: the clone still ends at v0.21.0
+    with pytest.raises(UserError, match="has no revision"):
+        again.resolve(newer)
+    fetched = gitrepo.open_repo(url, layout, fetch=True)
+    assert fetched.resolve(newer) == newer
+    with pytest.raises(UserError, match="never written"):
+        gitrepo.open_repo(str(history.path), layout, fetch=True)

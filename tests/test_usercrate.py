@@ -399,3 +399,46 @@ def test_results_inside_the_crate_are_not_its_content(tmp_path: Path) -> None:
     records.save(layout, make_record(key="k" * 24))
     (project / "results" / "matrix.md").write_text("a table\n")
     assert usercrate.load(str(project), "python repro.py").build_hash == first
+
+
+@pytest.mark.build
+def test_a_printed_reproduce_command_reproduces_its_cell(build_cache: Path, tmp_path: Path) -> None:
+    """The report's "Reproduce that cell" line, pasted into a shell in another folder."""
+    import re
+    import subprocess
+
+    project = make_project(tmp_path / "proj")
+    results = tmp_path / "results"
+    argv = [
+        "--crate",
+        str(project),
+        "--run",
+        "python repro.py",
+        "--pyo3",
+        "0.20.3",
+        "--python",
+        "3.11",
+        "--cache",
+        str(build_cache),
+        "--results",
+        str(results),
+    ]
+    assert cli.main(argv) == 0
+    report = (results / "report.md").read_text()
+    (command,) = re.findall(r"Reproduce that cell: `([^`]+)`", report)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        command + f" --cache {build_cache}",
+        shell=True,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 cells (0 from stored records)" in done.stdout  # built and ran again (--rerun)
+    (again,) = records.all_records(Layout(build_cache, results))  # the same cell, the same key
+    assert again.outcome is Outcome.ABORT
+    assert "is unsendable, but sent to another thread" in (again.panic_message or "")
