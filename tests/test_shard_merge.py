@@ -90,3 +90,83 @@ def test_sharded_runs_merge_into_the_unsharded_result(build_cache: Path, tmp_pat
     assert len(evidence(merged)) == 4
     whole = (tmp_path / "whole" / "matrix.md").read_text()
     assert _table_part((merged / "matrix.md").read_text()) == _table_part(whole)
+
+
+def _run_steps(workflow: str, job: str) -> list[str]:
+    """The one-line `run:` commands of a job in .github/workflows/matrix.yml, in order."""
+    body = workflow.split(f"\n  {job}:\n", 1)[1]
+    body = re.split(r"\n  [a-z]+:\n", body, maxsplit=1)[0]
+    return [
+        line.split("run: ", 1)[1].strip()
+        for line in body.splitlines()
+        if line.strip().startswith(("- run: ", "run: "))
+    ]
+
+
+def test_the_workflow_shard_and_merge_steps_run_as_written(tmp_path: Path) -> None:
+    """The commands .github/workflows/matrix.yml runs, run here as it runs them: two shards,
+    each uploading its results folder, then the merge job over the downloaded artifacts. The
+    selection is all `unsupported` cells (PyO3 0.16.6 on this CPython), so nothing is built."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    workflow = (repo / ".github" / "workflows" / "matrix.yml").read_text()
+    shard_steps = [s for s in _run_steps(workflow, "shard") if "pip install" not in s]
+    merge_steps = [s for s in _run_steps(workflow, "merge") if "pip install" not in s]
+    assert any("--shard" in s for s in shard_steps) and any(
+        "nox -s merge" in s for s in merge_steps
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PYO3_TRIAGE_")}
+    base.update(
+        PYO3_TRIAGE_CACHE=str(tmp_path / "cache"),
+        PATH=f"{Path(sys.executable).parent}:{base['PATH']}",
+    )
+    inputs = dict(
+        PYO3="0.16.6",
+        PYTHONS=sys.executable,
+        SCENARIOS="unsendable_gc_traverse,unsendable_gc_traverse_workaround",
+    )
+    artifacts = tmp_path / "merge" / "shards"
+    for shard_name in ("1/2", "2/2"):
+        runner = tmp_path / f"runner-{shard_name[0]}"
+        shutil.copytree(
+            repo, runner, ignore=shutil.ignore_patterns(".git", "results", ".nox", "__pycache__")
+        )
+        out = runner / "github_output"
+        env = {**base, **inputs, "SHARD": shard_name, "GITHUB_OUTPUT": str(out)}
+        for step in shard_steps:
+            if step.startswith("python3 -c"):
+                continue  # the plan job's own step
+            done = subprocess.run(
+                ["bash", "-c", step],
+                cwd=runner,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, step + done.stdout + done.stderr
+        name = out.read_text().strip().removeprefix("name=")
+        assert name == f"records-{shard_name[0]}-of-2"
+        shutil.copytree(runner / "results", artifacts / name)  # upload + download-artifact
+    merger = tmp_path / "merge"
+    shutil.copytree(
+        repo,
+        merger,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".git", "results", ".nox", "__pycache__", "shards"),
+    )
+    summary = tmp_path / "summary.md"
+    env = {**base, "GITHUB_STEP_SUMMARY": str(summary)}
+    for step in merge_steps:
+        done = subprocess.run(
+            ["bash", "-c", step], cwd=merger, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, step + done.stdout + done.stderr
+        assert "::warning::" not in done.stdout, done.stdout
+    table = summary.read_text()
+    assert table.count("| 0.16.6 | ") == 2  # both scenarios, one row each
+    assert "unsupported" in table
