@@ -68,8 +68,11 @@ def row_labels(grid: Grid) -> list[str]:
 
 def draw(grids: Sequence[Grid]) -> tuple[bytes, bytes]:
     """The picture of every grid, as (SVG, PNG)."""
+    import logging
+
     import matplotlib
 
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)  # nox logs at debug level
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch, Rectangle

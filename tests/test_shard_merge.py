@@ -114,8 +114,11 @@ def test_the_workflow_shard_and_merge_steps_run_as_written(tmp_path: Path) -> No
 
     repo = Path(__file__).resolve().parent.parent
     workflow = (repo / ".github" / "workflows" / "matrix.yml").read_text()
-    shard_steps = [s for s in _run_steps(workflow, "shard") if "pip install" not in s]
-    merge_steps = [s for s in _run_steps(workflow, "merge") if "pip install" not in s]
+    # The runner's own setup (installing this project, a Rust toolchain) is not ours to repeat
+    # here: it would change this machine. Everything after it runs as written.
+    setup = ("pip install", "rustup")
+    shard_steps = [s for s in _run_steps(workflow, "shard") if not any(w in s for w in setup)]
+    merge_steps = [s for s in _run_steps(workflow, "merge") if not any(w in s for w in setup)]
     assert any("--shard" in s for s in shard_steps) and any(
         "nox -s merge" in s for s in merge_steps
     )
