@@ -125,15 +125,7 @@ class Evaluator:
         if not self._builds(cell):
             return records.record_key({**inputs, "unsupported": cell.window})
         if lock is not None:
-            inputs["build"] = build.build_key(
-                cell.scenario,
-                cell.release,
-                lock,
-                cell.interp,
-                self.toolchain,
-                self.options.profile,
-                self._abi3(cell),
-            )
+            inputs["build"] = self._build_key(cell, lock)
         inputs.update(forced=not cell.declared, repeat=self.options.repeat, harness=__version__)
         return records.record_key(inputs)
 
@@ -173,7 +165,10 @@ class Evaluator:
         lock = locks.load_cached(self.layout, cell.release)
         if lock is None:
             return False
-        key = build.build_key(
+        return self.layout.build_info(self._build_key(cell, lock)).is_file()
+
+    def _build_key(self, cell: Cell, lock: locks.ResolvedLock) -> str:
+        return build.build_key(
             cell.scenario,
             cell.release,
             lock,
@@ -182,7 +177,6 @@ class Evaluator:
             self.options.profile,
             self._abi3(cell),
         )
-        return self.layout.build_info(key).is_file()
 
     # --- evaluation ----------------------------------------------------------------------
     def evaluate(self, cell: Cell) -> tuple[Record, bool]:

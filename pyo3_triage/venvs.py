@@ -57,34 +57,18 @@ def install(
     layout: Layout, uv_bin: str, venv: Path, wheel: str, module: str, build_key: str, log: Path
 ) -> None:
     """Install `wheel` unless the same build of `module` is already there."""
-    marker = venv / f".pyo3-triage-{module}"
-    with FileLock(str(layout.lock_path(f"venv-{venv.name}"))):
-        try:
-            if marker.read_text(encoding="utf-8").strip() == build_key:
-                return
-        except OSError:
-            pass
-        done = procs.run(
-            [
-                uv_bin,
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                str(venv_python(venv)),
-                "--no-deps",
-                "--no-index",
-                "--reinstall",
-                wheel,
-            ],
-            env=_uv_env(),
-            timeout=VENV_TIMEOUT,
-            log_path=log,
-            append=True,
-        )
-        if done.returncode != 0:
-            raise EnvironmentError_(f"could not install {Path(wheel).name} (see {log})")
-        write_atomic(marker, build_key + "\n")
+    args = ["--no-deps", "--no-index", "--reinstall", wheel]
+    _install_once(
+        layout,
+        uv_bin,
+        venv,
+        f".pyo3-triage-{module}",
+        build_key,
+        args,
+        log,
+        Path(wheel).name,
+        VENV_TIMEOUT,
+    )
 
 
 def requirements_tag(requirements: Sequence[str]) -> str:
@@ -95,30 +79,47 @@ def requirements_tag(requirements: Sequence[str]) -> str:
 def install_requirements(
     layout: Layout, uv_bin: str, venv: Path, requirements: Sequence[str], log: Path
 ) -> None:
-    """Install what the run needs besides the extension (`--with`, a crate's `--extra`), once."""
-    marker = venv / ".pyo3-triage-requirements"
-    wanted = "\n".join(requirements)
+    """Install what the run needs besides the extension (`--with`, a crate's `--extra`), once
+    (from PyPI: this may take a while the first time)."""
+    _install_once(
+        layout,
+        uv_bin,
+        venv,
+        ".pyo3-triage-requirements",
+        "\n".join(requirements),
+        list(requirements),
+        log,
+        ", ".join(requirements),
+        VENV_TIMEOUT * 5,
+    )
+
+
+def _install_once(
+    layout: Layout,
+    uv_bin: str,
+    venv: Path,
+    marker_name: str,
+    wanted: str,
+    args: Sequence[str],
+    log: Path,
+    what: str,
+    timeout: float,
+) -> None:
+    """`uv pip install ARGS` into the venv unless its marker says `wanted` is already there."""
+    marker = venv / marker_name
     with FileLock(str(layout.lock_path(f"venv-{venv.name}"))):
         try:
-            if marker.read_text(encoding="utf-8") == wanted:
+            if marker.read_text(encoding="utf-8").strip() == wanted.strip():
                 return
         except OSError:
             pass
         done = procs.run(
-            [
-                uv_bin,
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                str(venv_python(venv)),
-                *requirements,
-            ],
+            [uv_bin, "pip", "install", "--quiet", "--python", str(venv_python(venv)), *args],
             env=_uv_env(),
-            timeout=VENV_TIMEOUT * 5,
+            timeout=timeout,
             log_path=log,
             append=True,
         )
         if done.returncode != 0:
-            raise EnvironmentError_(f"could not install {', '.join(requirements)} (see {log})")
-        write_atomic(marker, wanted)
+            raise EnvironmentError_(f"could not install {what} (see {log})")
+        write_atomic(marker, wanted + "\n")
