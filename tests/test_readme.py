@@ -205,6 +205,8 @@ def built_anything(world: World) -> bool:
 )
 def test_readme_command_runs_as_printed(command: str, world: World) -> None:
     check = CONTRACT[command]
+    if "~/src/pyo3" in command and not FIXTURE.is_file():
+        pytest.skip(f"needs the offline slice of PyO3's history ({FIXTURE})")
     shown = command + (" --list" if check.how == "list" else "")
     if check.how == "list" and command.startswith("nox -s matrix") and " -- " not in command:
         shown = command + " -- --list"
