@@ -122,22 +122,24 @@ def draw(grids: Sequence[Grid]) -> tuple[bytes, bytes]:
             side.set_visible(False)
         axis.set_title(grid.scenario, loc="left", fontsize=10, fontweight="bold", pad=18)
     order = [o for o in Outcome if o in shown]
+    inches = figure.get_figheight()  # the legend and the note sit a fixed distance from the foot
     figure.legend(
         handles=[Patch(facecolor=COLORS[o], edgecolor="#d0d7de", label=o.value) for o in order],
         loc="lower center",
+        bbox_to_anchor=(0.5, 0.3 / inches),
         ncol=min(len(order), 6),
         fontsize=8,
         frameon=False,
     )
     figure.text(
         0.01,
-        0.005,
-        "rows: PyO3 releases ((yanked): yanked on crates.io; git:...: a PyO3 "
-        "commit, not a release); columns: CPython",
+        0.08 / inches,
+        "rows: PyO3 releases ((yanked): yanked on crates.io; git:...: a PyO3 commit, not a "
+        "release); columns: CPython",
         fontsize=6,
         color="#57606a",
     )
-    figure.tight_layout(rect=(0, 0.06, 1, 1))
+    figure.tight_layout(rect=(0, 0.75 / inches, 1, 1))
     svg, png = io.BytesIO(), io.BytesIO()
     figure.savefig(svg, format="svg")
     figure.savefig(png, format="png", dpi=150)
