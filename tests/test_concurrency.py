@@ -75,7 +75,8 @@ def check_results(results: Path, names: list[str], outputs: list[str]) -> dict[s
 
 def build_seconds(out: str, scenario: str) -> float | None:
     """How long this run spent building the scenario's cell; None when the record was reused."""
-    line = next(line for line in out.splitlines() if line.startswith(f"{scenario} · PyO3"))
+    # Off a TTY each cell has one compact progress line: "[n/N] scenario release pyX.Y.Z: ..."
+    line = next(line for line in out.splitlines() if re.match(rf"\[\d+/\d+\] {scenario} ", line))
     if line.endswith("(cached)"):
         return None
     match = re.search(r"\(build (\d+\.\d)s, run", line)

@@ -161,7 +161,7 @@ def test_damaged_record_is_recomputed(
     assert cli.main(args) == 0
     out = capsys.readouterr().out
     assert "1 cells (0 from stored records)" in out
-    assert "quick · PyO3 0.20.3 · CPython 3.11" in out
+    assert "[1/1] quick 0.20.3 py3.11" in out
     record = records.Record.from_json(path.read_text())
     assert record.outcome is Outcome.PASS
     assert record.runs[0].stdout_tail == "1\n"
