@@ -10,9 +10,12 @@ from the same tree and a rerun extracts nothing.
 from __future__ import annotations
 
 import re
+import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock
 
 from . import procs
 from .errors import UserError
@@ -138,21 +141,26 @@ class Repo:
         """The commit's source tree, extracted once into the cache (keyed by its tree)."""
         tree = self.tree(sha)
         folder = layout.git_tree(tree)
-        if (folder / "Cargo.toml").is_file():
-            touch(folder)
-            return folder
+        with FileLock(str(layout.lock_path(f"tree-{tree}"))):  # two runs, one export
+            if not (folder / "Cargo.toml").is_file():
+                self._extract(sha, tree, folder, layout)
+        touch(folder)
+        return folder
+
+    def _extract(self, sha: str, tree: str, folder: Path, layout: Layout) -> None:
         archive = layout.git_tree(tree + ".tar")
         archive.parent.mkdir(parents=True, exist_ok=True)
         self._out("archive", "--format=tar", "-o", str(archive), sha)
         partial = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
         with tarfile.open(archive) as tar:
             if hasattr(tarfile, "data_filter"):  # refuse links and paths leaving the folder
                 tar.extractall(partial, filter="data")
             else:  # pragma: no cover - Pythons before the extraction filters
                 tar.extractall(partial)
         archive.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)  # a half-made folder from a killed run
         partial.replace(folder)
-        return folder
 
 
 class GitError(Exception):
