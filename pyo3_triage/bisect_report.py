@@ -284,9 +284,10 @@ def commit_lines(found: CommitSearch) -> list[str]:
     for pull in found.pulls:
         mark = " <- this one" if found.culprit == pull else ""
         lines.append(f"pull request #{pull.number}: {pull.title} {pull.link(found.github)}{mark}")
+    heads = f" + {len(found.batch_probes)} batch heads" if found.batch_probes else ""
     lines.append(
-        f"{len(found.probes) + len(found.batch_probes)} commit probes, {found.builds} commit "
-        f"builds (bound without untestable commits: {found.bound})"
+        f"{len(found.probes)} commit probes{heads}, {found.builds} commit builds (bound without "
+        f"untestable commits: {found.bound})"
     )
     return lines
 
@@ -331,8 +332,9 @@ def commit_section(found: CommitSearch, results: Path) -> str:
             f"| {number} | `{md_escape(probe.label)}` | {md_escape(probe.record.era)} | "
             f"{md_escape(probe.record.outcome.value)} | {probe.verdict.value} | {probe.how} |"
         )
+    heads = f" + {len(found.batch_probes)} batch heads" if found.batch_probes else ""
     out.append(
-        f"Commit probes: {len(found.probes) + len(found.batch_probes)}, {found.builds} build(s) "
+        f"Commit probes: {len(found.probes)}{heads}, {found.builds} build(s) "
         f"(bound without untestable commits: {found.bound}).\n\n" + "\n".join(rows)
     )
     return "\n\n".join(out)
