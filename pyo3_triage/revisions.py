@@ -6,6 +6,7 @@ compile (`next_era`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from packaging.version import InvalidVersion, Version
@@ -16,6 +17,8 @@ from .paths import Layout
 from .releases import Release
 from .support import window_for
 from .tomlcompat import tomllib
+
+_TAG = re.compile(r"v(\d+\.\d+\.\d+)(?:-\d+-g[0-9a-f]+)?$")
 
 
 def at(
@@ -51,9 +54,11 @@ def other_era(release: Release) -> Release | None:
 
 
 def _eras(describe: str, manifest: str) -> tuple[Version, Version]:
-    tag = describe.lstrip("v").split("-", 1)[0]
+    # `git describe --tags --always`: "v0.20.0-218-g8bef6e3", "v0.21.0", or a bare hash
+    # (no tag behind the commit, which may even be all digits) that names no release.
+    match = _TAG.match(describe)
     try:
-        older = Version(tag)
+        older = Version(match[1]) if match else None
     except InvalidVersion:
         older = None
     try:

@@ -426,3 +426,17 @@ def test_a_url_is_cloned_once_into_the_cache_and_fetched_only_when_asked(tmp_pat
     assert fetched.resolve(newer) == newer
     with pytest.raises(UserError, match="never written"):
         gitrepo.open_repo(str(history.path), layout, fetch=True)
+
+
+@pytest.mark.parametrize(
+    ("describe", "expect"),
+    [
+        ("v0.20.0-218-g8bef6e3", ("0.20.0", "0.21.0")),
+        ("v0.21.0", ("0.21.0", "0.21.0")),
+        ("4260818", ("0.21.0", "0.21.0")),  # no tag behind it: a short hash of digits only
+        ("8bef6e3", ("0.21.0", "0.21.0")),
+    ],
+)
+def test_eras_come_from_a_tag_and_the_manifest(describe: str, expect: tuple[str, str]) -> None:
+    older, newer = revisions._eras(describe, '[package]\nname = "pyo3"\nversion = "0.21.0-dev"\n')
+    assert (str(older), str(newer)) == expect
