@@ -1,9 +1,9 @@
 """`results/report.md`: everything a GitHub issue needs, drawn from stored records only.
 
 One table per scenario with a legend, the environment, a `<details>` per non-passing cell
-(panic message, stderr tail, the command that reproduces that cell), the bisect answers found
-in `results/`, and an SVG picture of the tables. Sized for a GitHub comment: long text is cut
-with a note of where the full log is.
+(panic message, stderr tail, the command that reproduces that cell), the bisect answers that
+asked about these reproducers, and a chart of the tables (PNG and SVG, `chart`). Sized for a
+GitHub comment: long text is cut with a note of where the full log is.
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ def render(
 
 
 def write(layout: Layout, grids: Sequence[table.Grid], question: str = "") -> Path:
-    """`report.md` and `matrix.svg` (the latest), and with a `question` a copy of the report
+    """`report.md` and the chart (the latest), and with a `question` a copy of the report
     kept under its own name, so a later run about something else does not erase it."""
     found = [r.executable for g in grids for r in g.cells.values()]
     text = render(grids, bisect_answers(layout, grids), python_versions(found), layout)

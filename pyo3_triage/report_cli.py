@@ -1,4 +1,4 @@
-"""`nox -s report`: redraw `results/report.md` (and the SVG) from stored records, no rebuild."""
+"""`nox -s report`: redraw `results/report.md` and its chart from stored records, no rebuild."""
 
 from __future__ import annotations
 
