@@ -1,0 +1,90 @@
+"""Running a reproducer and filling its venv, on real processes that need no build: the
+interpreter running these tests stands in for a cell's venv python; a stand-in `uv` records
+what it was asked to install."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyo3_triage import runner, venvs
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.paths import Layout
+from pyo3_triage.scenarios import Scenario
+
+PY = Path(sys.executable)
+
+
+def scenario(tmp_path: Path, driver: str = "", run: tuple[str, ...] = ()) -> Scenario:
+    path = tmp_path / "driver.py"
+    path.write_text(driver)
+    return Scenario("s", tmp_path, "", "", 30.0, "json", (), (), "", path, driver, run=run)
+
+
+def test_driver_argv_names_the_venv_python(tmp_path: Path) -> None:
+    assert runner.driver_argv(PY, scenario(tmp_path)) == [str(PY), str(tmp_path / "driver.py")]
+    crate = scenario(tmp_path, run=("python", "-m", "pytest", "-x"))
+    assert runner.driver_argv(PY, crate) == [str(PY), "-m", "pytest", "-x"]
+    assert runner.driver_argv(PY, scenario(tmp_path, run=("python3.11", "a.py")))[0] == str(PY)
+    assert runner.driver_argv(PY, scenario(tmp_path, run=("bash", "repro.sh"))) == [
+        "bash",
+        "repro.sh",
+    ]
+
+
+def test_import_check(tmp_path: Path) -> None:
+    assert runner.check_import(PY, "json", tmp_path, tmp_path / "log") is None
+    failed = runner.check_import(PY, "no_such_module_here", tmp_path, tmp_path / "log")
+    assert failed is not None and failed.outcome is Outcome.IMPORT_ERROR
+    assert "ModuleNotFoundError" in (failed.exception or "")
+
+
+@pytest.mark.parametrize(
+    ("driver", "outcome", "evidence"),
+    [
+        ("print('fine')\n", Outcome.PASS, ""),
+        ("import os\nos.abort()\n", Outcome.ABORT, "SIGABRT"),
+        ("def broken(:\n", Outcome.ERROR, "SyntaxError"),
+        ("raise ValueError('the reason')\n", Outcome.ERROR, "ValueError: the reason"),
+    ],
+)
+def test_run_driver_keeps_the_evidence(
+    tmp_path: Path, driver: str, outcome: Outcome, evidence: str
+) -> None:
+    found = runner.run_driver(PY, scenario(tmp_path, driver), tmp_path, tmp_path / "run.log")
+    assert found.outcome is outcome
+    assert evidence in f"{found.signal} {found.exception}"
+    assert found.log == str(tmp_path / "run.log") and (tmp_path / "run.log").is_file()
+
+
+def fake_uv(tmp_path: Path, exit_status: int = 0) -> tuple[str, Path]:
+    calls = tmp_path / "calls.txt"
+    script = tmp_path / "uv"
+    script.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexit {exit_status}\n')
+    script.chmod(0o755)
+    return str(script), calls
+
+
+def test_requirements_are_installed_once_per_venv(tmp_path: Path) -> None:
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    uv, calls = fake_uv(tmp_path)
+    venvs.install_requirements(layout, uv, venv, ["pytest>=8", "attrs"], tmp_path / "log")
+    venvs.install_requirements(layout, uv, venv, ["pytest>=8", "attrs"], tmp_path / "log")
+    assert calls.read_text().count("pip install") == 1 and "pytest>=8 attrs" in calls.read_text()
+    venvs.install_requirements(layout, uv, venv, ["pytest>=8"], tmp_path / "log")  # changed
+    assert calls.read_text().count("pip install") == 2
+    tags = {venvs.requirements_tag(r) for r in (["a"], ["b"], ["a", "b"])}
+    assert len(tags) == 3 and venvs.requirements_tag(["a"]) == venvs.requirements_tag(["a"])
+
+
+def test_a_failed_install_is_an_environment_error(tmp_path: Path) -> None:
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    (tmp_path / "venv").mkdir()
+    uv, _ = fake_uv(tmp_path, exit_status=1)
+    with pytest.raises(venvs.EnvironmentError_, match="could not install pytest"):
+        venvs.install_requirements(layout, uv, tmp_path / "venv", ["pytest"], tmp_path / "log")
+    assert not (tmp_path / "venv" / ".pyo3-triage-requirements").exists()  # tried again next time
