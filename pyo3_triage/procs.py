@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from .capture import Log, Tail
+
 try:
     import resource
 except ImportError:  # pragma: no cover - not a Unix
@@ -30,7 +32,6 @@ except ImportError:  # pragma: no cover - not a Unix
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL of a timed-out process group
 PIPE_GRACE = 0.5  # seconds to keep reading pipes an escaped descendant still holds open
 _READ_SIZE = 65536
-_MAX_PARTIAL_LINE = 65536  # write a line to the log even without its newline past this size
 _POLL_MIN, _POLL_MAX = 0.001, 0.05
 
 _LEAKY_VARIABLES = frozenset(
@@ -170,86 +171,6 @@ def clean_env(base: Mapping[str, str] | None = None, **overrides: str) -> dict[s
     return env
 
 
-class _Tail:
-    """The last bytes of one stream, so a 100 MB flood costs a few KB of memory."""
-
-    def __init__(self, chars: int) -> None:
-        self.chars = max(chars, 0)
-        self.limit = self.chars * 4  # a UTF-8 character is at most four bytes
-        self.data = bytearray()
-        self.trimmed = False
-
-    def add(self, chunk: bytes) -> None:
-        self.data += chunk
-        if len(self.data) > 2 * self.limit:
-            del self.data[: len(self.data) - self.limit]
-            self.trimmed = True
-
-    def text(self) -> str:
-        if self.chars == 0:
-            return ""
-        data = bytes(self.data[-self.limit :])
-        if self.trimmed or len(self.data) > self.limit:
-            while data and data[0] & 0xC0 == 0x80:  # drop a character cut in half
-                data = data[1:]
-        return data.decode("utf-8", errors="replace")[-self.chars :]
-
-
-class _Log:
-    """Writes output to the log as it arrives, whole lines at a time, up to a byte cap.
-
-    Lines are kept whole so interleaved stdout and stderr stay readable. The cap is counted
-    even without a file, so `truncated` means the same thing either way.
-    """
-
-    def __init__(self, handle: IO[bytes] | None, cap: int) -> None:
-        self.handle = handle
-        self.cap = max(cap, 0)
-        self.written = 0
-        self.truncated = False
-        self.partial: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
-
-    def note(self, text: str) -> None:
-        """Write harness text (header, footer) that does not count against the cap."""
-        if self.handle is not None:
-            self.handle.write(text.encode("utf-8", errors="replace"))
-            self.handle.flush()
-
-    def feed(self, stream: str, chunk: bytes) -> None:
-        if self.truncated:
-            return
-        pending = self.partial[stream]
-        pending += chunk
-        cut = pending.rfind(b"\n") + 1
-        if cut == 0:
-            if len(pending) < _MAX_PARTIAL_LINE:
-                return
-            cut = len(pending)
-        self._write(bytes(pending[:cut]))
-        del pending[:cut]
-
-    def finish_stream(self, stream: str) -> None:
-        pending = self.partial[stream]
-        if pending and not self.truncated:
-            self._write(bytes(pending) + (b"" if pending.endswith(b"\n") else b"\n"))
-        pending.clear()
-
-    def _write(self, data: bytes) -> None:
-        room = self.cap - self.written
-        if len(data) > room:
-            data = data[:room]
-            self.truncated = True
-        self.written += len(data)
-        if self.handle is not None:
-            self.handle.write(data)
-            if self.truncated:
-                self.handle.write(
-                    f"\n[pyo3-triage: output cut at {self.cap} bytes; later output was dropped."
-                    " The last part of each stream is at the end of this log.]\n".encode()
-                )
-            self.handle.flush()
-
-
 def _kill_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
@@ -342,9 +263,9 @@ def _run(
     header: str | None,
     handle: IO[bytes] | None = None,
 ) -> Completed:
-    log = _Log(handle, log_cap_bytes)
+    log = Log(handle, log_cap_bytes)
     log.note(_header(args, cwd, header))
-    tails = {"stdout": _Tail(tail_chars), "stderr": _Tail(tail_chars)}
+    tails = {"stdout": Tail(tail_chars), "stderr": Tail(tail_chars)}
     start = time.monotonic()
     if _INTERRUPTED.is_set():
         raise Interrupted(shlex.join(args))
@@ -425,8 +346,8 @@ def _pump(
     proc: subprocess.Popen[bytes],
     start: float,
     timeout: float | None,
-    log: _Log,
-    tails: dict[str, _Tail],
+    log: Log,
+    tails: dict[str, Tail],
 ) -> bool:
     """Read both pipes until the child is gone, enforcing the timeout; True if it timed out.
 
