@@ -269,10 +269,7 @@ def release_candidates(
     chosen = tuple(i for i, r in enumerate(usable) if r.cargo_version in primary)
     if len(chosen) < 2:
         return None
-    cells = tuple(
-        Cell(scenario, r, interp, window_for(r.version).declares(interp.version), _span(r))
-        for r in usable
-    )
+    cells = tuple(Cell(scenario, r, interp) for r in usable)
     return Candidates(
         "pyo3",
         f"CPython {interp.version}",
@@ -296,9 +293,7 @@ def python_candidates(
     usable = [i for i in interpreters if build_unsupported or window.declares(i.version)]
     if len(usable) < 2:
         return None
-    cells = tuple(
-        Cell(scenario, release, i, window.declares(i.version), window.span) for i in usable
-    )
+    cells = tuple(Cell(scenario, release, i) for i in usable)
     return Candidates(
         "python",
         f"PyO3 {release.cargo_version}",
@@ -330,10 +325,6 @@ def built(record: Record) -> bool:
     """A build ran for this record (not a cached wheel, not a lock that failed to resolve)."""
     build = record.build
     return bool(build) and not build.get("cached", True) and float(build.get("duration") or 0) > 0
-
-
-def _span(release: Release) -> str:
-    return window_for(release.version).span
 
 
 def answer(search: Search) -> str:

@@ -50,8 +50,16 @@ class Cell:
     scenario: Scenario
     release: Release
     interp: Interpreter
-    declared: bool  # inside the CPython window the release declares
-    window: str  # e.g. "3.7-3.12", for notes
+
+    @property
+    def declared(self) -> bool:
+        """Inside the CPython window the release declares (derived, never stored)."""
+        return window_for(self.release.version).declares(self.interp.version)
+
+    @property
+    def window(self) -> str:
+        """The release's declared window in words, e.g. "3.7-3.12", for notes."""
+        return window_for(self.release.version).span
 
     @property
     def label(self) -> str:
@@ -65,14 +73,12 @@ def plan(
     interpreters: Sequence[Interpreter],
 ) -> list[Cell]:
     """Every cell, ordered so that all scenarios of one (release, interpreter) run together."""
-    cells = []
-    for release in releases:
-        window = window_for(release.version)
-        for interp in interpreters:
-            declared = window.declares(interp.version)
-            for scenario in scenarios:
-                cells.append(Cell(scenario, release, interp, declared, window.span))
-    return cells
+    return [
+        Cell(scenario, release, interp)
+        for release in releases
+        for interp in interpreters
+        for scenario in scenarios
+    ]
 
 
 def shard(cells: Sequence[Cell], index: int, count: int) -> list[Cell]:
@@ -188,11 +194,7 @@ class Evaluator:
         newer = revisions.other_era(cell.release)
         if record.outcome is not Outcome.BUILD_ERROR or newer is None:
             return record, reused
-        window = window_for(newer.version)
-        again = Cell(
-            cell.scenario, newer, cell.interp, window.declares(cell.interp.version), window.span
-        )
-        return self._evaluate(again)
+        return self._evaluate(Cell(cell.scenario, newer, cell.interp))
 
     def _evaluate(self, cell: Cell) -> tuple[Record, bool]:
         if not self._builds(cell):

@@ -29,7 +29,6 @@ from .records import Record
 from .releases import Release
 from .scenarios import Scenario
 from .search import SearchResult, Step, Verdict, bisect, steps_left
-from .support import window_for
 
 DEFAULT_GITHUB = "PyO3/pyo3"
 CommitStep = Callable[[Step, Probe, list[str]], None]
@@ -173,9 +172,7 @@ def _evaluate(
     layout: Layout,
 ) -> tuple[Record, bool, Release]:
     release = revisions.at(repo, sha, layout, eras)
-    window = window_for(release.version)
-    cell = Cell(scenario, release, interp, window.declares(interp.version), window.span)
-    record, reused = evaluator.evaluate(cell)
+    record, reused = evaluator.evaluate(Cell(scenario, release, interp))
     return record, reused, release
 
 

@@ -91,7 +91,7 @@ def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> N
     layout = Layout(tmp_path / "cache", tmp_path / "results")
 
     def record_key(scenario=SCENARIO, options: Options | None = None) -> str:
-        cell = Cell(scenario, RELEASE, INTERP, declared=True, window="3.7-3.12")
+        cell = Cell(scenario, RELEASE, INTERP)
         return Evaluator(layout, TOOLS, options or Options())._key(cell, LOCK)
 
     base = record_key()

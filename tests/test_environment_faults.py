@@ -37,7 +37,7 @@ def test_crates_io_unreachable_mid_run(tmp_path: Path, monkeypatch: pytest.Monke
     interp = running_interpreter()
     evaluator = Evaluator(layout, toolchain.detect(), Options())
     release = Release(Version("0.21.2"), vers="0.21.2")
-    cell = Cell(FOUNDING, release, interp, declared=True, window="3.7-3.12")
+    cell = Cell(FOUNDING, release, interp)
     record, reused = evaluator.evaluate(cell)
     assert not reused
     assert record.outcome is Outcome.SETUP_ERROR
@@ -56,8 +56,6 @@ def test_interpreter_disappears_between_plan_and_build(tmp_path: Path, build_cac
         FOUNDING,
         Release(Version("0.21.2"), vers="0.21.2"),
         found.__class__(**{**found.__dict__, "realpath": link}),
-        declared=True,
-        window="3.7-3.12",
     )
     link.unlink()  # gone after the plan was made
     layout = Layout(build_cache, tmp_path / "results")
