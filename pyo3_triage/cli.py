@@ -204,8 +204,9 @@ def main(argv: Sequence[str]) -> int:
     question = _question(scenarios, options_from(args), cells)
     matrix.write_markdown(layout, text)
     write_atomic(layout.question_file("matrix", question), text)
-    report.write(layout, grids, question)
-    _evict(layout, limit, console)
+    report.write(layout, grids, question, pictures=not run.interrupted)
+    if not run.interrupted:  # an interrupted run stops at once; the next run evicts
+        _evict(layout, limit, console)
     console.print(
         f"{len(run.records)} cells ({run.reused} from stored records); "
         f"table written to {layout.matrix_markdown()} and kept as "

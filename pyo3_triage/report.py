@@ -222,16 +222,20 @@ def render(
     return "\n\n".join(head + body + tail) + "\n"
 
 
-def write(layout: Layout, grids: Sequence[table.Grid], question: str = "") -> Path:
+def write(
+    layout: Layout, grids: Sequence[table.Grid], question: str = "", *, pictures: bool = True
+) -> Path:
     """`report.md` and the chart (the latest), and with a `question` a copy of the report
-    kept under its own name, so a later run about something else does not erase it."""
+    kept under its own name, so a later run about something else does not erase it. An
+    interrupted run skips the chart (`pictures`): stopping fast matters more then."""
     found = [r.executable for g in grids for r in g.cells.values()]
     text = render(grids, bisect_answers(layout, grids), python_versions(found), layout)
     path = layout.report_markdown()
     write_atomic(path, text)
-    svg, png = chart.draw(grids)
-    write_atomic(layout.report_svg(), svg)
-    write_atomic(layout.report_png(), png)
+    if pictures:
+        svg, png = chart.draw(grids)
+        write_atomic(layout.report_svg(), svg)
+        write_atomic(layout.report_png(), png)
     if question:
         write_atomic(layout.question_file("report", question), text)
     return path
