@@ -80,6 +80,27 @@ def make_project(root: Path) -> Path:
     return root
 
 
+def crate_args(
+    project: Path, run: str, pyo3: str, python: str, cache: Path, results: Path, *extra: str
+) -> list[str]:
+    """The matrix arguments of a `--crate` test: the project, its run command and the cell."""
+    return [
+        "--crate",
+        str(project),
+        "--run",
+        run,
+        "--pyo3",
+        pyo3,
+        "--python",
+        python,
+        *extra,
+        "--cache",
+        str(cache),
+        "--results",
+        str(results),
+    ]
+
+
 def fingerprint(root: Path) -> str:
     files = sorted(p for p in root.rglob("*") if p.is_file())
     return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
@@ -125,20 +146,7 @@ def test_a_users_project_gets_the_same_table(build_cache: Path, tmp_path: Path) 
     project = make_project(tmp_path / "proj")
     before = fingerprint(project)
     results = tmp_path / "results"
-    argv = [
-        "--crate",
-        str(project),
-        "--run",
-        "python repro.py",
-        "--pyo3",
-        "0.20.3,0.21.2",
-        "--python",
-        "3.11",
-        "--cache",
-        str(build_cache),
-        "--results",
-        str(results),
-    ]
+    argv = crate_args(project, "python repro.py", "0.20.3,0.21.2", "3.11", build_cache, results)
     assert cli.main(argv) == 0
     found = {r.pyo3: r for r in records.all_records(Layout(build_cache, results))}
     assert found["0.20.3"].outcome is Outcome.ABORT
@@ -210,20 +218,7 @@ def test_editing_a_script_outside_the_crate_changes_the_answer(
     smoke = tmp_path / "smoke.py"
     smoke.write_text("import byo_ext\nassert byo_ext.Holder() is not None\n")
     results = tmp_path / "results"
-    argv = [
-        "--crate",
-        str(project),
-        "--run",
-        f"python {smoke}",
-        "--pyo3",
-        "0.21.2",
-        "--python",
-        "3.11",
-        "--cache",
-        str(build_cache),
-        "--results",
-        str(results),
-    ]
+    argv = crate_args(project, f"python {smoke}", "0.21.2", "3.11", build_cache, results)
     layout = Layout(build_cache, results)
     assert cli.main(argv) == 0
     (first,) = records.all_records(layout)
@@ -276,20 +271,7 @@ def test_a_cargo_workspace_from_its_root(build_cache: Path, tmp_path: Path) -> N
     project = make_workspace(tmp_path / "ws", '["extension-module"]')
     before = fingerprint(project)
     results = tmp_path / "results"
-    argv = [
-        "--crate",
-        str(project),
-        "--run",
-        "python smoke.py",
-        "--pyo3",
-        "0.21.2,0.22.6",
-        "--python",
-        "3.11",
-        "--cache",
-        str(build_cache),
-        "--results",
-        str(results),
-    ]
+    argv = crate_args(project, "python smoke.py", "0.21.2,0.22.6", "3.11", build_cache, results)
     assert cli.main(argv) == 0
     found = {r.pyo3: r for r in records.all_records(Layout(build_cache, results))}
     assert {v: r.outcome for v, r in found.items()} == {
@@ -313,21 +295,9 @@ def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
         pytest.skip("needs CPython 3.11 and 3.12")
     project = make_workspace(tmp_path / "ws", '["extension-module", "abi3-py311"]')
     results = tmp_path / "results"
-    argv = [
-        "--crate",
-        str(project),
-        "--run",
-        "python smoke.py",
-        "--pyo3",
-        "0.22.6",
-        "--python",
-        "3.11,3.12",
-        "--abi3",
-        "--cache",
-        str(build_cache),
-        "--results",
-        str(results),
-    ]
+    argv = crate_args(
+        project, "python smoke.py", "0.22.6", "3.11,3.12", build_cache, results, "--abi3"
+    )
     assert cli.main(argv) == 0
     found = list(records.all_records(Layout(build_cache, results)))
     assert len(found) == 2 and all(r.outcome is Outcome.PASS for r in found)
@@ -369,22 +339,16 @@ def test_a_run_command_that_needs_test_dependencies(build_cache: Path, tmp_path:
         "import byo_ext\n\ndef test_holder():\n    assert byo_ext.Holder() is not None\n"
     )
     results = tmp_path / "results"
-    argv = [
-        "--crate",
-        str(project),
-        "--run",
+    argv = crate_args(
+        project,
         "python -m pytest -q tests",
+        "0.21.2",
+        "3.11",
+        build_cache,
+        results,
         "--extra",
         "test",
-        "--pyo3",
-        "0.21.2",
-        "--python",
-        "3.11",
-        "--cache",
-        str(build_cache),
-        "--results",
-        str(results),
-    ]
+    )
     assert cli.main(argv) == 0
     (found,) = records.all_records(Layout(build_cache, results))
     assert found.outcome is Outcome.PASS, found.message
@@ -409,20 +373,7 @@ def test_a_printed_reproduce_command_reproduces_its_cell(build_cache: Path, tmp_
 
     project = make_project(tmp_path / "proj")
     results = tmp_path / "results"
-    argv = [
-        "--crate",
-        str(project),
-        "--run",
-        "python repro.py",
-        "--pyo3",
-        "0.20.3",
-        "--python",
-        "3.11",
-        "--cache",
-        str(build_cache),
-        "--results",
-        str(results),
-    ]
+    argv = crate_args(project, "python repro.py", "0.20.3", "3.11", build_cache, results)
     assert cli.main(argv) == 0
     report = (results / "report.md").read_text()
     (command,) = re.findall(r"Reproduce that cell: `([^`]+)`", report)
