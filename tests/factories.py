@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.records import Record, RunDetails
+
+# `nox -s matrix --` through this checkout's noxfile, from any folder, with this interpreter.
+NOX_MATRIX = (
+    sys.executable,
+    "-m",
+    "nox",
+    "-f",
+    str(Path(__file__).resolve().parent.parent / "noxfile.py"),
+    "-s",
+    "matrix",
+    "--",
+)
 
 
 def make_run(outcome: Outcome = Outcome.PASS, **overrides: Any) -> RunDetails:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from factories import make_record
+from factories import NOX_MATRIX, make_record
 from packaging.version import Version
 
 from pyo3_triage import commits, gitrepo, revisions
@@ -384,14 +384,7 @@ def test_the_founding_bisect_names_pull_request_3689(
     assert snapshot(fixture_repo) == refs_before
     # The same commit as a matrix row, next to releases, marked as not a release.
     matrix = [
-        sys.executable,
-        "-m",
-        "nox",
-        "-f",
-        str(REPO / "noxfile.py"),
-        "-s",
-        "matrix",
-        "--",
+        *NOX_MATRIX,
         "--scenario",
         "unsendable_gc_traverse",
         "--pyo3",

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from factories import make_record
+from factories import NOX_MATRIX, make_record
 
 from pyo3_triage.bisection import Criteria, git_bisect_status
 from pyo3_triage.outcome import Outcome
@@ -65,14 +65,7 @@ def nox_cell(
     folder: Path, cache: Path, results: Path, *extra: str
 ) -> subprocess.CompletedProcess[str]:
     argv = [
-        sys.executable,
-        "-m",
-        "nox",
-        "-f",
-        str(REPO / "noxfile.py"),
-        "-s",
-        "matrix",
-        "--",
+        *NOX_MATRIX,
         "--git-bisect-exit",
         "--scenario",
         str(folder),
@@ -155,14 +148,7 @@ def test_git_bisect_run_finds_the_commit_that_broke_it(build_cache: Path, tmp_pa
     # As the README shows it: from the user's own repository, the harness checkout elsewhere,
     # the scenario named by a path relative to where the user is.
     command = [
-        sys.executable,
-        "-m",
-        "nox",
-        "-f",
-        str(REPO / "noxfile.py"),
-        "-s",
-        "matrix",
-        "--",
+        *NOX_MATRIX,
         "--git-bisect-exit",
         "--scenario",
         "repro",
@@ -221,14 +207,7 @@ def test_nox_sessions_resolve_paths_from_where_nox_was_invoked(tmp_path: Path) -
     """`cd elsewhere && nox -f <checkout>/noxfile.py -s matrix -- --scenario rel --results out`."""
     folder = scenario(tmp_path / "rel", DRIVERS["passes"])
     argv = [
-        sys.executable,
-        "-m",
-        "nox",
-        "-f",
-        str(REPO / "noxfile.py"),
-        "-s",
-        "matrix",
-        "--",
+        *NOX_MATRIX,
         "--list",
         "--scenario",
         "rel",
