@@ -46,6 +46,7 @@ from pyo3_triage import (  # noqa: E402
     toolchain,
 )
 from pyo3_triage.classify import classify_run  # noqa: E402
+from pyo3_triage.evidence import BuildInfo  # noqa: E402
 from pyo3_triage.paths import Layout, write_if_changed  # noqa: E402
 from pyo3_triage.releases import Release  # noqa: E402
 
@@ -133,18 +134,18 @@ def harness(argv: list[str]) -> float:
 def outcomes_in(results: Path, cache: Path) -> dict[tuple[str, str, str], str]:
     found = {}
     for record in records.all_records(Layout(cache, results)):
-        found[(record.scenario, record.pyo3, record.python_minor)] = record.outcome.value
+        found[(record.scenario, record.pyo3, record.python_label)] = record.outcome.value
     return found
 
 
 def builds_in(
     results: Path, cache: Path, scenario: str | None = None, skip: frozenset[str] = frozenset()
-) -> list[dict[str, object]]:
+) -> list[BuildInfo]:
     """The build part of every record (of one scenario), leaving out records in `skip`."""
     return [
-        dict(record.build)
+        record.build
         for record in records.all_records(Layout(cache, results))
-        if record.build
+        if record.build is not None
         and record.key not in skip
         and (scenario is None or record.scenario == scenario)
     ]
@@ -247,7 +248,7 @@ def main() -> int:
     figures["b_cold_s"] = harness([*common, "--results", str(first)])
     cold = outcomes_in(first, cache)
     builds_b = builds_in(first, cache)
-    figures["b_builds"] = sum(1 for b in builds_b if not b["cached"])
+    figures["b_builds"] = sum(1 for b in builds_b if not b.cached)
     figures["b_pyo3_compiles"] = sum(1 for b in builds_b if b["compiled_pyo3"])
 
     stamp("(c) harness again, nothing changed")
@@ -260,7 +261,7 @@ def main() -> int:
     figures["d_driver_edit_s"] = harness([*common, "--results", str(first)])
     edited = builds_in(first, cache, folders[0].name, skip=before)
     figures["d_new_records"] = len(edited)
-    figures["d_builds"] = sum(1 for b in edited if not b["cached"])
+    figures["d_builds"] = sum(1 for b in edited if not b.cached)
 
     stamp("(e) one scenario's Rust edited")
     rust = folders[1] / "lib.rs"
@@ -268,7 +269,7 @@ def main() -> int:
     before = record_keys(first, cache)
     figures["e_rust_edit_s"] = harness([*common, "--results", str(first)])
     figures["e_new_records"] = len(builds_in(first, cache, skip=before))
-    rebuilt = [b for b in builds_in(first, cache, folders[1].name, skip=before) if not b["cached"]]
+    rebuilt = [b for b in builds_in(first, cache, folders[1].name, skip=before) if not b.cached]
     figures["e_builds"] = len(rebuilt)
     figures["e_pyo3_recompiled"] = sum(1 for b in rebuilt if b["compiled_pyo3"])
     figures["e_cargo_said"] = sorted(

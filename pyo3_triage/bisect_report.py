@@ -140,7 +140,7 @@ def _section(
     rows = ["| # | candidate | outcome | verdict | time | how |", "|---|---|---|---|---|---|"]
     for number, probe in enumerate(search.probes, 1):
         how = probe.how
-        took = float(probe.record.build.get("duration", 0.0) or 0.0) + sum(
+        took = (probe.record.build.duration if probe.record.build else 0.0) + sum(
             r.duration for r in probe.record.runs
         )
         rows.append(

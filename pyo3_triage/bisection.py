@@ -130,7 +130,7 @@ class Probe:
             return "stored record"
         if self.built:
             return "built"
-        return "cached build" if self.record.build else "not built"
+        return "cached build" if self.record.build is not None else "not built"
 
 
 @dataclass(frozen=True)
@@ -323,8 +323,7 @@ def over_releases(
 
 def built(record: Record) -> bool:
     """A build ran for this record (not a cached wheel, not a lock that failed to resolve)."""
-    build = record.build
-    return bool(build) and not build.get("cached", True) and float(build.get("duration") or 0) > 0
+    return record.build is not None and record.build.ran
 
 
 def answer(search: Search) -> str:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from filelock import FileLock
@@ -20,6 +20,7 @@ from filelock import FileLock
 from . import locks, manifests, procs, usercrate
 from .buildlog import first_error, own_code_failed, worth_caching
 from .evict import touch
+from .evidence import BuildInfo, LockInfo
 from .interpreters import Interpreter
 from .locks import ResolvedLock, requirement
 from .paths import Layout, write_atomic, write_if_changed
@@ -34,23 +35,17 @@ _COMPILING_PYO3 = re.compile(r"^\s*Compiling pyo3 v", re.MULTILINE)
 
 
 @dataclass(frozen=True)
-class BuildResult:
-    key: str
-    ok: bool
-    wheel: str | None  # path of the built wheel
-    duration: float  # seconds spent building (0 when cached)
-    cached: bool  # reused from an earlier identical build
-    log: str
-    error: str | None  # the compiler's first error, or why the build could not start
-    compiled_pyo3: bool  # cargo compiled the pyo3 crate itself in this build
-    lock: dict[str, object] | None = None  # a user crate's own pinned lock (see usercrate)
-    transient: bool = False  # failed for a reason of the moment (network, timeout): retry next run
-    # The reproducer's own code did not compile (a possible answer), as opposed to a cell that
-    # could not be set up (a dependency's build script, the toolchain, the network).
-    compile_error: bool = False
+class Built:
+    """What the build step hands on: the build, and the lock a user's crate was pinned to
+    (a scenario's lock is the release's, resolved before the build)."""
 
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+    info: BuildInfo
+    lock: LockInfo | None = None
+
+    def as_json(self) -> str:
+        """The cache's form (`Layout.build_info`), read back by `_cached`."""
+        lock = self.lock.as_dict() if self.lock else None
+        return json.dumps({**self.info.as_dict(), "lock": lock}, indent=2) + "\n"
 
 
 def interpreter_tag(interp: Interpreter) -> str:
@@ -110,7 +105,7 @@ def build(
     profile: str = "dev",
     rebuild: bool = False,
     abi3: str | None = None,
-) -> BuildResult:
+) -> Built:
     key = build_key(scenario, release, lock, interp, toolchain, profile, abi3)
     log = layout.build_log(scenario.name, release.cargo_version, str(interp.version), key)
     touch(layout.wheel_dir(key))  # used now: the last to be evicted
@@ -143,7 +138,7 @@ def _build(
     log: Path,
     target: Path,
     abi3: str | None,
-) -> BuildResult:
+) -> Built:
     """Build with the target dir's lock held (see `build`)."""
     crate = layout.crate_dir(key)
     manifest, workdir = crate / "Cargo.toml", crate
@@ -203,7 +198,7 @@ def _build(
         error = first_error(log_text) or (
             "build timed out" if done.timed_out else f"maturin exited with {done.returncode}"
         )
-    result = BuildResult(
+    info = BuildInfo(
         key=key,
         ok=ok,
         wheel=str(built[-1]) if ok else None,
@@ -212,15 +207,14 @@ def _build(
         log=str(log),
         error=error,
         compiled_pyo3=bool(_COMPILING_PYO3.search(log_text)),
-        lock={**pinned.as_dict(), "file": str(layout.recorded_lock(pinned.pyo3, pinned.lock_hash))}
-        if pinned
-        else None,
         transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0),
         compile_error=not ok and own_code_failed(log_text, own_packages(crate)),
     )
+    kept = pinned and layout.recorded_lock(pinned.pyo3, pinned.lock_hash)
+    result = Built(info, pinned.info(kept) if pinned and kept else None)
     write_atomic(_kept_log(layout, key), log_text)
-    if not result.transient:
-        write_atomic(layout.build_info(key), json.dumps(result.as_dict(), indent=2) + "\n")
+    if not info.transient:
+        write_atomic(layout.build_info(key), result.as_json())
     return result
 
 
@@ -272,11 +266,11 @@ def _prepare_user_crate(
         return locks.pin(folder, release.cargo_version, toolchain.cargo_bin, log)
 
 
-def _failed(key: str, log: Path, error: str) -> BuildResult:
+def _failed(key: str, log: Path, error: str) -> Built:
     """A user crate whose lock could not be resolved: a setup failure, cached only when it is
     not one of the moment (the network)."""
     transient = not worth_caching(False, error, timed_out=False)
-    return BuildResult(key, False, None, 0.0, False, str(log), error, False, transient=transient)
+    return Built(BuildInfo(key, False, None, 0.0, False, str(log), error, False, transient))
 
 
 def _kept_lock(layout: Layout, key: str) -> Path:
@@ -309,28 +303,36 @@ def _local_log(layout: Layout, key: str, stored: str, log: Path) -> Path | None:
     return None
 
 
-def _cached(layout: Layout, key: str, log: Path) -> BuildResult | None:
+def _cached(layout: Layout, key: str, log: Path) -> Built | None:
     try:
         data = json.loads(layout.build_info(key).read_text(encoding="utf-8"))
-        result = BuildResult(**data)
-    except (OSError, ValueError, TypeError):
+        info = BuildInfo.from_dict(data)
+        lock = LockInfo.from_dict(data["lock"]) if data.get("lock") else None
+    except (OSError, ValueError, TypeError, KeyError):
         return None
-    if result.ok and not (result.wheel and Path(result.wheel).is_file()):
+    if info.ok and not (info.wheel and Path(info.wheel).is_file()):
         return None
-    local = _local_log(layout, key, result.log, log)
+    local = _local_log(layout, key, info.log, log)
     if local is None:
         return None  # the evidence behind the cached result is gone: build again
-    if result.lock and "lock_hash" in result.lock:  # a user crate's own pinned lock
+    if lock is not None:  # a user crate's own pinned lock
         try:
             text = _kept_lock(layout, key).read_text(encoding="utf-8")
         except OSError:
             return None  # the lock behind the cached build is gone: build again
-        kept = layout.recorded_lock(str(result.lock["pyo3"]), str(result.lock["lock_hash"]))
+        kept = layout.recorded_lock(lock.pyo3, lock.lock_hash)
         write_if_changed(kept, text)  # this results folder gets its copy too
-        data["lock"] = {**result.lock, "file": str(kept)}
-    if not result.ok and "compile_error" not in data:  # cached before failures were told apart
+        lock = replace(lock, file=str(kept))
+    compile_error = info.compile_error
+    if not info.ok and "compile_error" not in data:  # cached before failures were told apart
         text = local.read_text(encoding="utf-8", errors="replace")
-        data["compile_error"] = own_code_failed(text, own_packages(layout.crate_dir(key)))
-    return BuildResult(
-        **{**data, "cached": True, "duration": 0.0, "compiled_pyo3": False, "log": str(local)}
+        compile_error = own_code_failed(text, own_packages(layout.crate_dir(key)))
+    info = replace(
+        info,
+        cached=True,
+        duration=0.0,
+        compiled_pyo3=False,
+        log=str(local),
+        compile_error=compile_error,
     )
+    return Built(info, lock)

@@ -12,15 +12,15 @@ import datetime
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from filelock import FileLock
 
 from . import __version__, build, locks, records, revisions, runner, venvs
+from .evidence import BuildInfo, LockInfo, RunDetails
 from .interpreters import Interpreter
 from .outcome import Outcome
 from .paths import Layout, write_if_changed
-from .records import Record, RunDetails
+from .records import Record
 from .releases import Release
 from .scenarios import Scenario
 from .support import window_for
@@ -151,7 +151,7 @@ class Evaluator:
         if self.rerun:
             return None
         found = records.load(self.layout, cell.scenario.name, key)
-        if found is not None and found.build.get("transient"):
+        if found is not None and found.transient:
             return None
         return found
 
@@ -218,7 +218,7 @@ class Evaluator:
             return self._compute(cell, key, lock), False
 
     def _compute(self, cell: Cell, key: str, lock: locks.ResolvedLock) -> Record:
-        built = build.build(
+        made = build.build(
             self.layout,
             cell.scenario,
             cell.release,
@@ -231,11 +231,19 @@ class Evaluator:
         )
         kept = self.layout.recorded_lock(lock.pyo3, lock.lock_hash)
         write_if_changed(kept, lock.lock_text)
-        lock_info = built.lock or {**lock.as_dict(), "file": str(kept)}
-        extra: dict[str, Any] = {"build": built.as_dict(), "lock": lock_info}
+        built = made.info
+        used = made.lock or lock.info(kept)
         if not built.ok:
             failed = Outcome.BUILD_ERROR if built.compile_error else Outcome.SETUP_ERROR
-            return self._store(cell, key, failed, note=built.error or "", **extra)
+            return self._store(
+                cell,
+                key,
+                failed,
+                note=built.error or "",
+                build_info=built,
+                lock_info=used,
+                transient=built.transient,
+            )
 
         log = self.layout.run_log(
             cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key
@@ -269,14 +277,27 @@ class Evaluator:
             if wanted:
                 venvs.install_requirements(self.layout, self.toolchain.uv_bin, venv, wanted, log)
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
-            extra["build"] = {**extra["build"], "transient": True}
-            return self._store(cell, key, Outcome.SETUP_ERROR, note=str(err), **extra)
+            return self._store(
+                cell,
+                key,
+                Outcome.SETUP_ERROR,
+                note=str(err),
+                build_info=built,
+                lock_info=used,
+                transient=True,
+            )
 
         failed_import = runner.check_import(python, cell.scenario.module, work, log)
         if failed_import is not None:
             note = failed_import.exception or failed_import.signal or "import failed"
             return self._store(
-                cell, key, Outcome.IMPORT_ERROR, runs=(failed_import,), note=note, **extra
+                cell,
+                key,
+                Outcome.IMPORT_ERROR,
+                runs=(failed_import,),
+                note=note,
+                build_info=built,
+                lock_info=used,
             )
         runs = []
         for attempt in range(1, self.options.repeat + 1):
@@ -288,7 +309,9 @@ class Evaluator:
                 attempt,
             )
             runs.append(runner.run_driver(python, cell.scenario, work, attempt_log))
-        return self._store(cell, key, cell_outcome(runs), runs=tuple(runs), **extra)
+        return self._store(
+            cell, key, cell_outcome(runs), runs=tuple(runs), build_info=built, lock_info=used
+        )
 
     def _store(
         self,
@@ -298,8 +321,9 @@ class Evaluator:
         *,
         runs: tuple[RunDetails, ...] = (),
         note: str = "",
-        build: dict[str, object] | None = None,
-        lock: dict[str, object] | None = None,
+        build_info: BuildInfo | None = None,
+        lock_info: LockInfo | None = None,
+        transient: bool = False,
     ) -> Record:
         record = Record(
             key=key,
@@ -308,15 +332,16 @@ class Evaluator:
             pyo3=cell.release.cargo_version,
             yanked=cell.release.yanked,
             python=str(cell.interp.version),
-            python_minor=cell.interp.minor,
+            python_label=cell.interp.minor,
             executable=str(cell.interp.executable),
             outcome=outcome,
             runs=runs,
             forced=self._builds(cell) and not cell.declared,
             note=note,
-            build=build or {},
-            lock=lock or {},
-            toolchain=self.toolchain.as_dict(),
+            build=build_info,
+            lock=lock_info,
+            transient=transient,
+            toolchain=self.toolchain.versions,
             platform=platform.platform(),
             created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             harness=__version__,

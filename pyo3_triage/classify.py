@@ -7,14 +7,16 @@ on text copied from real crashes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from .evidence import RunDetails
 from .outcome import Outcome
-from .procs import Completed, signal_name
+from .procs import Completed
 
-__all__ = ["Classification", "classify_run", "last_exception", "panic_message", "signal_name"]
+__all__ = ["classify_run", "last_exception", "panic_message"]
 
 _MAX_MESSAGE_CHARS = 4000
+KEPT_STDOUT = 4000  # characters of each stream a record keeps
+KEPT_STDERR = 8000
 _MAX_OLD_FORMAT_LINES = 200  # how far an old-format quoted message may run on
 
 # "thread 'main' panicked at ..." and, since Rust 1.80-ish, "thread 'main' (2806) panicked at ..."
@@ -34,17 +36,6 @@ _MESSAGE_STOPS = (
 _TRACEBACK = "Traceback (most recent call last):"
 # Tracebacks Python prints without the exception ending the process.
 _NOT_FATAL = ("Exception ignored in", "Exception in thread")
-
-
-@dataclass(frozen=True)
-class Classification:
-    """The outcome of one driver run and the evidence a reader needs to trust it."""
-
-    outcome: Outcome
-    exit_status: int | None
-    signal: str | None
-    panic_message: str | None  # the first Rust panic message, or a PanicException's message
-    exception: str | None  # the exception line ending the last traceback: "ValueError: boom"
 
 
 def _message_lines(lines: list[str]) -> str:
@@ -113,18 +104,11 @@ def _is_panic_exception(exception: str | None) -> bool:
     return name == "PanicException" or name.endswith(".PanicException")
 
 
-def classify_run(completed: Completed) -> Classification:
-    """Apply the outcome rules: timeout, then the killing signal, then the exit status."""
-    returncode = completed.returncode
-    signal: str | None = None
-    if not completed.timed_out:
-        signal = completed.signal
-        if signal is None and returncode is not None:
-            signal = signal_name(returncode)
-    exit_status = completed.exit_status
-    if exit_status is None and returncode is not None and returncode >= 0:
-        exit_status = returncode
+def classify_run(completed: Completed) -> RunDetails:
+    """Apply the outcome rules: timeout, then the killing signal, then the exit status.
 
+    The record keeps the end of each stream (the whole output is in the log)."""
+    signal, exit_status = completed.signal, completed.exit_status
     exception = last_exception(completed.stderr_tail)
     message = panic_message(completed.stderr_tail)
     if message is None and exception is not None and _is_panic_exception(exception):
@@ -144,10 +128,15 @@ def classify_run(completed: Completed) -> Classification:
         outcome = Outcome.PANIC
     else:
         outcome = Outcome.ERROR
-    return Classification(
+    return RunDetails(
         outcome=outcome,
         exit_status=exit_status,
         signal=signal,
         panic_message=message,
         exception=exception,
+        duration=round(completed.duration, 3),
+        stdout_tail=completed.stdout_tail[-KEPT_STDOUT:],
+        stderr_tail=completed.stderr_tail[-KEPT_STDERR:],
+        log=str(completed.log_path) if completed.log_path else None,
+        truncated=completed.truncated,
     )

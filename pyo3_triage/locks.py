@@ -20,6 +20,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from . import procs
+from .evidence import LockInfo
 from .paths import Layout, write_atomic
 from .releases import Release
 from .render import render_manifest
@@ -49,13 +50,9 @@ class ResolvedLock:
     def lock_hash(self) -> str:
         return hashlib.sha256(self.lock_text.encode()).hexdigest()[:16]
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "pyo3": self.pyo3,
-            "crates": dict(self.crates),
-            "mismatched": list(self.mismatched),
-            "lock_hash": self.lock_hash,
-        }
+    def info(self, kept: Path) -> LockInfo:
+        """What a record says of this lock, with the copy kept beside the records."""
+        return LockInfo(self.pyo3, self.crates, self.mismatched, self.lock_hash, str(kept))
 
 
 def requirement(release: Release) -> str:
@@ -88,7 +85,8 @@ def resolve(layout: Layout, release: Release, toolchain: Toolchain) -> ResolvedL
             return cached
         lock = _resolve_fresh(layout, release, toolchain)
         write_atomic(layout.lock_file(version), lock.lock_text)
-        write_atomic(layout.lock_info(version), json.dumps(lock.as_dict(), indent=2) + "\n")
+        info = lock.info(layout.lock_file(version)).as_dict()
+        write_atomic(layout.lock_info(version), json.dumps(info, indent=2) + "\n")
         return lock
 
 

@@ -122,7 +122,7 @@ def _parallel(cells: Sequence[Cell], jobs: int, one: Callable[[int], None]) -> N
 
 
 def _took(record: Record) -> str:
-    build = record.build.get("duration", 0.0) if record.build else 0.0
+    build = record.build.duration if record.build else 0.0
     run = sum(r.duration for r in record.runs)
     return f"build {build:.1f}s, run {run:.1f}s"
 
@@ -131,7 +131,7 @@ def grids(
     scenarios: Sequence[Scenario], cells: Sequence[Cell], found: Sequence[Record]
 ) -> list[table.Grid]:
     """One grid per scenario, laid out by the plan (cells not yet run show as '·')."""
-    by_cell = {(r.scenario, r.pyo3, r.python_minor): r for r in found}
+    by_cell = {(r.scenario, r.pyo3, r.python_label): r for r in found}
     result = []
     for scenario in scenarios:
         own = [c for c in cells if c.scenario.name == scenario.name]
@@ -153,13 +153,7 @@ def markdown_document(all_grids: Sequence[table.Grid], command: str, note: str =
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     found = [r for g in all_grids for r in g.cells.values()]
     interpreters = sorted({(r.python, r.executable) for r in found}, key=lambda p: Version(p[0]))
-    tools = sorted(
-        {
-            (r.toolchain.get("rustc", ""), r.toolchain.get("maturin", ""))
-            for r in found
-            if r.toolchain
-        }
-    )
+    tools = sorted({(r.toolchain.rustc, r.toolchain.maturin) for r in found if r.toolchain.rustc})
     platforms = sorted({r.platform for r in found if r.platform})
     parts = ["## PyO3 × CPython matrix"]
     if note:

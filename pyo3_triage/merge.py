@@ -68,6 +68,6 @@ def _copy_logs(source: Path, target: Path, record: Record) -> None:
 
 
 def _log_paths(record: Record) -> Iterable[object]:
-    yield record.build.get("log") if record.build else None
+    yield record.build.log if record.build else None
     for run in record.runs:
         yield run.log

@@ -53,14 +53,25 @@ class Completed:
 
     argv: tuple[str, ...]
     returncode: int | None  # raw Popen returncode (negative = killed by that signal)
-    exit_status: int | None  # returncode when >= 0 else None
-    signal: str | None  # "SIGABRT" etc. when killed by a signal other than our timeout kill
     timed_out: bool
     duration: float  # seconds, monotonic
     stdout_tail: str  # the last `tail_chars` characters, decoded as UTF-8 with replacement
     stderr_tail: str
     truncated: bool  # output passed the log cap and the rest was dropped (tails still kept)
     log_path: Path | None
+
+    @property
+    def exit_status(self) -> int | None:
+        """The status the child exited with; None when a signal ended it."""
+        return self.returncode if self.returncode is not None and self.returncode >= 0 else None
+
+    @property
+    def signal(self) -> str | None:
+        """The signal that ended the child ("SIGABRT"); None for an exit, and for our own kill
+        at a timeout (the timeout is the finding, not the signal that enforced it)."""
+        if self.timed_out or self.returncode is None:
+            return None
+        return signal_name(self.returncode)
 
 
 def signal_name(returncode: int) -> str | None:
@@ -292,8 +303,6 @@ def _run(
         return Completed(
             argv=args,
             returncode=status,
-            exit_status=status,
-            signal=None,
             timed_out=False,
             duration=time.monotonic() - start,
             stdout_tail="",
@@ -324,8 +333,6 @@ def _run(
     completed = Completed(
         argv=args,
         returncode=returncode,
-        exit_status=returncode if returncode >= 0 else None,
-        signal=None if timed_out else signal_name(returncode),
         timed_out=timed_out,
         duration=duration,
         stdout_tail=tails["stdout"].text(),

@@ -11,39 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
 from .outcome import Outcome
 from .paths import Layout, write_atomic
 
 SCHEMA = 1
-
-
-@dataclass(frozen=True)
-class RunDetails:
-    """What one run of the driver left behind."""
-
-    outcome: Outcome
-    exit_status: int | None = None
-    signal: str | None = None
-    panic_message: str | None = None
-    exception: str | None = None
-    duration: float = 0.0
-    stdout_tail: str = ""
-    stderr_tail: str = ""
-    log: str | None = None
-    truncated: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["outcome"] = self.outcome.value
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunDetails:
-        return cls(**{**data, "outcome": Outcome(data["outcome"])})
 
 
 @dataclass(frozen=True)
@@ -54,15 +30,18 @@ class Record:
     pyo3: str  # as cargo spells it
     yanked: bool
     python: str  # exact version, e.g. 3.12.1
-    python_minor: str  # column label, e.g. 3.12
+    python_label: str  # the column: the minor version, "t" when free-threaded (3.13t)
     executable: str
     outcome: Outcome  # the cell's outcome (see `runs` when repeated)
     runs: tuple[RunDetails, ...] = ()
     forced: bool = False  # built although outside the release's declared CPython window
     note: str = ""  # why the cell is untestable, in one line (build error, unsupported window)
-    build: Mapping[str, Any] = field(default_factory=dict)
-    lock: Mapping[str, Any] = field(default_factory=dict)
-    toolchain: Mapping[str, str] = field(default_factory=dict)
+    build: BuildInfo | None = None  # None: no build was tried (unsupported, lock unresolved)
+    lock: LockInfo | None = None
+    toolchain: ToolVersions = ToolVersions()
+    # Recorded a problem of the moment (the network, a vanished interpreter): the next run
+    # computes this cell again instead of reusing the record.
+    transient: bool = False
     platform: str = ""
     created: str = ""
     harness: str = ""
@@ -107,6 +86,9 @@ class Record:
         data = asdict(self)
         data["outcome"] = self.outcome.value
         data["runs"] = [run.as_dict() for run in self.runs]
+        data["build"] = self.build.as_dict() if self.build else {}
+        data["lock"] = self.lock.as_dict() if self.lock else {}
+        data["toolchain"] = self.toolchain.as_dict()
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     @classmethod
@@ -119,6 +101,13 @@ class Record:
         data["outcome"] = Outcome(data["outcome"])
         data["runs"] = tuple(RunDetails.from_dict(run) for run in data.get("runs", ()))
         data["selection"] = tuple(data.get("selection", ()))
+        build = data.get("build") or None
+        data["build"] = BuildInfo.from_dict(build) if build else None
+        data["lock"] = LockInfo.from_dict(data["lock"]) if data.get("lock") else None
+        data["toolchain"] = ToolVersions.from_dict(data.get("toolchain") or {})
+        # Records written before these fields had their own names.
+        data.setdefault("python_label", data.pop("python_minor", ""))
+        data.setdefault("transient", bool(build and build.get("transient")))
         return cls(**data)
 
 

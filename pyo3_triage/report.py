@@ -36,7 +36,7 @@ def grids_from_store(layout: Layout, known: Sequence[Scenario] = ()) -> list[tab
     for name in sorted(by_scenario):
         current = by_scenario[name][-1].scenario_hash
         cells = {
-            (r.pyo3, r.python_minor): r for r in by_scenario[name] if r.scenario_hash == current
+            (r.pyo3, r.python_label): r for r in by_scenario[name] if r.scenario_hash == current
         }
         scenario = about.get(name)
         grids.append(
@@ -100,7 +100,7 @@ def _group_details(group: Sequence[Record], limit: int, results: Path) -> str:
     """One block per distinct failure: where it happens, the evidence of one cell, how to rerun."""
     record = group[0]
     run = record.runs[0] if record.runs else None
-    cells = ", ".join(f"{r.pyo3}/{r.python_minor}" for r in group)
+    cells = ", ".join(f"{r.pyo3}/{r.python_label}" for r in group)
     title = f"{record.scenario}: {table.cell_text(record)} on {len(group)} cell(s)"
     body = [f"Cells: {table.md_escape(cells)}"]
     if record.panic_message:
@@ -118,7 +118,7 @@ def _group_details(group: Sequence[Record], limit: int, results: Path) -> str:
             f"stderr of PyO3 {record.pyo3} on CPython {record.python}:\n\n"
             f"```\n{_excerpt(run.stderr_tail, limit)}\n```"
         )
-    logs = [str(record.build.get("log"))] if record.build.get("log") else []
+    logs = [record.build.log] if record.build and record.build.log else []
     logs += [run.log for run in record.runs if run.log]
     if logs:
         body.append("Full logs (not attached): " + ", ".join(f"`{Path(p).name}`" for p in logs))
@@ -167,16 +167,14 @@ def bisect_answers(layout: Layout, grids: Sequence[table.Grid]) -> list[str]:
 def environment(found: Sequence[Record], pythons: Mapping[str, str]) -> str:
     """The environment block: what the records say they were made with, and `pythons` (each
     interpreter's `sys.version`, gathered by the caller)."""
-    tools = {r.toolchain.get("rustc_verbose", ""): r.toolchain for r in found if r.toolchain}
+    tools = {r.toolchain.rustc_verbose: r.toolchain for r in found if r.toolchain.rustc_verbose}
     lines = [
         f"- pyo3-triage {__version__}; report made on {table.md_escape(platform.platform())}",
         "- Records made on: "
         + "; ".join(sorted({table.md_escape(r.platform) for r in found if r.platform})),
     ]
     for info in tools.values():
-        lines.append(
-            f"- {table.md_escape(info.get('maturin', ''))}; {table.md_escape(info.get('cargo', ''))}"
-        )
+        lines.append(f"- {table.md_escape(info.maturin)}; {table.md_escape(info.cargo)}")
     for exe, version in pythons.items():
         lines.append(f"- `{exe}`: {table.md_escape(version)}")
     for verbose in tools:

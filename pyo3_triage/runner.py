@@ -12,8 +12,8 @@ from pathlib import Path
 
 from . import procs
 from .classify import classify_run, panic_message
+from .evidence import RunDetails
 from .outcome import Outcome
-from .records import RunDetails
 from .scenarios import Scenario
 
 IMPORT_TIMEOUT = 60.0
@@ -33,22 +33,13 @@ def driver_env() -> dict[str, str]:
 
 
 def _details(done: procs.Completed, log: Path) -> RunDetails:
+    """The classified run, with what only the full log and the whole tail can still tell."""
     classified = classify_run(done)
     panic = classified.panic_message
     if panic is None and classified.outcome.crashed:
         panic = _panic_in_log(log)  # the tail may have scrolled past it
-    return RunDetails(
-        outcome=classified.outcome,
-        exit_status=classified.exit_status,
-        signal=classified.signal,
-        panic_message=panic,
-        exception=classified.exception or _compile_error(classified.outcome, done.stderr_tail),
-        duration=round(done.duration, 3),
-        stdout_tail=done.stdout_tail[-4000:],
-        stderr_tail=done.stderr_tail[-8000:],
-        log=str(log),
-        truncated=done.truncated,
-    )
+    exception = classified.exception or _compile_error(classified.outcome, done.stderr_tail)
+    return replace(classified, panic_message=panic, exception=exception, log=str(log))
 
 
 def _compile_error(outcome: Outcome, stderr: str) -> str | None:

@@ -63,10 +63,10 @@ def grid_from_records(
     scenario: str, description: str, upstream: str, found: Iterable[Record]
 ) -> Grid:
     """A grid whose rows and columns are exactly what the records cover, in version order."""
-    cells = {(r.pyo3, r.python_minor): r for r in found}
+    cells = {(r.pyo3, r.python_label): r for r in found}
     first = {r.pyo3: r for r in cells.values()}
     rows = tuple((v, first[v].yanked) for v in sorted(first, key=lambda v: row_order(first[v])))
-    columns = tuple(sorted({r.python_minor for r in cells.values()}, key=_minor_key))
+    columns = tuple(sorted({r.python_label for r in cells.values()}, key=_minor_key))
     return Grid(scenario, description, upstream, rows, columns, cells)
 
 
@@ -299,7 +299,7 @@ def markdown_evidence(grid: Grid, limit: int = 400) -> str:
         message = record.message
         if not message:
             continue
-        cell = f"{record.pyo3}/{record.python_minor}"
+        cell = f"{record.pyo3}/{record.python_label}"
         seen.setdefault((record.outcome.value, message[:limit]), []).append(cell)
     if not seen:
         return ""
@@ -314,8 +314,8 @@ def markdown_pinning(grid: Grid) -> str:
     """Say so when a release's sibling crates could not all be pinned to the release itself."""
     notes = {}
     for record in grid.records():
-        crates = record.lock.get("crates", {}) if record.lock else {}
-        for name in record.lock.get("mismatched", []) if record.lock else []:
+        crates = dict(record.lock.crates) if record.lock else {}
+        for name in record.lock.mismatched if record.lock else ():
             notes[(record.pyo3, name)] = crates.get(name, "?")
     if not notes:
         return ""

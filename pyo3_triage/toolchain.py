@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .evidence import ToolVersions
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,10 @@ class Toolchain:
     def rustc(self) -> str:
         return self.rustc_verbose.splitlines()[0] if self.rustc_verbose else ""
 
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "rustc": self.rustc,
-            "rustc_verbose": self.rustc_verbose,
-            "cargo": self.cargo,
-            "maturin": self.maturin,
-            "uv": self.uv,
-        }
+    @property
+    def versions(self) -> ToolVersions:
+        """What a record keeps of the toolchain (not where its binaries live)."""
+        return ToolVersions(self.rustc, self.rustc_verbose, self.cargo, self.maturin, self.uv)
 
 
 def _beside_python(name: str) -> str | None:

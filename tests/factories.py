@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pyo3_triage.evidence import RunDetails
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.records import Record, RunDetails
+from pyo3_triage.records import Record
 
 # `nox -s matrix --` through this checkout's noxfile, from any folder, with this interpreter.
 NOX_MATRIX = (
@@ -35,7 +36,7 @@ def make_record(outcome: Outcome = Outcome.PASS, *runs: Outcome, **overrides: An
         pyo3="0.20.3",
         yanked=False,
         python="3.11.7",
-        python_minor="3.11",
+        python_label="3.11",
         executable="/py",
         outcome=outcome,
         runs=tuple(make_run(o) for o in (runs or (outcome,))),

@@ -61,7 +61,7 @@ def test_founding_scenario_aborts_on_0_20_3_and_passes_on_0_21_0(build_cache, tm
     assert found[("unsendable_gc_traverse_workaround", "0.20.3")].outcome is Outcome.PASS
     assert found[("unsendable_gc_traverse_workaround", "0.21.0")].outcome is Outcome.PASS
     # Every pyo3* crate of the cell was built at the cell's release, and that is on record.
-    assert set(broken.lock["crates"].values()) == {"0.20.3"}
+    assert set(dict(broken.lock.crates).values()) == {"0.20.3"}
     table = (results / "matrix.md").read_text()
     assert "| 0.20.3 | **abort** |" in table
     assert "| 0.21.0 | pass |" in table
@@ -82,8 +82,8 @@ def test_identical_second_run_builds_nothing(build_cache, tmp_path, cpython):
     assert cli.main([*argv, "--results", str(tmp_path / "first")]) == 0
     assert cli.main([*argv, "--results", str(tmp_path / "second")]) == 0
     for record in _records(tmp_path / "second").values():
-        assert record.build["cached"] is True
-        assert record.build["compiled_pyo3"] is False
+        assert record.build.cached is True
+        assert record.build.compiled_pyo3 is False
         assert record.outcome in (Outcome.ABORT, Outcome.PASS)
 
 
@@ -137,7 +137,7 @@ def test_yanked_release_builds_from_the_pinned_lockfile(build_cache, tmp_path, c
     (record,) = _records(results).values()
     assert record.yanked is True
     assert record.outcome is Outcome.PASS
-    assert set(record.lock["crates"].values()) == {"0.23.0"}
+    assert set(dict(record.lock.crates).values()) == {"0.23.0"}
     assert "0.23.0 (yanked)" in (results / "matrix.md").read_text()
 
 

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyo3_triage.classify import (
-    Classification,
-    classify_run,
-    last_exception,
-    panic_message,
-    signal_name,
-)
+from pyo3_triage.classify import classify_run, last_exception, panic_message
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.procs import Completed, clean_env, disable_core_dumps, run
+from pyo3_triage.procs import Completed, clean_env, disable_core_dumps, run, signal_name
+
+# What a classification says: outcome, exit status, signal, panic message, exception.
+Verdict = tuple[Outcome, int | None, str | None, str | None, str | None]
+
+
+def verdict(done: Completed) -> Verdict:
+    found = classify_run(done)
+    return (found.outcome, found.exit_status, found.signal, found.panic_message, found.exception)
+
 
 NEW_FORMAT = (
     "thread '<unnamed>' (2806) panicked at /path/src/x.rs:1048:9:\n"
@@ -46,13 +50,10 @@ def completed(
     stderr: str = "",
     *,
     timed_out: bool = False,
-    signal: str | None = None,
 ) -> Completed:
     return Completed(
         argv=("python", "driver.py"),
         returncode=returncode,
-        exit_status=None,
-        signal=signal,
         timed_out=timed_out,
         duration=0.1,
         stdout_tail="",
@@ -191,22 +192,22 @@ def test_signal_name() -> None:
 @pytest.mark.parametrize(
     ("done", "expected"),
     [
-        (completed(0), Classification(Outcome.PASS, 0, None, None, None)),
-        (completed(3), Classification(Outcome.ERROR, 3, None, None, None)),
-        (completed(-6), Classification(Outcome.ABORT, None, "SIGABRT", None, None)),
-        (completed(-11), Classification(Outcome.SEGFAULT, None, "SIGSEGV", None, None)),
-        (completed(-7), Classification(Outcome.SIGNAL, None, "SIGBUS", None, None)),
+        (completed(0), (Outcome.PASS, 0, None, None, None)),
+        (completed(3), (Outcome.ERROR, 3, None, None, None)),
+        (completed(-6), (Outcome.ABORT, None, "SIGABRT", None, None)),
+        (completed(-11), (Outcome.SEGFAULT, None, "SIGSEGV", None, None)),
+        (completed(-7), (Outcome.SIGNAL, None, "SIGBUS", None, None)),
         (
             completed(-signal.SIGKILL, timed_out=True),
-            Classification(Outcome.TIMEOUT, None, None, None, None),
+            (Outcome.TIMEOUT, None, None, None, None),
         ),
         (
             completed(0, timed_out=True),  # exited cleanly on our SIGTERM: still a timeout
-            Classification(Outcome.TIMEOUT, 0, None, None, None),
+            (Outcome.TIMEOUT, 0, None, None, None),
         ),
         (
             completed(1, PANIC_TRACEBACK),
-            Classification(
+            (
                 Outcome.PANIC,
                 1,
                 None,
@@ -216,21 +217,19 @@ def test_signal_name() -> None:
         ),
         (
             completed(1, NEW_FORMAT + PANIC_TRACEBACK),  # the Rust text is the better message
-            Classification(
-                Outcome.PANIC, 1, None, NEW_MESSAGE, "pyo3_runtime.PanicException: boom from rust"
-            ),
+            (Outcome.PANIC, 1, None, NEW_MESSAGE, "pyo3_runtime.PanicException: boom from rust"),
         ),
         (
             completed(1, "Traceback (most recent call last):\nPanicException: bare\n"),
-            Classification(Outcome.PANIC, 1, None, "bare", "PanicException: bare"),
+            (Outcome.PANIC, 1, None, "bare", "PanicException: bare"),
         ),
         (
             completed(-6, NEW_FORMAT + "fatal runtime error: failed to initiate panic\n"),
-            Classification(Outcome.ABORT, None, "SIGABRT", NEW_MESSAGE, None),
+            (Outcome.ABORT, None, "SIGABRT", NEW_MESSAGE, None),
         ),
         (
             completed(0, PANIC_TRACEBACK),  # the driver printed a caught panic and went on
-            Classification(
+            (
                 Outcome.PASS,
                 0,
                 None,
@@ -240,17 +239,30 @@ def test_signal_name() -> None:
         ),
         (
             completed(1, "Traceback (most recent call last):\nValueError: PanicException\n"),
-            Classification(Outcome.ERROR, 1, None, None, "ValueError: PanicException"),
+            (Outcome.ERROR, 1, None, None, "ValueError: PanicException"),
         ),
     ],
 )
-def test_classify_constructed(done: Completed, expected: Classification) -> None:
-    assert classify_run(done) == expected
+def test_classify_constructed(done: Completed, expected: Verdict) -> None:
+    assert verdict(done) == expected
 
 
-def test_classify_prefers_the_recorded_signal() -> None:
-    done = completed(-signal.SIGABRT, signal="SIGABRT")
-    assert classify_run(done).outcome is Outcome.ABORT
+def test_a_run_keeps_the_end_of_each_stream_and_its_log() -> None:
+    done = Completed(
+        argv=("python", "driver.py"),
+        returncode=-signal.SIGABRT,
+        timed_out=False,
+        duration=1.23456,
+        stdout_tail="o" * 5000,
+        stderr_tail="e" * 9000 + "\nlast",
+        truncated=True,
+        log_path=Path("/logs/run.log"),
+    )
+    found = classify_run(done)
+    assert found.duration == 1.235
+    assert found.stdout_tail == "o" * 4000
+    assert len(found.stderr_tail) == 8000 and found.stderr_tail.endswith("\nlast")
+    assert found.log == "/logs/run.log" and found.truncated
 
 
 # --- classify_run on real children ---------------------------------------------------
@@ -312,5 +324,5 @@ def test_classify_real_child(
     panic: str | None,
     exception: str | None,
 ) -> None:
-    result = classify_run(run([sys.executable, "-c", code], env=clean_env(), timeout=20))
-    assert result == Classification(outcome, exit_status, signal_, panic, exception)
+    done = run([sys.executable, "-c", code], env=clean_env(), timeout=20)
+    assert verdict(done) == (outcome, exit_status, signal_, panic, exception)

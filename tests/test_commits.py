@@ -19,6 +19,7 @@ from packaging.version import Version
 from pyo3_triage import commits, gitrepo, revisions
 from pyo3_triage.bisection import Criteria, Probe, Search
 from pyo3_triage.errors import UserError
+from pyo3_triage.evidence import BuildInfo
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.paths import Layout
@@ -224,7 +225,7 @@ class FakeEvaluator:
             pyo3=release.cargo_version,
             revision=release.revision,
             era=str(release.version),
-            build={"cached": False, "duration": 1.0},
+            build=BuildInfo("k", True, "/w.whl", 1.0, False, "/b.log", None, True),
         ), False
 
 

@@ -96,8 +96,8 @@ def test_two_runs_share_results_and_a_cached_build(tmp_path: Path, build_cache: 
         assert record.outcome is Outcome.PASS
         assert record.runs[0].stdout_tail == "ok 1\n"
         assert Path(record.runs[0].log or "").is_file()
-        assert Path(record.build["log"]).is_file()
-    assert len({record.build["key"] for record in found.values()}) == 1
+        assert Path(record.build.log).is_file()
+    assert len({record.build.key for record in found.values()}) == 1
 
 
 def test_a_build_both_runs_need_is_made_once(tmp_path: Path, build_cache: Path) -> None:
@@ -112,8 +112,8 @@ def test_a_build_both_runs_need_is_made_once(tmp_path: Path, build_cache: Path) 
     try:
         outputs = run_both(folders, results, build_cache, tmp_path)
         found = check_results(results, names, outputs)
-        key = found["cold1"].build["key"]
-        assert found["cold2"].build["key"] == key
+        key = found["cold1"].build.key
+        assert found["cold2"].build.key == key
         builds = [
             seconds
             for out in outputs
@@ -124,7 +124,7 @@ def test_a_build_both_runs_need_is_made_once(tmp_path: Path, build_cache: Path) 
         for record in found.values():
             assert record.outcome is Outcome.PASS
             assert record.runs[0].stdout_tail == "cold 1\n"
-            assert Path(record.build["log"]).is_file()
+            assert Path(record.build.log).is_file()
     finally:
         if key is not None:  # keep the shared test cache from growing with each run
             shutil.rmtree(build_cache / "crates" / key, ignore_errors=True)
@@ -157,6 +157,6 @@ def test_two_cold_runs_compile_pyo3_once(tmp_path: Path, build_cache: Path) -> N
         assert len(list((cache / "wheels").glob("*/*.whl"))) == 1
         for record in found.values():
             assert record.outcome is Outcome.PASS
-            assert "Compiling pyo3 v0.20.3" in Path(record.build["log"]).read_text()
+            assert "Compiling pyo3 v0.20.3" in Path(record.build.log).read_text()
     finally:
         shutil.rmtree(cache, ignore_errors=True)  # a compiled PyO3 is large; keep /tmp small

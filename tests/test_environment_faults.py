@@ -64,5 +64,5 @@ def test_interpreter_disappears_between_plan_and_build(tmp_path: Path, build_cac
     assert record.outcome is Outcome.SETUP_ERROR
     assert "Couldn't find any python interpreters" in record.note
     # Not a property of the inputs: neither the build nor the record is reused next time.
-    assert record.build["transient"] is True
-    assert not layout.build_info(record.build["key"]).exists()
+    assert record.transient is True and record.build.transient is True
+    assert not layout.build_info(record.build.key).exists()

@@ -256,13 +256,13 @@ def test_rust_that_does_not_compile(faults: Run) -> None:
     assert record.outcome is Outcome.BUILD_ERROR
     assert record.runs == ()
     assert record.note.startswith("error[E0308]: mismatched types"), record.note
-    log = Path(record.build["log"])
+    log = Path(record.build.log)
     assert log.is_file() and log.is_relative_to(faults.results)
     assert "error[E0308]" in log.read_text()
 
 
 def test_all_faults_shared_one_build(faults: Run) -> None:
-    keys = {r.build["key"] for name, r in faults.records.items() if name != "broken_rust"}
+    keys = {r.build.key for name, r in faults.records.items() if name != "broken_rust"}
     assert len(keys) == 1
 
 

@@ -12,9 +12,10 @@ import factories
 import pytest
 
 from pyo3_triage import records
+from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.paths import Layout
-from pyo3_triage.records import SCHEMA, Record, RunDetails, record_key
+from pyo3_triage.records import SCHEMA, Record, record_key
 
 
 def make_run(outcome: Outcome = Outcome.PASS, **overrides: Any) -> RunDetails:
@@ -27,7 +28,7 @@ def make_record(**overrides: Any) -> Record:
         scenario="unsendable_gc_traverse",
         scenario_hash="feedfacefeedface",
         python="3.12.1",
-        python_minor="3.12",
+        python_label="3.12",
         executable="/usr/bin/python3.12",
         runs=(make_run(),),
     )
@@ -55,9 +56,19 @@ def full_record() -> Record:
         runs=(abort, make_run(Outcome.PASS, exit_status=0, duration=0.5)),
         forced=True,
         note="built outside the window",
-        build={"duration": 12.5, "wheel": "/cache/wheels/x.whl", "ok": True},
-        lock={"pyo3": "0.20.3", "crates": [["pyo3-ffi", "0.20.3"]]},
-        toolchain={"rustc": "rustc 1.79.0", "maturin": "maturin 1.5.1"},
+        build=BuildInfo(
+            key="b1",
+            ok=True,
+            wheel="/cache/wheels/x.whl",
+            duration=12.5,
+            cached=False,
+            log="/tmp/results/logs/x.build.log",
+            error=None,
+            compiled_pyo3=True,
+        ),
+        lock=LockInfo("0.20.3", (("pyo3", "0.20.3"), ("pyo3-ffi", "0.20.3")), (), "abc", "/l"),
+        toolchain=ToolVersions(rustc="rustc 1.79.0", maturin="maturin 1.5.1"),
+        transient=True,
         platform="Linux-6.1-x86_64",
         created="2024-05-01T12:00:00+00:00",
         harness="0.1.0",
@@ -97,6 +108,19 @@ def test_json_is_plain_values_with_outcome_spelled_as_text() -> None:
     assert data["runs"][0]["outcome"] == "abort"
     assert data["schema"] == SCHEMA
     assert set(data) == {field.name for field in dataclasses.fields(Record)}
+
+
+def test_reads_the_form_older_versions_wrote() -> None:
+    """Records stored before the column label, the retry flag and the lock had their own
+    fields are still read, not rebuilt."""
+    data = json.loads(full_record().to_json())
+    data["python_minor"] = data.pop("python_label")
+    del data["transient"]
+    data["build"] = {**data["build"], "transient": True, "lock": {"pyo3": "0.20.3"}}
+    again = Record.from_json(json.dumps(data))
+    assert again.python_label == "3.12"
+    assert again.transient is True
+    assert again.build is not None and again.build.key == "b1" and again.build.transient
 
 
 def test_run_details_round_trip() -> None:

@@ -152,7 +152,7 @@ def test_a_users_project_gets_the_same_table(build_cache: Path, tmp_path: Path) 
     assert found["0.20.3"].outcome is Outcome.ABORT
     assert "is unsendable, but sent to another thread" in (found["0.20.3"].panic_message or "")
     assert found["0.21.2"].outcome is Outcome.PASS
-    assert set(found["0.21.2"].lock["crates"].values()) == {"0.21.2"}
+    assert set(dict(found["0.21.2"].lock.crates).values()) == {"0.21.2"}
     assert fingerprint(project) == before
     assert "| 0.20.3 | **abort** |" in (results / "matrix.md").read_text()
 
@@ -278,9 +278,9 @@ def test_a_cargo_workspace_from_its_root(build_cache: Path, tmp_path: Path) -> N
         "0.21.2": Outcome.PASS,
         "0.22.6": Outcome.PASS,
     }
-    assert set(found["0.22.6"].lock["crates"].values()) == {"0.22.6"}
-    assert Path(found["0.22.6"].lock["file"]).is_file()  # the lock the crate was built with
-    assert 'name = "ws-core"' in Path(found["0.22.6"].lock["file"]).read_text()
+    assert set(dict(found["0.22.6"].lock.crates).values()) == {"0.22.6"}
+    assert Path(found["0.22.6"].lock.file).is_file()  # the lock the crate was built with
+    assert 'name = "ws-core"' in Path(found["0.22.6"].lock.file).read_text()
     assert fingerprint(project) == before
 
 
@@ -302,7 +302,7 @@ def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
     found = list(records.all_records(Layout(build_cache, results)))
     assert len(found) == 2 and all(r.outcome is Outcome.PASS for r in found)
     assert {r.abi3 for r in found} == {"abi3-py311"}  # the crate's own floor, not the release's
-    assert len({r.build["key"] for r in found}) == 1  # one build serves both CPythons
+    assert len({r.build.key for r in found}) == 1  # one build serves both CPythons
     assert "(abi3)" in (results / "matrix.md").read_text()
 
 

@@ -1,0 +1,106 @@
+"""What a cell leaves behind, typed: each run, the build, the lock and the tools.
+
+A `Record` is made of these. Each type knows its JSON form; a form with a field it does not
+know is refused (the record is then ignored, never half-trusted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .outcome import Outcome
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """One run of a reproducer (or of the import check), classified, with its evidence."""
+
+    outcome: Outcome
+    exit_status: int | None = None
+    signal: str | None = None
+    panic_message: str | None = None  # the first Rust panic message, or a PanicException's
+    exception: str | None = None  # the exception line ending the last traceback
+    duration: float = 0.0
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    log: str | None = None
+    truncated: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunDetails:
+        return cls(**{**data, "outcome": Outcome(data["outcome"])})
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """The Cargo.lock a cell was built with: its PyO3 crates and where a copy is kept."""
+
+    pyo3: str
+    crates: tuple[tuple[str, str], ...] = ()  # every pyo3* crate -> the version it resolved to
+    mismatched: tuple[str, ...] = ()  # pyo3* crates that could not be pinned to the release
+    lock_hash: str = ""
+    file: str = ""  # the kept copy, beside the records
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "crates": dict(self.crates), "mismatched": list(self.mismatched)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LockInfo:
+        crates = tuple(sorted(dict(data.get("crates") or {}).items()))
+        return cls(**{**data, "crates": crates, "mismatched": tuple(data.get("mismatched", ()))})
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """One maturin build of a cell's extension (or the cached result of an identical one)."""
+
+    key: str
+    ok: bool
+    wheel: str | None  # path of the built wheel
+    duration: float  # seconds spent building (0 when cached)
+    cached: bool  # reused from an earlier identical build
+    log: str
+    error: str | None  # the compiler's first error, or why the build could not start
+    compiled_pyo3: bool  # cargo compiled the pyo3 crate itself in this build
+    transient: bool = False  # failed for a reason of the moment (network, timeout): retry
+    # The reproducer's own code did not compile (a possible answer), as opposed to a cell that
+    # could not be set up (a dependency's build script, the toolchain, the network).
+    compile_error: bool = False
+
+    @property
+    def ran(self) -> bool:
+        """A build actually ran (not a cached wheel)."""
+        return not self.cached and self.duration > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BuildInfo:
+        # Builds cached (and records written) before `LockInfo` carried a user crate's lock here.
+        return cls(**{name: value for name, value in data.items() if name != "lock"})
+
+
+@dataclass(frozen=True)
+class ToolVersions:
+    """The versions of the tools that built and ran a cell, as they name themselves."""
+
+    rustc: str = ""
+    rustc_verbose: str = ""  # `rustc -vV`, whole
+    cargo: str = ""
+    maturin: str = ""
+    uv: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ToolVersions:
+        return cls(**data)
