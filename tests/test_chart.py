@@ -11,22 +11,22 @@ from pyo3_triage.outcome import Outcome
 
 def grid() -> table.Grid:
     found = [
-        make_record(Outcome.ABORT, key="a", pyo3="0.20.3", python_minor="3.11"),
-        make_record(Outcome.PASS, key="b", pyo3="0.23.0", yanked=True, python_minor="3.11"),
-        make_record(Outcome.UNSUPPORTED, key="c", pyo3="0.20.3", python_minor="3.13"),
+        make_record(Outcome.ABORT, key="a", pyo3="0.20.3", python_label="3.11"),
+        make_record(Outcome.PASS, key="b", pyo3="0.23.0", yanked=True, python_label="3.11"),
+        make_record(Outcome.UNSUPPORTED, key="c", pyo3="0.20.3", python_label="3.13"),
         make_record(
             Outcome.BUILD_ERROR,
             key="d",
             pyo3="0.23.0",
             yanked=True,
-            python_minor="3.13",
+            python_label="3.13",
             forced=True,
         ),
         make_record(
             Outcome.PASS,
             key="e",
             pyo3="git:8bef6e339",
-            python_minor="3.11",
+            python_label="3.11",
             revision="8bef6e3398a235c69bb52d312beab4150c615275",
             describe="v0.20.0-218-g8bef6e3",
             era="0.20.3",
@@ -37,7 +37,7 @@ def grid() -> table.Grid:
             Outcome.PASS,
             key="f",
             pyo3="git:8bef6e339",
-            python_minor="3.13",
+            python_label="3.13",
         ),
     ]
     return table.grid_from_records("demo", "", "", found)

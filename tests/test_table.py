@@ -51,7 +51,7 @@ def rec(pyo3: str, minor: str, outcome: Outcome, **extra: Any) -> Record:
         scenario="demo",
         pyo3=pyo3,
         python=f"{minor}.1",
-        python_minor=minor,
+        python_label=minor,
         executable=f"/usr/bin/python{minor}",
         runs=(run(outcome),),
     )
@@ -62,8 +62,8 @@ def rec(pyo3: str, minor: str, outcome: Outcome, **extra: Any) -> Record:
 def grid_of(*found: Record, rows: Any = None, description: str = "a demo") -> Grid:
     if rows is None:
         rows = tuple(dict.fromkeys((r.pyo3, r.yanked) for r in found))
-    columns = tuple(dict.fromkeys(r.python_minor for r in found))
-    cells = {(r.pyo3, r.python_minor): r for r in found}
+    columns = tuple(dict.fromkeys(r.python_label for r in found))
+    cells = {(r.pyo3, r.python_label): r for r in found}
     return Grid("demo", description, "https://example.org/issue/1", rows, columns, cells)
 
 
