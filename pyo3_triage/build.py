@@ -54,27 +54,45 @@ def interpreter_tag(interp: Interpreter) -> str:
     return f"{interp.version}-{interp.soabi or 'unknown'}-{where}"
 
 
-def build_key(
+@dataclass(frozen=True)
+class Job:
+    """One build, decided before anything runs: what is built, for which cell, under which key.
+
+    A scenario's crate is rendered here, once; `build` only writes the files. A user's project
+    is copied and moved to the release at build time (its key follows the project's content)."""
+
+    scenario: Scenario
+    release: Release
+    lock: ResolvedLock
+    interp: Interpreter
+    profile: str
+    abi3: str | None  # e.g. "abi3-py37": one stable-ABI wheel serves every CPython above
+    files: tuple[tuple[str, str], ...]  # the rendered crate; empty for a user's project
+    key: str
+
+
+def plan(
     scenario: Scenario,
     release: Release,
     lock: ResolvedLock,
     interp: Interpreter,
     toolchain: Toolchain,
-    profile: str,
+    profile: str = "dev",
     abi3: str | None = None,
-) -> str:
-    """With `abi3` (e.g. "abi3-py37") the wheel is built once for the stable ABI and serves
-    every interpreter at or above the floor, so the interpreter is not part of the key."""
+) -> Job:
+    """The build a cell needs and its key. With `abi3` the wheel serves every interpreter at
+    or above the floor, so the interpreter is not part of the key."""
+    files: tuple[tuple[str, str], ...] = ()
     if scenario.project is not None:
         # The user's project by content, and how it is moved to the release: a change to the
         # rewrite or the pinning changes what gets built.
         source = f"{scenario.build_hash}-rewrite{manifests.REWRITE_VERSION}"
     else:
         # The rendered crate itself: a template change that renders the same files keeps the key.
-        rendered = render_crate(
+        files = render_crate(
             scenario, release.version, requirement(release), abi3=abi3, pyo3_path=release.source
-        )
-        source = hashlib.sha256(json.dumps(rendered.files).encode()).hexdigest()
+        ).files
+        source = hashlib.sha256(json.dumps(files).encode()).hexdigest()
     parts: dict[str, object] = {
         "source": source,
         "pyo3": release.cargo_version,
@@ -91,29 +109,20 @@ def build_key(
         for name in ("python", "python_path", "soabi"):
             parts.pop(name)
         parts["abi3"] = abi3
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
+    key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
+    return Job(scenario, release, lock, interp, profile, abi3, files, key)
 
 
-def build(
-    layout: Layout,
-    scenario: Scenario,
-    release: Release,
-    lock: ResolvedLock,
-    interp: Interpreter,
-    toolchain: Toolchain,
-    *,
-    profile: str = "dev",
-    rebuild: bool = False,
-    abi3: str | None = None,
-) -> Built:
-    key = build_key(scenario, release, lock, interp, toolchain, profile, abi3)
-    log = layout.build_log(scenario.name, release.cargo_version, str(interp.version), key)
+def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = False) -> Built:
+    """The job's wheel: from the cache when an identical build left one, else built now."""
+    key, release = job.key, job.release
+    log = layout.build_log(job.scenario.name, release.cargo_version, str(job.interp.version), key)
     touch(layout.wheel_dir(key))  # used now: the last to be evicted
     if not rebuild and (cached := _cached(layout, key, log)) is not None:
         return cached
     # Commits share one target dir per interpreter: cargo recompiles only what changed.
     series = "git" if release.revision else release.cargo_version
-    target = layout.target_dir(series, abi3 or interpreter_tag(interp))
+    target = layout.target_dir(series, job.abi3 or interpreter_tag(job.interp))
     touch(target)
     # Scenarios of one cell share the target dir; cargo locks it during the build, but maturin
     # copies the artifact afterwards, so the whole step holds our own lock. A concurrent run
@@ -121,25 +130,12 @@ def build(
     with FileLock(str(layout.lock_path(f"target-{target.name}"))):
         if not rebuild and (cached := _cached(layout, key, log)) is not None:
             return cached
-        return _build(
-            layout, scenario, release, lock, interp, toolchain, profile, key, log, target, abi3
-        )
+        return _build(layout, job, toolchain, log, target)
 
 
-def _build(
-    layout: Layout,
-    scenario: Scenario,
-    release: Release,
-    lock: ResolvedLock,
-    interp: Interpreter,
-    toolchain: Toolchain,
-    profile: str,
-    key: str,
-    log: Path,
-    target: Path,
-    abi3: str | None,
-) -> Built:
+def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Path) -> Built:
     """Build with the target dir's lock held (see `build`)."""
+    key, scenario = job.key, job.scenario
     crate = layout.crate_dir(key)
     manifest, workdir = crate / "Cargo.toml", crate
     pinned = None
@@ -147,19 +143,16 @@ def _build(
         manifest = crate / scenario.project.manifest
         workdir = crate / scenario.project.workdir
         try:
-            pinned = _prepare_user_crate(scenario, release, crate, toolchain, log, abi3)
+            pinned = _prepare_user_crate(scenario, job.release, crate, toolchain, log, job.abi3)
         except locks.ResolveError as err:
             return _failed(key, log, str(err))
         # The lock this build used: beside the records, and in the cache for later results.
         write_if_changed(layout.recorded_lock(pinned.pyo3, pinned.lock_hash), pinned.lock_text)
         write_if_changed(_kept_lock(layout, key), pinned.lock_text)
     else:
-        rendered = render_crate(
-            scenario, release.version, requirement(release), abi3=abi3, pyo3_path=release.source
-        )
-        for name, text in rendered.files:
+        for name, text in job.files:
             write_if_changed(crate / name, text)
-        write_if_changed(crate / "Cargo.lock", lock.lock_text)
+        write_if_changed(crate / "Cargo.lock", job.lock.lock_text)
     wheels = layout.wheel_dir(key)
     wheels.mkdir(parents=True, exist_ok=True)
     for stale in wheels.glob("*.whl"):
@@ -171,7 +164,7 @@ def _build(
         "--manifest-path",
         str(manifest),
         "--interpreter",
-        str(interp.executable),
+        str(job.interp.executable),
         "--out",
         str(wheels),
         "--compatibility",
@@ -180,7 +173,7 @@ def _build(
         "skip",
         "--locked",
     ]
-    if profile == "release":
+    if job.profile == "release":
         argv.append("--release")
     # Debug info costs build time and is not needed for panic messages or backtraces; the
     # template says so in its manifest, a user's crate is told through cargo's environment.

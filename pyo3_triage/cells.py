@@ -9,9 +9,11 @@ store. Every path ends in a record, so a build error or an unsupported window is
 from __future__ import annotations
 
 import datetime
+import functools
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from filelock import FileLock
 
@@ -94,7 +96,11 @@ def shard(cells: Sequence[Cell], index: int, count: int) -> list[Cell]:
 
 
 class Evaluator:
-    """Evaluates cells with one toolchain and layout; keeps resolved locks for the run."""
+    """Evaluates cells with one toolchain and layout; keeps resolved locks for the run.
+
+    A cell's life is a short pipeline, each step a method fed by the one before: the lock,
+    the build job (rendered once, keyed once), the record key, the store lookup, then
+    build -> install -> import check -> runs -> record."""
 
     def __init__(
         self, layout: Layout, toolchain: Toolchain, options: Options, *, rerun: bool = False
@@ -105,7 +111,7 @@ class Evaluator:
         self.rerun = rerun
         self._locks: dict[str, locks.ResolvedLock | locks.ResolveError] = {}
 
-    # --- keys ----------------------------------------------------------------------------
+    # --- planning: lock, job, key, store ------------------------------------------------
     def _lock(self, release: Release) -> locks.ResolvedLock | locks.ResolveError:
         version = release.cargo_version
         if version not in self._locks:
@@ -118,7 +124,20 @@ class Evaluator:
     def _builds(self, cell: Cell) -> bool:
         return cell.declared or self.options.build_unsupported
 
-    def _key(self, cell: Cell, lock: locks.ResolvedLock | None) -> str:
+    def job(self, cell: Cell, lock: locks.ResolvedLock) -> build.Job:
+        """The cell's build, rendered and keyed: the one place a cell's crate is rendered."""
+        return build.plan(
+            cell.scenario,
+            cell.release,
+            lock,
+            cell.interp,
+            self.toolchain,
+            self.options.profile,
+            self._abi3(cell),
+        )
+
+    def key(self, cell: Cell, job: build.Job | None) -> str:
+        """The record key: every input that can change the cell's result."""
         inputs: dict[str, object] = {
             "scenario": cell.scenario.run_hash,
             "pyo3": cell.release.cargo_version,
@@ -130,8 +149,8 @@ class Evaluator:
         }
         if not self._builds(cell):
             return records.record_key({**inputs, "unsupported": cell.window})
-        if lock is not None:
-            inputs["build"] = self._build_key(cell, lock)
+        if job is not None:
+            inputs["build"] = job.key
         inputs.update(forced=not cell.declared, repeat=self.options.repeat, harness=__version__)
         return records.record_key(inputs)
 
@@ -155,34 +174,22 @@ class Evaluator:
             return None
         return found
 
+    def _cached_job(self, cell: Cell) -> build.Job | None:
+        """The cell's job if its lock is already resolved (no network): for planning."""
+        lock = locks.load_cached(self.layout, cell.release) if self._builds(cell) else None
+        return None if lock is None else self.job(cell, lock)
+
     def cached_record(self, cell: Cell) -> Record | None:
         """The stored record for exactly this cell's inputs, without building or resolving."""
         if not self._builds(cell):
-            return self._reusable(cell, self._key(cell, None))
-        lock = locks.load_cached(self.layout, cell.release)
-        if lock is None:
-            return None
-        return self._reusable(cell, self._key(cell, lock))
+            return self._reusable(cell, self.key(cell, None))
+        job = self._cached_job(cell)
+        return None if job is None else self._reusable(cell, self.key(cell, job))
 
     def has_cached_build(self, cell: Cell) -> bool:
         """This cell's wheel is already in the cache (only a run is left to do)."""
-        if not self._builds(cell):
-            return False
-        lock = locks.load_cached(self.layout, cell.release)
-        if lock is None:
-            return False
-        return self.layout.build_info(self._build_key(cell, lock)).is_file()
-
-    def _build_key(self, cell: Cell, lock: locks.ResolvedLock) -> str:
-        return build.build_key(
-            cell.scenario,
-            cell.release,
-            lock,
-            cell.interp,
-            self.toolchain,
-            self.options.profile,
-            self._abi3(cell),
-        )
+        job = self._cached_job(cell)
+        return job is not None and self.layout.build_info(job.key).is_file()
 
     # --- evaluation ----------------------------------------------------------------------
     def evaluate(self, cell: Cell) -> tuple[Record, bool]:
@@ -198,7 +205,7 @@ class Evaluator:
 
     def _evaluate(self, cell: Cell) -> tuple[Record, bool]:
         if not self._builds(cell):
-            key = self._key(cell, None)
+            key = self.key(cell, None)
             if (found := self._reusable(cell, key)) is not None:
                 return found, True
             note = f"PyO3 {cell.release.cargo_version} declares CPython {cell.window}"
@@ -206,51 +213,67 @@ class Evaluator:
 
         lock = self._lock(cell.release)
         if isinstance(lock, locks.ResolveError):
-            key = self._key(cell, None)
+            key = self.key(cell, None)
             return self._store(cell, key, Outcome.SETUP_ERROR, note=str(lock)), False
-        key = self._key(cell, lock)
+        job = self.job(cell, lock)
+        key = self.key(cell, job)
         if (found := self._reusable(cell, key)) is not None:
             return found, True
         # Another run may be computing this very cell: wait for it, then use its record.
         with FileLock(str(self.layout.record_lock(key))):
             if (found := self._reusable(cell, key)) is not None:
                 return found, True
-            return self._compute(cell, key, lock), False
+            return self._compute(cell, key, job), False
 
-    def _compute(self, cell: Cell, key: str, lock: locks.ResolvedLock) -> Record:
-        made = build.build(
-            self.layout,
-            cell.scenario,
-            cell.release,
-            lock,
-            cell.interp,
-            self.toolchain,
-            profile=self.options.profile,
-            rebuild=self.rerun,
-            abi3=self._abi3(cell),
-        )
-        kept = self.layout.recorded_lock(lock.pyo3, lock.lock_hash)
-        write_if_changed(kept, lock.lock_text)
+    def _compute(self, cell: Cell, key: str, job: build.Job) -> Record:
+        """Build, install, check the import, run: each step's failure is the record."""
+        made = build.build(self.layout, job, self.toolchain, rebuild=self.rerun)
+        kept = self.layout.recorded_lock(job.lock.pyo3, job.lock.lock_hash)
+        write_if_changed(kept, job.lock.lock_text)
         built = made.info
-        used = made.lock or lock.info(kept)
+        store = functools.partial(
+            self._store, cell, key, build_info=built, lock_info=made.lock or job.lock.info(kept)
+        )
         if not built.ok:
             failed = Outcome.BUILD_ERROR if built.compile_error else Outcome.SETUP_ERROR
-            return self._store(
-                cell,
-                key,
-                failed,
-                note=built.error or "",
-                build_info=built,
-                lock_info=used,
-                transient=built.transient,
-            )
+            return store(failed, note=built.error or "", transient=built.transient)
 
         log = self.layout.run_log(
             cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key
         )
         log.unlink(missing_ok=True)  # a --rerun starts a fresh log; every step below appends
-        # A user's project runs from its own (copied) folder, so `python repro.py` finds its
-        # script; a scenario's driver runs in a scratch folder of its own.
+        try:
+            python = self._install(cell, built, log)
+        except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
+            return store(Outcome.SETUP_ERROR, note=str(err), transient=True)
+        work = self._workdir(cell, built, key)
+        failed_import = runner.check_import(python, cell.scenario.module, work, log)
+        if failed_import is not None:
+            note = failed_import.exception or failed_import.signal or "import failed"
+            return store(Outcome.IMPORT_ERROR, runs=(failed_import,), note=note)
+        runs = tuple(self._runs(cell, key, python, work))
+        return store(cell_outcome(runs), runs=runs)
+
+    def _install(self, cell: Cell, built: BuildInfo, log: Path) -> Path:
+        """A venv of the cell's interpreter with the wheel (and what the reproducer asks
+        for) installed; its python."""
+        wanted = cell.scenario.requirements
+        venv = self.layout.venv_dir(
+            built.key + (venvs.requirements_tag(wanted) if wanted else ""),
+            build.interpreter_tag(cell.interp),
+        )
+        uv = self.toolchain.uv_bin
+        python = venvs.ensure(self.layout, uv, venv, cell.interp, log)
+        venvs.install(
+            self.layout, uv, venv, built.wheel or "", cell.scenario.module, built.key, log
+        )
+        if wanted:
+            venvs.install_requirements(self.layout, uv, venv, wanted, log)
+        return python
+
+    def _workdir(self, cell: Cell, built: BuildInfo, key: str) -> Path:
+        """Where the reproducer runs: a user's project from its own (copied) folder, so
+        `python repro.py` finds its script; a scenario's driver in a scratch folder."""
         project = cell.scenario.project
         work = (
             self.layout.crate_dir(built.key) / project.workdir
@@ -258,60 +281,19 @@ class Evaluator:
             else self.layout.work_dir() / key
         )
         work.mkdir(parents=True, exist_ok=True)
-        wanted = cell.scenario.requirements
-        venv = self.layout.venv_dir(
-            built.key + (venvs.requirements_tag(wanted) if wanted else ""),
-            build.interpreter_tag(cell.interp),
-        )
-        try:
-            python = venvs.ensure(self.layout, self.toolchain.uv_bin, venv, cell.interp, log)
-            venvs.install(
-                self.layout,
-                self.toolchain.uv_bin,
-                venv,
-                built.wheel or "",
-                cell.scenario.module,
-                built.key,
-                log,
-            )
-            if wanted:
-                venvs.install_requirements(self.layout, self.toolchain.uv_bin, venv, wanted, log)
-        except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
-            return self._store(
-                cell,
-                key,
-                Outcome.SETUP_ERROR,
-                note=str(err),
-                build_info=built,
-                lock_info=used,
-                transient=True,
-            )
+        return work
 
-        failed_import = runner.check_import(python, cell.scenario.module, work, log)
-        if failed_import is not None:
-            note = failed_import.exception or failed_import.signal or "import failed"
-            return self._store(
-                cell,
-                key,
-                Outcome.IMPORT_ERROR,
-                runs=(failed_import,),
-                note=note,
-                build_info=built,
-                lock_info=used,
-            )
-        runs = []
+    def _runs(self, cell: Cell, key: str, python: Path, work: Path) -> Iterator[RunDetails]:
+        """The reproducer, `--repeat` times, each run with its own log."""
         for attempt in range(1, self.options.repeat + 1):
-            attempt_log = self.layout.run_log(
+            log = self.layout.run_log(
                 cell.scenario.name,
                 cell.release.cargo_version,
                 str(cell.interp.version),
                 key,
                 attempt,
             )
-            runs.append(runner.run_driver(python, cell.scenario, work, attempt_log))
-        return self._store(
-            cell, key, cell_outcome(runs), runs=tuple(runs), build_info=built, lock_info=used
-        )
+            yield runner.run_driver(python, cell.scenario, work, log)
 
     def _store(
         self,

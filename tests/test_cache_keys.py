@@ -43,7 +43,7 @@ def key(**change: object) -> str:
         "profile": "dev",
         **change,
     }
-    return build.build_key(**inputs)  # type: ignore[arg-type]
+    return build.plan(**inputs).key  # type: ignore[arg-type]
 
 
 BUILD_CHANGES = {
@@ -92,7 +92,8 @@ def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> N
 
     def record_key(scenario=SCENARIO, options: Options | None = None) -> str:
         cell = Cell(scenario, RELEASE, INTERP)
-        return Evaluator(layout, TOOLS, options or Options())._key(cell, LOCK)
+        evaluator = Evaluator(layout, TOOLS, options or Options())
+        return evaluator.key(cell, evaluator.job(cell, LOCK))
 
     base = record_key()
     assert record_key() == base
@@ -141,6 +142,42 @@ def test_only_failures_the_inputs_explain_are_cached(
     ok: bool, error: str | None, killed: bool, cached: bool
 ) -> None:
     assert buildlog.worth_caching(ok, error, killed) is cached
+
+
+def test_a_cell_renders_its_crate_once_from_key_to_build(tmp_path: Path, monkeypatch) -> None:
+    """Key, store lookup and build all use the one job: the crate is rendered once, and the
+    build gets exactly the files the key was computed from."""
+    from pyo3_triage import locks, render
+    from pyo3_triage.evidence import BuildInfo
+
+    rendered: list[str] = []
+    real_render = render.render_crate
+
+    def counting_render(scenario, *args, **kwargs):
+        rendered.append(scenario.name)
+        return real_render(scenario, *args, **kwargs)
+
+    seen: list[build.Job] = []
+
+    def failing_build(layout, job, toolchain, *, rebuild=False):
+        seen.append(job)
+        info = BuildInfo(job.key, False, None, 1.0, False, "/b.log", "error[E0308]", False)
+        return build.Built(dataclasses.replace(info, compile_error=True))
+
+    monkeypatch.setattr(build, "render_crate", counting_render)
+    monkeypatch.setattr(build, "build", failing_build)
+    monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    layout.ensure()
+    record, reused = Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, RELEASE, INTERP))
+    assert not reused and record.outcome.value == "build-error"
+    assert rendered == [SCENARIO.name]
+    assert [job.key for job in seen] == [key()] and record.build is not None
+    assert record.build.key == key()
+    assert (
+        dict(seen[0].files)["src/lib.rs"]
+        == dict(real_render(SCENARIO, RELEASE.version, "0.20.3").files)["src/lib.rs"]
+    )
 
 
 def test_the_unit_tier_cannot_build() -> None:
