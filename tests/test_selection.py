@@ -1,0 +1,228 @@
+"""What the user typed as releases, interpreters, scenarios and git revisions, turned into
+objects, with every wrong combination refused in one line; no network (the index is faked)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from packaging.version import Version
+
+from pyo3_triage import crates_index, scenarios, selection
+from pyo3_triage.errors import UserError
+from pyo3_triage.interpreters import Interpreter
+from pyo3_triage.paths import Layout
+from pyo3_triage.releases import Release, ReleaseIndex, unreachable_error
+
+
+def interp(version: str) -> Interpreter:
+    path = Path(f"/opt/python{version}/bin/python")
+    return Interpreter(Version(version), path, path, "cpython", False, "", "path")
+
+
+class Notes(list):  # type: ignore[type-arg]
+    def __call__(self, message: str) -> None:
+        self.append(message)
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Layout:
+    return Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+
+
+# --- plain parsing ---------------------------------------------------------------------------
+def test_split_list() -> None:
+    assert selection.split_list(None) == selection.split_list([]) == []
+    assert selection.split_list(["a,b", "c"]) == ["a", "b", "c"]
+    assert selection.split_list([" a , ,b ", ","]) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expect"),
+    [
+        ("0.20.3,git:main,0.21.0", ("0.20.3,0.21.0", ["main"])),
+        ("git:v0.21.0, git: abc123 ", ("", ["v0.21.0", "abc123"])),
+        ("0.19..0.21", ("0.19..0.21", [])),
+    ],
+)
+def test_split_revisions(spec: str, expect: tuple[str, list[str]]) -> None:
+    assert selection.split_revisions(spec) == expect
+    with pytest.raises(UserError, match="git: needs a revision"):
+        selection.split_revisions(spec + ",git: ")
+
+
+@pytest.mark.parametrize("spec", ["0.21", "0.19..0.21", ">=0.20", "0.21.0-beta.0", "a.b.c", ""])
+def test_exact_only(spec: str) -> None:
+    assert selection._exact_only("0.20.3") and selection._exact_only("0.20.3, 0.21.0")
+    assert not selection._exact_only(spec)
+
+
+# --- releases --------------------------------------------------------------------------------
+def fake_index(monkeypatch: pytest.MonkeyPatch, result: ReleaseIndex | Exception) -> list[Any]:
+    calls: list[Any] = []
+
+    def load_index(crate: str, cache_file: Path) -> ReleaseIndex:
+        calls.append((crate, cache_file))
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    monkeypatch.setattr(crates_index, "load_index", load_index)
+    return calls
+
+
+VERSIONS = ("0.15.2", "0.20.2", "0.20.3", "0.21.0")
+INDEX = ReleaseIndex("pyo3", tuple(Release(Version(v), vers=v) for v in VERSIONS), 0.0, False)
+
+
+OFFLINE = "crates.io unreachable; using the cached release list from 1970-01-01 00:00 UTC"
+EXACT = "crates.io unreachable and no cached release list; using the exact versions named"
+DOWN = unreachable_error("pyo3", "down")
+OFFLINE_INDEX = dataclasses.replace(INDEX, from_cache_offline=True)
+
+
+@pytest.mark.parametrize(
+    ("index", "spec", "picked", "notes"),
+    [
+        (INDEX, "0.20.3..0.21.0", ["0.20.3", "0.21.0"], []),
+        (OFFLINE_INDEX, "0.20", ["0.20.2", "0.20.3"], [OFFLINE]),
+        (DOWN, "0.21.0,0.20.3", ["0.20.3", "0.21.0"], [EXACT]),  # exact versions need no index
+    ],
+)
+def test_releases(
+    monkeypatch: pytest.MonkeyPatch,
+    layout: Layout,
+    index: Any,
+    spec: str,
+    picked: list[str],
+    notes: list[str],
+) -> None:
+    calls = fake_index(monkeypatch, index)
+    said = Notes()
+    chosen = selection.pick_releases(spec, layout, said)
+    assert [r.cargo_version for r in chosen] == picked and said == notes
+    assert calls == [("pyo3", layout.index_file("pyo3"))]
+
+
+@pytest.mark.parametrize(
+    ("index", "spec", "words"),
+    [
+        (DOWN, "0.19..0.21", r"could not reach crates\.io"),  # a range needs the index
+        (INDEX, "0.15.2,0.20.3", r"PyO3 0\.15\.2 .*; choose releases from 0\.16\.0 on"),
+    ],
+)
+def test_releases_refused(
+    monkeypatch: pytest.MonkeyPatch, layout: Layout, index: Any, spec: str, words: str
+) -> None:
+    fake_index(monkeypatch, index)
+    with pytest.raises(UserError, match=words):
+        selection.pick_releases(spec, layout, Notes())
+
+
+# --- interpreters ----------------------------------------------------------------------------
+OLD, NEW = Release(Version("0.20.3")), Release(Version("0.23.0"))
+SKIP_313 = "skipping CPython 3.13.1: no selected PyO3 release supports it"
+
+
+@pytest.mark.parametrize(
+    ("spec", "releases", "picked", "notes"),
+    [
+        (None, [OLD], ["3.11.7"], [SKIP_313]),  # the newest 3.11, and no 3.13 for 0.20
+        (None, [OLD, NEW], ["3.11.7", "3.13.1"], []),  # one supporting release is enough
+        ("3.13", [OLD], ["3.13.1"], []),  # asked for by name: taken even outside the window
+    ],
+)
+def test_interpreters(
+    spec: str | None, releases: list[Release], picked: list[str], notes: list[str]
+) -> None:
+    found = [interp("3.11.7"), interp("3.13.1"), interp("3.11.2")]
+    said = Notes()
+    chosen = selection.pick_interpreters(spec, releases, said, find=lambda: found)
+    assert [i.label for i in chosen] == picked and said == notes
+
+
+@pytest.mark.parametrize(
+    ("found", "words"),
+    [([], "no CPython interpreter found"), ([interp("3.14.0")], "none of the CPython versions")],
+)
+def test_no_usable_interpreter(found: list[Interpreter], words: str) -> None:
+    with pytest.raises(UserError, match=words):
+        selection.pick_interpreters(None, [OLD], Notes(), find=lambda: found)
+
+
+def picky(reasons: dict[str, str]) -> Any:
+    return SimpleNamespace(excludes=lambda python: reasons.get(str(python)))
+
+
+def test_an_interpreter_is_dropped_only_when_every_reproducer_rules_it_out() -> None:
+    a = picky({"3.8.18": "requires-python >=3.9", "3.9.1": "abi3 floor 3.10"})
+    b = picky({"3.8.18": "requires-python >=3.10"})
+    notes = Notes()
+    found = [interp("3.8.18"), interp("3.9.1"), interp("3.12.0")]
+    kept = selection.drop_excluded([a, b], found, notes)
+    assert [i.label for i in kept] == ["3.9.1", "3.12.0"]
+    assert notes == ["skipping CPython 3.8.18: requires-python >=3.10; requires-python >=3.9"]
+    with pytest.raises(UserError, match="ruled out by the project itself"):
+        selection.drop_excluded([a], [interp("3.8.18")], Notes())
+
+
+# --- scenarios -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"crate": "."}, "--crate and --run go together"),
+        ({"run": "python x.py"}, "--crate and --run go together"),
+        ({"specs": ["a"], "crate": ".", "run": "x"}, "--crate replaces --scenario"),
+        ({"crate": ".", "run": "x", "timeout": 0.0}, "--timeout 0.0 must be a positive"),
+        ({"crate": ".", "run": "x", "timeout": float("nan")}, "must be a positive number"),
+        ({"crate": ".", "run": "x", "timeout": 1e6}, "must be a positive number"),
+        ({"timeout": 5.0}, "--timeout goes with --crate"),
+        ({"extra": "test"}, "--extra names an extra of your own project"),
+        ({"with_": ["pytest; rm -rf /"]}, "--with 'pytest; rm -rf /' is not a requirement"),
+    ],
+)
+def test_wrong_scenario_combinations(kwargs: dict[str, Any], words: str) -> None:
+    with pytest.raises(UserError, match=re.escape(words)):
+        selection.pick_scenarios(kwargs.pop("specs", None), **kwargs)
+
+
+def test_named_or_default_scenarios_get_the_requirements() -> None:
+    chosen = selection.pick_scenarios(["unsendable_gc_traverse"], with_=["numpy >= 1.0", "pytest"])
+    assert [s.name for s in chosen] == ["unsendable_gc_traverse"]
+    assert chosen[0].requirements == chosen[0].with_ == ("numpy>=1.0", "pytest")
+    names = {s.name for s in selection.pick_scenarios(None)}  # none named: the default set
+    expected = {
+        s for s in scenarios.available() if scenarios.resolve(s).extra.get("default") is True
+    }
+    assert names == expected and names
+
+
+def test_a_crate_keeps_its_own_requirements_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = scenarios.resolve("unsendable_gc_traverse")
+    seen: list[tuple[Any, ...]] = []
+
+    def load(crate: str, run: str, timeout: float, extra: str | None) -> scenarios.Scenario:
+        seen.append((crate, run, timeout, extra))
+        return dataclasses.replace(base, requirements=("own-dep",))
+
+    monkeypatch.setattr(selection.usercrate, "load", load)
+    (chosen,) = selection.pick_scenarios(
+        None, crate="proj", run="python r.py", with_=["pytest"], extra="test"
+    )
+    assert seen == [("proj", "python r.py", scenarios.DEFAULT_TIMEOUT, "test")]
+    assert chosen.requirements == ("own-dep", "pytest") and chosen.with_ == ("pytest",)
+
+
+# --- the git repository ----------------------------------------------------------------------
+def test_pick_repo_without_a_source(layout: Layout) -> None:
+    assert selection.pick_repo(None, layout) is None
+    with pytest.raises(UserError, match=re.escape("pass --pyo3-git PATH|URL too")):
+        selection.pick_repo(None, layout, needed=True)
+    with pytest.raises(UserError, match="--pyo3-git-fetch goes with --pyo3-git URL"):
+        selection.pick_repo(None, layout, fetch=True)
+    with pytest.raises(UserError, match="does not exist"):
+        selection.pick_repo(str(layout.cache / "nowhere"), layout)
