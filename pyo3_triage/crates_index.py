@@ -28,12 +28,12 @@ FETCH_TIMEOUT = 20.0
 USER_AGENT = "pyo3-triage (release list for PyO3 regression triage)"
 
 Fetcher = Callable[[str, float], str]
-_CRATE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_CRATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # always used with fullmatch
 
 
 def index_path(crate: str) -> str:
     """The sparse-index path of a crate: `1/a`, `2/ab`, `3/a/abc`, `py/o3/pyo3`."""
-    if not _CRATE_NAME.match(crate):
+    if not _CRATE_NAME.fullmatch(crate):
         raise UserError(f"{crate!r} is not a valid crate name; use letters, digits, - and _")
     name = crate.lower()
     if len(name) <= 2:
