@@ -58,7 +58,8 @@ def merge(sources: Sequence[Path], target: Layout) -> MergeResult:
 
 
 def _copy_logs(source: Path, target: Path, record: Record) -> None:
-    """Bring the record's logs along and point the record at the copies."""
+    """Bring the record's logs along, under the same names (reports name logs by file name,
+    found in the results folder's `logs/`)."""
     names = {Path(str(p)).name for p in _log_paths(record) if p}
     for name in names:
         found = source / "logs" / name

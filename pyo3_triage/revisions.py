@@ -30,11 +30,15 @@ def at(
     tree = repo.export(sha, layout)
     describe = repo.describe(sha)
     older, newer = eras or _eras(describe, tree.joinpath("Cargo.toml").read_text(encoding="utf-8"))
-    for era in (older, newer):
+    known = [era for era in dict.fromkeys((older, newer)) if _known(era)]
+    if not known:
         try:
-            window_for(era)
+            window_for(older)
         except LookupError as err:
-            raise UserError(f"{rev}: {err}; choose a commit from PyO3 0.16 on") from None
+            raise UserError(f"{rev}: {err}; choose a commit of a release it knows") from None
+    # A commit past the newest release the tool knows (main after the last tag, its manifest
+    # at the next version) still speaks its tag's API: it is tried with the era that is known.
+    older, newer = known[0], known[-1]
     return Release(
         version=older,
         vers=f"git:{sha[:9]}",
@@ -44,6 +48,14 @@ def at(
         next_era=newer if newer != older else None,
         repo=repo.source,
     )
+
+
+def _known(era: Version) -> bool:
+    try:
+        window_for(era)
+    except LookupError:
+        return False
+    return True
 
 
 def other_era(release: Release) -> Release | None:

@@ -142,7 +142,7 @@ def test_a_commit_older_than_the_support_table_is_refused(tmp_path: Path, layout
         revisions.at(open_repo(str(path), layout), "main", layout)
     message = caught.value.message
     assert message.startswith("main: PyO3 0.15.0 is outside the releases this tool knows")
-    assert message.endswith("choose a commit from PyO3 0.16 on")
+    assert message.endswith("choose a commit of a release it knows")
 
 
 def test_a_commit_newer_than_the_support_table_is_refused(tmp_path: Path, layout: Layout) -> None:
@@ -151,6 +151,17 @@ def test_a_commit_newer_than_the_support_table_is_refused(tmp_path: Path, layout
         UserError, match="main: PyO3 99.0.0 is outside the releases this tool knows"
     ):
         revisions.at(open_repo(str(path), layout), "main", layout)
+
+
+def test_a_commit_past_the_newest_known_release_speaks_its_tags_era(
+    tmp_path: Path, layout: Layout
+) -> None:
+    """main after the last tag carries the next version in its manifest, which no table knows
+    yet: the commit is still tried, with the API of the release it was tagged after."""
+    path, (_, later) = made(tmp_path, "0.20.3", "99.0.0-dev", tag_first="v0.20.3")
+    release = revisions.at(open_repo(str(path), layout), "main", layout)
+    assert release.version == Version("0.20.3") and release.next_era is None
+    assert release.revision == later
 
 
 def test_an_unknown_revision_is_the_repositorys_one_line(tmp_path: Path, layout: Layout) -> None:
