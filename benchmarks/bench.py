@@ -49,6 +49,7 @@ from pyo3_triage.classify import classify_run  # noqa: E402
 from pyo3_triage.evidence import BuildInfo  # noqa: E402
 from pyo3_triage.paths import Layout, write_if_changed  # noqa: E402
 from pyo3_triage.releases import Release  # noqa: E402
+from pyo3_triage.supervisor import SUPERVISOR  # noqa: E402
 
 DEFAULT_SCENARIOS = "unsendable_gc_traverse,panic_in_traverse,subclass_base_traverse"
 DEFAULT_PYO3 = "0.20.3,0.21.2,0.22.6"
@@ -206,7 +207,7 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "latest.json")
     args = parser.parse_args()
-    procs.harden()
+    SUPERVISOR.harden()
 
     work = Path(tempfile.mkdtemp(prefix="pyo3-triage-bench-"))
     folders = copy_scenarios(args.scenarios.split(","), work / "scenarios")

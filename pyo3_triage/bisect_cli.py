@@ -15,7 +15,6 @@ from . import (
     commits,
     evict,
     interpreters,
-    procs,
     selection,
     toolchain,
 )
@@ -38,6 +37,7 @@ from .paths import Layout, write_atomic
 from .releases import Release
 from .scenarios import Scenario
 from .search import Step
+from .supervisor import SUPERVISOR
 from .support import window_for
 
 DEFAULT_SCENARIO = "unsendable_gc_traverse"
@@ -96,7 +96,7 @@ def main(argv: Sequence[str]) -> int:
     layout = Layout.default(cache=args.cache, results=args.results)
     limit = evict.limit_from(args.cache_limit)  # a bad value is one line, before any work
     layout.ensure()
-    procs.harden()
+    SUPERVISOR.harden()
 
     names = selection.split_list(args.scenario) or ([] if args.crate else [DEFAULT_SCENARIO])
     if len(names) > 1:

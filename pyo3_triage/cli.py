@@ -10,13 +10,14 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from . import evict, matrix, procs, report, revisions, selection, table, toolchain
+from . import evict, matrix, report, revisions, selection, table, toolchain
 from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, criteria_from, git_bisect_status
 from .cells import Cell, Evaluator, Options, plan, shard
 from .cliargs import Parser, add_common, options_from, positive_int, shard_spec
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError, run_cli
 from .paths import Layout, write_atomic
 from .scenarios import Scenario
+from .supervisor import SUPERVISOR
 
 DEFAULT_PYO3 = "0.16.."  # to the newest release on crates.io
 DEFAULT_NOTE = "newest patch of each minor"
@@ -146,7 +147,7 @@ def main(argv: Sequence[str]) -> int:
     if args.cache_info or args.clean:  # before `ensure`: housekeeping creates nothing
         return housekeeping(layout, console, clean=args.clean, limit=limit)
     layout.ensure()
-    procs.harden()
+    SUPERVISOR.harden()
 
     scenarios = selection.pick_scenarios(
         args.scenario, args.crate, args.run, args.timeout, args.with_, args.extra

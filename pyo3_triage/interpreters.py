@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +18,8 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from pyo3_triage.errors import UserError
+from . import procs
+from .errors import UserError
 
 # Source priority when one interpreter is reachable several ways: the first one wins.
 SOURCES: tuple[str, ...] = ("PATH", "pyenv", "uv", "explicit")
@@ -169,20 +169,10 @@ def _parse_probe(stdout: str, executable: Path, source: str) -> Interpreter | No
 def probe(executable: Path, source: str, timeout: float = 10.0) -> Interpreter | None:
     """Run `executable` once and ask what it is; None if it fails, hangs or talks nonsense."""
     env = {key: value for key, value in os.environ.items() if key not in _STRIPPED_ENV}
-    try:
-        result = subprocess.run(
-            [str(executable), "-E", "-s", "-c", _PROBE_SCRIPT],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    done = procs.run([str(executable), "-E", "-s", "-c", _PROBE_SCRIPT], env=env, timeout=timeout)
+    if done.returncode != 0 or done.timed_out:
         return None
-    if result.returncode != 0:
-        return None
-    return _parse_probe(result.stdout.decode("utf-8", "replace"), executable, source)
+    return _parse_probe(done.stdout_tail, executable, source)
 
 
 def discover(

@@ -16,11 +16,12 @@ from packaging.version import Version
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import procs, table
+from . import table
 from .cells import Cell, Evaluator
 from .paths import Layout, write_atomic
 from .records import Record
 from .scenarios import Scenario
+from .supervisor import SUPERVISOR, Interrupted
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _parallel(cells: Sequence[Cell], jobs: int, one: Callable[[int], None]) -> N
 
     def work(indices: list[int]) -> None:
         for index in indices:
-            if procs.interrupted():
+            if SUPERVISOR.interrupted:
                 return
             one(index)
 
@@ -112,11 +113,11 @@ def _parallel(cells: Sequence[Cell], jobs: int, one: Callable[[int], None]) -> N
             future.result()
     except KeyboardInterrupt:
         # Stop every running child; their runs raise instead of recording a killed result.
-        procs.interrupt_all()
+        SUPERVISOR.interrupt_all()
         pool.shutdown(wait=True, cancel_futures=True)
-        procs.clear_interrupt()
+        SUPERVISOR.clear_interrupt()
         raise
-    except procs.Interrupted:
+    except Interrupted:
         raise KeyboardInterrupt from None
     pool.shutdown(wait=True)
 

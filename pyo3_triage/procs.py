@@ -8,14 +8,11 @@ with a command you can paste into a shell.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import selectors
 import shlex
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,11 +20,9 @@ from pathlib import Path
 from typing import IO
 
 from .capture import Log, Tail
+from .supervisor import SUPERVISOR, Interrupted, Supervisor, kill_group
 
-try:
-    import resource
-except ImportError:  # pragma: no cover - not a Unix
-    resource = None  # type: ignore[assignment]
+__all__ = ["Completed", "Interrupted", "clean_env", "run", "signal_name"]
 
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL of a timed-out process group
 PIPE_GRACE = 0.5  # seconds to keep reading pipes an escaped descendant still holds open
@@ -84,88 +79,6 @@ def signal_name(returncode: int) -> str | None:
         return f"signal {-returncode}"
 
 
-def disable_core_dumps() -> None:
-    """Stop crashing reproducers from writing core files.
-
-    Called once by each entry point (and by tests) for the harness process itself, because
-    children inherit the limit; setting it per child would need `preexec_fn`, which is not
-    safe with threads.
-    """
-    if resource is None:  # pragma: no cover - not a Unix
-        return
-    _soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
-
-
-PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
-_ACTIVE: set[int] = set()  # pids of children `run` is waiting for, across threads
-_ACTIVE_LOCK = threading.Lock()
-_SUBREAPER = False
-_INTERRUPTED = threading.Event()
-
-
-class Interrupted(Exception):
-    """The run was stopped by `interrupt_all`; what it produced is not evidence."""
-
-
-def interrupt_all() -> None:
-    """Kill every child `run` is waiting for (a parallel matrix was interrupted). Those runs
-    raise `Interrupted` instead of returning, so nobody records a killed run as an outcome."""
-    _INTERRUPTED.set()
-    with _ACTIVE_LOCK:
-        active = list(_ACTIVE)
-    for pid in active:
-        _kill_group(pid, signal.SIGKILL)
-
-
-def interrupted() -> bool:
-    return _INTERRUPTED.is_set()
-
-
-def clear_interrupt() -> None:
-    """Allow runs again (after an interrupted parallel matrix has wound down)."""
-    _INTERRUPTED.clear()
-
-
-def harden() -> None:
-    """Set up the harness process once (entry points call this): no core files, and become a
-    child subreaper, so a reproducer's descendant that escaped its process group with
-    `setsid()` is re-parented to us when its parent dies, and `run` can kill and reap it."""
-    global _SUBREAPER
-    disable_core_dumps()
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        _SUBREAPER = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-
-
-def _sweep_orphans() -> None:
-    """Kill and reap children we did not start ourselves: descendants of finished runs that
-    were re-parented to us (see `harden`). Children of runs still going are left alone."""
-    me = str(os.getpid())
-    try:
-        entries = os.listdir("/proc")
-    except OSError:  # pragma: no cover - no procfs
-        return
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        pid = int(entry)
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] != me:
-            continue
-        with _ACTIVE_LOCK:  # runs register under this lock, so an unknown child is an orphan
-            if pid in _ACTIVE:
-                continue
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(pid, 0)
-
-
 def clean_env(base: Mapping[str, str] | None = None, **overrides: str) -> dict[str, str]:
     """A copy of the environment without variables that leak from users' shells into builds.
 
@@ -180,11 +93,6 @@ def clean_env(base: Mapping[str, str] | None = None, **overrides: str) -> dict[s
     }
     env.update(overrides)
     return env
-
-
-def _kill_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
 
 
 def _has_exited(proc: subprocess.Popen[bytes]) -> bool:
@@ -234,11 +142,13 @@ def run(
     log_cap_bytes: int = 20 * 2**20,
     header: str | None = None,
     append: bool = False,
+    supervisor: Supervisor = SUPERVISOR,
 ) -> Completed:
     """Run a command to completion (or timeout) and return what it left; never raises on failure.
 
     With `append`, the log gets this run added after earlier ones (each run's section starts
-    with its own `+ command` line) so one log can tell a multi-step story.
+    with its own `+ command` line) so one log can tell a multi-step story. The child is
+    started and reaped through `supervisor` (see `supervisor.Supervisor`).
     A command that cannot be started at all comes back as exit status 127 (not found) or
     126 (not runnable), as a shell would report it, with the reason in `stderr_tail`.
     """
@@ -246,14 +156,23 @@ def run(
     if not args:
         raise ValueError("run() needs a command to run")
     if log_path is None:
-        return _run(args, cwd, env, timeout, None, tail_chars, log_cap_bytes, header)
+        return _run(args, cwd, env, timeout, None, tail_chars, log_cap_bytes, header, supervisor)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(log_path, "ab" if append else "wb") as handle:
             if handle.tell() > 0:
                 handle.write(b"\n")  # a blank line between runs sharing the log
             return _run(
-                args, cwd, env, timeout, log_path, tail_chars, log_cap_bytes, header, handle
+                args,
+                cwd,
+                env,
+                timeout,
+                log_path,
+                tail_chars,
+                log_cap_bytes,
+                header,
+                supervisor,
+                handle,
             )
     except OSError as err:
         # A full disk fails a write or flush of the log with an error that names no file;
@@ -272,19 +191,17 @@ def _run(
     tail_chars: int,
     log_cap_bytes: int,
     header: str | None,
+    supervisor: Supervisor,
     handle: IO[bytes] | None = None,
 ) -> Completed:
     log = Log(handle, log_cap_bytes)
     log.note(_header(args, cwd, header))
     tails = {"stdout": Tail(tail_chars), "stderr": Tail(tail_chars)}
     start = time.monotonic()
-    if _INTERRUPTED.is_set():
-        raise Interrupted(shlex.join(args))
+    supervisor.check(args)
     try:
-        # Started and registered under the lock: a sweep in another thread must never see
-        # this child before it is known to be ours (it would take it for an orphan).
-        with _ACTIVE_LOCK:
-            proc = subprocess.Popen(
+        proc = supervisor.start(
+            lambda: subprocess.Popen(
                 args,
                 cwd=cwd,
                 env=None if env is None else dict(env),
@@ -293,7 +210,7 @@ def _run(
                 stderr=subprocess.PIPE,
                 start_new_session=True,
             )
-            _ACTIVE.add(proc.pid)
+        )
     except OSError as err:
         status = 127 if isinstance(err, FileNotFoundError) else 126
         message = f"pyo3-triage: cannot run {args[0]!r}: {err}\n"
@@ -315,17 +232,13 @@ def _run(
     finally:
         # Normally only the unreaped child is left in its group; after an interruption
         # (e.g. Ctrl-C) this is what stops the whole group.
-        _kill_group(proc.pid, signal.SIGKILL)
+        kill_group(proc.pid, signal.SIGKILL)
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
         proc.wait()
-        with _ACTIVE_LOCK:
-            _ACTIVE.discard(proc.pid)
-        if _SUBREAPER:
-            _sweep_orphans()
-    if _INTERRUPTED.is_set():
-        raise Interrupted(shlex.join(args))
+        supervisor.finished(proc.pid)
+    supervisor.check(args)
     duration = time.monotonic() - start
     returncode = proc.returncode
     for stream in tails:
@@ -375,15 +288,15 @@ def _pump(
         while True:
             now = time.monotonic()
             if drain_until is None and _has_exited(proc):
-                _kill_group(proc.pid, signal.SIGKILL)  # leftovers must not outlive the run
+                kill_group(proc.pid, signal.SIGKILL)  # leftovers must not outlive the run
                 drain_until = now + PIPE_GRACE
             elif drain_until is None and deadline is not None and now >= deadline:
                 if term_sent_at is None:
                     timed_out = True
-                    _kill_group(proc.pid, signal.SIGTERM)
+                    kill_group(proc.pid, signal.SIGTERM)
                     term_sent_at = now
                 elif not killed and now >= term_sent_at + KILL_GRACE:
-                    _kill_group(proc.pid, signal.SIGKILL)
+                    kill_group(proc.pid, signal.SIGKILL)
                     killed = True
             open_pipes = bool(selector.get_map())
             if drain_until is not None and (not open_pipes or now >= drain_until):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import functools
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import procs
 from .errors import UserError
 from .evidence import ToolVersions
 
@@ -44,11 +44,8 @@ def _beside_python(name: str) -> str | None:
 
 
 def _version(argv: list[str]) -> str:
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return out.stdout.strip()
+    done = procs.run(argv, timeout=60)
+    return done.stdout_tail.strip() if done.returncode == 0 and not done.timed_out else ""
 
 
 def _uv_bin() -> str | None:

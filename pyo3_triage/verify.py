@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from . import evict, interpreters, procs, scenarios, selection, toolchain
+from . import evict, interpreters, scenarios, selection, toolchain
 from .bisection import criteria_from, over_releases
 from .cells import Evaluator, Options
 from .cliargs import Parser, add_locations
 from .errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
 from .paths import Layout
+from .supervisor import SUPERVISOR
 
 KEYS = ("changed_in", "outcome_before", "outcome_after", "verify_range", "verify_python")
 
@@ -84,7 +85,7 @@ def main(argv: Sequence[str]) -> int:
     layout = Layout.default(cache=args.cache, results=args.results)
     limit = evict.limit_from(args.cache_limit)  # a bad value is one line, before any work
     layout.ensure()
-    procs.harden()
+    SUPERVISOR.harden()
     names = selection.split_list(args.scenario) or scenarios.available()
     chosen = [s for s in (scenarios.resolve(name) for name in names) if claims(s) is not None]
     if not chosen:

@@ -17,7 +17,8 @@ import pytest
 
 from pyo3_triage.classify import classify_run
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.procs import clean_env, disable_core_dumps, run
+from pyo3_triage.procs import clean_env, run
+from pyo3_triage.supervisor import disable_core_dumps
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -215,7 +216,7 @@ def test_descendant_escaping_the_group_does_not_hang_the_run() -> None:
         assert done.exit_status == 0
         assert done.duration < 5.0
     finally:
-        # Already gone if this process became a subreaper (procs.harden) earlier in the run.
+        # Already gone if this process became a subreaper (SUPERVISOR.harden) earlier in the run.
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
@@ -317,7 +318,8 @@ def test_a_grandchild_that_escapes_with_setsid_is_killed_after_the_run(tmp_path:
 import sys, os, time
 sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
 from pyo3_triage import procs
-procs.harden()
+from pyo3_triage.supervisor import SUPERVISOR
+SUPERVISOR.harden()
 procs.run([sys.executable, {str(script)!r}], timeout=10)
 pid = int(open({str(pidfile)!r}).read())
 time.sleep(0.2)
@@ -344,7 +346,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
 from pyo3_triage import procs
-procs.harden()
+from pyo3_triage.supervisor import SUPERVISOR
+SUPERVISOR.harden()
 def one(_):
     return procs.run([sys.executable, "-c", "pass"], timeout=30).returncode
 with ThreadPoolExecutor(8) as pool:

@@ -16,13 +16,14 @@ import pytest
 from factories import make_record
 from packaging.version import Version
 
-from pyo3_triage import crates_index, procs, scenarios, verify
+from pyo3_triage import crates_index, scenarios, verify
 from pyo3_triage.cells import Cell, Options
 from pyo3_triage.errors import EXIT_OK, EXIT_USAGE, UserError
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.paths import Layout
 from pyo3_triage.records import Record
+from pyo3_triage.supervisor import SUPERVISOR
 
 FOUNDING = scenarios.resolve("unsendable_gc_traverse")
 CLAIM = {
@@ -140,7 +141,7 @@ def test_the_recorded_python_must_be_found(layout: Layout) -> None:
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """No process-wide hardening of the test process; its SIGTERM handler given back."""
-    monkeypatch.setattr(procs, "harden", lambda: None)
+    monkeypatch.setattr(SUPERVISOR, "harden", lambda: None)
     monkeypatch.setenv("COLUMNS", "300")  # rich wraps its lines at 80 columns otherwise
     before = signal.getsignal(signal.SIGTERM)
     yield ["--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "results")]
