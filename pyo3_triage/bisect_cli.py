@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from . import (
     commits,
     evict,
     interpreters,
+    markdown,
     selection,
     toolchain,
 )
@@ -141,9 +143,8 @@ def main(argv: Sequence[str]) -> int:
                 refined[search.fixed] = found
 
     changelogs = bisect_report.changelog_texts(searches)
-    text = bisect_report.markdown(
-        scenario, searches, tools, argv, layout.results, changelogs, refined
-    )
+    env = markdown.here(shlex.join(["python", "bisect.py", *argv]), layout.logs_dir())
+    text = bisect_report.markdown(scenario, searches, env, layout.results, changelogs, refined)
     report = layout.bisect_report(
         scenario.name,
         _axis_name(searches),

@@ -4,8 +4,6 @@ environment and reproduce command in `<details>`; Markdown for the issue, JSON b
 from __future__ import annotations
 
 import json
-import platform
-import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,11 +11,17 @@ from typing import Any
 from . import changelog
 from .bisection import Probe, Search, answer
 from .commits import CommitSearch
+from .markdown import (
+    Environment,
+    details,
+    environment,
+    html_escape_outside_code,
+    md_code,
+    md_escape,
+)
 from .outcome import Outcome
-from .report import reproduce_command
+from .records import reproduce_command
 from .scenarios import Scenario
-from .table import html_escape_outside_code, md_code, md_escape
-from .toolchain import Toolchain
 
 COMPARE = "https://github.com/PyO3/pyo3/compare/v{old}...v{new}"
 MAX_CHANGELOG_LINES = 120
@@ -65,14 +69,13 @@ def _upstream(line: str) -> str:
 def markdown(
     scenario: Scenario,
     searches: Sequence[Search],
-    toolchain: Toolchain,
-    argv: Sequence[str],
+    env: Environment,
     results: Path,
     changelogs: Mapping[str, str],
     refined: Mapping[str, CommitSearch] | None = None,
 ) -> str:
     """The report from data alone: `changelogs` are CHANGELOG texts by release
-    (`changelog_texts`)."""
+    (`changelog_texts`), `env` the machine's facts (`markdown.here`)."""
     parts = [f"## Bisect: `{scenario.name}`"]
     if scenario.description:
         parts.append(md_escape(scenario.description))
@@ -89,7 +92,9 @@ def markdown(
         parts.append(_section(scenario, search, results, changelogs))
         if refined and search.fixed in refined:
             parts.append(commit_section(refined[search.fixed], results))
-    parts.append(_environment(searches, toolchain, argv))
+    probed = [p.record for s in searches for p in s.probes]
+    probed += [p.record for c in (refined or {}).values() for p in (*c.probes, *c.batch_probes)]
+    parts.append(environment(probed, env))
     return "\n\n".join(parts) + "\n"
 
 
@@ -134,9 +139,7 @@ def _section(
         body = "\n".join(lines[:MAX_CHANGELOG_LINES])
         if cut:
             body += f"\n\n(cut at {MAX_CHANGELOG_LINES} lines; the full text is in the pyo3 crate's CHANGELOG.md)"
-        out.append(
-            f"<details><summary>CHANGELOG of the releases in the boundary</summary>\n\n{body}\n\n</details>"
-        )
+        out.append(details("CHANGELOG of the releases in the boundary", body))
     rows = ["| # | candidate | outcome | verdict | time | how |", "|---|---|---|---|---|---|"]
     for number, probe in enumerate(search.probes, 1):
         how = probe.how
@@ -163,11 +166,11 @@ def _section(
         ]
         if record.outcome is Outcome.BUILD_ERROR:
             kind = "Compile error"
-        details = [f"{kind} on {md_escape(search.shown(evidence.label))} ({record.outcome.value}):"]
+        said = [f"{kind} on {md_escape(search.shown(evidence.label))} ({record.outcome.value}):"]
         if record.message:
-            details.append(md_code(record.message))
-        details.append(f"Reproduce that cell: `{reproduce_command(record, results)}`")
-        out.append("\n\n".join(details))
+            said.append(md_code(record.message))
+        said.append(f"Reproduce that cell: `{reproduce_command(record, results)}`")
+        out.append("\n\n".join(said))
     return "\n\n".join(out)
 
 
@@ -179,21 +182,6 @@ def _evidence_probe(search: Search) -> Probe | None:
     crashing = [p for p in search.probes if p.record.outcome.crashed or p.record.panic_message]
     near = [p for p in sides if p in crashing] or sides or crashing
     return near[0] if near else None
-
-
-def _environment(searches: Sequence[Search], toolchain: Toolchain, argv: Sequence[str]) -> str:
-    pythons = sorted({(p.record.python, p.record.executable) for s in searches for p in s.probes})
-    lines = [
-        f"- Command: `{shlex.join(['python', 'bisect.py', *argv]).replace('`', '')}`",
-        f"- Platform: {md_escape(platform.platform())}",
-        f"- Maturin: {md_escape(toolchain.maturin)}; uv: {md_escape(toolchain.uv)}",
-        "- CPython: " + ", ".join(md_escape(f"{v} ({exe})") for v, exe in pythons),
-        "",
-        "```",
-        toolchain.rustc_verbose.replace("```", "'''"),
-        "```",
-    ]
-    return "<details><summary>Environment</summary>\n\n" + "\n".join(lines) + "\n\n</details>"
 
 
 def as_json(
@@ -250,12 +238,18 @@ def as_json(
             "builds": found.builds,
             "bound": found.bound,
             "probes": [
-                {"commit": p.record.revision, "outcome": p.record.outcome.value,
-                 "verdict": p.verdict.value, "era": p.record.era, "record": p.record.key,
-                 "reused": p.reused, "built": p.built}
+                {
+                    "commit": p.record.revision,
+                    "outcome": p.record.outcome.value,
+                    "verdict": p.verdict.value,
+                    "era": p.record.era,
+                    "record": p.record.key,
+                    "reused": p.reused,
+                    "built": p.built,
+                }
                 for p in (*found.probes, *found.batch_probes)
             ],
-        }  # fmt: skip
+        }
 
     data = {
         "scenario": scenario.name,
@@ -295,8 +289,10 @@ def commit_lines(found: CommitSearch) -> list[str]:
 def commit_section(found: CommitSearch, results: Path) -> str:
     """The commit-level answer for the report: commit, pull request(s), links, newsfragment,
     every commit probe."""
-    out = [f"#### Commit level: v{md_escape(found.old_release)} .. v{md_escape(found.new_release)} "
-           f"({len(found.line)} first-parent commits)"]  # fmt: skip
+    out = [
+        f"#### Commit level: v{md_escape(found.old_release)} .. v{md_escape(found.new_release)} "
+        f"({len(found.line)} first-parent commits)"
+    ]
     if found.stopped:
         out.append(f"Stopped at the release answer: {md_escape(found.stopped)}.")
     elif found.first_new is not None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from . import evict, matrix, report, revisions, selection, table, toolchain
+from . import evict, markdown, matrix, report, revisions, selection, table, toolchain
 from .bisection import GIT_BAD, GIT_GOOD, GIT_SKIP, Criteria, criteria_from, git_bisect_status
 from .cells import Cell, Evaluator, Options, plan, shard
 from .cliargs import Parser, add_common, options_from, positive_int, shard_spec
@@ -201,7 +201,7 @@ def main(argv: Sequence[str]) -> int:
     if run.interrupted:
         note = f"Interrupted after {len(run.records)} of {len(cells)} cells."
     command = shlex.join(["nox", "-s", "matrix", *(["--", *argv] if argv else [])])
-    text = matrix.markdown_document(grids, command, note)
+    text = markdown.matrix_document(grids, markdown.here(command, layout.logs_dir()), note)
     question = _question(scenarios, options_from(args), cells)
     matrix.write_markdown(layout, text)
     write_atomic(layout.question_file("matrix", question), text)

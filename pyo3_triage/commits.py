@@ -92,8 +92,9 @@ def refine(
         return None
     start = search.probes[0].record.outcome if search.probes else None
     github = repo.github or DEFAULT_GITHUB
-    base = CommitSearch(search.fixed, old, new, (), None, (), github=github,
-                        github_known=bool(repo.github))  # fmt: skip
+    base = CommitSearch(
+        search.fixed, old, new, (), None, (), github=github, github_known=bool(repo.github)
+    )
     try:
         old_tag, new_tag = repo.tag_for(old), repo.tag_for(new)
         merge_base = repo.merge_base(old_tag, new_tag)
@@ -117,8 +118,13 @@ def refine(
             repo, line[index], eras, scenario, interp, evaluator, layout
         )
         era_used[line[index]] = record.era
-        probes[index] = Probe(f"{line[index][:9]}", record, judge(record, start, criteria),
-                              reused, (not reused and built(record)))  # fmt: skip
+        probes[index] = Probe(
+            f"{line[index][:9]}",
+            record,
+            judge(record, start, criteria),
+            reused,
+            (not reused and built(record)),
+        )
         return verdict(record)
 
     def step(done: Step) -> None:
@@ -142,9 +148,12 @@ def refine(
     first_new = repo.commit(line[result.first_new])
     pulls = pull_requests(first_new.subject, first_new.body)
     found = _with(
-        found, first_new=first_new, last_old=repo.commit(line[result.last_old]), pulls=pulls,
+        found,
+        first_new=first_new,
+        last_old=repo.commit(line[result.last_old]),
+        pulls=pulls,
         newsfragments=tuple(repo.added_files(first_new.sha, "newsfragments")),
-    )  # fmt: skip
+    )
     if len(first_new.parents) > 2 or is_batch(first_new.subject):
         found = _into_batch(
             found,

@@ -6,13 +6,10 @@ re-rendering needs no rebuild and an interrupted run still shows what it finishe
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 
-from packaging.version import Version
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -147,33 +144,6 @@ def grids(
             table.Grid(scenario.name, scenario.description, scenario.upstream, rows, columns, mine)
         )
     return result
-
-
-def markdown_document(all_grids: Sequence[table.Grid], command: str, note: str = "") -> str:
-    """The whole `matrix.md`: tables, legend, and the environment the records were made in."""
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    found = [r for g in all_grids for r in g.cells.values()]
-    interpreters = sorted({(r.python, r.executable) for r in found}, key=lambda p: Version(p[0]))
-    tools = sorted({(r.toolchain.rustc, r.toolchain.maturin) for r in found if r.toolchain.rustc})
-    platforms = sorted({r.platform for r in found if r.platform})
-    parts = ["## PyO3 × CPython matrix"]
-    if note:
-        parts.append(f"> {table.md_escape(note)}")
-    parts.extend(table.markdown_section(grid) for grid in all_grids)
-    parts.append(table.markdown_legend(all_grids))
-    env_lines = [
-        f"- Command: `{command.replace('`', '')}` (in `{Path.cwd()}`)",
-        f"- Generated: {now}",
-        "- Platform: " + "; ".join(table.md_escape(p) for p in platforms),
-        "- Toolchain: "
-        + "; ".join(table.md_escape(f"{rustc}, {maturin}") for rustc, maturin in tools),
-        "- CPython: " + ", ".join(table.md_escape(f"{v} ({exe})") for v, exe in interpreters),
-        "- Full logs: `results/logs/` (one build and one run log per cell)",
-    ]
-    parts.append(
-        "<details><summary>Environment</summary>\n\n" + "\n".join(env_lines) + "\n\n</details>"
-    )
-    return "\n\n".join(parts) + "\n"
 
 
 def write_markdown(layout: Layout, text: str) -> None:

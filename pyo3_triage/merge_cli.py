@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import matrix, merge, report, scenarios, table
+from . import markdown, matrix, merge, report, scenarios, table
 from .cliargs import Parser, add_locations
 from .errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
 from .paths import Layout
@@ -45,7 +45,8 @@ def main(argv: Sequence[str]) -> int:
     for grid in grids:
         console.print(table.rich_table(grid))
     command = shlex.join(["nox", "-s", "merge", "--", *argv])
-    matrix.write_markdown(layout, matrix.markdown_document(grids, command))
+    env = markdown.here(command, layout.logs_dir())
+    matrix.write_markdown(layout, markdown.matrix_document(grids, env))
     report.write(layout, grids)
     console.print(
         f"merged {result.added} new record(s), {result.identical} identical, "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 from .evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
 from .outcome import Outcome
-from .paths import Layout, write_atomic
+from .paths import Layout, matrix_command, scenario_library, write_atomic
 
 SCHEMA = 1
 
@@ -143,3 +144,27 @@ def all_records(layout: Layout) -> Iterator[Record]:
         record = _read(path)
         if record is not None:
             yield record
+
+
+def reproduce_command(record: Record, results: Path) -> str:
+    """The command that rebuilds and reruns exactly this one cell, runnable from any folder."""
+    selection = list(record.selection)
+    if not selection:  # a record from before records kept their selection
+        source = Path(record.scenario_source) if record.scenario_source else None
+        scenario = record.scenario
+        if source is not None and source.parent.resolve() != scenario_library().resolve():
+            scenario = str(source)
+        selection = ["--scenario", scenario]
+    return shlex.join(
+        [
+            *matrix_command(),
+            *selection,
+            "--pyo3",
+            record.pyo3,
+            "--python",
+            record.executable,
+            "--results",
+            str(results.absolute()),
+            "--rerun",
+        ]
+    )

@@ -1,8 +1,6 @@
-"""Tables drawn from records: coloured in the terminal (rich), plain GitHub Markdown on disk.
-
-Rows are PyO3 releases, columns CPython versions, one cell per record. The Markdown must read
-well without colour and must not let a crafted panic message break the table or inject markup,
-so every piece of text from a record goes through `md_escape`.
+"""Tables drawn from records: the grid (rows PyO3 releases, columns CPython versions, one
+cell per record), its words, and its coloured form for the terminal (rich). The Markdown form
+is `markdown`'s.
 """
 
 from __future__ import annotations
@@ -33,7 +31,6 @@ STYLES: dict[Outcome, str] = {
     Outcome.IMPORT_ERROR: "dark_orange",
 }
 FORCED_MARK = "†"
-_SAFE_URL = re.compile(r"https://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+")
 
 
 @dataclass(frozen=True)
@@ -186,7 +183,7 @@ def rich_table(grid: Grid, short: bool = False) -> Table:
 
 def rich_legend(grids: Sequence[Grid], short: bool = False) -> Text:
     text = Text()
-    for outcome in _outcomes_in(grids):
+    for outcome in outcomes_in(grids):
         text.append(f" {SHORT[outcome] if short else outcome.value} ", style=STYLES[outcome])
         named = f"{outcome.value}: " if short else ""
         text.append(f" {named}{DESCRIPTIONS[outcome]}\n")
@@ -201,142 +198,6 @@ def rich_legend(grids: Sequence[Grid], short: bool = False) -> Text:
     return text
 
 
-def _outcomes_in(grids: Sequence[Grid]) -> list[Outcome]:
+def outcomes_in(grids: Sequence[Grid]) -> list[Outcome]:
     present = {record.outcome for grid in grids for record in grid.cells.values()}
     return [outcome for outcome in Outcome if outcome in present]
-
-
-# --- markdown ----------------------------------------------------------------------------
-_MD_ESCAPES = str.maketrans(
-    {
-        "\\": "\\\\",
-        "|": "\\|",
-        "`": "\\`",
-        "*": "\\*",
-        "_": "\\_",
-        "[": "\\[",
-        "]": "\\]",
-        "~": "\\~",
-        "&": "&amp;",
-        "<": "&lt;",
-    }
-)
-
-
-def md_escape(text: str) -> str:
-    """Plain text safe inside a Markdown table cell or list item: no markup, no HTML, one line."""
-    text = " ".join(text.split()).translate(_MD_ESCAPES)
-    if text.startswith(("#", "+", "-", "=", ">")):
-        return "\\" + text
-    # "1. foo" or "1) foo" at the start of a block would become a numbered list.
-    return re.sub(r"^(\d+)([.)])(?=\s|$)", r"\1\\\2", text)
-
-
-def md_code(text: str) -> str:
-    """Text as an inline code span that nothing inside can close or break out of.
-
-    The fence is one backtick longer than any run inside; `|` is escaped because GitHub splits
-    table cells on it even inside code spans."""
-    text = " ".join(text.split()).replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    return f"{fence} {text} {fence}"
-
-
-_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
-
-
-def html_escape_outside_code(markdown: str) -> str:
-    """Markdown from elsewhere (PyO3's CHANGELOG) made safe to embed: `<` outside code spans
-    becomes `&lt;` so no raw HTML gets through, while code spans are kept as they are (inside
-    them GitHub prints `&lt;` literally, so `Bound<T>` must stay `Bound<T>`)."""
-    out, last = [], 0
-    for span in _CODE_SPAN.finditer(markdown):
-        out.append(markdown[last : span.start()].replace("<", "&lt;"))
-        out.append(span.group(0))
-        last = span.end()
-    out.append(markdown[last:].replace("<", "&lt;"))
-    return "".join(out)
-
-
-def md_cell(record: Record | None) -> str:
-    if record is None:
-        return "·"
-    text = md_escape(cell_text(record))
-    return f"**{text}**" if record.outcome.crashed else text
-
-
-def markdown_table(grid: Grid) -> str:
-    header = "| PyO3 \\ CPython | " + " | ".join(grid.columns) + " |"
-    rule = "|---|" + "|".join(":-:" for _ in grid.columns) + "|"
-    lines = [header, rule]
-    for pyo3, yanked in grid.rows:
-        cells = [md_cell(grid.cells.get((pyo3, column))) for column in grid.columns]
-        label = row_label(pyo3, yanked, grid.describe(pyo3))
-        lines.append(f"| {md_escape(label)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def markdown_legend(grids: Sequence[Grid]) -> str:
-    parts = [f"`{o.value}`: {DESCRIPTIONS[o]}" for o in _outcomes_in(grids)]
-    if any(r.forced for g in grids for r in g.cells.values()):
-        parts.append(
-            f"{FORCED_MARK}: built outside the declared CPython window (ABI accident possible)"
-        )
-    if any(r.revision for g in grids for r in g.cells.values()):
-        parts.append(
-            "`git:...` rows: PyO3 commits built from source, not releases (with `git describe`)"
-        )
-    return "**Legend**: " + "; ".join(parts) + "."
-
-
-def markdown_evidence(grid: Grid, limit: int = 400) -> str:
-    """One line per distinct panic message / exception / build error, with the cells showing it."""
-    seen: dict[tuple[str, str], list[str]] = {}
-    for record in grid.records():
-        if record.outcome in (Outcome.PASS, Outcome.UNSUPPORTED):
-            continue  # unsupported cells say so in the table and the legend
-        message = record.message
-        if not message:
-            continue
-        cell = f"{record.pyo3}/{record.python_label}"
-        seen.setdefault((record.outcome.value, message[:limit]), []).append(cell)
-    if not seen:
-        return ""
-    lines = ["Messages:"]
-    for (outcome, message), where in seen.items():
-        shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
-        lines.append(f"- **{outcome}**: {md_code(message)} ({md_escape(shown)})")
-    return "\n".join(lines)
-
-
-def markdown_pinning(grid: Grid) -> str:
-    """Say so when a release's sibling crates could not all be pinned to the release itself."""
-    notes = {}
-    for record in grid.records():
-        crates = dict(record.lock.crates) if record.lock else {}
-        for name in record.lock.mismatched if record.lock else ():
-            notes[(record.pyo3, name)] = crates.get(name, "?")
-    if not notes:
-        return ""
-    return "Sibling crates not at their release: " + "; ".join(
-        f"PyO3 {md_escape(pyo3)} built {md_escape(name)} {md_escape(version)}"
-        for (pyo3, name), version in sorted(notes.items())
-    )
-
-
-def markdown_section(grid: Grid) -> str:
-    title = (
-        f"### `{grid.scenario}`" if "`" not in grid.scenario else f"### {md_escape(grid.scenario)}"
-    )
-    parts = [title]
-    intro = md_escape(grid.description)
-    if _SAFE_URL.fullmatch(grid.upstream):
-        intro += f" ([upstream]({grid.upstream}))"
-    if intro:
-        parts.append(intro)
-    parts.append(markdown_table(grid))
-    for extra in (markdown_pinning(grid), markdown_evidence(grid)):
-        if extra:
-            parts.append(extra)
-    return "\n\n".join(parts)

@@ -12,8 +12,7 @@ from factories import make_record
 from pyo3_triage import cli
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.paths import noxfile
-from pyo3_triage.records import Record
-from pyo3_triage.report import reproduce_command
+from pyo3_triage.records import Record, reproduce_command
 
 
 def record(selection: tuple[str, ...], **extra: object) -> Record:
@@ -87,8 +86,9 @@ def test_reports_show_only_records_and_bisects_of_one_version_of_a_reproducer(
     import json
 
     from pyo3_triage import records
+    from pyo3_triage.markdown import Environment, report_document
     from pyo3_triage.paths import Layout
-    from pyo3_triage.report import bisect_answers, grids_from_store, render
+    from pyo3_triage.report import bisect_answers, grids_from_store
 
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
     older = dict(scenario="ext", scenario_hash="run-a", created="2026-11-29T10:00:00+00:00")
@@ -107,5 +107,6 @@ def test_reports_show_only_records_and_bisects_of_one_version_of_a_reproducer(
         answer = {"fixed": "CPython 3.11.7", "answer": f"answer of {name}"}
         payload = {"scenario": "ext", "scenario_hash": run_hash, "searches": [answer]}
         (layout.results / f"bisect-ext-{name}.json").write_text(json.dumps(payload))
-    text = render([grid], bisect_answers(layout, [grid]), {}, layout)
+    env = Environment("2026-11-29 12:00 UTC", "Linux")
+    text = report_document([grid], bisect_answers(layout, [grid]), env, layout)
     assert "answer of b" in text and "answer of a" not in text

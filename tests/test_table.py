@@ -10,21 +10,12 @@ import pytest
 from factories import make_record
 from rich.console import Console
 
-from pyo3_triage import table
+from pyo3_triage import markdown, table
+from pyo3_triage.evidence import RunDetails
+from pyo3_triage.markdown import md_code, md_escape
 from pyo3_triage.outcome import DESCRIPTIONS, Outcome
-from pyo3_triage.records import Record, RunDetails
-from pyo3_triage.table import (
-    FORCED_MARK,
-    Grid,
-    cell_text,
-    markdown_legend,
-    markdown_section,
-    markdown_table,
-    md_code,
-    md_escape,
-    rich_legend,
-    rich_table,
-)
+from pyo3_triage.records import Record
+from pyo3_triage.table import FORCED_MARK, Grid, cell_text, rich_legend, rich_table
 
 markdown_it = pytest.importorskip("markdown_it")  # ships with rich
 
@@ -218,7 +209,7 @@ def nasty_grid() -> Grid:
 
 def test_markdown_table_shape_survives_nasty_text() -> None:
     grid = nasty_grid()
-    lines = markdown_table(grid).splitlines()
+    lines = markdown.grid_table(grid).splitlines()
     assert len(lines) == 2 + len(grid.rows)
     for line in lines:
         assert line.startswith("|") and line.endswith("|")
@@ -229,7 +220,7 @@ def test_markdown_table_shape_survives_nasty_text() -> None:
 
 def test_markdown_section_table_is_intact_and_inert() -> None:
     grid = nasty_grid()
-    section = markdown_section(grid)
+    section = markdown.section(grid)
     table_lines = [line for line in section.splitlines() if line.startswith("|")]
     assert len(table_lines) == 2 + len(grid.rows)
     assert all(unescaped_pipes(line) == len(grid.columns) + 2 for line in table_lines)
@@ -242,7 +233,7 @@ def test_markdown_section_table_is_intact_and_inert() -> None:
 
 
 def test_markdown_evidence_lists_each_message_on_one_line() -> None:
-    section = markdown_section(nasty_grid())
+    section = markdown.section(nasty_grid())
     evidence = section.split("Messages:", 1)[1].strip().splitlines()
     assert len(evidence) == 3  # abort, panic, error: one line each despite the newlines
     assert all(line.startswith("- ") for line in evidence)
@@ -258,7 +249,7 @@ def test_crashed_cells_are_bold_and_others_are_not() -> None:
         rec("0.20.0", "3.9", Outcome.PASS),
         rec("0.20.0", "3.8", Outcome.BUILD_ERROR),
     )
-    row = markdown_table(grid).splitlines()[2]
+    row = markdown.grid_table(grid).splitlines()[2]
     cells = [cell.strip() for cell in row.strip("|").split("|")][1:]
     assert cells == [
         "**abort**",
@@ -279,7 +270,7 @@ def test_flaky_forced_and_yanked_in_markdown() -> None:
         runs=(run(Outcome.ABORT), run(Outcome.PASS), run(Outcome.ABORT)),
     )
     forced = rec("0.20.1", "3.13", Outcome.PASS, yanked=True, forced=True)
-    lines = markdown_table(grid_of(flaky, forced)).splitlines()
+    lines = markdown.grid_table(grid_of(flaky, forced)).splitlines()
     assert (
         lines[2] == f"| 0.20.1 (yanked) | **flaky 2/3 abort (abort, pass)** | pass {FORCED_MARK} |"
     )
@@ -294,12 +285,12 @@ def test_missing_cell_shows_a_dot() -> None:
         ("3.12",),
         {("0.20.0", "3.12"): rec("0.20.0", "3.12", Outcome.PASS)},
     )
-    assert markdown_table(grid).splitlines()[3] == "| 0.21.0 | · |"
+    assert markdown.grid_table(grid).splitlines()[3] == "| 0.21.0 | · |"
 
 
 def test_legend_lists_only_outcomes_present() -> None:
     grid = grid_of(rec("0.20.0", "3.11", Outcome.ABORT), rec("0.20.0", "3.12", Outcome.PASS))
-    legend = markdown_legend([grid])
+    legend = markdown.legend([grid])
     assert "`abort`" in legend and "`pass`" in legend
     assert DESCRIPTIONS[Outcome.ABORT] in legend
     for absent in set(Outcome) - {Outcome.ABORT, Outcome.PASS}:
@@ -310,7 +301,7 @@ def test_legend_lists_only_outcomes_present() -> None:
 
 def test_legend_explains_forced_mark_only_when_used() -> None:
     grid = grid_of(rec("0.16.0", "3.12", Outcome.PASS, forced=True))
-    assert FORCED_MARK in markdown_legend([grid])
+    assert FORCED_MARK in markdown.legend([grid])
     assert FORCED_MARK in rich_legend([grid]).plain
 
 

@@ -1,0 +1,110 @@
+"""The documents from data: one environment block for all three, the report kept to a GitHub
+comment, nothing read or run while rendering."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from factories import make_record
+
+from pyo3_triage import markdown
+from pyo3_triage.evidence import RunDetails, ToolVersions
+from pyo3_triage.markdown import Environment
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.paths import Layout
+from pyo3_triage.table import grid_from_records
+
+TOOLS = ToolVersions(
+    "rustc 1.95.0", "rustc 1.95.0\nhost: x86_64", "cargo 1.95.0", "maturin 1.16.0", "uv 0.9"
+)
+ENV = Environment(
+    made="2026-11-29 12:00 UTC",
+    platform="Linux-test",
+    command="nox -s matrix -- --pyo3 0.20",
+    folder="/home/me/src",
+    logs="/home/me/src/results/logs",
+    pythons={"/py/3.11": "3.11.7 (main) [GCC 12]"},
+)
+
+
+def grid(*records):  # type: ignore[no-untyped-def]
+    return grid_from_records("s", "the founding bug", "", records)
+
+
+def test_the_environment_block_says_where_when_and_with_what() -> None:
+    found = [
+        make_record(toolchain=TOOLS, platform="Linux-a", executable="/py/3.11", python="3.11.7"),
+        make_record(toolchain=TOOLS, platform="Linux-b", executable="/py/3.8", python="3.8.18"),
+    ]
+    block = markdown.environment(found, ENV)
+    assert block.startswith("<details><summary>Environment</summary>")
+    assert "- Command: `nox -s matrix -- --pyo3 0.20` (in `/home/me/src`)" in block
+    assert "Made 2026-11-29 12:00 UTC by pyo3-triage" in block and "Linux-test" in block
+    assert "Records made on: Linux-a; Linux-b" in block
+    assert block.count("- Toolchain: ") == 1  # one toolchain, said once
+    assert "maturin 1.16.0" in block and "host: x86\\_64" not in block
+    assert "```\nrustc 1.95.0\nhost: x86_64\n```" in block  # `rustc -vV` verbatim
+    # Ordered by version, each with the version asked of it when the caller asked.
+    assert block.index("CPython 3.8.18") < block.index("CPython 3.11.7")
+    assert "- CPython 3.11.7: `/py/3.11` (3.11.7 (main) \\[GCC 12\\])" in block
+    assert "- Full logs: `/home/me/src/results/logs`" in block
+
+
+def test_every_document_carries_the_same_block(tmp_path: Path) -> None:
+    record = make_record(Outcome.ABORT, toolchain=TOOLS, platform="Linux-a")
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    block = markdown.environment([record], ENV)
+    assert block in markdown.matrix_document([grid(record)], ENV)
+    assert block in markdown.report_document([grid(record)], [], ENV, layout)
+
+
+def test_a_bare_environment_names_no_command() -> None:
+    bare = Environment("now", "Linux")
+    block = markdown.environment([make_record()], bare)
+    assert "Command:" not in block and "Full logs" not in block
+
+
+def test_the_report_stays_within_a_github_comment(tmp_path: Path) -> None:
+    """Per-cell details are cut first, with a note of how many were left out."""
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    noisy = [
+        make_record(
+            Outcome.ERROR,
+            key=f"k{n}",
+            pyo3=f"0.{n}.0",
+            runs=(
+                RunDetails(
+                    Outcome.ERROR, 1, exception=f"ValueError: case {n}", stderr_tail="x\n" * 2000
+                ),
+            ),
+        )
+        for n in range(40)
+    ]
+    text = markdown.report_document([grid(*noisy)], [], ENV, layout, limit=12_000)
+    assert len(text) <= 12_000
+    assert "more failures not shown to stay within a GitHub comment" in text
+    assert str(layout.report_png()) in text
+
+
+def test_the_matrix_document_keeps_an_interruption_note() -> None:
+    text = markdown.matrix_document(
+        [grid(make_record())], ENV, note="Interrupted after 3 of 9 cells."
+    )
+    assert text.startswith("## PyO3 × CPython matrix\n\n> Interrupted after 3 of 9 cells.")
+
+
+def test_rendering_reads_nothing_and_runs_nothing(tmp_path: Path, monkeypatch) -> None:
+    """Renderers take data: with process starts and file reads forbidden, they still render."""
+    import builtins
+    import subprocess
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a renderer touched the machine")
+
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    record = dataclasses.replace(make_record(Outcome.ABORT), toolchain=TOOLS)
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    monkeypatch.setattr(builtins, "open", refuse)
+    assert "abort" in markdown.report_document([grid(record)], [], ENV, layout)
+    assert "abort" in markdown.matrix_document([grid(record)], ENV)
