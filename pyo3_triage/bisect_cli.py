@@ -37,10 +37,11 @@ from .errors import EXIT_NO_CHANGE, EXIT_OK, EXIT_UNSEARCHABLE, UserError, run_c
 from .interpreters import Interpreter
 from .paths import Layout, write_atomic
 from .releases import Release
-from .scenarios import Scenario
+from .reproducer import Reproducer
 from .search import Step
 from .supervisor import SUPERVISOR
 from .support import window_for
+from .usercrate import UserCrate
 
 DEFAULT_SCENARIO = "unsendable_gc_traverse"
 
@@ -196,7 +197,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _plan(
-    scenario: Scenario,
+    scenario: Reproducer,
     every: Sequence[Release],
     primary: Sequence[Release],
     pythons: Sequence[Interpreter],
@@ -283,7 +284,7 @@ def _axis_name(searches: Sequence[Search]) -> str:
 
 
 def _question(
-    scenario: Scenario, criteria: Criteria, options: Options, *, commit_level: bool = False
+    scenario: Reproducer, criteria: Criteria, options: Options, *, commit_level: bool = False
 ) -> str:
     """What else makes this bisect a different question: verdict options, build options and,
     for a user's crate, its run command. Empty for a scenario asked the default way."""
@@ -291,7 +292,7 @@ def _question(
     parts += [f"old-{'+'.join(sorted(o.value for o in criteria.old))}"] if criteria.old else []
     parts += [f"flaky-{criteria.flaky_rule}"] if criteria.flaky_rule != "crash-wins" else []
     parts += ["commits"] if commit_level else []
-    extra = [*options.as_args(), *(scenario.selector() if scenario.crate is not None else ())]
+    extra = [*options.as_args(), *(scenario.selector() if isinstance(scenario, UserCrate) else ())]
     if extra:
         parts.append(hashlib.sha256("\0".join(extra).encode()).hexdigest()[:8])
     return "-".join(parts)

@@ -21,7 +21,7 @@ from .markdown import (
 )
 from .outcome import Outcome
 from .records import reproduce_command
-from .scenarios import Scenario
+from .reproducer import Reproducer
 
 COMPARE = "https://github.com/PyO3/pyo3/compare/v{old}...v{new}"
 MAX_CHANGELOG_LINES = 120
@@ -46,14 +46,14 @@ def changelog_texts(searches: Sequence[Search]) -> dict[str, str]:
 
 
 def _changelog(
-    search: Search, scenario: Scenario, texts: Mapping[str, str]
+    search: Search, scenario: Reproducer, texts: Mapping[str, str]
 ) -> tuple[list[changelog.Section], list[tuple[str, str]]]:
     old, new = search.label_at(search.result.last_old), search.label_at(search.result.first_new)
     if search.axis != "pyo3" or old is None or new is None or new not in texts:
         return [], []
     chosen = changelog.between(texts[new], old, new)
     crash = [p.record.panic_message or "" for p in search.probes]
-    words = changelog.keywords([scenario.rust_source, scenario.description, *crash])
+    words = changelog.keywords([scenario.source_text, scenario.description, *crash])
     return chosen, changelog.suspects(chosen, words)
 
 
@@ -67,7 +67,7 @@ def _upstream(line: str) -> str:
 
 
 def markdown(
-    scenario: Scenario,
+    scenario: Reproducer,
     searches: Sequence[Search],
     env: Environment,
     results: Path,
@@ -99,7 +99,7 @@ def markdown(
 
 
 def _section(
-    scenario: Scenario, search: Search, results: Path, changelogs: Mapping[str, str]
+    scenario: Reproducer, search: Search, results: Path, changelogs: Mapping[str, str]
 ) -> str:
     out = [f"### {md_escape(search.fixed)}: {md_escape(answer(search))}"]
     searched = f"Searched {md_escape(search.shown(search.labels[0]))} .. {md_escape(search.shown(search.labels[-1]))} ({len(search.labels)} candidates)."
@@ -185,7 +185,7 @@ def _evidence_probe(search: Search) -> Probe | None:
 
 
 def as_json(
-    scenario: Scenario,
+    scenario: Reproducer,
     searches: Sequence[Search],
     argv: Sequence[str],
     refined: Mapping[str, CommitSearch] | None = None,

@@ -16,7 +16,7 @@ from .interpreters import Interpreter
 from .outcome import NEVER_VERDICTS, Outcome
 from .records import Record
 from .releases import Release
-from .scenarios import Scenario
+from .reproducer import Reproducer
 from .search import FlakyPolicy, SearchResult, Step, Verdict, bisect_with_refinement, steps_left
 from .support import window_for
 
@@ -255,7 +255,7 @@ def run(
 
 
 def release_candidates(
-    scenario: Scenario,
+    scenario: Reproducer,
     releases: Sequence[Release],
     primary: set[str],
     interp: Interpreter,
@@ -282,7 +282,7 @@ def release_candidates(
 
 
 def python_candidates(
-    scenario: Scenario,
+    scenario: Reproducer,
     release: Release,
     interpreters: Sequence[Interpreter],
     build_unsupported: bool = False,
@@ -306,7 +306,7 @@ def python_candidates(
 
 
 def over_releases(
-    scenario: Scenario,
+    scenario: Reproducer,
     releases: Sequence[Release],
     primary: set[str],
     interp: Interpreter,

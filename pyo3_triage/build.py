@@ -26,9 +26,11 @@ from .locks import ResolvedLock, requirement
 from .paths import Layout, write_atomic, write_if_changed
 from .releases import Release
 from .render import render_crate
+from .reproducer import Reproducer
 from .scenarios import Scenario
 from .tomlcompat import tomllib
 from .toolchain import Toolchain
+from .usercrate import UserCrate
 
 BUILD_TIMEOUT = 1800.0
 _COMPILING_PYO3 = re.compile(r"^\s*Compiling pyo3 v", re.MULTILINE)
@@ -61,7 +63,7 @@ class Job:
     A scenario's crate is rendered here, once; `build` only writes the files. A user's project
     is copied and moved to the release at build time (its key follows the project's content)."""
 
-    scenario: Scenario
+    scenario: Reproducer
     release: Release
     lock: ResolvedLock
     interp: Interpreter
@@ -72,7 +74,7 @@ class Job:
 
 
 def plan(
-    scenario: Scenario,
+    scenario: Reproducer,
     release: Release,
     lock: ResolvedLock,
     interp: Interpreter,
@@ -83,16 +85,18 @@ def plan(
     """The build a cell needs and its key. With `abi3` the wheel serves every interpreter at
     or above the floor, so the interpreter is not part of the key."""
     files: tuple[tuple[str, str], ...] = ()
-    if scenario.project is not None:
+    if isinstance(scenario, UserCrate):
         # The user's project by content, and how it is moved to the release: a change to the
         # rewrite or the pinning changes what gets built.
         source = f"{scenario.build_hash}-rewrite{manifests.REWRITE_VERSION}"
-    else:
+    elif isinstance(scenario, Scenario):
         # The rendered crate itself: a template change that renders the same files keeps the key.
         files = render_crate(
             scenario, release.version, requirement(release), abi3=abi3, pyo3_path=release.source
         ).files
         source = hashlib.sha256(json.dumps(files).encode()).hexdigest()
+    else:
+        raise TypeError(f"no way to build a {type(scenario).__name__}")
     parts: dict[str, object] = {
         "source": source,
         "pyo3": release.cargo_version,
@@ -139,7 +143,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
     crate = layout.crate_dir(key)
     manifest, workdir = crate / "Cargo.toml", crate
     pinned = None
-    if scenario.project is not None:
+    if isinstance(scenario, UserCrate):
         manifest = crate / scenario.project.manifest
         workdir = crate / scenario.project.workdir
         try:
@@ -238,7 +242,7 @@ def own_packages(crate: Path) -> set[str]:
 
 
 def _prepare_user_crate(
-    scenario: Scenario,
+    user: UserCrate,
     release: Release,
     crate: Path,
     toolchain: Toolchain,
@@ -247,11 +251,10 @@ def _prepare_user_crate(
 ) -> locks.ResolvedLock:
     """Copy the user's project, point it at the release and pin its lock (fresh if the
     user's own Cargo.lock cannot be moved to this release)."""
-    assert scenario.project is not None
-    usercrate.prepare(scenario, release.cargo_version, crate, [abi3] if abi3 else [])
+    usercrate.prepare(user, release.cargo_version, crate, [abi3] if abi3 else [])
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)
-    folder = crate / scenario.project.lock_dir
+    folder = crate / user.project.lock_dir
     try:
         return locks.pin(folder, release.cargo_version, toolchain.cargo_bin, log)
     except locks.ResolveError:

@@ -24,9 +24,10 @@ from .outcome import Outcome
 from .paths import Layout, write_if_changed
 from .records import Record
 from .releases import Release
-from .scenarios import Scenario
+from .reproducer import Reproducer
 from .support import window_for
 from .toolchain import Toolchain
+from .usercrate import UserCrate
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Options:
 
 @dataclass(frozen=True)
 class Cell:
-    scenario: Scenario
+    scenario: Reproducer
     release: Release
     interp: Interpreter
 
@@ -70,7 +71,7 @@ class Cell:
 
 
 def plan(
-    scenarios: Sequence[Scenario],
+    scenarios: Sequence[Reproducer],
     releases: Sequence[Release],
     interpreters: Sequence[Interpreter],
 ) -> list[Cell]:
@@ -156,9 +157,8 @@ class Evaluator:
 
     def _abi3(self, cell: Cell) -> str | None:
         """The stable-ABI feature for the release's CPython floor, e.g. "abi3-py37"."""
-        project = cell.scenario.project
-        if project is not None and project.abi3:
-            return project.abi3  # the crate's own stable-ABI build: kept, labelled, built once
+        if cell.scenario.own_abi3:
+            return cell.scenario.own_abi3  # the crate's own stable-ABI build: built once
         if not self.options.abi3:
             return None
         floor = window_for(cell.release.version).declared_min
@@ -274,10 +274,10 @@ class Evaluator:
     def _workdir(self, cell: Cell, built: BuildInfo, key: str) -> Path:
         """Where the reproducer runs: a user's project from its own (copied) folder, so
         `python repro.py` finds its script; a scenario's driver in a scratch folder."""
-        project = cell.scenario.project
+        reproducer = cell.scenario
         work = (
-            self.layout.crate_dir(built.key) / project.workdir
-            if project is not None
+            self.layout.crate_dir(built.key) / reproducer.project.workdir
+            if isinstance(reproducer, UserCrate)
             else self.layout.work_dir() / key
         )
         work.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from .cells import Cell, Evaluator, Options, plan, shard
 from .cliargs import Parser, add_common, options_from, positive_int, shard_spec
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError, run_cli
 from .paths import Layout, write_atomic
-from .scenarios import Scenario
+from .reproducer import Reproducer
 from .supervisor import SUPERVISOR
 
 DEFAULT_PYO3 = "0.16.."  # to the newest release on crates.io
@@ -219,7 +219,7 @@ def main(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def _question(scenarios: Sequence[Scenario], options: Options, cells: Sequence[Cell]) -> str:
+def _question(scenarios: Sequence[Reproducer], options: Options, cells: Sequence[Cell]) -> str:
     """A name for what this run asked: the reproducers (their versions), the build options,
     the releases and CPythons; the same question asked again keeps the same name."""
     names = (

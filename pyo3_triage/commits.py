@@ -27,7 +27,7 @@ from .paths import Layout
 from .pulls import PullRequest, is_batch, pull_requests
 from .records import Record
 from .releases import Release
-from .scenarios import Scenario
+from .reproducer import Reproducer
 from .search import SearchResult, Step, Verdict, bisect, steps_left
 
 DEFAULT_GITHUB = "PyO3/pyo3"
@@ -78,7 +78,7 @@ class CommitSearch:
 def refine(
     search: Search,
     repo: Repo,
-    scenario: Scenario,
+    scenario: Reproducer,
     interp: Interpreter,
     evaluator: Evaluator,
     criteria: Criteria,
@@ -175,7 +175,7 @@ def _evaluate(
     repo: Repo,
     sha: str,
     eras: tuple[Version, Version],
-    scenario: Scenario,
+    scenario: Reproducer,
     interp: Interpreter,
     evaluator: Evaluator,
     layout: Layout,
@@ -190,7 +190,7 @@ def _into_batch(
     merge: Commit,
     repo: Repo,
     eras: tuple[Version, Version],
-    scenario: Scenario,
+    scenario: Reproducer,
     interp: Interpreter,
     evaluator: Evaluator,
     layout: Layout,

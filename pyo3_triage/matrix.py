@@ -17,7 +17,7 @@ from . import table
 from .cells import Cell, Evaluator
 from .paths import Layout, write_atomic
 from .records import Record
-from .scenarios import Scenario
+from .reproducer import Reproducer
 from .supervisor import SUPERVISOR, Interrupted
 
 
@@ -126,7 +126,7 @@ def _took(record: Record) -> str:
 
 
 def grids(
-    scenarios: Sequence[Scenario], cells: Sequence[Cell], found: Sequence[Record]
+    scenarios: Sequence[Reproducer], cells: Sequence[Cell], found: Sequence[Record]
 ) -> list[table.Grid]:
     """One grid per scenario, laid out by the plan (cells not yet run show as '·')."""
     by_cell = {(r.scenario, r.pyo3, r.python_label): r for r in found}

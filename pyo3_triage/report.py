@@ -13,10 +13,10 @@ from . import chart, markdown, procs, records, table
 from .markdown import md_escape
 from .paths import Layout, write_atomic
 from .records import Record
-from .scenarios import Scenario
+from .reproducer import Reproducer
 
 
-def grids_from_store(layout: Layout, known: Sequence[Scenario] = ()) -> list[table.Grid]:
+def grids_from_store(layout: Layout, known: Sequence[Reproducer] = ()) -> list[table.Grid]:
     """One grid per scenario, drawn from the records of its newest version only (its newest
     record's run hash: the same Rust, driver or run command), newest record per cell; records
     of another version of a reproducer are never mixed into its table."""

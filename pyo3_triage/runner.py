@@ -14,7 +14,7 @@ from . import procs
 from .classify import classify_run, panic_message
 from .evidence import RunDetails
 from .outcome import Outcome
-from .scenarios import Scenario
+from .reproducer import Reproducer
 
 IMPORT_TIMEOUT = 60.0
 # Python reports a driver it cannot compile without a "Traceback" header, so the traceback
@@ -73,19 +73,9 @@ def check_import(python: Path, module: str, cwd: Path, log: Path) -> RunDetails 
     return replace(_details(done, log), outcome=Outcome.IMPORT_ERROR)
 
 
-def driver_argv(python: Path, scenario: Scenario) -> list[str]:
-    """The driver script, or a user's `--run` command with `python` meaning the cell's venv."""
-    if not scenario.run:
-        return [str(python), str(scenario.driver)]
-    first, *rest = scenario.run
-    if first in ("python", "python3") or first.startswith("python3."):
-        first = str(python)
-    return [first, *rest]
-
-
-def run_driver(python: Path, scenario: Scenario, cwd: Path, log: Path) -> RunDetails:
+def run_driver(python: Path, scenario: Reproducer, cwd: Path, log: Path) -> RunDetails:
     done = procs.run(
-        driver_argv(python, scenario),
+        scenario.argv(python),
         cwd=cwd,
         env=driver_env(),
         timeout=scenario.timeout,

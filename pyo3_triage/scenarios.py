@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,6 @@ from typing import Any
 from packaging.version import Version
 
 from .errors import UserError
-from .manifests import Project
 from .paths import scenario_library
 from .tomlcompat import tomllib
 
@@ -34,6 +33,9 @@ def builtin_dir() -> Path:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A scenario folder: Rust the template renders into a crate, and a driver script
+    (a `reproducer.Reproducer`)."""
+
     name: str
     folder: Path
     description: str
@@ -45,55 +47,46 @@ class Scenario:
     rust_source: str
     driver: Path
     driver_source: str
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    # A user's own maturin project (`--crate`) instead of a rendered one, run by `run`.
-    crate: Path | None = None
-    run: tuple[str, ...] = ()
-    source_hash: str = ""  # the project's content, when `crate` is set
-    run_inputs: str = ""  # content of files the run command names outside the project
-    project: Project | None = None  # where the user's crate lives, as cargo sees it
-    # Installed beside the extension before the run (`--with`, a crate's `--extra`): part of the
-    # run's key. `with_` and `install_extra` are what the user typed, for reproduce commands.
+    # scenario.toml's keys beyond the reproducer itself: `default`, a recorded finding
+    # (`changed_in` and kin, see `verify`).
+    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Installed beside the extension before the run (`--with`): part of the run's key.
+    # `with_` is what the user typed, for reproduce commands.
     requirements: tuple[str, ...] = ()
     with_: tuple[str, ...] = ()
-    install_extra: str = ""
+
+    own_abi3 = None  # the template builds for the release's own ABI unless --abi3 asks
+
+    @property
+    def source_text(self) -> str:
+        return self.rust_source
 
     def excludes(self, python: Version) -> str | None:
-        """Why this reproducer itself rules a CPython out (a user crate's requires-python or
-        abi3 floor), or None."""
-        return None if self.project is None else self.project.excludes(python)
+        return None  # a scenario speaks for every CPython the release declares
 
     def selector(self) -> tuple[str, ...]:
-        """The command-line options that pick exactly this reproducer again, from anywhere."""
-        installs = tuple(a for r in self.with_ for a in ("--with", r))
-        if self.crate is not None:
-            extra = ("--extra", self.install_extra) if self.install_extra else ()
-            return (
-                "--crate",
-                str(self.crate),
-                "--run",
-                self.driver_source,
-                "--timeout",
-                f"{self.timeout:g}",
-                *extra,
-                *installs,
-            )
-        return ("--scenario", str(self.folder), *installs)
+        return ("--scenario", str(self.folder), *installs(self.with_))
+
+    def argv(self, python: Path) -> list[str]:
+        return [str(python), str(self.driver)]
 
     @property
     def build_hash(self) -> str:
-        """Everything about the scenario that changes the compiled extension."""
         parts = [self.module, ",".join(self.classes), ",".join(self.functions), self.rust_source]
-        return _digest([*parts, self.source_hash])
+        return digest([*parts, ""])
 
     @property
     def run_hash(self) -> str:
-        """Everything that changes a run of an already-built extension."""
-        parts = [self.build_hash, self.driver_source, repr(self.timeout), self.run_inputs]
-        return _digest([*parts, *self.requirements])
+        parts = [self.build_hash, self.driver_source, repr(self.timeout), ""]
+        return digest([*parts, *self.requirements])
 
 
-def _digest(parts: Sequence[str]) -> str:
+def installs(with_: Sequence[str]) -> tuple[str, ...]:
+    """`--with` options again, for a reproducer's selector."""
+    return tuple(a for r in with_ for a in ("--with", r))
+
+
+def digest(parts: Sequence[str]) -> str:
     hasher = hashlib.sha256()
     for part in parts:
         hasher.update(part.encode())
@@ -199,7 +192,7 @@ def load(folder: Path) -> Scenario:
         rust_source=rust_source,
         driver=driver_path,
         driver_source=driver_path.read_text(encoding="utf-8"),
-        extra={k: v for k, v in meta.items() if k not in known},
+        metadata={k: v for k, v in meta.items() if k not in known},
     )
 
 

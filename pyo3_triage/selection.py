@@ -14,6 +14,7 @@ from .errors import UserError
 from .interpreters import Interpreter
 from .paths import Layout
 from .releases import Release
+from .reproducer import Reproducer
 from .scenarios import Scenario
 from .support import window_for
 
@@ -35,7 +36,7 @@ def pick_scenarios(
     timeout: float | None = None,
     with_: Sequence[str] = (),
     extra: str | None = None,
-) -> list[Scenario]:
+) -> list[Reproducer]:
     """Named or path scenarios, or a user's crate; with none named, the library's default set.
     `with_` are requirements to install beside the extension; `extra` a crate's own extra."""
     requirements = _requirements(with_)
@@ -63,7 +64,7 @@ def _library_default() -> list[Scenario]:
     library = [scenarios.resolve(name) for name in scenarios.available()]
     if not library:
         raise UserError(f"no scenarios in {scenarios.builtin_dir()}; pass --scenario PATH")
-    defaults = [s for s in library if s.extra.get("default") is True]
+    defaults = [s for s in library if s.metadata.get("default") is True]
     return defaults or library
 
 
@@ -147,7 +148,7 @@ def pick_interpreters(
 
 
 def drop_excluded(
-    chosen: Sequence[Scenario], found: Sequence[Interpreter], notify: Notify
+    chosen: Sequence[Reproducer], found: Sequence[Interpreter], notify: Notify
 ) -> list[Interpreter]:
     """Interpreters the reproducers themselves accept (a user crate's requires-python or abi3
     floor); the dropped ones are named, and none left is an error."""

@@ -13,12 +13,16 @@ import os
 import re
 import shlex
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.version import Version
 
 from . import manifests
 from .errors import UserError
+from .manifests import Project
 from .paths import ours
-from .scenarios import DEFAULT_TIMEOUT, Scenario
+from .scenarios import DEFAULT_TIMEOUT, digest, installs
 
 SKIP_DIRS = {
     "target",
@@ -36,6 +40,70 @@ SKIP_SUFFIXES = (".so", ".pyd", ".whl", ".pyc")
 
 
 MAX_NAMED_FILES = 5000  # a folder named by --run beyond this is refused, not fingerprinted
+
+
+@dataclass(frozen=True)
+class UserCrate:
+    """The user's own maturin project and the command that shows the bug (`--crate`, `--run`;
+    a `reproducer.Reproducer`). Built from a copy moved to each release; run in that copy."""
+
+    name: str
+    folder: Path  # where the command runs: the crate's start folder
+    description: str
+    timeout: float
+    module: str
+    run: tuple[str, ...]  # the command, paths outside the project made absolute
+    source_hash: str  # the project's content
+    run_inputs: str  # content of files the run command names outside the project
+    project: Project  # where the crate lives, as cargo sees it
+    # Installed beside the extension before the run (`--with`, `--extra`): part of the run's
+    # key. `with_` and `install_extra` are what the user typed, for reproduce commands.
+    requirements: tuple[str, ...] = ()
+    with_: tuple[str, ...] = ()
+    install_extra: str = ""
+
+    upstream = ""
+    source_text = ""  # the crate's files are not read for CHANGELOG words
+
+    @property
+    def own_abi3(self) -> str | None:
+        return self.project.abi3 or None  # the crate's own stable-ABI build: kept, labelled
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.run)
+
+    def excludes(self, python: Version) -> str | None:
+        return self.project.excludes(python)  # requires-python, or the abi3 floor
+
+    def selector(self) -> tuple[str, ...]:
+        extra = ("--extra", self.install_extra) if self.install_extra else ()
+        timeout = ("--timeout", f"{self.timeout:g}")
+        return (
+            "--crate",
+            str(self.folder),
+            "--run",
+            self.command,
+            *timeout,
+            *extra,
+            *installs(self.with_),
+        )
+
+    def argv(self, python: Path) -> list[str]:
+        """`python` in the command means the cell's venv interpreter."""
+        first, *rest = self.run
+        if first in ("python", "python3") or first.startswith("python3."):
+            first = str(python)
+        return [first, *rest]
+
+    @property
+    def build_hash(self) -> str:
+        return digest([self.module, "", "", "", self.source_hash])
+
+    @property
+    def run_hash(self) -> str:
+        parts = [self.build_hash, self.command, repr(self.timeout), self.run_inputs]
+        return digest([*parts, *self.requirements])
 
 
 def _files(root: Path, limit: int | None = None) -> list[Path]:
@@ -97,7 +165,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 def load(
     path: str, run: str, timeout: float = DEFAULT_TIMEOUT, extra: str | None = None
-) -> Scenario:
+) -> UserCrate:
     """The user's project as a scenario; anything that could not be built is refused here,
     in one line, before a cell is planned."""
     project = manifests.find(Path(path))
@@ -114,19 +182,12 @@ def load(
         )
     argv, run_inputs = outside_inputs(argv, start)
     name = re.sub(r"[^A-Za-z0-9_-]", "_", start.name) or "crate"
-    return Scenario(
+    return UserCrate(
         name=name,
         folder=start,
         description=f"{start.name}: `{shlex.join(argv)}`",
-        upstream="",
         timeout=timeout,
         module=project.module,
-        classes=(),
-        functions=(),
-        rust_source="",
-        driver=start,
-        driver_source=shlex.join(argv),
-        crate=start,
         run=argv,
         source_hash=content_hash(project.root),
         run_inputs=run_inputs,
@@ -137,11 +198,10 @@ def load(
 
 
 def prepare(
-    scenario: Scenario, pyo3_version: str, into: Path, extra_features: list[str] | None = None
+    crate: UserCrate, pyo3_version: str, into: Path, extra_features: list[str] | None = None
 ) -> None:
     """Copy the project into `into` and point its pyo3* dependencies at one release."""
-    project = scenario.project
-    assert project is not None
+    project = crate.project
     if into.exists():
         shutil.rmtree(into)
     for path in _files(project.root):

@@ -37,14 +37,14 @@ class Check:
 
 def claims(scenario: scenarios.Scenario) -> dict[str, str] | None:
     """The scenario's recorded finding, or None when it records none."""
-    if "changed_in" not in scenario.extra:
+    if "changed_in" not in scenario.metadata:
         return None
-    missing = [key for key in KEYS if not isinstance(scenario.extra.get(key), str)]
+    missing = [key for key in KEYS if not isinstance(scenario.metadata.get(key), str)]
     if missing:
         raise UserError(
             f"{scenario.folder}/scenario.toml records changed_in but lacks {', '.join(missing)}"
         )
-    return {key: scenario.extra[key] for key in KEYS}
+    return {key: scenario.metadata[key] for key in KEYS}
 
 
 def verify_one(
@@ -62,7 +62,9 @@ def verify_one(
         r.cargo_version for r in selection.pick_releases(claim["verify_range"], layout, notify)
     }
     (interp,) = interpreters.select_interpreters(claim["verify_python"], found_pythons)
-    criteria = criteria_from(scenario.extra.get("verify_new"), scenario.extra.get("verify_old"))
+    criteria = criteria_from(
+        scenario.metadata.get("verify_new"), scenario.metadata.get("verify_old")
+    )
     search = over_releases(scenario, every, primary, interp, evaluator, criteria)
     if search is None:
         return Check(scenario.name, expected, "nothing to search on that CPython", False)

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from pyo3_triage.evidence import RunDetails
+from pyo3_triage.manifests import Project
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.records import Record
+from pyo3_triage.usercrate import UserCrate
 
 # `nox -s matrix --` through this checkout's noxfile, from any folder, with this interpreter.
 NOX_MATRIX = (
@@ -43,3 +45,21 @@ def make_record(outcome: Outcome = Outcome.PASS, *runs: Outcome, **overrides: An
     )
     fields.update(overrides)
     return Record(**fields)
+
+
+def make_crate(folder: Path, run: str, **overrides: Any) -> UserCrate:
+    """A user's crate at `folder` run by `run` (nothing read from disk)."""
+    project = Project(folder, ".", "Cargo.toml", ".", ("Cargo.toml",), False, "ext", "", "")
+    fields: dict[str, Any] = dict(
+        name="ext",
+        folder=folder,
+        description="",
+        timeout=60.0,
+        module="ext",
+        run=tuple(run.split()),
+        source_hash="c0ffee",
+        run_inputs="",
+        project=project,
+    )
+    fields.update(overrides)
+    return UserCrate(**fields)

@@ -346,26 +346,15 @@ def test_the_bound_counts_the_refinement_into_yanked_releases() -> None:
 
 
 def test_report_names_tell_questions_apart(tmp_path: Path) -> None:
+    from factories import make_crate
+
     from pyo3_triage.bisect_cli import _question
     from pyo3_triage.cells import Options
     from pyo3_triage.scenarios import Scenario
+    from pyo3_triage.usercrate import UserCrate
 
-    def crate(run: str) -> Scenario:
-        return Scenario(
-            "ext",
-            tmp_path,
-            "",
-            "",
-            60.0,
-            "ext",
-            (),
-            (),
-            "",
-            tmp_path,
-            run,
-            crate=tmp_path,
-            run=tuple(run.split()),
-        )
+    def crate(run: str) -> UserCrate:
+        return make_crate(tmp_path, run)
 
     scenario = Scenario("s", tmp_path, "", "", 60.0, "s", (), (), "", tmp_path, "")
     default = _question(scenario, Criteria(), Options())

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from factories import make_crate
 
 from pyo3_triage import runner, venvs
 from pyo3_triage.outcome import Outcome
@@ -17,21 +18,17 @@ from pyo3_triage.scenarios import Scenario
 PY = Path(sys.executable)
 
 
-def scenario(tmp_path: Path, driver: str = "", run: tuple[str, ...] = ()) -> Scenario:
+def scenario(tmp_path: Path, driver: str = "") -> Scenario:
     path = tmp_path / "driver.py"
     path.write_text(driver)
-    return Scenario("s", tmp_path, "", "", 30.0, "json", (), (), "", path, driver, run=run)
+    return Scenario("s", tmp_path, "", "", 30.0, "json", (), (), "", path, driver)
 
 
-def test_driver_argv_names_the_venv_python(tmp_path: Path) -> None:
-    assert runner.driver_argv(PY, scenario(tmp_path)) == [str(PY), str(tmp_path / "driver.py")]
-    crate = scenario(tmp_path, run=("python", "-m", "pytest", "-x"))
-    assert runner.driver_argv(PY, crate) == [str(PY), "-m", "pytest", "-x"]
-    assert runner.driver_argv(PY, scenario(tmp_path, run=("python3.11", "a.py")))[0] == str(PY)
-    assert runner.driver_argv(PY, scenario(tmp_path, run=("bash", "repro.sh"))) == [
-        "bash",
-        "repro.sh",
-    ]
+def test_each_kind_runs_with_the_venv_python(tmp_path: Path) -> None:
+    assert scenario(tmp_path).argv(PY) == [str(PY), str(tmp_path / "driver.py")]
+    assert make_crate(tmp_path, "python -m pytest -x").argv(PY) == [str(PY), "-m", "pytest", "-x"]
+    assert make_crate(tmp_path, "python3.11 a.py").argv(PY)[0] == str(PY)
+    assert make_crate(tmp_path, "bash repro.sh").argv(PY) == ["bash", "repro.sh"]
 
 
 def test_import_check(tmp_path: Path) -> None:

@@ -61,8 +61,8 @@ def test_founding_scenario() -> None:
     assert "#[pyclass(unsendable)]" in scenario.rust_source
     assert scenario.driver == (LIBRARY / FOUNDING / "driver.py").resolve()
     assert "threading.Thread(target=gc.collect)" in scenario.driver_source
-    assert scenario.extra["changed_in"] == "0.21.0"
-    assert scenario.extra["default"] is True
+    assert scenario.metadata["changed_in"] == "0.21.0"
+    assert scenario.metadata["default"] is True
 
 
 def test_workaround_shares_the_rust_side() -> None:

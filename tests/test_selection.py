@@ -196,7 +196,7 @@ def test_named_or_default_scenarios_get_the_requirements() -> None:
     assert chosen[0].requirements == chosen[0].with_ == ("numpy>=1.0", "pytest")
     names = {s.name for s in selection.pick_scenarios(None)}  # none named: the default set
     expected = {
-        s for s in scenarios.available() if scenarios.resolve(s).extra.get("default") is True
+        s for s in scenarios.available() if scenarios.resolve(s).metadata.get("default") is True
     }
     assert names == expected and names
 

@@ -110,7 +110,7 @@ def test_load_reads_module_and_command(tmp_path: Path) -> None:
     scenario = usercrate.load(str(make_project(tmp_path / "proj")), "python repro.py --fast")
     assert scenario.module == "byo_ext"
     assert scenario.run == ("python", "repro.py", "--fast")
-    assert scenario.crate == (tmp_path / "proj").resolve()
+    assert scenario.folder == (tmp_path / "proj").resolve()
 
 
 def test_prepare_rewrites_only_the_copy(tmp_path: Path) -> None:

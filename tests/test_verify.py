@@ -37,7 +37,7 @@ PY311 = Interpreter(Version("3.11.7"), Path("/py"), Path("/py"), "cpython", Fals
 
 
 def with_claim(**extra: Any) -> scenarios.Scenario:
-    return dataclasses.replace(FOUNDING, extra=extra)
+    return dataclasses.replace(FOUNDING, metadata=extra)
 
 
 # --- claims --------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ def test_a_scenario_without_changed_in_claims_nothing() -> None:
 
 def test_the_claim_is_exactly_the_five_keys() -> None:
     assert verify.claims(with_claim(**CLAIM, default=True, verify_new="x")) == CLAIM
-    assert verify.claims(FOUNDING) == {key: FOUNDING.extra[key] for key in verify.KEYS}
+    assert verify.claims(FOUNDING) == {key: FOUNDING.metadata[key] for key in verify.KEYS}
 
 
 def test_an_incomplete_claim_names_what_is_missing() -> None:
