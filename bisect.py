@@ -16,6 +16,6 @@ if __name__ == "__main__":
     # where it still finds the package in a checkout that was not installed.
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here] + [here]
-    from pyo3_triage.bisect_cli import entry
+    from pyo3_triage.commands.bisect_cli import entry
 
     sys.exit(entry())

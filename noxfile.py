@@ -31,7 +31,7 @@ def _call(session: nox.Session, entry: Callable[[Sequence[str]], int]) -> None:
 @nox.session(venv_backend="none")
 def matrix(session: nox.Session) -> None:
     """Build and run the reproducers across PyO3 releases x CPython versions."""
-    from pyo3_triage import cli
+    from pyo3_triage.commands import cli
 
     _call(session, cli.entry)
 
@@ -39,7 +39,7 @@ def matrix(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def merge(session: nox.Session) -> None:
     """Combine results folders (e.g. CI shards) into ./results and redraw the tables."""
-    from pyo3_triage import merge_cli
+    from pyo3_triage.commands import merge_cli
 
     _call(session, merge_cli.entry)
 
@@ -47,7 +47,7 @@ def merge(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def report(session: nox.Session) -> None:
     """Redraw results/report.md and results/matrix.svg from the stored records."""
-    from pyo3_triage import report_cli
+    from pyo3_triage.commands import report_cli
 
     _call(session, report_cli.entry)
 
@@ -55,9 +55,9 @@ def report(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def verify(session: nox.Session) -> None:
     """Check that every library scenario still bisects to the release it records."""
-    from pyo3_triage import verify
+    from pyo3_triage.commands import verify_cli
 
-    _call(session, verify.entry)
+    _call(session, verify_cli.entry)
 
 
 @nox.session(venv_backend="none")

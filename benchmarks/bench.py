@@ -33,23 +33,17 @@ from packaging.version import Version
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pyo3_triage import (  # noqa: E402
-    bisect_cli,
-    cli,
-    interpreters,
-    locks,
-    procs,
-    records,
-    render,
-    runner,
-    scenarios,
-    toolchain,
-)
-from pyo3_triage.classify import classify_run  # noqa: E402
+from pyo3_triage import interpreters  # noqa: E402
+from pyo3_triage.building import locks, toolchain  # noqa: E402
+from pyo3_triage.commands import bisect_cli, cli  # noqa: E402
 from pyo3_triage.evidence import BuildInfo  # noqa: E402
-from pyo3_triage.paths import Layout, write_if_changed  # noqa: E402
-from pyo3_triage.releases import Release  # noqa: E402
-from pyo3_triage.supervisor import SUPERVISOR  # noqa: E402
+from pyo3_triage.rendering import render, scenarios  # noqa: E402
+from pyo3_triage.running import procs, runner  # noqa: E402
+from pyo3_triage.running.classify import classify_run  # noqa: E402
+from pyo3_triage.running.supervisor import SUPERVISOR  # noqa: E402
+from pyo3_triage.store import records  # noqa: E402
+from pyo3_triage.store.paths import Layout, write_if_changed  # noqa: E402
+from pyo3_triage.versions.releases import Release  # noqa: E402
 
 DEFAULT_SCENARIOS = "unsendable_gc_traverse,panic_in_traverse,subclass_base_traverse"
 DEFAULT_PYO3 = "0.20.3,0.21.2,0.22.6"

@@ -17,17 +17,21 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from . import __version__, build, locks, records, revisions, runner, venvs
-from .evidence import BuildInfo, LockInfo, RunDetails
-from .interpreters import Interpreter
-from .outcome import Outcome
-from .paths import Layout, write_if_changed
-from .records import Record
-from .releases import Release
-from .reproducer import Reproducer
-from .support import window_for
-from .toolchain import Toolchain
-from .usercrate import UserCrate
+from pyo3_triage import __version__
+from pyo3_triage.building import build, locks, venvs
+from pyo3_triage.building.toolchain import Toolchain
+from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails
+from pyo3_triage.interpreters import Interpreter
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.rendering.reproducer import Reproducer
+from pyo3_triage.rendering.usercrate import UserCrate
+from pyo3_triage.running import runner
+from pyo3_triage.store import records
+from pyo3_triage.store.paths import Layout, write_if_changed
+from pyo3_triage.store.records import Record
+from pyo3_triage.versions import revisions
+from pyo3_triage.versions.releases import Release
+from pyo3_triage.versions.support import window_for
 
 
 @dataclass(frozen=True)

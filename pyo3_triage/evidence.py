@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .outcome import Outcome
+from pyo3_triage.outcome import Outcome
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import table
-from .cells import Cell, Evaluator
-from .paths import Layout, write_atomic
-from .records import Record
-from .reproducer import Reproducer
-from .supervisor import SUPERVISOR, Interrupted
+from pyo3_triage.cells import Cell, Evaluator
+from pyo3_triage.rendering.reproducer import Reproducer
+from pyo3_triage.reporting import table
+from pyo3_triage.running.supervisor import SUPERVISOR, Interrupted
+from pyo3_triage.store.paths import Layout, write_atomic
+from pyo3_triage.store.records import Record
 
 
 @dataclass(frozen=True)

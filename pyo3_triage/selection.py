@@ -9,14 +9,16 @@ from dataclasses import replace
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
-from . import crates_index, gitrepo, interpreters, releases, scenarios, usercrate
-from .errors import UserError
-from .interpreters import Interpreter
-from .paths import Layout
-from .releases import Release
-from .reproducer import Reproducer
-from .scenarios import Scenario
-from .support import window_for
+from pyo3_triage import interpreters
+from pyo3_triage.errors import UserError
+from pyo3_triage.interpreters import Interpreter
+from pyo3_triage.rendering import scenarios, usercrate
+from pyo3_triage.rendering.reproducer import Reproducer
+from pyo3_triage.rendering.scenarios import Scenario
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.versions import crates_index, gitrepo, releases
+from pyo3_triage.versions.releases import Release
+from pyo3_triage.versions.support import window_for
 
 Notify = Callable[[str], None]
 

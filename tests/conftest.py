@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pyo3_triage.paths import Layout
+from pyo3_triage.store.paths import Layout
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,7 +45,7 @@ def no_builds_in_unit_tests(
     resolve a lockfile or make a venv fails the test (build-tier tests are marked `build`)."""
     if request.node.get_closest_marker("build") is not None:
         return
-    from pyo3_triage import build, locks, venvs
+    from pyo3_triage.building import build, locks, venvs
 
     for module, name in (
         (build, "_build"),

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from pyo3_triage.evidence import RunDetails
-from pyo3_triage.manifests import Project
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.records import Record
-from pyo3_triage.usercrate import UserCrate
+from pyo3_triage.rendering.manifests import Project
+from pyo3_triage.rendering.usercrate import UserCrate
+from pyo3_triage.store.records import Record
 
 # `nox -s matrix --` through this checkout's noxfile, from any folder, with this interpreter.
 NOX_MATRIX = (

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from factories import make_record
 
-from pyo3_triage import crates_index
-from pyo3_triage.bisection import Criteria, Probe, Search, answer, judge
+from pyo3_triage.bisecting.bisection import Criteria, Probe, Search, answer, judge
+from pyo3_triage.bisecting.search import SearchResult, Step, Verdict
 from pyo3_triage.errors import UserError
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import Layout
-from pyo3_triage.records import Record
-from pyo3_triage.search import SearchResult, Step, Verdict
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.store.records import Record
+from pyo3_triage.versions import crates_index
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -105,7 +105,7 @@ def test_compile_errors_are_verdicts_only_when_asked() -> None:
     ],
 )
 def test_criteria_refused_in_one_line(new: str | None, old: str | None, message: str) -> None:
-    from pyo3_triage.bisection import criteria_from
+    from pyo3_triage.bisecting.bisection import criteria_from
 
     with pytest.raises(UserError, match=message):
         criteria_from(new, old)
@@ -196,7 +196,7 @@ class FakeEvaluator:
 def test_a_start_that_already_shows_new_searches_where_it_goes_away(
     criteria: Criteria, reversed_: bool
 ) -> None:
-    from pyo3_triage.bisection import Candidates, _run_search
+    from pyo3_triage.bisecting.bisection import Candidates, _run_search
 
     outcomes = [Outcome.ABORT] * 5 + [Outcome.PASS] * 3
     labels = [f"0.{19 + i}.0" for i in range(len(outcomes))]
@@ -348,10 +348,10 @@ def test_the_bound_counts_the_refinement_into_yanked_releases() -> None:
 def test_report_names_tell_questions_apart(tmp_path: Path) -> None:
     from factories import make_crate
 
-    from pyo3_triage.bisect_cli import _question
     from pyo3_triage.cells import Options
-    from pyo3_triage.scenarios import Scenario
-    from pyo3_triage.usercrate import UserCrate
+    from pyo3_triage.commands.bisect_cli import _question
+    from pyo3_triage.rendering.scenarios import Scenario
+    from pyo3_triage.rendering.usercrate import UserCrate
 
     def crate(run: str) -> UserCrate:
         return make_crate(tmp_path, run)

@@ -10,9 +10,12 @@ import sys
 import pytest
 from packaging.version import Version
 
-from pyo3_triage import bisect_cli, cli, interpreters, locks, records, toolchain
+from pyo3_triage import interpreters
+from pyo3_triage.building import locks, toolchain
+from pyo3_triage.commands import bisect_cli, cli
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.releases import Release
+from pyo3_triage.store import records
+from pyo3_triage.versions.releases import Release
 
 pytestmark = pytest.mark.build
 
@@ -143,7 +146,7 @@ def test_yanked_release_builds_from_the_pinned_lockfile(build_cache, tmp_path, c
 
 def test_verify_confirms_the_founding_scenario(build_cache, tmp_path):
     """The library's regression check, on the founding scenario (its recorded range and CPython)."""
-    from pyo3_triage import verify
+    from pyo3_triage.commands import verify_cli
 
     argv = [
         "--scenario",
@@ -153,7 +156,7 @@ def test_verify_confirms_the_founding_scenario(build_cache, tmp_path):
         "--results",
         str(tmp_path / "results"),
     ]
-    assert verify.main(argv) == 0
+    assert verify_cli.main(argv) == 0
 
 
 def test_bisect_refines_into_yanked_releases(build_cache, tmp_path, cpython):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pyo3_triage.build import own_packages
-from pyo3_triage.buildlog import first_error, own_code_failed, worth_caching
+from pyo3_triage.building.build import own_packages
+from pyo3_triage.building.buildlog import first_error, own_code_failed, worth_caching
 
 LOGS = Path(__file__).parent / "data" / "buildlogs"
 

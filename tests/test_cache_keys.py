@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pyo3_triage import build, buildlog, scenarios
+from pyo3_triage.building import build, buildlog
+from pyo3_triage.building.locks import ResolvedLock
+from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.locks import ResolvedLock
-from pyo3_triage.paths import Layout
-from pyo3_triage.releases import Release
-from pyo3_triage.toolchain import Toolchain
+from pyo3_triage.rendering import scenarios
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.versions.releases import Release
 
 SCENARIO = scenarios.resolve("unsendable_gc_traverse")
 RELEASE = Release(Version("0.20.3"), vers="0.20.3")
@@ -85,7 +86,7 @@ def test_things_that_do_not_change_the_wheel_keep_the_build_key() -> None:
 
 def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> None:
     """Records (not builds) change with the driver, the timeout and the run options."""
-    import pyo3_triage.locks as locks
+    import pyo3_triage.building.locks as locks
 
     monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
     layout = Layout(tmp_path / "cache", tmp_path / "results")
@@ -147,8 +148,9 @@ def test_only_failures_the_inputs_explain_are_cached(
 def test_a_cell_renders_its_crate_once_from_key_to_build(tmp_path: Path, monkeypatch) -> None:
     """Key, store lookup and build all use the one job: the crate is rendered once, and the
     build gets exactly the files the key was computed from."""
-    from pyo3_triage import locks, render
+    from pyo3_triage.building import locks
     from pyo3_triage.evidence import BuildInfo
+    from pyo3_triage.rendering import render
 
     rendered: list[str] = []
     real_render = render.render_crate

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyo3_triage import changelog
+from pyo3_triage.versions import changelog
 
 EXCERPT = """# Changelog
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from factories import make_record
 
-from pyo3_triage import chart, table
 from pyo3_triage.outcome import Outcome
+from pyo3_triage.reporting import chart, table
 
 
 def grid() -> table.Grid:

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyo3_triage.classify import classify_run, last_exception, panic_message
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.procs import Completed, clean_env, run, signal_name
-from pyo3_triage.supervisor import disable_core_dumps
+from pyo3_triage.running.classify import classify_run, last_exception, panic_message
+from pyo3_triage.running.procs import Completed, clean_env, run, signal_name
+from pyo3_triage.running.supervisor import disable_core_dumps
 
 # What a classification says: outcome, exit status, signal, panic message, exception.
 Verdict = tuple[Outcome, int | None, str | None, str | None, str | None]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pyo3_triage import crates_index
 from pyo3_triage.errors import UserError
-from pyo3_triage.paths import Layout
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.versions import crates_index
 
 REPO = Path(__file__).resolve().parent.parent
 NOXFILE = REPO / "noxfile.py"

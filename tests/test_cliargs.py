@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pyo3_triage.cells import Options
-from pyo3_triage.cliargs import (
+from pyo3_triage.commands.cliargs import (
     Parser,
     add_common,
     add_locations,

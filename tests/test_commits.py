@@ -16,16 +16,17 @@ import pytest
 from factories import NOX_MATRIX, make_record
 from packaging.version import Version
 
-from pyo3_triage import commits, gitrepo, revisions
-from pyo3_triage.bisection import Criteria, Probe, Search
+from pyo3_triage.bisecting import commits
+from pyo3_triage.bisecting.bisection import Criteria, Probe, Search
+from pyo3_triage.bisecting.search import SearchResult, Step, Verdict
 from pyo3_triage.errors import UserError
 from pyo3_triage.evidence import BuildInfo
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import Layout
-from pyo3_triage.pulls import PullRequest, is_batch, pull_requests
-from pyo3_triage.records import Record
-from pyo3_triage.search import SearchResult, Step, Verdict
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.store.records import Record
+from pyo3_triage.versions import gitrepo, revisions
+from pyo3_triage.versions.pulls import PullRequest, is_batch, pull_requests
 
 REPO = Path(__file__).resolve().parent.parent
 INTERP = Interpreter(

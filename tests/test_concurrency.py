@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from fault_kit import COMMON_META, COMMON_RUST, PYO3, matrix_args, nox_matrix_command
 
-from pyo3_triage import records
 from pyo3_triage.outcome import Outcome
+from pyo3_triage.store import records
 
 pytestmark = pytest.mark.build
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from pyo3_triage import crates_index
-from pyo3_triage.crates_index import index_path, index_url, load_index, parse_index
 from pyo3_triage.errors import UserError
-from pyo3_triage.releases import ReleaseIndex
+from pyo3_triage.versions import crates_index
+from pyo3_triage.versions.crates_index import index_path, index_url, load_index, parse_index
+from pyo3_triage.versions.releases import ReleaseIndex
 
 
 def line(vers: object, name: str = "pyo3", **extra: object) -> str:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from fault_kit import COMMON_META, matrix_args, nox_matrix_command, write_common
 
-from pyo3_triage import cli, records
+from pyo3_triage.commands import cli
+from pyo3_triage.store import records
 
 pytestmark = pytest.mark.build
 

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pyo3_triage import interpreters, scenarios, toolchain
+from pyo3_triage import interpreters
+from pyo3_triage.building import toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import Layout
-from pyo3_triage.releases import Release
+from pyo3_triage.rendering import scenarios
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.versions.releases import Release
 
 pytestmark = pytest.mark.build
 FOUNDING = scenarios.resolve("unsendable_gc_traverse")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from pyo3_triage import evict
 from pyo3_triage.errors import UserError
-from pyo3_triage.paths import Layout
+from pyo3_triage.store import evict
+from pyo3_triage.store.paths import Layout
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from fault_kit import COMMON_META, matrix_args, write_common
 
-from pyo3_triage import cli, records
+from pyo3_triage.commands import cli
 from pyo3_triage.outcome import Outcome
+from pyo3_triage.store import records
 
 pytestmark = pytest.mark.build
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from factories import NOX_MATRIX, make_record
 
-from pyo3_triage.bisection import Criteria, git_bisect_status
+from pyo3_triage.bisecting.bisection import Criteria, git_bisect_status
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.records import Record
+from pyo3_triage.store.records import Record
 
 REPO = Path(__file__).resolve().parent.parent
 RUST = "#[pyfunction]\nfn answer() -> usize { 42 }\n"
@@ -168,7 +168,7 @@ def test_git_bisect_run_finds_the_commit_that_broke_it(build_cache: Path, tmp_pa
 
 def test_a_commit_without_the_reproducer_is_skipped(tmp_path: Path) -> None:
     """Under git bisect run, a reproducer that cannot be set up must not read as "bad" (2)."""
-    from pyo3_triage import cli
+    from pyo3_triage.commands import cli
 
     missing = tmp_path / "not-there"
     argv = [
@@ -190,7 +190,7 @@ def test_an_unexpected_failure_is_a_skip_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Not only bad input: anything that stops the tool from testing a commit is 125."""
-    from pyo3_triage import cli
+    from pyo3_triage.commands import cli
 
     def broken(argv: object) -> int:
         raise RuntimeError("something this tool did not expect")

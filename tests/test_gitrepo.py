@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pyo3_triage import gitrepo
 from pyo3_triage.errors import UserError
-from pyo3_triage.gitrepo import GitError, Repo, open_repo
-from pyo3_triage.paths import Layout
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.versions import gitrepo
+from pyo3_triage.versions.gitrepo import GitError, Repo, open_repo
 
 DATE = "2024-01-02T03:04:05+02:00"  # not UTC: newer git writes UTC as Z
 IDENTITY = {

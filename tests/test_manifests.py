@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pyo3_triage import manifests
 from pyo3_triage.errors import UserError
+from pyo3_triage.rendering import manifests
 from pyo3_triage.tomlcompat import tomllib
 
 PYPROJECT = '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n'
@@ -209,8 +209,9 @@ def test_selection_drops_what_the_project_rules_out(tmp_path: Path) -> None:
 
     from packaging.version import Version
 
-    from pyo3_triage import selection, usercrate
+    from pyo3_triage import selection
     from pyo3_triage.interpreters import Interpreter
+    from pyo3_triage.rendering import usercrate
 
     workspace(tmp_path, pyproject='[project]\nname = "w"\nrequires-python = ">=3.10"\n')
     scenario = usercrate.load(str(tmp_path), "python -c pass")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from factories import make_record
 
-from pyo3_triage import markdown
 from pyo3_triage.evidence import RunDetails, ToolVersions
-from pyo3_triage.markdown import Environment
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import Layout
-from pyo3_triage.table import grid_from_records
+from pyo3_triage.reporting import markdown
+from pyo3_triage.reporting.markdown import Environment
+from pyo3_triage.reporting.table import grid_from_records
+from pyo3_triage.store.paths import Layout
 
 TOOLS = ToolVersions(
     "rustc 1.95.0", "rustc 1.95.0\nhost: x86_64", "cargo 1.95.0", "maturin 1.16.0", "uv 0.9"

@@ -9,8 +9,8 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from pyo3_triage.bisect_report import _upstream
-from pyo3_triage.markdown import md_code, md_escape
+from pyo3_triage.bisecting.bisect_report import _upstream
+from pyo3_triage.reporting.markdown import md_code, md_escape
 
 
 class _Visible(HTMLParser):

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from factories import make_record, make_run
 
-from pyo3_triage import records
 from pyo3_triage.errors import UserError
 from pyo3_triage.evidence import BuildInfo
-from pyo3_triage.merge import MergeResult, evidence, merge
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import Layout
-from pyo3_triage.records import Record
+from pyo3_triage.store import records
+from pyo3_triage.store.merge import MergeResult, evidence, merge
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.store.records import Record
 
 
 def folder(tmp_path: Path, name: str, *saved: Record) -> Layout:

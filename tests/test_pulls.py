@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyo3_triage.pulls import PullRequest, is_batch, pull_requests
+from pyo3_triage.versions.pulls import PullRequest, is_batch, pull_requests
 
 
 def pairs(subject: str, body: str = "") -> list[tuple[int, str]]:

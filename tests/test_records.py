@@ -11,11 +11,11 @@ from typing import Any
 import factories
 import pytest
 
-from pyo3_triage import records
 from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import Layout
-from pyo3_triage.records import SCHEMA, Record, record_key
+from pyo3_triage.store import records
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.store.records import SCHEMA, Record, record_key
 
 
 def make_run(outcome: Outcome = Outcome.PASS, **overrides: Any) -> RunDetails:

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from pyo3_triage import crates_index, paths
-from pyo3_triage.crates_index import index_path, load_index, offline_notice, parse_index
 from pyo3_triage.errors import UserError
-from pyo3_triage.releases import Release, ReleaseIndex, select_releases
+from pyo3_triage.store import paths
+from pyo3_triage.versions import crates_index
+from pyo3_triage.versions.crates_index import index_path, load_index, offline_notice, parse_index
+from pyo3_triage.versions.releases import Release, ReleaseIndex, select_releases
 
 
 def _dep(name: str, req: str, kind: str = "normal", **extra: object) -> dict[str, object]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pyo3_triage import render, scenarios
 from pyo3_triage.errors import UserError
+from pyo3_triage.rendering import render, scenarios
 
 ERAS = """
 [signature]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from factories import make_record
 
-from pyo3_triage import cli
+from pyo3_triage.commands import cli
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import noxfile
-from pyo3_triage.records import Record, reproduce_command
+from pyo3_triage.store.paths import noxfile
+from pyo3_triage.store.records import Record, reproduce_command
 
 
 def record(selection: tuple[str, ...], **extra: object) -> Record:
@@ -85,10 +85,10 @@ def test_reports_show_only_records_and_bisects_of_one_version_of_a_reproducer(
     the newest one only and lists only the bisects that asked about it."""
     import json
 
-    from pyo3_triage import records
-    from pyo3_triage.markdown import Environment, report_document
-    from pyo3_triage.paths import Layout
-    from pyo3_triage.report import bisect_answers, grids_from_store
+    from pyo3_triage.reporting.markdown import Environment, report_document
+    from pyo3_triage.reporting.report import bisect_answers, grids_from_store
+    from pyo3_triage.store import records
+    from pyo3_triage.store.paths import Layout
 
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
     older = dict(scenario="ext", scenario_hash="run-a", created="2026-11-29T10:00:00+00:00")

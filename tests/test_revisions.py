@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pyo3_triage import revisions
 from pyo3_triage.errors import UserError
-from pyo3_triage.gitrepo import Repo, open_repo
-from pyo3_triage.paths import Layout
-from pyo3_triage.releases import Release
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.versions import revisions
+from pyo3_triage.versions.gitrepo import Repo, open_repo
+from pyo3_triage.versions.releases import Release
 
 MANIFEST = '[package]\nname = "pyo3"\nversion = "{}"\n'
 

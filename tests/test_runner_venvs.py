@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from factories import make_crate
 
-from pyo3_triage import runner, venvs
+from pyo3_triage.building import venvs
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import Layout
-from pyo3_triage.scenarios import Scenario
+from pyo3_triage.rendering.scenarios import Scenario
+from pyo3_triage.running import runner
+from pyo3_triage.store.paths import Layout
 
 PY = Path(sys.executable)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyo3_triage.search import (
+from pyo3_triage.bisecting.search import (
     FlakyPolicy,
     SearchResult,
     Step,

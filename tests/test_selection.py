@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from pyo3_triage import crates_index, scenarios, selection
+from pyo3_triage import selection
 from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.paths import Layout
-from pyo3_triage.releases import Release, ReleaseIndex, unreachable_error
+from pyo3_triage.rendering import scenarios
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.versions import crates_index
+from pyo3_triage.versions.releases import Release, ReleaseIndex, unreachable_error
 
 
 def interp(version: str) -> Interpreter:

@@ -12,11 +12,12 @@ from factories import make_record
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyo3_triage import cli, merge, merge_cli, records
 from pyo3_triage.cells import shard
+from pyo3_triage.commands import cli, merge_cli
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import Layout
-from pyo3_triage.records import Record
+from pyo3_triage.store import merge, records
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.store.records import Record
 
 
 @given(st.integers(0, 200), st.integers(1, 12))

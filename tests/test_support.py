@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from pyo3_triage.support import DATA_PATH, Window, load_windows, window_for
+from pyo3_triage.versions.support import DATA_PATH, Window, load_windows, window_for
 
 # Every PyO3 release on crates.io from 0.16.0 to 0.30.1 (repository tags, plus 0.29.3 and 0.30.1
 # which were published after the snapshot; 0.30.0 was tagged but never published).

@@ -10,12 +10,12 @@ import pytest
 from factories import make_record
 from rich.console import Console
 
-from pyo3_triage import markdown, table
 from pyo3_triage.evidence import RunDetails
-from pyo3_triage.markdown import md_code, md_escape
 from pyo3_triage.outcome import DESCRIPTIONS, Outcome
-from pyo3_triage.records import Record
-from pyo3_triage.table import FORCED_MARK, Grid, cell_text, rich_legend, rich_table
+from pyo3_triage.reporting import markdown, table
+from pyo3_triage.reporting.markdown import md_code, md_escape
+from pyo3_triage.reporting.table import FORCED_MARK, Grid, cell_text, rich_legend, rich_table
+from pyo3_triage.store.records import Record
 
 markdown_it = pytest.importorskip("markdown_it")  # ships with rich
 

@@ -9,9 +9,11 @@ import sys
 import pytest
 from packaging.version import Version
 
-from pyo3_triage import locks, procs, render, scenarios, toolchain
-from pyo3_triage.paths import write_if_changed
-from pyo3_triage.releases import Release
+from pyo3_triage.building import locks, toolchain
+from pyo3_triage.rendering import render, scenarios
+from pyo3_triage.running import procs
+from pyo3_triage.store.paths import write_if_changed
+from pyo3_triage.versions.releases import Release
 
 FOUNDING = scenarios.resolve("unsendable_gc_traverse")
 

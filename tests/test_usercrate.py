@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from factories import make_record
 
-from pyo3_triage import cli, records, usercrate
+from pyo3_triage.commands import cli
 from pyo3_triage.errors import UserError
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import Layout
+from pyo3_triage.rendering import usercrate
+from pyo3_triage.store import records
+from pyo3_triage.store.paths import Layout
 
 CARGO = """[package]
 name = "byo"

@@ -16,14 +16,17 @@ import pytest
 from factories import make_record
 from packaging.version import Version
 
-from pyo3_triage import crates_index, scenarios, verify
+from pyo3_triage.bisecting import verify
 from pyo3_triage.cells import Cell, Options
+from pyo3_triage.commands import verify_cli
 from pyo3_triage.errors import EXIT_OK, EXIT_USAGE, UserError
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.paths import Layout
-from pyo3_triage.records import Record
-from pyo3_triage.supervisor import SUPERVISOR
+from pyo3_triage.rendering import scenarios
+from pyo3_triage.running.supervisor import SUPERVISOR
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.store.records import Record
+from pyo3_triage.versions import crates_index
 
 FOUNDING = scenarios.resolve("unsendable_gc_traverse")
 CLAIM = {
@@ -152,7 +155,7 @@ def test_list_prints_what_would_be_verified(
     cli: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["--list", "--scenario", "unsendable_gc_traverse,unsendable_gc_traverse_workaround"]
-    assert verify.main([*argv, *cli]) == EXIT_OK
+    assert verify_cli.main([*argv, *cli]) == EXIT_OK
     out = capsys.readouterr().out
     assert out.strip() == (
         "unsendable_gc_traverse: bisect 0.19..0.21 on CPython 3.11, expecting 0.21.0: abort -> pass"
@@ -162,7 +165,7 @@ def test_list_prints_what_would_be_verified(
 def test_list_of_the_whole_library_names_every_claim(
     cli: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert verify.main(["--list", *cli]) == EXIT_OK
+    assert verify_cli.main(["--list", *cli]) == EXIT_OK
     printed = {line.split(":")[0] for line in capsys.readouterr().out.splitlines()}
     claimed = {n for n in scenarios.available() if verify.claims(scenarios.resolve(n))}
     assert printed == claimed and "unsendable_gc_traverse" in printed
@@ -170,14 +173,14 @@ def test_list_of_the_whole_library_names_every_claim(
 
 def test_nothing_to_verify_is_exit_2(cli: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--scenario", "unsendable_gc_traverse_workaround", "--list", *cli]
-    assert verify.entry(argv) == EXIT_USAGE
+    assert verify_cli.entry(argv) == EXIT_USAGE
     assert capsys.readouterr().err == (
         "error: no scenario among those selected records changed_in; nothing to verify\n"
     )
 
 
 def test_bad_options_are_one_line(cli: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert verify.entry(["--list", "--bogus", *cli]) == EXIT_USAGE
+    assert verify_cli.entry(["--list", "--bogus", *cli]) == EXIT_USAGE
     assert capsys.readouterr().err == "error: unrecognized arguments: --bogus; see --help\n"
-    assert verify.entry(["--list", "--cache-limit", "lots", *cli]) == EXIT_USAGE
+    assert verify_cli.entry(["--list", "--cache-limit", "lots", *cli]) == EXIT_USAGE
     assert "lots" in capsys.readouterr().err

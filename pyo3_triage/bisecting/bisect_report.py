@@ -1,0 +1,336 @@
+"""The bisect report: the answer, a compare link, CHANGELOG suspects, every probe, and the
+environment and reproduce command in `<details>`; Markdown for the issue, JSON beside it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pyo3_triage.bisecting.bisection import Probe, Search, answer
+from pyo3_triage.bisecting.commits import CommitSearch
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.rendering.reproducer import Reproducer
+from pyo3_triage.reporting.markdown import (
+    Environment,
+    details,
+    environment,
+    html_escape_outside_code,
+    md_code,
+    md_escape,
+)
+from pyo3_triage.store.records import reproduce_command
+from pyo3_triage.versions import changelog
+
+COMPARE = "https://github.com/PyO3/pyo3/compare/v{old}...v{new}"
+MAX_CHANGELOG_LINES = 120
+
+
+def compare_link(search: Search) -> str | None:
+    old, new = search.label_at(search.result.last_old), search.label_at(search.result.first_new)
+    if search.axis != "pyo3" or old is None or new is None:
+        return None
+    return COMPARE.format(old=old, new=new)
+
+
+def changelog_texts(searches: Sequence[Search]) -> dict[str, str]:
+    """PyO3's CHANGELOG as shipped in each first-new release cargo downloaded (read from disk
+    here, before rendering), by release."""
+    found = {}
+    for search in searches:
+        new = search.label_at(search.result.first_new)
+        if search.axis == "pyo3" and new is not None and (path := changelog.find(new)):
+            found[new] = path.read_text(encoding="utf-8", errors="replace")
+    return found
+
+
+def _changelog(
+    search: Search, scenario: Reproducer, texts: Mapping[str, str]
+) -> tuple[list[changelog.Section], list[tuple[str, str]]]:
+    old, new = search.label_at(search.result.last_old), search.label_at(search.result.first_new)
+    if search.axis != "pyo3" or old is None or new is None or new not in texts:
+        return [], []
+    chosen = changelog.between(texts[new], old, new)
+    crash = [p.record.panic_message or "" for p in search.probes]
+    words = changelog.keywords([scenario.source_text, scenario.description, *crash])
+    return chosen, changelog.suspects(chosen, words)
+
+
+def _upstream(line: str) -> str:
+    """PyO3's own CHANGELOG Markdown, kept as Markdown (links work) but without raw HTML, and
+    with its headings turned into bold lines so they do not outrank the report's."""
+    line = html_escape_outside_code(line)
+    if line.startswith("#"):
+        return f"**{line.lstrip('#').strip()}**"
+    return line
+
+
+def markdown(
+    scenario: Reproducer,
+    searches: Sequence[Search],
+    env: Environment,
+    results: Path,
+    changelogs: Mapping[str, str],
+    refined: Mapping[str, CommitSearch] | None = None,
+) -> str:
+    """The report from data alone: `changelogs` are CHANGELOG texts by release
+    (`changelog_texts`), `env` the machine's facts (`markdown.here`)."""
+    parts = [f"## Bisect: `{scenario.name}`"]
+    if scenario.description:
+        parts.append(md_escape(scenario.description))
+    if len(searches) > 1:
+        rows = ["| | last old | first new | answer |", "|---|---|---|---|"]
+        for search in searches:
+            r = search.result
+            rows.append(
+                f"| {md_escape(search.fixed)} | {md_escape(search.label_at(r.last_old) or '–')} | "
+                f"{md_escape(search.label_at(r.first_new) or '–')} | {md_escape(answer(search))} |"
+            )
+        parts.append("\n".join(rows))
+    for search in searches:
+        parts.append(_section(scenario, search, results, changelogs))
+        if refined and search.fixed in refined:
+            parts.append(commit_section(refined[search.fixed], results))
+    probed = [p.record for s in searches for p in s.probes]
+    probed += [p.record for c in (refined or {}).values() for p in (*c.probes, *c.batch_probes)]
+    parts.append(environment(probed, env))
+    return "\n\n".join(parts) + "\n"
+
+
+def _section(
+    scenario: Reproducer, search: Search, results: Path, changelogs: Mapping[str, str]
+) -> str:
+    out = [f"### {md_escape(search.fixed)}: {md_escape(answer(search))}"]
+    searched = f"Searched {md_escape(search.shown(search.labels[0]))} .. {md_escape(search.shown(search.labels[-1]))} ({len(search.labels)} candidates)."
+    if search.reversed:
+        searched += (
+            f" The start {md_escape(search.probes[0].label)} already showed an outcome `--new` names, "
+            "so the search looked for where it goes away."
+        )
+    out.append(searched)
+    link = compare_link(search)
+    if link:
+        out.append(f"Compare: {link}")
+    yanked_in_answer = [
+        label
+        for label in (
+            search.label_at(search.result.last_old),
+            search.label_at(search.result.first_new),
+        )
+        if label in search.yanked
+    ]
+    if yanked_in_answer:
+        out.append(
+            f"Yanked on crates.io: {', '.join(yanked_in_answer)} (built from a pinned lockfile)."
+        )
+    chosen, suspects = _changelog(search, scenario, changelogs)
+    if suspects:
+        out.append(
+            "Likely suspects (CHANGELOG entries sharing words with the scenario):\n"
+            + "\n".join(f"- {v}: {_upstream(e.removeprefix('- '))}" for v, e in suspects)
+        )
+    if chosen:
+        lines: list[str] = []
+        for section in chosen:
+            lines.append(f"**{section.version}**")
+            lines.extend(_upstream(line) for line in section.lines)
+        cut = len(lines) > MAX_CHANGELOG_LINES
+        body = "\n".join(lines[:MAX_CHANGELOG_LINES])
+        if cut:
+            body += f"\n\n(cut at {MAX_CHANGELOG_LINES} lines; the full text is in the pyo3 crate's CHANGELOG.md)"
+        out.append(details("CHANGELOG of the releases in the boundary", body))
+    rows = ["| # | candidate | outcome | verdict | time | how |", "|---|---|---|---|---|---|"]
+    for number, probe in enumerate(search.probes, 1):
+        how = probe.how
+        took = (probe.record.build.duration if probe.record.build else 0.0) + sum(
+            r.duration for r in probe.record.runs
+        )
+        rows.append(
+            f"| {number} | {md_escape(search.shown(probe.label))} | {md_escape(probe.record.outcome.value)} | "
+            f"{probe.verdict.value} | {took:.1f}s | {how} |"
+        )
+    out.append(
+        f"Probes: {len(search.probes)} of {len(search.labels)} candidates, "
+        f"{search.builds} build(s) done.\n\n" + "\n".join(rows)
+    )
+    if search.excluded:
+        out.append(
+            f"Not searched (outside their declared CPython window): {', '.join(search.excluded)}."
+        )
+    evidence = _evidence_probe(search)
+    if evidence is not None:
+        record = evidence.record
+        kind = {True: "Panic / crash", False: "Evidence"}[
+            record.outcome.crashed or bool(record.panic_message)
+        ]
+        if record.outcome is Outcome.BUILD_ERROR:
+            kind = "Compile error"
+        said = [f"{kind} on {md_escape(search.shown(evidence.label))} ({record.outcome.value}):"]
+        if record.message:
+            said.append(md_code(record.message))
+        said.append(f"Reproduce that cell: `{reproduce_command(record, results)}`")
+        out.append("\n\n".join(said))
+    return "\n\n".join(out)
+
+
+def _evidence_probe(search: Search) -> Probe | None:
+    """The probe whose evidence belongs next to the answer: the non-passing side of the
+    boundary (first new for a regression, last old for a fix), a crash before anything else."""
+    boundary = [search.probe_for(search.result.first_new), search.probe_for(search.result.last_old)]
+    sides = [p for p in boundary if p is not None and p.record.outcome is not Outcome.PASS]
+    crashing = [p for p in search.probes if p.record.outcome.crashed or p.record.panic_message]
+    near = [p for p in sides if p in crashing] or sides or crashing
+    return near[0] if near else None
+
+
+def as_json(
+    scenario: Reproducer,
+    searches: Sequence[Search],
+    argv: Sequence[str],
+    refined: Mapping[str, CommitSearch] | None = None,
+) -> str:
+    def one(search: Search) -> dict[str, Any]:
+        r = search.result
+        return {
+            "axis": search.axis,
+            "fixed": search.fixed,
+            "kind": r.kind,
+            "answer": answer(search),
+            "last_old": search.label_at(r.last_old),
+            "first_new": search.label_at(r.first_new),
+            "skipped_between": [search.labels[i] for i in r.skipped_between],
+            "compare": compare_link(search),
+            "candidates": list(search.labels),
+            "yanked": sorted(search.yanked),
+            "excluded": list(search.excluded),
+            "reversed": search.reversed,
+            "builds": search.builds,
+            "commit_level": commits_of(search),
+            "probes": [
+                {
+                    "candidate": p.label,
+                    "outcome": p.record.outcome.value,
+                    "verdict": p.verdict.value,
+                    "record": p.record.key,
+                    "reused": p.reused,
+                    "built": p.built,
+                }
+                for p in search.probes
+            ],
+        }
+
+    def commits_of(search: Search) -> dict[str, Any] | None:
+        found = (refined or {}).get(search.fixed)
+        if found is None:
+            return None
+        return {
+            "window": [found.line[0], found.line[-1]] if found.line else [],
+            "commits": len(found.line),
+            "stopped": found.stopped,
+            "first_new": found.first_new.sha if found.first_new else None,
+            "last_old": found.last_old.sha if found.last_old else None,
+            "subject": found.first_new.subject if found.first_new else None,
+            "date": found.first_new.date if found.first_new else None,
+            "pulls": [{"number": p.number, "title": p.title} for p in found.pulls],
+            "culprit": found.culprit.number if found.culprit else None,
+            "compare": found.compare_link(),
+            "builds": found.builds,
+            "bound": found.bound,
+            "probes": [
+                {
+                    "commit": p.record.revision,
+                    "outcome": p.record.outcome.value,
+                    "verdict": p.verdict.value,
+                    "era": p.record.era,
+                    "record": p.record.key,
+                    "reused": p.reused,
+                    "built": p.built,
+                }
+                for p in (*found.probes, *found.batch_probes)
+            ],
+        }
+
+    data = {
+        "scenario": scenario.name,
+        "scenario_hash": scenario.run_hash,  # which version of the reproducer was asked about
+        "argv": list(argv),
+        "searches": [one(s) for s in searches],
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def commit_lines(found: CommitSearch) -> list[str]:
+    """The commit-level answer in a few plain lines (terminal)."""
+    head = f"commits v{found.old_release} .. v{found.new_release}: {len(found.line)} on the first-parent line"
+    if found.stopped:
+        return [head, f"stopped at the release answer: {found.stopped}"]
+    result = found.result
+    if found.first_new is None or result is None:
+        kind = result.kind if result else "no search"
+        return [head, f"no single commit ({kind}); see the report"]
+    commit = found.first_new
+    lines = [
+        head,
+        f"first new commit: {commit.short} {commit.subject!r} ({commit.date[:10]})",
+        found.commit_link(commit.sha),
+    ]
+    for pull in found.pulls:
+        mark = " <- this one" if found.culprit == pull else ""
+        lines.append(f"pull request #{pull.number}: {pull.title} {pull.link(found.github)}{mark}")
+    heads = f" + {len(found.batch_probes)} batch heads" if found.batch_probes else ""
+    lines.append(
+        f"{len(found.probes)} commit probes{heads}, {found.builds} commit builds (bound without "
+        f"untestable commits: {found.bound})"
+    )
+    return lines
+
+
+def commit_section(found: CommitSearch, results: Path) -> str:
+    """The commit-level answer for the report: commit, pull request(s), links, newsfragment,
+    every commit probe."""
+    out = [
+        f"#### Commit level: v{md_escape(found.old_release)} .. v{md_escape(found.new_release)} "
+        f"({len(found.line)} first-parent commits)"
+    ]
+    if found.stopped:
+        out.append(f"Stopped at the release answer: {md_escape(found.stopped)}.")
+    elif found.first_new is not None:
+        commit = found.first_new
+        out.append(
+            f"First new commit: [`{commit.short}`]({found.commit_link(commit.sha)}) "
+            f"{md_code(commit.subject)} ({md_escape(commit.date[:10])})"
+        )
+        for pull in found.pulls:
+            mark = (
+                " (the one: its own head behaves like the new release)"
+                if found.culprit == pull
+                else ""
+            )
+            out.append(
+                f"- Pull request [#{pull.number}]({pull.link(found.github)}): {md_escape(pull.title)}{mark}"
+            )
+        if len(found.pulls) > 1 and found.culprit is None:
+            out.append("The batch's own heads did not single one out; all are listed.")
+        link = found.compare_link()
+        if link:
+            out.append(f"Compare: {link}")
+        for name, text in found.newsfragments:
+            quoted = "\n".join(f"> {html_escape_outside_code(line)}" for line in text.splitlines())
+            out.append(f"Changelog fragment `{md_escape(name)}`:\n\n{quoted}")
+        if not found.github_known:
+            out.append(
+                f"(Links assume github.com/{found.github}: the repository names no GitHub remote.)"
+            )
+    rows = ["| # | commit | era | outcome | verdict | how |", "|---|---|---|---|---|---|"]
+    for number, probe in enumerate((*found.probes, *found.batch_probes), 1):
+        rows.append(
+            f"| {number} | `{md_escape(probe.label)}` | {md_escape(probe.record.era)} | "
+            f"{md_escape(probe.record.outcome.value)} | {probe.verdict.value} | {probe.how} |"
+        )
+    heads = f" + {len(found.batch_probes)} batch heads" if found.batch_probes else ""
+    out.append(
+        f"Commit probes: {len(found.probes)}{heads}, {found.builds} build(s) "
+        f"(bound without untestable commits: {found.bound}).\n\n" + "\n".join(rows)
+    )
+    return "\n\n".join(out)

@@ -1,0 +1,390 @@
+"""Bisect a scenario over PyO3 releases (one search per CPython) or over CPython versions.
+
+Cells are evaluated exactly as the matrix evaluates them (same records, same cache), so a
+bisect reuses what a matrix computed and the other way round. What a cell did (`Outcome`) is
+mapped to what the search needs (old / new / untestable) by `judge`, a pure function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pyo3_triage.bisecting.search import (
+    FlakyPolicy,
+    SearchResult,
+    Step,
+    Verdict,
+    bisect_with_refinement,
+    steps_left,
+)
+from pyo3_triage.cells import Cell, Evaluator
+from pyo3_triage.errors import UserError
+from pyo3_triage.interpreters import Interpreter
+from pyo3_triage.outcome import NEVER_VERDICTS, Outcome
+from pyo3_triage.rendering.reproducer import Reproducer
+from pyo3_triage.store.records import Record
+from pyo3_triage.versions.releases import Release
+from pyo3_triage.versions.support import window_for
+
+# How a flaky probe (runs disagree) is judged. The default: a crash seen once is a crash, so
+# the cell's outcome (its first non-passing run) decides; "stop" ends the search there.
+FLAKY_RULES = ("crash-wins", "stop", "skip")
+
+
+StepCallback = Callable[["Step", "Probe", Sequence[str]], None]
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Which outcomes count as old and new; empty sets mean "like the start" / "not like it"."""
+
+    new: frozenset[Outcome] = frozenset()
+    old: frozenset[Outcome] = frozenset()
+    flaky_rule: str = "crash-wins"
+
+
+def _outcomes(text: str | None, option: str) -> frozenset[Outcome]:
+    if text is None:
+        return frozenset()
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise UserError(f"{option} is empty; name outcomes such as abort,segfault")
+    chosen = set()
+    for name in names:
+        found = next((o for o in Outcome if o.value == name), None)
+        if found is None:
+            known = ", ".join(o.value for o in Outcome if o not in NEVER_VERDICTS)
+            raise UserError(f"unknown outcome {name!r} in {option}; known outcomes: {known}")
+        if found in NEVER_VERDICTS:
+            raise UserError(
+                f"{option} {name}: a {name} cell says nothing about the reproducer, so it is "
+                "never old or new; name outcomes such as pass, abort or build-error"
+            )
+        chosen.add(found)
+    return frozenset(chosen)
+
+
+def criteria_from(new: str | None, old: str | None, flaky_rule: str = "crash-wins") -> Criteria:
+    """--new/--old as typed (comma lists of outcomes), checked: one line for bad input."""
+    criteria = Criteria(_outcomes(new, "--new"), _outcomes(old, "--old"), flaky_rule)
+    both = criteria.new & criteria.old
+    if both:
+        names = ", ".join(sorted(o.value for o in both))
+        raise UserError(f"--new and --old both name {names}; each outcome can be only one of them")
+    return criteria
+
+
+def judge(record: Record, start: Outcome | None, criteria: Criteria) -> Verdict:
+    """The search's view of one probed cell.
+
+    An outcome named in --new or --old is a verdict like any other, so "pass -> build-error"
+    can be bisected; an untestable outcome nobody named (`build-error`, `import-error`) is
+    stepped around, and one that never says anything (`setup-error`, `unsupported`) always is."""
+    outcome = record.outcome
+    named = outcome in criteria.new or outcome in criteria.old
+    if outcome in NEVER_VERDICTS or not (outcome.testable or named):
+        return Verdict.SKIP
+    if record.flaky and criteria.flaky_rule != "crash-wins":
+        return Verdict.FLAKY
+    if criteria.new and criteria.old:
+        if outcome in criteria.new:
+            return Verdict.NEW
+        return Verdict.OLD if outcome in criteria.old else Verdict.SKIP
+    if criteria.new:
+        return Verdict.NEW if outcome in criteria.new else Verdict.OLD
+    if criteria.old:
+        return Verdict.OLD if outcome in criteria.old else Verdict.NEW
+    if start is None:  # judging the start itself
+        return Verdict.OLD
+    return Verdict.OLD if outcome is start else Verdict.NEW
+
+
+GIT_GOOD, GIT_BAD, GIT_SKIP = 0, 1, 125
+
+
+def git_bisect_status(record: Record, criteria: Criteria) -> int:
+    """What `git bisect run` should hear: 0 old, 1 new, 125 untestable.
+
+    By default "old" is `pass` and every other testable outcome is "new". A crash is reported
+    as 1, never as the signal's own status (which git would take as "abort the bisect")."""
+    if not criteria.new and not criteria.old:
+        criteria = Criteria(old=frozenset({Outcome.PASS}), flaky_rule=criteria.flaky_rule)
+    verdict = judge(record, None, criteria)
+    if verdict is Verdict.OLD:
+        return GIT_GOOD
+    if verdict is Verdict.NEW:
+        return GIT_BAD
+    return GIT_SKIP
+
+
+def flaky_policy(criteria: Criteria) -> FlakyPolicy:
+    return FlakyPolicy.AS_SKIP if criteria.flaky_rule == "skip" else FlakyPolicy.STOP
+
+
+@dataclass(frozen=True)
+class Probe:
+    label: str  # the candidate (a PyO3 release or a CPython version)
+    record: Record
+    verdict: Verdict
+    reused: bool  # the record came from the store: nothing built or run
+    built: bool  # a build actually ran for this probe
+
+    @property
+    def how(self) -> str:
+        """Where the probe's record came from, in words for progress lines and reports."""
+        if self.reused:
+            return "stored record"
+        if self.built:
+            return "built"
+        return "cached build" if self.record.build is not None else "not built"
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What one search will walk: the cells in order, which of them the first pass uses
+    (`primary`: yanked releases are left to the refinement), and what was left out."""
+
+    axis: str  # "pyo3" or "python"
+    fixed: str  # the other axis' value, e.g. "CPython 3.12.1"
+    labels: tuple[str, ...]  # every candidate, in order (yanked included)
+    cells: tuple[Cell, ...]
+    primary: tuple[int, ...]
+    yanked: frozenset[str]
+    excluded: tuple[str, ...]  # outside the declared CPython window: not searched
+
+    @property
+    def first_pass_bound(self) -> int:
+        """Probes of the first pass without untestable candidates: ceil(log2 n) + 2."""
+        return steps_left(0, len(self.primary) - 1) + 2
+
+
+@dataclass(frozen=True)
+class Search:
+    axis: str  # "pyo3" or "python"
+    fixed: str  # the other axis' value, e.g. "CPython 3.12.1"
+    labels: tuple[str, ...]  # every candidate, in order (full list, yanked included)
+    yanked: frozenset[str]
+    result: SearchResult
+    probes: tuple[Probe, ...]
+    excluded: tuple[str, ...] = field(default=())  # candidates outside the declared window
+    # The start already showed what --new names, so the search looked for where it goes away.
+    reversed: bool = False
+    primary: tuple[int, ...] = ()  # indices of the first pass (default: every candidate)
+
+    def shown(self, label: str) -> str:
+        """A candidate as answers print it: yanked releases marked."""
+        return f"{label} (yanked)" if label in self.yanked else label
+
+    def label_at(self, index: int | None) -> str | None:
+        return None if index is None else self.labels[index]
+
+    def probe_for(self, index: int | None) -> Probe | None:
+        label = self.label_at(index)
+        return next((p for p in self.probes if p.label == label), None)
+
+    @property
+    def builds(self) -> int:
+        return sum(1 for probe in self.probes if probe.built)
+
+    @property
+    def bound(self) -> tuple[int, int]:
+        """Most probes without untestable candidates: (first pass, refinement into the
+        candidates the first pass left out between its answer's pair)."""
+        primary = self.primary or tuple(range(len(self.labels)))
+        first = steps_left(0, len(primary) - 1) + 2
+        lo, hi = self.result.last_old, self.result.first_new
+        if lo is None or hi is None:
+            return first, 0
+        outer_lo = max((i for i in primary if i <= lo), default=lo)
+        outer_hi = min((i for i in primary if i >= hi), default=hi)
+        inner = sum(1 for i in range(outer_lo + 1, outer_hi) if i not in primary)
+        return first, steps_left(0, inner + 1)
+
+
+def _run_search(
+    candidates: Candidates,
+    evaluator: Evaluator,
+    criteria: Criteria,
+    on_step: StepCallback | None,
+) -> tuple[SearchResult, tuple[Probe, ...], bool]:
+    """The search over the candidates, its probes, and whether it ran reversed.
+
+    With --new/--old the start may already show a "new" outcome (`--new abort` over a range
+    where the abort gets fixed). That start is not untestable: the search then looks for where
+    the new outcome goes away, flipping old and new for the search only; probes keep the
+    verdicts the user's options give."""
+    labels, cells = candidates.labels, candidates.cells
+    probes: dict[int, Probe] = {}
+    start: list[Outcome] = []
+    flipped: list[bool] = []
+    swap = {Verdict.OLD: Verdict.NEW, Verdict.NEW: Verdict.OLD}
+
+    def probe(index: int) -> Verdict:
+        record, reused = evaluator.evaluate(cells[index])
+        was_built = not reused and built(record)
+        verdict = judge(record, start[0] if start else None, criteria)
+        if not start and verdict is not Verdict.SKIP:
+            start.append(record.outcome)
+            flipped.append(verdict is Verdict.NEW and bool(criteria.new or criteria.old))
+        probes[index] = Probe(labels[index], record, verdict, reused, was_built)
+        return swap.get(verdict, verdict) if flipped and flipped[0] else verdict
+
+    def step(done: Step) -> None:
+        if on_step is not None and done.index in probes:
+            on_step(done, probes[done.index], labels)
+
+    result = bisect_with_refinement(
+        len(cells), candidates.primary, probe, flaky=flaky_policy(criteria), on_step=step
+    )
+    ordered = tuple(probes[s.index] for s in result.steps if s.index in probes)
+    return result, ordered, bool(flipped and flipped[0])
+
+
+def run(
+    candidates: Candidates,
+    evaluator: Evaluator,
+    criteria: Criteria,
+    on_step: StepCallback | None = None,
+) -> Search:
+    result, probes, flipped = _run_search(candidates, evaluator, criteria, on_step)
+    return Search(
+        candidates.axis,
+        candidates.fixed,
+        candidates.labels,
+        candidates.yanked,
+        result,
+        probes,
+        candidates.excluded,
+        flipped,
+        candidates.primary,
+    )
+
+
+def release_candidates(
+    scenario: Reproducer,
+    releases: Sequence[Release],
+    primary: set[str],
+    interp: Interpreter,
+    build_unsupported: bool = False,
+) -> Candidates | None:
+    """The releases to search on one CPython: those whose declared window holds it (all with
+    `build_unsupported`); None when fewer than two of `primary` remain (nothing to search)."""
+    usable = [
+        r for r in releases if build_unsupported or window_for(r.version).declares(interp.version)
+    ]
+    chosen = tuple(i for i, r in enumerate(usable) if r.cargo_version in primary)
+    if len(chosen) < 2:
+        return None
+    cells = tuple(Cell(scenario, r, interp) for r in usable)
+    return Candidates(
+        "pyo3",
+        f"CPython {interp.version}",
+        tuple(r.cargo_version for r in usable),
+        cells,
+        chosen,
+        frozenset(r.cargo_version for r in usable if r.yanked),
+        tuple(r.cargo_version for r in releases if r not in usable),
+    )
+
+
+def python_candidates(
+    scenario: Reproducer,
+    release: Release,
+    interpreters: Sequence[Interpreter],
+    build_unsupported: bool = False,
+) -> Candidates | None:
+    """The CPythons to search for one release: those inside its declared window (all with
+    `build_unsupported`), like releases outside a CPython's window; None when fewer than two."""
+    window = window_for(release.version)
+    usable = [i for i in interpreters if build_unsupported or window.declares(i.version)]
+    if len(usable) < 2:
+        return None
+    cells = tuple(Cell(scenario, release, i) for i in usable)
+    return Candidates(
+        "python",
+        f"PyO3 {release.cargo_version}",
+        tuple(str(i.version) for i in usable),
+        cells,
+        tuple(range(len(usable))),
+        frozenset(),
+        tuple(str(i.version) for i in interpreters if i not in usable),
+    )
+
+
+def over_releases(
+    scenario: Reproducer,
+    releases: Sequence[Release],
+    primary: set[str],
+    interp: Interpreter,
+    evaluator: Evaluator,
+    criteria: Criteria,
+    on_step: StepCallback | None = None,
+) -> Search | None:
+    """One search over PyO3 releases for one CPython; None when nothing to search."""
+    found = release_candidates(
+        scenario, releases, primary, interp, evaluator.options.build_unsupported
+    )
+    return None if found is None else run(found, evaluator, criteria, on_step)
+
+
+def built(record: Record) -> bool:
+    """A build ran for this record (not a cached wheel, not a lock that failed to resolve)."""
+    return record.build is not None and record.build.ran
+
+
+def answer(search: Search) -> str:
+    """One sentence: "fixed in 0.21.0 (0.20.3: abort -> 0.21.0: pass)" and its kin."""
+    result = search.result
+    old, new = search.probe_for(result.last_old), search.probe_for(result.first_new)
+    first = search.probes[0] if search.probes else None
+    if result.kind == "no-change":
+        ends = [p for p in (first, search.probes[-1] if search.probes else None) if p]
+        shown = " and ".join(f"{p.label}: {p.record.outcome.value}" for p in ends)
+        return (
+            f"no change: both ends behave alike ({shown}); a change undone inside the range "
+            "does not show this way: bisect narrower ranges"
+        )
+    if result.kind in ("bad-start", "bad-end"):
+        end = "start" if result.kind == "bad-start" else "end"
+        at = first if end == "start" else (search.probes[-1] if search.probes else None)
+        if at is None:
+            return f"cannot search: the {end} is untestable"
+        return f"cannot search: the {end} {search.shown(at.label)} is untestable ({_why(at.record, end)})"
+    if result.kind == "flaky-stop":
+        at = search.probe_for(result.flaky_at)
+        runs = ", ".join(r.outcome.value for r in at.record.runs) if at else "?"
+        return (
+            f"stopped: {at.label if at else '?'} is flaky ({runs}); rerun with --repeat or --flaky"
+        )
+    assert old is not None and new is not None
+    pair = f"{search.shown(old.label)}: {_word(old.record)} -> {search.shown(new.label)}: {_word(new.record)}"
+    if result.kind == "ambiguous":
+        between = ", ".join(search.labels[i] for i in result.skipped_between)
+        return f"changed between {old.label} and {new.label}; untestable in between: {between} ({pair})"
+    verb = "changed"
+    if old.record.outcome is Outcome.PASS and new.record.outcome is not Outcome.PASS:
+        verb = "regressed"
+    elif old.record.outcome is not Outcome.PASS and new.record.outcome is Outcome.PASS:
+        verb = "fixed"
+    return f"{verb} in {search.shown(new.label)} ({pair})"
+
+
+def _why(record: Record, end: str) -> str:
+    """An untestable end's outcome, its first error line, and how to ask for it as a verdict."""
+    outcome = record.outcome
+    why = outcome.value + (f": {record.note}" if record.note else "")
+    if outcome in NEVER_VERDICTS or outcome.testable:
+        return why
+    option = "--new" if end == "end" else "--old"
+    what = {Outcome.BUILD_ERROR: "a compile-time change"}.get(
+        outcome, f"a change to {outcome.value}"
+    )
+    return f"{why}; to bisect {what}, add {option} {outcome.value}"
+
+
+def _word(record: Record) -> str:
+    if record.flaky:
+        seen = [run.outcome.value for run in record.runs]
+        return f"{record.outcome.value} (flaky {seen.count(record.outcome.value)}/{len(seen)})"
+    return record.outcome.value

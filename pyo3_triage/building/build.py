@@ -1,0 +1,336 @@
+"""Build one scenario's extension for one (PyO3 release, interpreter) cell with maturin.
+
+Builds are cached by content: the build key covers everything that changes the wheel
+(template, scenario Rust side, PyO3 release and its lockfile, exact interpreter and ABI,
+rustc, maturin, profile). All scenarios of a cell share one cargo target dir, so PyO3 itself
+is compiled once per cell and each further scenario only compiles its own small crate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from filelock import FileLock
+
+from pyo3_triage.building import locks
+from pyo3_triage.building.buildlog import first_error, own_code_failed, worth_caching
+from pyo3_triage.building.locks import ResolvedLock, requirement
+from pyo3_triage.building.toolchain import Toolchain
+from pyo3_triage.evidence import BuildInfo, LockInfo
+from pyo3_triage.interpreters import Interpreter
+from pyo3_triage.rendering import manifests, usercrate
+from pyo3_triage.rendering.render import render_crate
+from pyo3_triage.rendering.reproducer import Reproducer
+from pyo3_triage.rendering.scenarios import Scenario
+from pyo3_triage.rendering.usercrate import UserCrate
+from pyo3_triage.running import procs
+from pyo3_triage.store.evict import touch
+from pyo3_triage.store.paths import Layout, write_atomic, write_if_changed
+from pyo3_triage.tomlcompat import tomllib
+from pyo3_triage.versions.releases import Release
+
+BUILD_TIMEOUT = 1800.0
+_COMPILING_PYO3 = re.compile(r"^\s*Compiling pyo3 v", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Built:
+    """What the build step hands on: the build, and the lock a user's crate was pinned to
+    (a scenario's lock is the release's, resolved before the build)."""
+
+    info: BuildInfo
+    lock: LockInfo | None = None
+
+    def as_json(self) -> str:
+        """The cache's form (`Layout.build_info`), read back by `_cached`."""
+        lock = self.lock.as_dict() if self.lock else None
+        return json.dumps({**self.info.as_dict(), "lock": lock}, indent=2) + "\n"
+
+
+def interpreter_tag(interp: Interpreter) -> str:
+    """Names an interpreter uniquely enough for folder names (version + ABI + location)."""
+    where = hashlib.sha256(str(interp.realpath).encode()).hexdigest()[:8]
+    return f"{interp.version}-{interp.soabi or 'unknown'}-{where}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One build, decided before anything runs: what is built, for which cell, under which key.
+
+    A scenario's crate is rendered here, once; `build` only writes the files. A user's project
+    is copied and moved to the release at build time (its key follows the project's content)."""
+
+    scenario: Reproducer
+    release: Release
+    lock: ResolvedLock
+    interp: Interpreter
+    profile: str
+    abi3: str | None  # e.g. "abi3-py37": one stable-ABI wheel serves every CPython above
+    files: tuple[tuple[str, str], ...]  # the rendered crate; empty for a user's project
+    key: str
+
+
+def plan(
+    scenario: Reproducer,
+    release: Release,
+    lock: ResolvedLock,
+    interp: Interpreter,
+    toolchain: Toolchain,
+    profile: str = "dev",
+    abi3: str | None = None,
+) -> Job:
+    """The build a cell needs and its key. With `abi3` the wheel serves every interpreter at
+    or above the floor, so the interpreter is not part of the key."""
+    files: tuple[tuple[str, str], ...] = ()
+    if isinstance(scenario, UserCrate):
+        # The user's project by content, and how it is moved to the release: a change to the
+        # rewrite or the pinning changes what gets built.
+        source = f"{scenario.build_hash}-rewrite{manifests.REWRITE_VERSION}"
+    elif isinstance(scenario, Scenario):
+        # The rendered crate itself: a template change that renders the same files keeps the key.
+        files = render_crate(
+            scenario, release.version, requirement(release), abi3=abi3, pyo3_path=release.source
+        ).files
+        source = hashlib.sha256(json.dumps(files).encode()).hexdigest()
+    else:
+        raise TypeError(f"no way to build a {type(scenario).__name__}")
+    parts: dict[str, object] = {
+        "source": source,
+        "pyo3": release.cargo_version,
+        "lock": lock.lock_hash,
+        "python": str(interp.version),
+        "python_path": str(interp.realpath),
+        "soabi": interp.soabi,
+        "free_threaded": interp.free_threaded,
+        "rustc": toolchain.rustc_verbose,
+        "maturin": toolchain.maturin,
+        "profile": profile,
+    }
+    if abi3:
+        for name in ("python", "python_path", "soabi"):
+            parts.pop(name)
+        parts["abi3"] = abi3
+    key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
+    return Job(scenario, release, lock, interp, profile, abi3, files, key)
+
+
+def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = False) -> Built:
+    """The job's wheel: from the cache when an identical build left one, else built now."""
+    key, release = job.key, job.release
+    log = layout.build_log(job.scenario.name, release.cargo_version, str(job.interp.version), key)
+    touch(layout.wheel_dir(key))  # used now: the last to be evicted
+    if not rebuild and (cached := _cached(layout, key, log)) is not None:
+        return cached
+    # Commits share one target dir per interpreter: cargo recompiles only what changed.
+    series = "git" if release.revision else release.cargo_version
+    target = layout.target_dir(series, job.abi3 or interpreter_tag(job.interp))
+    touch(target)
+    # Scenarios of one cell share the target dir; cargo locks it during the build, but maturin
+    # copies the artifact afterwards, so the whole step holds our own lock. A concurrent run
+    # that built this very key while we waited has left it in the cache: reuse it.
+    with FileLock(str(layout.lock_path(f"target-{target.name}"))):
+        if not rebuild and (cached := _cached(layout, key, log)) is not None:
+            return cached
+        return _build(layout, job, toolchain, log, target)
+
+
+def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Path) -> Built:
+    """Build with the target dir's lock held (see `build`)."""
+    key, scenario = job.key, job.scenario
+    crate = layout.crate_dir(key)
+    manifest, workdir = crate / "Cargo.toml", crate
+    pinned = None
+    if isinstance(scenario, UserCrate):
+        manifest = crate / scenario.project.manifest
+        workdir = crate / scenario.project.workdir
+        try:
+            pinned = _prepare_user_crate(scenario, job.release, crate, toolchain, log, job.abi3)
+        except locks.ResolveError as err:
+            return _failed(key, log, str(err))
+        # The lock this build used: beside the records, and in the cache for later results.
+        write_if_changed(layout.recorded_lock(pinned.pyo3, pinned.lock_hash), pinned.lock_text)
+        write_if_changed(_kept_lock(layout, key), pinned.lock_text)
+    else:
+        for name, text in job.files:
+            write_if_changed(crate / name, text)
+        write_if_changed(crate / "Cargo.lock", job.lock.lock_text)
+    wheels = layout.wheel_dir(key)
+    wheels.mkdir(parents=True, exist_ok=True)
+    for stale in wheels.glob("*.whl"):
+        stale.unlink()
+
+    argv = [
+        toolchain.maturin_bin,
+        "build",
+        "--manifest-path",
+        str(manifest),
+        "--interpreter",
+        str(job.interp.executable),
+        "--out",
+        str(wheels),
+        "--compatibility",
+        "linux",
+        "--auditwheel",
+        "skip",
+        "--locked",
+    ]
+    if job.profile == "release":
+        argv.append("--release")
+    # Debug info costs build time and is not needed for panic messages or backtraces; the
+    # template says so in its manifest, a user's crate is told through cargo's environment.
+    env = procs.clean_env(
+        CARGO_TARGET_DIR=str(target), CARGO_TERM_COLOR="never", CARGO_PROFILE_DEV_DEBUG="false"
+    )
+    started = time.monotonic()
+    done = procs.run(argv, cwd=workdir, env=env, timeout=BUILD_TIMEOUT, log_path=log)
+    duration = time.monotonic() - started
+    log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    built = sorted(wheels.glob("*.whl"))
+    ok = done.returncode == 0 and bool(built)
+    error = None
+    if not ok:
+        error = first_error(log_text) or (
+            "build timed out" if done.timed_out else f"maturin exited with {done.returncode}"
+        )
+    info = BuildInfo(
+        key=key,
+        ok=ok,
+        wheel=str(built[-1]) if ok else None,
+        duration=round(duration, 3),
+        cached=False,
+        log=str(log),
+        error=error,
+        compiled_pyo3=bool(_COMPILING_PYO3.search(log_text)),
+        transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0),
+        compile_error=not ok and own_code_failed(log_text, own_packages(crate)),
+    )
+    kept = pinned and layout.recorded_lock(pinned.pyo3, pinned.lock_hash)
+    result = Built(info, pinned.info(kept) if pinned and kept else None)
+    write_atomic(_kept_log(layout, key), log_text)
+    if not info.transient:
+        write_atomic(layout.build_info(key), result.as_json())
+    return result
+
+
+def own_packages(crate: Path) -> set[str]:
+    """The packages of the crate being built (with its workspace members): the reproducer's
+    own code, as cargo names it in "could not compile `NAME`"."""
+    names: set[str] = set()
+    manifests = [crate / "Cargo.toml"]
+    seen: set[Path] = set()
+    while manifests:
+        manifest = manifests.pop()
+        if manifest in seen or not manifest.is_file():
+            continue
+        seen.add(manifest)
+        try:
+            data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        package = data.get("package", {})
+        if isinstance(package, dict) and isinstance(package.get("name"), str):
+            names.add(package["name"])
+        workspace = data.get("workspace", {})
+        members = workspace.get("members", []) if isinstance(workspace, dict) else []
+        for pattern in members if isinstance(members, list) else []:
+            if isinstance(pattern, str):
+                manifests.extend(m / "Cargo.toml" for m in manifest.parent.glob(pattern))
+    return names
+
+
+def _prepare_user_crate(
+    user: UserCrate,
+    release: Release,
+    crate: Path,
+    toolchain: Toolchain,
+    log: Path,
+    abi3: str | None = None,
+) -> locks.ResolvedLock:
+    """Copy the user's project, point it at the release and pin its lock (fresh if the
+    user's own Cargo.lock cannot be moved to this release)."""
+    usercrate.prepare(user, release.cargo_version, crate, [abi3] if abi3 else [])
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)
+    folder = crate / user.project.lock_dir
+    try:
+        return locks.pin(folder, release.cargo_version, toolchain.cargo_bin, log)
+    except locks.ResolveError:
+        (folder / "Cargo.lock").unlink(missing_ok=True)
+        return locks.pin(folder, release.cargo_version, toolchain.cargo_bin, log)
+
+
+def _failed(key: str, log: Path, error: str) -> Built:
+    """A user crate whose lock could not be resolved: a setup failure, cached only when it is
+    not one of the moment (the network)."""
+    transient = not worth_caching(False, error, timed_out=False)
+    return Built(BuildInfo(key, False, None, 0.0, False, str(log), error, False, transient))
+
+
+def _kept_lock(layout: Layout, key: str) -> Path:
+    """The cache's copy of the Cargo.lock a user crate's build was pinned to."""
+    return layout.build_info(key).with_name("Cargo.lock")
+
+
+def _kept_log(layout: Layout, key: str) -> Path:
+    """The cache's copy of a build's log: the results folder that first held it may be gone."""
+    return layout.build_info(key).with_name("build.log")
+
+
+def _local_log(layout: Layout, key: str, stored: str, log: Path) -> Path | None:
+    """A cached build's log, copied into this results folder so every record's log exists;
+    None when no copy is left."""
+    if log.is_file():
+        return log
+    for source in (_kept_log(layout, key), Path(stored)):
+        try:
+            text = source.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        try:
+            write_atomic(log, text)
+        except OSError as err:  # a full disk fails a write that names no file: name it
+            if err.filename is not None:
+                raise
+            raise OSError(err.errno, err.strerror, str(log)) from err
+        return log
+    return None
+
+
+def _cached(layout: Layout, key: str, log: Path) -> Built | None:
+    try:
+        data = json.loads(layout.build_info(key).read_text(encoding="utf-8"))
+        info = BuildInfo.from_dict(data)
+        lock = LockInfo.from_dict(data["lock"]) if data.get("lock") else None
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if info.ok and not (info.wheel and Path(info.wheel).is_file()):
+        return None
+    local = _local_log(layout, key, info.log, log)
+    if local is None:
+        return None  # the evidence behind the cached result is gone: build again
+    if lock is not None:  # a user crate's own pinned lock
+        try:
+            text = _kept_lock(layout, key).read_text(encoding="utf-8")
+        except OSError:
+            return None  # the lock behind the cached build is gone: build again
+        kept = layout.recorded_lock(lock.pyo3, lock.lock_hash)
+        write_if_changed(kept, text)  # this results folder gets its copy too
+        lock = replace(lock, file=str(kept))
+    compile_error = info.compile_error
+    if not info.ok and "compile_error" not in data:  # cached before failures were told apart
+        text = local.read_text(encoding="utf-8", errors="replace")
+        compile_error = own_code_failed(text, own_packages(layout.crate_dir(key)))
+    info = replace(
+        info,
+        cached=True,
+        duration=0.0,
+        compiled_pyo3=False,
+        log=str(local),
+        compile_error=compile_error,
+    )
+    return Built(info, lock)

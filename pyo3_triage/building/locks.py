@@ -1,0 +1,199 @@
+"""One resolved, pinned Cargo.lock per PyO3 release, shared by every cell of that release.
+
+Why a lockfile and not `pyo3 = "=X"`:
+- yanked releases (0.22.0-0.22.3, 0.23.0-0.23.2, 0.28.0, 0.28.1) only build from a lockfile;
+  `cargo update --precise` may select them, a plain requirement may not;
+- some releases do not pin their sibling crates exactly, so a fresh resolve of 0.17.0 compiles
+  `pyo3-build-config` 0.17.3; every `pyo3*` crate is pinned to the release under test here;
+- every cell of a release then compiles the same dependency graph, which is what lets the
+  scenarios of a cell share one compiled PyO3 in one target dir.
+The lock is resolved once and kept, so a cell can be rebuilt identically later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock
+
+from pyo3_triage.building.toolchain import Toolchain
+from pyo3_triage.evidence import LockInfo
+from pyo3_triage.rendering.render import render_manifest
+from pyo3_triage.running import procs
+from pyo3_triage.store.paths import Layout, write_atomic
+from pyo3_triage.tomlcompat import tomllib
+from pyo3_triage.versions.releases import Release
+
+SIBLINGS = ("pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend")
+RESOLVE_TIMEOUT = 300.0
+
+
+class ResolveError(Exception):
+    """The release's dependency graph could not be resolved (network, or no such release)."""
+
+    def __init__(self, message: str, log: Path) -> None:
+        super().__init__(message)
+        self.log = log
+
+
+@dataclass(frozen=True)
+class ResolvedLock:
+    pyo3: str  # the release, as cargo spells it
+    lock_text: str
+    crates: tuple[tuple[str, str], ...]  # every pyo3* crate -> resolved version
+    mismatched: tuple[str, ...]  # pyo3* crates that could not be pinned to the release
+
+    @property
+    def lock_hash(self) -> str:
+        return hashlib.sha256(self.lock_text.encode()).hexdigest()[:16]
+
+    def info(self, kept: Path) -> LockInfo:
+        """What a record says of this lock, with the copy kept beside the records."""
+        return LockInfo(self.pyo3, self.crates, self.mismatched, self.lock_hash, str(kept))
+
+
+def requirement(release: Release) -> str:
+    """What Cargo.toml asks for: a caret requirement the pinned lockfile satisfies."""
+    return release.cargo_version
+
+
+def locked_versions(lock_text: str) -> dict[str, list[str]]:
+    """Every package name in a Cargo.lock and the versions it was resolved to."""
+    versions: dict[str, list[str]] = {}
+    for package in tomllib.loads(lock_text).get("package", []):
+        versions.setdefault(package["name"], []).append(package["version"])
+    return versions
+
+
+def pyo3_crates(lock_text: str) -> dict[str, str]:
+    return {
+        name: ",".join(found)
+        for name, found in locked_versions(lock_text).items()
+        if name == "pyo3" or name in SIBLINGS
+    }
+
+
+def resolve(layout: Layout, release: Release, toolchain: Toolchain) -> ResolvedLock:
+    """The pinned lock for `release`, resolving it on first use (one process at a time)."""
+    version = release.cargo_version
+    with FileLock(str(layout.lock_path(f"resolve-{version}"))):
+        cached = _load(layout, version)
+        if cached is not None:
+            return cached
+        lock = _resolve_fresh(layout, release, toolchain)
+        write_atomic(layout.lock_file(version), lock.lock_text)
+        info = lock.info(layout.lock_file(version)).as_dict()
+        write_atomic(layout.lock_info(version), json.dumps(info, indent=2) + "\n")
+        return lock
+
+
+def load_cached(layout: Layout, release: Release) -> ResolvedLock | None:
+    """The lock if it was already resolved (no network, no lock taken): for planning."""
+    return _load(layout, release.cargo_version)
+
+
+def _load(layout: Layout, version: str) -> ResolvedLock | None:
+    try:
+        text = layout.lock_file(version).read_text(encoding="utf-8")
+        info = json.loads(layout.lock_info(version).read_text(encoding="utf-8"))
+        crates = pyo3_crates(text)
+    except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError):
+        return None  # missing or half-written: resolve again
+    return ResolvedLock(
+        pyo3=version,
+        lock_text=text,
+        crates=tuple(sorted(crates.items())),
+        mismatched=tuple(info.get("mismatched", [])),
+    )
+
+
+def _resolve_fresh(layout: Layout, release: Release, toolchain: Toolchain) -> ResolvedLock:
+    version = release.cargo_version
+    folder = layout.resolve_dir(version)
+    (folder / "src").mkdir(parents=True, exist_ok=True)
+    write_atomic(
+        folder / "Cargo.toml",
+        render_manifest(release.version, requirement(release), "probe", pyo3_path=release.source),
+    )
+    write_atomic(folder / "src" / "lib.rs", "")
+    (folder / "Cargo.lock").unlink(missing_ok=True)
+    log = folder / "resolve.log"
+    log.unlink(missing_ok=True)
+    if release.source is not None:
+        return _resolve_tree(folder, version, toolchain.cargo_bin, log)
+    return pin(folder, version, toolchain.cargo_bin, log)
+
+
+def _resolve_tree(folder: Path, label: str, cargo_bin: str, log: Path) -> ResolvedLock:
+    """A PyO3 commit: every pyo3* crate comes from its tree by path, so there is nothing to
+    pin; the other dependencies are resolved once and kept like a release's."""
+    done = procs.run(
+        [cargo_bin, "generate-lockfile"],
+        cwd=folder,
+        env=procs.clean_env(),
+        timeout=RESOLVE_TIMEOUT,
+        log_path=log,
+        append=True,
+    )
+    if done.returncode != 0:
+        raise ResolveError(_cargo_error(done, f"cannot resolve PyO3 {label}"), log)
+    text = (folder / "Cargo.lock").read_text(encoding="utf-8")
+    return ResolvedLock(label, text, tuple(sorted(pyo3_crates(text).items())), ())
+
+
+def pin(folder: Path, version: str, cargo_bin: str, log: Path) -> ResolvedLock:
+    """Resolve the crate in `folder` (keeping an existing Cargo.lock as a starting point) and
+    pin pyo3 and every sibling crate it has to `version`, yanked or not."""
+
+    def cargo(*args: str) -> procs.Completed:
+        return procs.run(
+            [cargo_bin, *args],
+            cwd=folder,
+            env=procs.clean_env(),
+            timeout=RESOLVE_TIMEOUT,
+            log_path=log,
+            append=True,
+        )
+
+    def locked() -> dict[str, str]:
+        return pyo3_crates((folder / "Cargo.lock").read_text(encoding="utf-8"))
+
+    if not (folder / "Cargo.lock").exists():
+        done = cargo("generate-lockfile")
+        if done.returncode != 0:
+            raise ResolveError(_cargo_error(done, f"cannot resolve pyo3 {version}"), log)
+    # When the manifest itself just changed (a user's crate moved to another release), cargo
+    # first re-resolves to satisfy it and may land on another patch of the series: pin again,
+    # and never let a cell named for one release build another.
+    for _attempt in range(2):
+        if locked().get("pyo3") == version:
+            break
+        done = cargo("update", "-p", "pyo3", "--precise", version)
+        if done.returncode != 0:
+            raise ResolveError(_cargo_error(done, f"cannot pin pyo3 {version}"), log)
+    if locked().get("pyo3") != version:
+        raise ResolveError(
+            f"cannot pin pyo3 {version}: cargo resolved pyo3 {locked().get('pyo3')} instead", log
+        )
+    for sibling in SIBLINGS:
+        if locked().get(sibling) not in (None, version):
+            # May fail when the release never published this sibling at `version`: recorded below.
+            cargo("update", "-p", sibling, "--precise", version)
+    text = (folder / "Cargo.lock").read_text(encoding="utf-8")
+    crates = pyo3_crates(text)
+    return ResolvedLock(
+        pyo3=version,
+        lock_text=text,
+        crates=tuple(sorted(crates.items())),
+        mismatched=tuple(sorted(name for name, found in crates.items() if found != version)),
+    )
+
+
+def _cargo_error(done: procs.Completed, what: str) -> str:
+    lines = [line.strip() for line in done.stderr_tail.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error")]
+    detail = errors[0] if errors else (lines[-1] if lines else f"exit status {done.returncode}")
+    return f"{what}: {detail}"

@@ -1,0 +1,125 @@
+"""One virtualenv per (PyO3 release, interpreter) cell, made and filled with uv.
+
+uv makes a venv in tens of milliseconds and installs a local wheel without pip, which is
+what keeps "run again, nothing changed" fast. A marker per module records which build is
+installed, so an unchanged build is never reinstalled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from filelock import FileLock
+
+from pyo3_triage.interpreters import Interpreter
+from pyo3_triage.running import procs
+from pyo3_triage.store.evict import touch
+from pyo3_triage.store.paths import Layout, write_atomic
+
+VENV_TIMEOUT = 120.0
+
+
+class EnvironmentError_(Exception):
+    """The venv could not be made or the wheel not installed; the cell is untestable."""
+
+
+def _uv_env() -> dict[str, str]:
+    # Never let uv download an interpreter or read a user's config: the cell names its python.
+    return procs.clean_env(UV_PYTHON_DOWNLOADS="never", UV_NO_CONFIG="1")
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def ensure(layout: Layout, uv_bin: str, venv: Path, interp: Interpreter, log: Path) -> Path:
+    """The venv's python, creating the venv on first use."""
+    with FileLock(str(layout.lock_path(f"venv-{venv.name}"))):
+        python = venv_python(venv)
+        if python.exists():
+            touch(venv)
+            return python
+        done = procs.run(
+            [uv_bin, "venv", "--quiet", "--python", str(interp.executable), str(venv)],
+            env=_uv_env(),
+            timeout=VENV_TIMEOUT,
+            log_path=log,
+            append=True,
+        )
+        if done.returncode != 0 or not python.exists():
+            raise EnvironmentError_(f"could not create a venv for {interp.executable} (see {log})")
+        return python
+
+
+def install(
+    layout: Layout, uv_bin: str, venv: Path, wheel: str, module: str, build_key: str, log: Path
+) -> None:
+    """Install `wheel` unless the same build of `module` is already there."""
+    args = ["--no-deps", "--no-index", "--reinstall", wheel]
+    _install_once(
+        layout,
+        uv_bin,
+        venv,
+        f".pyo3-triage-{module}",
+        build_key,
+        args,
+        log,
+        Path(wheel).name,
+        VENV_TIMEOUT,
+    )
+
+
+def requirements_tag(requirements: Sequence[str]) -> str:
+    """Part of a venv's name: cells with other extra requirements get venvs of their own."""
+    return "-r" + hashlib.sha256("\0".join(requirements).encode()).hexdigest()[:8]
+
+
+def install_requirements(
+    layout: Layout, uv_bin: str, venv: Path, requirements: Sequence[str], log: Path
+) -> None:
+    """Install what the run needs besides the extension (`--with`, a crate's `--extra`), once
+    (from PyPI: this may take a while the first time)."""
+    _install_once(
+        layout,
+        uv_bin,
+        venv,
+        ".pyo3-triage-requirements",
+        "\n".join(requirements),
+        list(requirements),
+        log,
+        ", ".join(requirements),
+        VENV_TIMEOUT * 5,
+    )
+
+
+def _install_once(
+    layout: Layout,
+    uv_bin: str,
+    venv: Path,
+    marker_name: str,
+    wanted: str,
+    args: Sequence[str],
+    log: Path,
+    what: str,
+    timeout: float,
+) -> None:
+    """`uv pip install ARGS` into the venv unless its marker says `wanted` is already there."""
+    marker = venv / marker_name
+    with FileLock(str(layout.lock_path(f"venv-{venv.name}"))):
+        try:
+            if marker.read_text(encoding="utf-8").strip() == wanted.strip():
+                return
+        except OSError:
+            pass
+        done = procs.run(
+            [uv_bin, "pip", "install", "--quiet", "--python", str(venv_python(venv)), *args],
+            env=_uv_env(),
+            timeout=timeout,
+            log_path=log,
+            append=True,
+        )
+        if done.returncode != 0:
+            raise EnvironmentError_(f"could not install {what} (see {log})")
+        write_atomic(marker, wanted + "\n")

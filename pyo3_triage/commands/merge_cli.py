@@ -1,0 +1,62 @@
+"""`nox -s merge -- DIR...`: combine results folders (e.g. CI shards) and redraw the tables."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from pyo3_triage import matrix
+from pyo3_triage.commands.cliargs import Parser, add_locations
+from pyo3_triage.errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
+from pyo3_triage.rendering import scenarios
+from pyo3_triage.reporting import markdown, report, table
+from pyo3_triage.store import merge
+from pyo3_triage.store.paths import Layout
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="nox -s merge --", description=__doc__)
+    parser.add_argument(
+        "sources", nargs="+", type=Path, metavar="DIR", help="results folders to merge"
+    )
+    add_locations(parser, cache=False)
+    return parser
+
+
+def _known_scenarios() -> list[scenarios.Scenario]:
+    try:
+        return [scenarios.resolve(name) for name in scenarios.available()]
+    except UserError:
+        return []  # descriptions are a nicety; a broken library must not stop a merge
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    layout = Layout.default(results=args.results)
+    layout.ensure()
+    console = Console(highlight=False)
+    if any(source.resolve() == layout.results for source in args.sources):
+        raise UserError(f"{layout.results} is the merge target; pass other folders as sources")
+    result = merge.merge(args.sources, layout)
+    for line in result.conflicts:
+        console.print(f"[red]conflict:[/] {line}")
+    grids = report.grids_from_store(layout, _known_scenarios())
+    for grid in grids:
+        console.print(table.rich_table(grid))
+    command = shlex.join(["nox", "-s", "merge", "--", *argv])
+    env = markdown.here(command, layout.logs_dir())
+    matrix.write_markdown(layout, markdown.matrix_document(grids, env))
+    report.write(layout, grids)
+    console.print(
+        f"merged {result.added} new record(s), {result.identical} identical, "
+        f"{len(result.conflicts)} conflict(s); table written to {layout.matrix_markdown()}"
+    )
+    return EXIT_FINDING if result.conflicts else EXIT_OK
+
+
+def entry(argv: Sequence[str] | None = None) -> int:
+    return run_cli(main, sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,41 @@
+"""`nox -s report`: redraw `results/report.md` and its chart from stored records, no rebuild."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from pyo3_triage.commands.cliargs import Parser, add_locations
+from pyo3_triage.errors import EXIT_OK, UserError, run_cli
+from pyo3_triage.rendering import scenarios
+from pyo3_triage.reporting import report
+from pyo3_triage.store.paths import Layout
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = Parser(prog="nox -s report --", description=__doc__)
+    add_locations(parser, cache=False)
+    parser.add_argument("--scenario", action="append", metavar="NAME", help="only these scenarios")
+    args = parser.parse_args(list(argv))
+    layout = Layout.default(results=args.results)
+    if not layout.records_dir().is_dir():
+        raise UserError(f"no records in {layout.results}; run nox -s matrix first")
+    try:
+        known = [scenarios.resolve(name) for name in scenarios.available()]
+    except UserError:
+        known = []
+    grids = report.grids_from_store(layout, known)
+    wanted = {name for value in args.scenario or () for name in value.split(",")}
+    grids = [g for g in grids if not wanted or g.scenario in wanted]
+    if not grids:
+        raise UserError(f"no records for {', '.join(sorted(wanted))} in {layout.results}")
+    path = report.write(layout, grids)
+    print(
+        f"report written to {path} ({path.stat().st_size} bytes), pictures to "
+        f"{layout.report_png()} and {layout.report_svg()}"
+    )
+    return EXIT_OK
+
+
+def entry(argv: Sequence[str] | None = None) -> int:
+    return run_cli(main, sys.argv[1:] if argv is None else argv)

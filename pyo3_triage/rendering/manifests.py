@@ -1,0 +1,328 @@
+"""A user's maturin project as cargo sees it, and its manifests pointed at one PyO3 release.
+
+A project is one crate, or a Cargo workspace with the extension as one member (found through
+`[tool.maturin] manifest-path`, or as the member that is a cdylib depending on pyo3). Every
+`pyo3*` dependency of every member is rewritten to the release, where the version lives: in
+`[workspace.dependencies]` for members that say `workspace = true`, else in the member's own
+table (features, `optional` and the rest kept). A project this cannot handle is refused while
+planning, in one line; it never becomes a cell outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from pyo3_triage.errors import UserError
+from pyo3_triage.tomlcompat import tomllib
+
+# Part of every user-crate build key: raise it when the rewrite or the lock pinning changes
+# what a cell builds, so builds made the old way are not reused.
+REWRITE_VERSION = 2
+
+PYO3_CRATES = frozenset(
+    {"pyo3", "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend"}
+)
+_DEP_TABLES = ("dependencies", "dev-dependencies", "build-dependencies")
+_SOURCE_KEYS = ("path", "git", "branch", "tag", "rev", "registry")
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a user's project lives; paths other than `root` are relative to it."""
+
+    root: Path  # what is copied: the workspace root, or the crate (or the pyproject above it)
+    workdir: str  # the folder the user named: maturin and the run command start there
+    manifest: str  # the extension crate's Cargo.toml
+    lock_dir: str  # where Cargo.lock lives: the workspace root, or the crate
+    manifests: tuple[str, ...]  # every Cargo.toml whose pyo3* dependencies are rewritten
+    workspace: bool
+    module: str  # what `import` loads
+    abi3: str  # the crate's own stable-ABI feature ("abi3-py311", "abi3"), "" if none
+    requires_python: str  # the project's own `requires-python`, "" if none
+    dependencies: tuple[str, ...] = ()  # the project's [project] dependencies
+    extras: tuple[tuple[str, tuple[str, ...]], ...] = ()  # its optional-dependencies
+
+    def excludes(self, python: Version) -> str | None:
+        """Why the project itself rules this CPython out (its requires-python, the floor of
+        its own abi3 feature), or None."""
+        if self.requires_python:
+            try:
+                spec = SpecifierSet(self.requires_python)
+            except InvalidSpecifier:
+                spec = None
+            if spec is not None and not spec.contains(python, prereleases=True):
+                return f"the project requires Python {self.requires_python}"
+        floor = re.fullmatch(r"abi3-py(\d)(\d+)", self.abi3)
+        if floor and (python.major, python.minor) < (int(floor[1]), int(floor[2])):
+            return f"the project's {self.abi3} wheel needs CPython {floor[1]}.{floor[2]}+"
+        return None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"cannot read {path} ({err}); check the --crate folder") from None
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{path} is not valid TOML ({err}); fix it") from None
+
+
+def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    for key in keys:
+        value = data.get(key, {})
+        data = value if isinstance(value, dict) else {}
+    return data
+
+
+def _members(ws_root: Path, data: dict[str, Any]) -> list[Path]:
+    """The member crates' folders of a workspace (globs expanded, excludes dropped)."""
+    workspace = _table(data, "workspace")
+    excluded = {(ws_root / e).resolve() for e in workspace.get("exclude", []) if isinstance(e, str)}
+    found = []
+    for pattern in workspace.get("members", []):
+        if isinstance(pattern, str):
+            for folder in sorted(ws_root.glob(pattern)):
+                if (folder / "Cargo.toml").is_file() and folder.resolve() not in excluded:
+                    found.append(folder.resolve())
+    if _table(data, "package") and ws_root.resolve() not in found:
+        found.insert(0, ws_root.resolve())
+    return found
+
+
+def _dependency_tables(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for name in _DEP_TABLES:
+        yield _table(data, name)
+    for target in _table(data, "target").values():
+        if isinstance(target, dict):
+            for name in _DEP_TABLES:
+                yield _table(target, name)
+
+
+def _depends_on_pyo3(data: dict[str, Any]) -> bool:
+    return any("pyo3" in table for table in _dependency_tables(data))
+
+
+def _is_cdylib(data: dict[str, Any]) -> bool:
+    kinds = _table(data, "lib").get("crate-type", [])
+    return isinstance(kinds, list) and "cdylib" in kinds
+
+
+def _workspace_of(crate: Path) -> Path | None:
+    """The workspace root cargo would put `crate` in: the nearest folder above (or at) it
+    whose Cargo.toml has [workspace] and lists it as a member."""
+    for folder in [crate, *crate.parents]:
+        manifest = folder / "Cargo.toml"
+        if manifest.is_file():
+            data = _read(manifest)
+            if "workspace" in data:
+                return folder if folder == crate or crate in _members(folder, data) else None
+    return None
+
+
+def _features(entry: Any) -> list[str]:
+    if isinstance(entry, dict):
+        found = entry.get("features", [])
+        return [f for f in found if isinstance(f, str)] if isinstance(found, list) else []
+    return []
+
+
+def find(path: Path) -> Project:
+    """The project at `path` (a crate, a workspace root or a member), or one clear error."""
+    start = path.expanduser().resolve()
+    if not start.is_dir():
+        raise UserError(
+            f"--crate {str(path)!r} is not a folder; pass the folder of a maturin project"
+        )
+    pyproject_path = start / "pyproject.toml"
+    pyproject = _read(pyproject_path) if pyproject_path.is_file() else {}
+    maturin = _table(pyproject, "tool", "maturin")
+    manifest_path = start / "Cargo.toml"
+    if isinstance(maturin.get("manifest-path"), str):
+        manifest_path = (start / maturin["manifest-path"]).resolve()
+        if not manifest_path.is_file():
+            raise UserError(
+                f"{pyproject_path}: manifest-path {maturin['manifest-path']!r} names no Cargo.toml"
+            )
+    if not manifest_path.is_file():
+        raise UserError(
+            f"--crate {str(path)!r}: no Cargo.toml there; pass the folder of a maturin project"
+        )
+    data = _read(manifest_path)
+    if "package" not in data and "workspace" in data:  # a virtual workspace: find the extension
+        members = _members(manifest_path.parent, data)
+        exts = [
+            m
+            for m in members
+            if (d := _read(m / "Cargo.toml")) and _depends_on_pyo3(d) and _is_cdylib(d)
+        ]
+        if len(exts) != 1:
+            names = ", ".join(m.name for m in exts) or "none"
+            raise UserError(
+                f"{manifest_path} is a workspace and {len(exts)} of its members are cdylibs "
+                f"depending on pyo3 ({names}); pass --crate with the extension member's folder "
+                "or set [tool.maturin] manifest-path"
+            )
+        manifest_path = exts[0] / "Cargo.toml"
+        data = _read(manifest_path)
+    crate = manifest_path.parent
+    ws_root = _workspace_of(crate)
+    ws_data = _read(ws_root / "Cargo.toml") if ws_root else {}
+    if not pyproject and ws_root is not None and (ws_root / "pyproject.toml").is_file():
+        above = _read(ws_root / "pyproject.toml")  # maturin finds the workspace's pyproject too
+        named = _table(above, "tool", "maturin").get("manifest-path")
+        if isinstance(named, str) and (ws_root / named).resolve() == manifest_path.resolve():
+            pyproject, maturin = above, _table(above, "tool", "maturin")
+    pyo3 = _pyo3_entry(data, ws_data, manifest_path, ws_root)
+    root = Path(os.path.commonpath([start, crate, *([ws_root] if ws_root else [])]))
+    members = _members(ws_root, ws_data) if ws_root else [crate]
+    abi3 = sorted(f for f in pyo3 if f == "abi3" or f.startswith("abi3-py"))
+    requires = _table(pyproject, "project").get("requires-python", "")
+    return Project(
+        root=root,
+        workdir=os.path.relpath(start, root),
+        manifest=os.path.relpath(manifest_path, root),
+        lock_dir=os.path.relpath(ws_root or crate, root),
+        manifests=tuple(
+            dict.fromkeys(
+                os.path.relpath(folder / "Cargo.toml", root)
+                for folder in ([ws_root] if ws_root else []) + members
+            )
+        ),
+        workspace=ws_root is not None,
+        module=_module_name(maturin, data, manifest_path),
+        abi3=abi3[-1] if abi3 else "",
+        requires_python=requires if isinstance(requires, str) else "",
+        dependencies=_strings(_table(pyproject, "project").get("dependencies")),
+        extras=tuple(
+            (name, _strings(reqs))
+            for name, reqs in _table(pyproject, "project", "optional-dependencies").items()
+        ),
+    )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def extra_requirements(project: Project, extra: str) -> tuple[str, ...]:
+    """What `--extra NAME` installs: the project's dependencies and that extra's."""
+    extras = dict(project.extras)
+    if extra not in extras:
+        known = ", ".join(sorted(extras)) or "none"
+        raise UserError(
+            f"--extra {extra!r}: the project's pyproject.toml has no such optional-dependencies "
+            f"entry (it has: {known})"
+        )
+    return project.dependencies + extras[extra]
+
+
+def _pyo3_entry(
+    data: dict[str, Any], ws_data: dict[str, Any], manifest: Path, ws_root: Path | None
+) -> list[str]:
+    """The extension's pyo3 features (from the workspace table when it inherits), checking
+    that there is a version to rewrite."""
+    entry = next((t["pyo3"] for t in _dependency_tables(data) if "pyo3" in t), None)
+    if entry is None:
+        raise UserError(f"{manifest} has no pyo3 dependency to rewrite per release")
+    if isinstance(entry, dict) and entry.get("workspace") is True:
+        inherited = _table(ws_data, "workspace", "dependencies").get("pyo3")
+        if inherited is None:
+            raise UserError(
+                f"{manifest} takes pyo3 from its workspace, but "
+                f"{(ws_root or manifest.parent) / 'Cargo.toml'} has no [workspace.dependencies] pyo3"
+            )
+        return _features(inherited) + _features(entry)
+    return _features(entry)
+
+
+def _module_name(maturin: dict[str, Any], data: dict[str, Any], manifest: Path) -> str:
+    """What `import` loads: maturin's module-name, else the Rust library's name."""
+    name = maturin.get("module-name")
+    if isinstance(name, str) and name:
+        return name
+    name = _table(data, "lib").get("name") or _table(data, "package").get("name")
+    if not isinstance(name, str):
+        raise UserError(f"{manifest} names no package; is this a maturin project?")
+    return name.replace("-", "_")
+
+
+def rewrite(copy: Path, project: Project, version: str, features: Sequence[str] = ()) -> None:
+    """Point every pyo3* dependency in the copy at `version`; add `features` (e.g. an abi3
+    feature) to the extension's pyo3. Path dependencies leaving the project are made absolute."""
+    for rel in project.manifests:
+        manifest = copy / rel
+        document = tomlkit.parse(manifest.read_text(encoding="utf-8"))
+        for table in _tomlkit_dependency_tables(document, workspace=True):
+            for name in list(table.keys()):
+                _rewrite_entry(table, str(name), version, manifest, copy, project.root)
+        if rel == project.manifest:
+            _add_features(document, features)
+            if not project.workspace and "workspace" not in document:
+                document["workspace"] = tomlkit.table()  # keep the copy out of any workspace above
+        manifest.write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
+def _is_table(value: Any) -> bool:
+    """A TOML table as tomlkit gives it: a plain, inline, or out-of-order table (one whose
+    sub-tables are split by others, like `[workspace]` ... `[workspace.dependencies]`)."""
+    return isinstance(value, MutableMapping)
+
+
+def _tomlkit_dependency_tables(document: Any, *, workspace: bool) -> Iterator[Any]:
+    for name in _DEP_TABLES:
+        if _is_table(document.get(name)):
+            yield document[name]
+    target = document.get("target")
+    if _is_table(target):
+        for platform in target.values():
+            for name in _DEP_TABLES:
+                if _is_table(platform.get(name)):
+                    yield platform[name]
+    ws = document.get("workspace")
+    if workspace and _is_table(ws) and _is_table(ws.get("dependencies")):
+        yield ws["dependencies"]
+
+
+def _rewrite_entry(
+    table: Any, name: str, version: str, manifest: Path, copy: Path, root: Path
+) -> None:
+    entry = table[name]
+    package = entry.get("package", name) if _is_table(entry) else name
+    if package not in PYO3_CRATES:
+        if _is_table(entry) and isinstance(entry.get("path"), str):
+            original = (root / manifest.parent.relative_to(copy) / entry["path"]).resolve()
+            if not original.is_relative_to(root.resolve()):
+                entry["path"] = str(original)  # a path dependency outside the copied project
+        return
+    if isinstance(entry, str):
+        table[name] = version
+        return
+    if entry.get("workspace") is True:
+        return  # the version lives in [workspace.dependencies]
+    for key in _SOURCE_KEYS:
+        entry.pop(key, None)
+    entry["version"] = version
+
+
+def _add_features(document: Any, features: Sequence[str]) -> None:
+    if not features:
+        return
+    for table in _tomlkit_dependency_tables(document, workspace=False):
+        if "pyo3" in table:
+            entry = table["pyo3"]
+            if isinstance(entry, str):
+                entry = tomlkit.inline_table()
+                entry["version"] = table["pyo3"]
+                table["pyo3"] = entry
+            have = [str(f) for f in entry.get("features", [])]
+            entry["features"] = have + [f for f in features if f not in have]
+            return

@@ -1,0 +1,211 @@
+"""Bring your own reproducer: an existing maturin project plus the command that shows the bug.
+
+`--crate PATH --run "python repro.py"` turns the project into a scenario. For each PyO3 release
+the project is copied (the user's files are never modified), the `pyo3` dependency in the
+copy's Cargo.toml is rewritten to the release (features kept), the copy's lockfile is pinned so
+every `pyo3*` crate is at that release, and maturin builds it like any other cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import Version
+
+from pyo3_triage.errors import UserError
+from pyo3_triage.rendering import manifests
+from pyo3_triage.rendering.manifests import Project
+from pyo3_triage.rendering.scenarios import DEFAULT_TIMEOUT, digest, installs
+from pyo3_triage.store.paths import ours
+
+SKIP_DIRS = {
+    "target",
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    ".nox",
+    ".tox",
+    "__pycache__",
+    "build",
+    "dist",
+}
+SKIP_SUFFIXES = (".so", ".pyd", ".whl", ".pyc")
+
+
+MAX_NAMED_FILES = 5000  # a folder named by --run beyond this is refused, not fingerprinted
+
+
+@dataclass(frozen=True)
+class UserCrate:
+    """The user's own maturin project and the command that shows the bug (`--crate`, `--run`;
+    a `reproducer.Reproducer`). Built from a copy moved to each release; run in that copy."""
+
+    name: str
+    folder: Path  # where the command runs: the crate's start folder
+    description: str
+    timeout: float
+    module: str
+    run: tuple[str, ...]  # the command, paths outside the project made absolute
+    source_hash: str  # the project's content
+    run_inputs: str  # content of files the run command names outside the project
+    project: Project  # where the crate lives, as cargo sees it
+    # Installed beside the extension before the run (`--with`, `--extra`): part of the run's
+    # key. `with_` and `install_extra` are what the user typed, for reproduce commands.
+    requirements: tuple[str, ...] = ()
+    with_: tuple[str, ...] = ()
+    install_extra: str = ""
+
+    upstream = ""
+    source_text = ""  # the crate's files are not read for CHANGELOG words
+
+    @property
+    def own_abi3(self) -> str | None:
+        return self.project.abi3 or None  # the crate's own stable-ABI build: kept, labelled
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.run)
+
+    def excludes(self, python: Version) -> str | None:
+        return self.project.excludes(python)  # requires-python, or the abi3 floor
+
+    def selector(self) -> tuple[str, ...]:
+        extra = ("--extra", self.install_extra) if self.install_extra else ()
+        timeout = ("--timeout", f"{self.timeout:g}")
+        return (
+            "--crate",
+            str(self.folder),
+            "--run",
+            self.command,
+            *timeout,
+            *extra,
+            *installs(self.with_),
+        )
+
+    def argv(self, python: Path) -> list[str]:
+        """`python` in the command means the cell's venv interpreter."""
+        first, *rest = self.run
+        if first in ("python", "python3") or first.startswith("python3."):
+            first = str(python)
+        return [first, *rest]
+
+    @property
+    def build_hash(self) -> str:
+        return digest([self.module, "", "", "", self.source_hash])
+
+    @property
+    def run_hash(self) -> str:
+        parts = [self.build_hash, self.command, repr(self.timeout), self.run_inputs]
+        return digest([*parts, *self.requirements])
+
+
+def _files(root: Path, limit: int | None = None) -> list[Path]:
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in SKIP_DIRS and not d.endswith(".egg-info") and not ours(Path(folder) / d)
+        )
+        for name in sorted(files):
+            if not name.endswith(SKIP_SUFFIXES):
+                found.append(Path(folder) / name)
+            if limit is not None and len(found) >= limit:
+                return found
+    return found
+
+
+def content_hash(root: Path) -> str:
+    hasher = hashlib.sha256()
+    for path in _files(root) if root.is_dir() else [root]:
+        name = str(path.relative_to(root)) if root.is_dir() else root.name
+        hasher.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return hasher.hexdigest()[:16]
+
+
+def outside_inputs(argv: tuple[str, ...], root: Path) -> tuple[tuple[str, ...], str]:
+    """The run command with paths outside the project made absolute (it runs in a copy of the
+    project, where `../smoke.py` would point elsewhere), and a hash of what those paths hold.
+
+    A result must follow its inputs: a script or test folder the command names outside the
+    project is part of the record key, so editing it reruns the cell without --rerun."""
+    words, hasher, named = [], hashlib.sha256(), False
+    for word in argv:
+        prefix, _, value = word.rpartition("=") if word.startswith("-") else ("", "", word)
+        candidate = Path(value).expanduser()
+        path = candidate if candidate.is_absolute() else root / candidate
+        if value and not value.startswith("-") and path.exists() and not _inside(path, root):
+            path = path.resolve()
+            if path.is_dir() and len(_files(path, limit=MAX_NAMED_FILES + 1)) > MAX_NAMED_FILES:
+                raise UserError(
+                    f"--run names {path}, a folder of more than {MAX_NAMED_FILES} files, which "
+                    "cannot be part of the record key; name the script or test folder itself"
+                )
+            hasher.update(str(path).encode() + b"\0" + content_hash(path).encode() + b"\0")
+            named = True
+            word = f"{prefix}={path}" if prefix else str(path)
+        words.append(word)
+    return tuple(words), hasher.hexdigest()[:16] if named else ""
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def load(
+    path: str, run: str, timeout: float = DEFAULT_TIMEOUT, extra: str | None = None
+) -> UserCrate:
+    """The user's project as a scenario; anything that could not be built is refused here,
+    in one line, before a cell is planned."""
+    project = manifests.find(Path(path))
+    start = (project.root / project.workdir).resolve()
+    try:
+        argv = tuple(shlex.split(run))
+    except ValueError as err:
+        raise UserError(
+            f"--run {run!r} cannot be split into a command ({err}); check its quotes"
+        ) from None
+    if not argv:
+        raise UserError(
+            '--run is empty; give the command that shows the bug, e.g. --run "python repro.py"'
+        )
+    argv, run_inputs = outside_inputs(argv, start)
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", start.name) or "crate"
+    return UserCrate(
+        name=name,
+        folder=start,
+        description=f"{start.name}: `{shlex.join(argv)}`",
+        timeout=timeout,
+        module=project.module,
+        run=argv,
+        source_hash=content_hash(project.root),
+        run_inputs=run_inputs,
+        project=project,
+        requirements=manifests.extra_requirements(project, extra) if extra else (),
+        install_extra=extra or "",
+    )
+
+
+def prepare(
+    crate: UserCrate, pyo3_version: str, into: Path, extra_features: list[str] | None = None
+) -> None:
+    """Copy the project into `into` and point its pyo3* dependencies at one release."""
+    project = crate.project
+    if into.exists():
+        shutil.rmtree(into)
+    for path in _files(project.root):
+        target = into / path.relative_to(project.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    manifests.rewrite(into, project, pyo3_version, extra_features or [])

@@ -1,0 +1,147 @@
+"""A picture of the tables for an issue: one heat map per scenario, rows PyO3 releases, columns
+CPythons, each cell coloured by its outcome with the outcome written in it; yanked releases and
+PyO3 commits marked in the row labels; a legend of the outcomes shown. SVG and PNG, drawn with
+matplotlib (no fonts or terminal needed to read them)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.reporting.table import FORCED_MARK, Grid, row_label
+
+# Colours readable on white and in print; the word in each cell carries the meaning too.
+COLORS: dict[Outcome, str] = {
+    Outcome.PASS: "#2da44e",
+    Outcome.ABORT: "#cf222e",
+    Outcome.SEGFAULT: "#a40e26",
+    Outcome.SIGNAL: "#a40e26",
+    Outcome.PANIC: "#8250df",
+    Outcome.ERROR: "#d4a72c",
+    Outcome.TIMEOUT: "#bf8700",
+    Outcome.BUILD_ERROR: "#fb8f44",
+    Outcome.SETUP_ERROR: "#8c959f",
+    Outcome.UNSUPPORTED: "#eaeef2",
+    Outcome.IMPORT_ERROR: "#e16f24",
+}
+_DARK = {Outcome.UNSUPPORTED, Outcome.ERROR, Outcome.TIMEOUT, Outcome.BUILD_ERROR}
+
+
+@dataclass(frozen=True)
+class ChartCell:
+    row: int
+    column: int
+    word: str  # what is written in the cell
+    color: str
+    text_color: str
+
+
+def chart_cells(grid: Grid) -> list[ChartCell]:
+    """What each cell of `grid` shows in the picture (pure: the chart's data)."""
+    found = []
+    for row, (pyo3, _) in enumerate(grid.rows):
+        for column, minor in enumerate(grid.columns):
+            record = grid.cells.get((pyo3, minor))
+            if record is None:
+                continue
+            word = (
+                record.outcome.value.replace("-", "-\n")
+                if record.outcome is not Outcome.PASS
+                else "pass"
+            )
+            if record.flaky:
+                word = f"flaky\n{record.outcome.value}"
+            if record.forced:
+                word += f" {FORCED_MARK}"
+            if record.abi3:
+                word += "\n(abi3)"
+            text = "#24292f" if record.outcome in _DARK else "white"
+            found.append(ChartCell(row, column, word, COLORS[record.outcome], text))
+    return found
+
+
+def row_labels(grid: Grid) -> list[str]:
+    return [row_label(pyo3, yanked, grid.describe(pyo3)) for pyo3, yanked in grid.rows]
+
+
+def draw(grids: Sequence[Grid]) -> tuple[bytes, bytes]:
+    """The picture of every grid, as (SVG, PNG)."""
+    import logging
+
+    import matplotlib
+
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)  # nox logs at debug level
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    heights = [max(len(g.rows), 1) * 0.42 + 1.2 for g in grids]
+    width = max(max((len(g.columns) for g in grids), default=1) * 0.95 + 3.2, 6.0)
+    figure, axes = plt.subplots(
+        len(grids),
+        1,
+        figsize=(width, sum(heights) + 0.9),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
+    shown: list[Outcome] = []
+    for axis, grid in zip(axes[:, 0], grids):
+        axis.set_xlim(0, len(grid.columns))
+        axis.set_ylim(len(grid.rows), 0)
+        for cell in chart_cells(grid):
+            axis.add_patch(
+                Rectangle(
+                    (cell.column, cell.row),
+                    1,
+                    1,
+                    facecolor=cell.color,
+                    edgecolor="white",
+                    linewidth=2,
+                )
+            )
+            axis.text(
+                cell.column + 0.5,
+                cell.row + 0.5,
+                cell.word,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color=cell.text_color,
+                fontweight="bold",
+            )
+        for record in grid.cells.values():
+            if record.outcome not in shown:
+                shown.append(record.outcome)
+        axis.set_xticks([c + 0.5 for c in range(len(grid.columns))], grid.columns)
+        axis.set_yticks([r + 0.5 for r in range(len(grid.rows))], row_labels(grid))
+        axis.xaxis.tick_top()
+        axis.tick_params(length=0, labelsize=8)
+        for side in axis.spines.values():
+            side.set_visible(False)
+        axis.set_title(grid.scenario, loc="left", fontsize=10, fontweight="bold", pad=18)
+    order = [o for o in Outcome if o in shown]
+    inches = figure.get_figheight()  # the legend and the note sit a fixed distance from the foot
+    figure.legend(
+        handles=[Patch(facecolor=COLORS[o], edgecolor="#d0d7de", label=o.value) for o in order],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.3 / inches),
+        ncol=min(len(order), 6),
+        fontsize=8,
+        frameon=False,
+    )
+    figure.text(
+        0.01,
+        0.08 / inches,
+        "rows: PyO3 releases ((yanked): yanked on crates.io; git:...: a PyO3 commit, not a "
+        "release); columns: CPython",
+        fontsize=6,
+        color="#57606a",
+    )
+    figure.tight_layout(rect=(0, 0.75 / inches, 1, 1))
+    svg, png = io.BytesIO(), io.BytesIO()
+    figure.savefig(svg, format="svg")
+    figure.savefig(png, format="png", dpi=150)
+    plt.close(figure)
+    return svg.getvalue(), png.getvalue()

@@ -1,0 +1,329 @@
+"""Every Markdown the tool writes: the matrix document, the report and the pieces the bisect
+report is made of (tables, legend, messages, the environment block), from data alone.
+
+Nothing here runs a process or reads a file: facts about the machine come in an
+`Environment` gathered by the caller. Text from records never breaks a table or injects
+markup: it goes through `md_escape` or `md_code`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from pyo3_triage import __version__
+from pyo3_triage.outcome import DESCRIPTIONS, Outcome
+from pyo3_triage.reporting.table import FORCED_MARK, Grid, cell_text, outcomes_in, row_label
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.store.records import Record, reproduce_command
+
+GITHUB_COMMENT_LIMIT = 65_536  # characters GitHub accepts in one comment body
+STDERR_LINES = 25
+_SAFE_URL = re.compile(r"https://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+")
+
+
+_MD_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "[": "\\[",
+        "]": "\\]",
+        "~": "\\~",
+        "&": "&amp;",
+        "<": "&lt;",
+    }
+)
+
+
+def md_escape(text: str) -> str:
+    """Plain text safe inside a Markdown table cell or list item: no markup, no HTML, one line."""
+    text = " ".join(text.split()).translate(_MD_ESCAPES)
+    if text.startswith(("#", "+", "-", "=", ">")):
+        return "\\" + text
+    # "1. foo" or "1) foo" at the start of a block would become a numbered list.
+    return re.sub(r"^(\d+)([.)])(?=\s|$)", r"\1\\\2", text)
+
+
+def md_code(text: str) -> str:
+    """Text as an inline code span that nothing inside can close or break out of.
+
+    The fence is one backtick longer than any run inside; `|` is escaped because GitHub splits
+    table cells on it even inside code spans."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}"
+
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+
+
+def html_escape_outside_code(markdown: str) -> str:
+    """Markdown from elsewhere (PyO3's CHANGELOG) made safe to embed: `<` outside code spans
+    becomes `&lt;` so no raw HTML gets through, while code spans are kept as they are (inside
+    them GitHub prints `&lt;` literally, so `Bound<T>` must stay `Bound<T>`)."""
+    out, last = [], 0
+    for span in _CODE_SPAN.finditer(markdown):
+        out.append(markdown[last : span.start()].replace("<", "&lt;"))
+        out.append(span.group(0))
+        last = span.end()
+    out.append(markdown[last:].replace("<", "&lt;"))
+    return "".join(out)
+
+
+def _cell(record: Record | None) -> str:
+    if record is None:
+        return "·"
+    text = md_escape(cell_text(record))
+    return f"**{text}**" if record.outcome.crashed else text
+
+
+def grid_table(grid: Grid) -> str:
+    header = "| PyO3 \\ CPython | " + " | ".join(grid.columns) + " |"
+    rule = "|---|" + "|".join(":-:" for _ in grid.columns) + "|"
+    lines = [header, rule]
+    for pyo3, yanked in grid.rows:
+        cells = [_cell(grid.cells.get((pyo3, column))) for column in grid.columns]
+        label = row_label(pyo3, yanked, grid.describe(pyo3))
+        lines.append(f"| {md_escape(label)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def legend(grids: Sequence[Grid]) -> str:
+    parts = [f"`{o.value}`: {DESCRIPTIONS[o]}" for o in outcomes_in(grids)]
+    if any(r.forced for g in grids for r in g.cells.values()):
+        parts.append(
+            f"{FORCED_MARK}: built outside the declared CPython window (ABI accident possible)"
+        )
+    if any(r.revision for g in grids for r in g.cells.values()):
+        parts.append(
+            "`git:...` rows: PyO3 commits built from source, not releases (with `git describe`)"
+        )
+    return "**Legend**: " + "; ".join(parts) + "."
+
+
+def messages(grid: Grid, limit: int = 400) -> str:
+    """One line per distinct panic message / exception / build error, with the cells showing it."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    for record in grid.records():
+        if record.outcome in (Outcome.PASS, Outcome.UNSUPPORTED):
+            continue  # unsupported cells say so in the table and the legend
+        message = record.message
+        if not message:
+            continue
+        cell = f"{record.pyo3}/{record.python_label}"
+        seen.setdefault((record.outcome.value, message[:limit]), []).append(cell)
+    if not seen:
+        return ""
+    lines = ["Messages:"]
+    for (outcome, message), where in seen.items():
+        shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
+        lines.append(f"- **{outcome}**: {md_code(message)} ({md_escape(shown)})")
+    return "\n".join(lines)
+
+
+def pinning(grid: Grid) -> str:
+    """Say so when a release's sibling crates could not all be pinned to the release itself."""
+    notes = {}
+    for record in grid.records():
+        crates = dict(record.lock.crates) if record.lock else {}
+        for name in record.lock.mismatched if record.lock else ():
+            notes[(record.pyo3, name)] = crates.get(name, "?")
+    if not notes:
+        return ""
+    return "Sibling crates not at their release: " + "; ".join(
+        f"PyO3 {md_escape(pyo3)} built {md_escape(name)} {md_escape(version)}"
+        for (pyo3, name), version in sorted(notes.items())
+    )
+
+
+def section(grid: Grid) -> str:
+    title = (
+        f"### `{grid.scenario}`" if "`" not in grid.scenario else f"### {md_escape(grid.scenario)}"
+    )
+    parts = [title]
+    intro = md_escape(grid.description)
+    if _SAFE_URL.fullmatch(grid.upstream):
+        intro += f" ([upstream]({grid.upstream}))"
+    if intro:
+        parts.append(intro)
+    parts.append(grid_table(grid))
+    for extra in (pinning(grid), messages(grid)):
+        if extra:
+            parts.append(extra)
+    return "\n\n".join(parts)
+
+
+def details(summary: str, body: str) -> str:
+    """A folded block: `summary` is shown, `body` (Markdown) opens on a click."""
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
+# --- the environment block ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Environment:
+    """Where and when a document is made, gathered at the edge (`here`), so renderers take the
+    machine's facts as data."""
+
+    made: str  # "2026-11-29 15:00 UTC"
+    platform: str  # the machine making the document
+    command: str = ""  # the command that made it, and the folder it ran in
+    folder: str = ""
+    logs: str = ""  # where the full logs are
+    pythons: Mapping[str, str] = field(default_factory=dict)  # executable -> sys.version now
+
+
+def here(
+    command: str = "", logs: Path | None = None, pythons: Mapping[str, str] | None = None
+) -> Environment:
+    """This machine, now."""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return Environment(
+        made=now,
+        platform=platform.platform(),
+        command=command,
+        folder=str(Path.cwd()) if command else "",
+        logs=str(logs) if logs else "",
+        pythons=dict(pythons or {}),
+    )
+
+
+def _version_key(text: str) -> tuple[int, Version | str]:
+    try:
+        return (0, Version(text))
+    except InvalidVersion:
+        return (1, text)
+
+
+def environment(found: Sequence[Record], env: Environment) -> str:
+    """The one environment block of every document: how and where it was made, and what the
+    records say they were made with (platform, toolchain, each CPython)."""
+    lines = []
+    if env.command:
+        lines.append(f"- Command: `{env.command.replace('`', '')}` (in `{env.folder}`)")
+    lines.append(f"- Made {env.made} by pyo3-triage {__version__} on {md_escape(env.platform)}")
+    platforms = sorted({r.platform for r in found if r.platform})
+    if platforms:
+        lines.append("- Records made on: " + "; ".join(md_escape(p) for p in platforms))
+    tools = {r.toolchain.rustc_verbose: r.toolchain for r in found if r.toolchain.rustc_verbose}
+    for tool in tools.values():
+        named = (tool.rustc, tool.cargo, tool.maturin, tool.uv)
+        lines.append("- Toolchain: " + "; ".join(md_escape(n) for n in named if n))
+    pythons = sorted({(r.python, r.executable) for r in found}, key=lambda p: _version_key(p[0]))
+    for version, exe in pythons:
+        asked = env.pythons.get(exe)
+        lines.append(
+            f"- CPython {md_escape(version)}: `{exe}`" + (f" ({md_escape(asked)})" if asked else "")
+        )
+    if env.logs:
+        lines.append(f"- Full logs: `{env.logs}` (one build and one run log per cell)")
+    for verbose in tools:
+        lines += ["", "```", verbose.replace("```", "'''"), "```"]
+    return details("Environment", "\n".join(lines))
+
+
+# --- the matrix and the report -----------------------------------------------------------
+def matrix_document(grids: Sequence[Grid], env: Environment, note: str = "") -> str:
+    """The whole `matrix.md`: tables, legend, and the environment the records were made in."""
+    parts = ["## PyO3 × CPython matrix"]
+    if note:
+        parts.append(f"> {md_escape(note)}")
+    parts.extend(section(grid) for grid in grids)
+    parts.append(legend(grids))
+    parts.append(environment([r for g in grids for r in g.cells.values()], env))
+    return "\n\n".join(parts) + "\n"
+
+
+def _excerpt(stderr: str, limit: int) -> str:
+    """From the first panic on if there is one (that is the evidence), else the last lines."""
+    lines = stderr.strip().splitlines()
+    first = next((i for i, line in enumerate(lines) if " panicked at " in line), None)
+    chosen = lines[first : first + STDERR_LINES] if first is not None else lines[-STDERR_LINES:]
+    return "\n".join(chosen)[:limit].replace("```", "'''")
+
+
+def _group_details(group: Sequence[Record], limit: int, results: Path) -> str:
+    """One block per distinct failure: where it happens, the evidence of one cell, how to rerun."""
+    record = group[0]
+    run = record.runs[0] if record.runs else None
+    cells = ", ".join(f"{r.pyo3}/{r.python_label}" for r in group)
+    title = f"{record.scenario}: {cell_text(record)} on {len(group)} cell(s)"
+    body = [f"Cells: {md_escape(cells)}"]
+    if record.panic_message:
+        body.append("Panic: " + md_code(record.panic_message))
+    elif run and run.exception:
+        body.append("Exception: " + md_code(run.exception))
+    if record.note:
+        body.append("Note: " + md_code(record.note))
+    if run and run.signal:
+        body.append(f"Signal: {run.signal}")
+    elif run and run.exit_status is not None:
+        body.append(f"Exit status: {run.exit_status}")
+    if run and run.stderr_tail.strip():
+        body.append(
+            f"stderr of PyO3 {record.pyo3} on CPython {record.python}:\n\n"
+            f"```\n{_excerpt(run.stderr_tail, limit)}\n```"
+        )
+    logs = [record.build.log] if record.build and record.build.log else []
+    logs += [run.log for run in record.runs if run.log]
+    if logs:
+        body.append("Full logs (not attached): " + ", ".join(f"`{Path(p).name}`" for p in logs))
+    body.append(f"Reproduce that cell: `{reproduce_command(record, results)}`")
+    return details(md_escape(title), "\n\n".join(body))
+
+
+def failure_groups(found: Sequence[Record]) -> list[list[Record]]:
+    """Failing cells grouped by what they show (scenario, outcome, message), in table order."""
+    groups: dict[tuple[str, str, str], list[Record]] = {}
+    for record in found:
+        if record.outcome in (Outcome.PASS, Outcome.UNSUPPORTED):
+            continue
+        message = record.message
+        groups.setdefault((record.scenario, cell_text(record), message or ""), []).append(record)
+    return list(groups.values())
+
+
+def report_document(
+    grids: Sequence[Grid],
+    answers: Sequence[str],
+    env: Environment,
+    layout: Layout,
+    limit: int = GITHUB_COMMENT_LIMIT,
+) -> str:
+    """`report.md` from data alone (`answers`: bisect lines), kept under `limit` characters by
+    cutting per-cell details first. `layout` only names where files are."""
+    found = [r for g in grids for r in g.cells.values()]
+    head = ["## PyO3 × CPython report"]
+    head.extend(section(grid) for grid in grids)
+    head.append(legend(grids))
+    if answers:
+        head.append("### Bisect\n\n" + "\n".join(answers))
+    tail = [
+        environment(found, env),
+        f"Picture of the tables (attach it to the issue): `{layout.report_png()}` "
+        f"(and `{layout.report_svg()}`).",
+    ]
+    groups = failure_groups(found)
+    budget = limit - len("\n\n".join(head + tail)) - 400
+    shown: list[str] = []
+    for group in groups:
+        block = _group_details(group, 2500, layout.results)
+        if budget - len(block) < 0:
+            shown.append(
+                f"({len(groups) - len(shown)} more failures not shown to stay within a GitHub "
+                "comment; see `results/records/` and `results/logs/`)"
+            )
+            break
+        budget -= len(block) + 2
+        shown.append(block)
+    body = ["### Failures\n\n" + "\n\n".join(shown)] if shown else []
+    return "\n\n".join(head + body + tail) + "\n"

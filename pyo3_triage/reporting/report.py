@@ -1,0 +1,99 @@
+"""`results/report.md` and its chart, from stored records only: this module gathers (the
+grids, the bisect answers in the results folder, each interpreter's version) and writes;
+`markdown.report_document` renders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from pyo3_triage.rendering.reproducer import Reproducer
+from pyo3_triage.reporting import chart, markdown, table
+from pyo3_triage.reporting.markdown import md_escape
+from pyo3_triage.running import procs
+from pyo3_triage.store import records
+from pyo3_triage.store.paths import Layout, write_atomic
+from pyo3_triage.store.records import Record
+
+
+def grids_from_store(layout: Layout, known: Sequence[Reproducer] = ()) -> list[table.Grid]:
+    """One grid per scenario, drawn from the records of its newest version only (its newest
+    record's run hash: the same Rust, driver or run command), newest record per cell; records
+    of another version of a reproducer are never mixed into its table."""
+    by_scenario: dict[str, list[Record]] = {}
+    for record in sorted(records.all_records(layout), key=lambda r: r.created):
+        by_scenario.setdefault(record.scenario, []).append(record)
+    about = {s.name: s for s in known}
+    grids = []
+    for name in sorted(by_scenario):
+        current = by_scenario[name][-1].scenario_hash
+        cells = {
+            (r.pyo3, r.python_label): r for r in by_scenario[name] if r.scenario_hash == current
+        }
+        scenario = about.get(name)
+        grids.append(
+            table.grid_from_records(
+                name,
+                scenario.description if scenario else "",
+                scenario.upstream if scenario else "",
+                cells.values(),
+            )
+        )
+    return grids
+
+
+def python_versions(executables: Sequence[str]) -> dict[str, str]:
+    """Each interpreter's `sys.version`, asked now (the records keep the exact version): a
+    fact of this machine, gathered before rendering."""
+    found = {}
+    for exe in sorted(set(executables)):
+        done = procs.run([exe, "-c", "import sys; print(sys.version)"], timeout=20)
+        answered = " ".join(done.stdout_tail.split())
+        if done.returncode in (126, 127):
+            found[exe] = "not found on this machine now"
+        else:
+            found[exe] = answered if done.returncode == 0 and answered else "did not answer"
+    return found
+
+
+def bisect_answers(layout: Layout, grids: Sequence[table.Grid]) -> list[str]:
+    """The bisects in the results folder that asked about the reproducers in these tables
+    (the same version of each: the same run hash), never those of another run command."""
+    shown = {r.scenario_hash for g in grids for r in g.cells.values()}
+    lines = []
+    for path in sorted(layout.results.glob("bisect-*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("scenario_hash") not in shown:
+                continue
+            for search in data["searches"]:
+                link = f" ({search['compare']})" if search.get("compare") else ""
+                lines.append(
+                    f"- `{md_escape(data['scenario'])}` on {md_escape(search['fixed'])}: "
+                    f"{md_escape(search['answer'])}{link}; report `{path.with_suffix('.md').name}`"
+                )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a foreign or half-written file is not evidence
+    return lines
+
+
+def write(
+    layout: Layout, grids: Sequence[table.Grid], question: str = "", *, pictures: bool = True
+) -> Path:
+    """`report.md` and the chart (the latest), and with a `question` a copy of the report
+    kept under its own name, so a later run about something else does not erase it. An
+    interrupted run skips the chart (`pictures`): stopping fast matters more then."""
+    found = [r.executable for g in grids for r in g.cells.values()]
+    env = markdown.here(logs=layout.logs_dir(), pythons=python_versions(found))
+    text = markdown.report_document(grids, bisect_answers(layout, grids), env, layout)
+    path = layout.report_markdown()
+    write_atomic(path, text)
+    if pictures:
+        svg, png = chart.draw(grids)
+        write_atomic(layout.report_svg(), svg)
+        write_atomic(layout.report_png(), png)
+    if question:
+        write_atomic(layout.question_file("report", question), text)
+    return path

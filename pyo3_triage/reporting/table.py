@@ -1,0 +1,203 @@
+"""Tables drawn from records: the grid (rows PyO3 releases, columns CPython versions, one
+cell per record), its words, and its coloured form for the terminal (rich). The Markdown form
+is `markdown`'s.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from packaging.version import InvalidVersion, Version
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from pyo3_triage.outcome import DESCRIPTIONS, Outcome
+from pyo3_triage.store.records import Record
+
+STYLES: dict[Outcome, str] = {
+    Outcome.PASS: "bold green",
+    Outcome.ABORT: "bold white on red",
+    Outcome.SEGFAULT: "bold white on red",
+    Outcome.SIGNAL: "bold white on red",
+    Outcome.PANIC: "bold magenta",
+    Outcome.ERROR: "yellow",
+    Outcome.TIMEOUT: "bold yellow",
+    Outcome.BUILD_ERROR: "red",
+    Outcome.SETUP_ERROR: "dim red",
+    Outcome.UNSUPPORTED: "dim",
+    Outcome.IMPORT_ERROR: "dark_orange",
+}
+FORCED_MARK = "†"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One scenario's table: rows (release, yanked), columns (CPython label), records."""
+
+    scenario: str
+    description: str
+    upstream: str
+    rows: tuple[tuple[str, bool], ...]
+    columns: tuple[str, ...]
+    cells: dict[tuple[str, str], Record] = field(default_factory=dict)
+
+    def describe(self, row: str) -> str:
+        """`git describe` of a row that is a PyO3 commit, "" for a release."""
+        return next((r.describe for (pyo3, _), r in self.cells.items() if pyo3 == row), "")
+
+    def records(self) -> list[Record]:
+        return [self.cells[key] for key in sorted(self.cells, key=self._order)]
+
+    def _order(self, key: tuple[str, str]) -> tuple[int, int]:
+        rows = [row for row, _ in self.rows]
+        return rows.index(key[0]), self.columns.index(key[1])
+
+
+def grid_from_records(
+    scenario: str, description: str, upstream: str, found: Iterable[Record]
+) -> Grid:
+    """A grid whose rows and columns are exactly what the records cover, in version order."""
+    cells = {(r.pyo3, r.python_label): r for r in found}
+    first = {r.pyo3: r for r in cells.values()}
+    rows = tuple((v, first[v].yanked) for v in sorted(first, key=lambda v: row_order(first[v])))
+    columns = tuple(sorted({r.python_label for r in cells.values()}, key=_minor_key))
+    return Grid(scenario, description, upstream, rows, columns, cells)
+
+
+_DESCRIBE = re.compile(r"v?(\d+\.\d+\.\d+[^-]*)-(\d+)-g[0-9a-f]+")
+
+
+def row_order(record: Record) -> tuple[Version, float]:
+    """Releases in version order; a PyO3 commit after the tag `git describe` names it by
+    (commits since that tag), else just after the release whose API it was rendered for."""
+    if not record.revision:
+        try:
+            return Version(record.pyo3), 0.0
+        except InvalidVersion:
+            return Version("0"), 0.0  # a label that is neither a release nor a commit: first
+    match = _DESCRIBE.fullmatch(record.describe)
+    try:
+        if match:
+            return Version(match[1]), float(match[2])
+        return Version(record.describe.lstrip("v")), 0.5  # exactly at a tag
+    except InvalidVersion:
+        return Version(record.era or "0"), 0.5
+
+
+def _minor_key(label: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in label.rstrip("t").split("."))
+
+
+def cell_text(record: Record) -> str:
+    """The words for one cell, without markup: `abort`, `signal SIGBUS`, `flaky 2/3 ...`."""
+    outcome = record.outcome
+    word = outcome.value
+    if outcome is Outcome.SIGNAL:
+        signal = next((run.signal for run in record.runs if run.signal), None)
+        word = f"signal {signal}" if signal else word
+    if record.flaky:
+        seen = [run.outcome.value for run in record.runs]
+        hits = sum(1 for value in seen if value == outcome.value)
+        word = f"flaky {hits}/{len(seen)} {outcome.value} ({', '.join(sorted(set(seen)))})"
+    if record.forced:
+        word += f" {FORCED_MARK}"
+    if record.abi3:
+        word += " (abi3)"
+    return word
+
+
+def row_label(pyo3: str, yanked: bool, describe: str = "") -> str:
+    """A release (marked when yanked), or a commit with its `git describe`."""
+    if describe:
+        return f"{pyo3} ({describe})"
+    return f"{pyo3} (yanked)" if yanked else pyo3
+
+
+# --- terminal ----------------------------------------------------------------------------
+# Words of at most five letters, for a terminal too narrow for the full ones (nox: 80 columns):
+# seven CPython columns then fit, and the legend says what each word means.
+SHORT: dict[Outcome, str] = {
+    Outcome.PASS: "pass",
+    Outcome.ABORT: "ABRT",
+    Outcome.SEGFAULT: "SEGV",
+    Outcome.SIGNAL: "SIG",
+    Outcome.PANIC: "panic",
+    Outcome.ERROR: "err",
+    Outcome.TIMEOUT: "t/o",
+    Outcome.BUILD_ERROR: "build",
+    Outcome.SETUP_ERROR: "setup",
+    Outcome.UNSUPPORTED: "-",
+    Outcome.IMPORT_ERROR: "imprt",
+}
+
+
+def short_text(record: Record) -> str:
+    """A cell in at most seven characters: the short word, `~` when flaky, `*` when forced."""
+    word = SHORT[record.outcome]
+    return word + ("~" if record.flaky else "") + ("*" if record.forced or record.abi3 else "")
+
+
+def needs_short(grids: Sequence[Grid], width: int) -> bool:
+    """True when the full words would not fit `width` columns."""
+    for grid in grids:
+        label = max((len(row_label(p, y, grid.describe(p))) for p, y in grid.rows), default=0)
+        cells = [
+            max([len(c), *(len(cell_text(r)) for (_, col), r in grid.cells.items() if col == c)])
+            for c in grid.columns
+        ]
+        if max(label, 14) + sum(w + 3 for w in cells) + 4 > width:
+            return True
+    return False
+
+
+def rich_table(grid: Grid, short: bool = False) -> Table:
+    table = Table(
+        title=f"{grid.scenario}",
+        caption=grid.description or None,
+        show_lines=False,
+        box=box.SIMPLE_HEAD if short else box.HEAVY_HEAD,
+        padding=(0, 1),
+    )
+    table.add_column("PyO3 \\ CPython", style="bold", no_wrap=True)
+    for column in grid.columns:
+        table.add_column(column, justify="center", no_wrap=True)
+    for pyo3, yanked in grid.rows:
+        label = row_label(pyo3, yanked, grid.describe(pyo3))
+        if short and grid.describe(pyo3):
+            label = pyo3
+        cells: list[Text | str] = [label]
+        for column in grid.columns:
+            record = grid.cells.get((pyo3, column))
+            if record is None:
+                cells.append(Text("·", style="dim"))
+            else:
+                style = STYLES[record.outcome]
+                words = short_text(record) if short else cell_text(record)
+                cells.append(Text(words, style=f"{style} reverse" if record.flaky else style))
+        table.add_row(*cells)
+    return table
+
+
+def rich_legend(grids: Sequence[Grid], short: bool = False) -> Text:
+    text = Text()
+    for outcome in outcomes_in(grids):
+        text.append(f" {SHORT[outcome] if short else outcome.value} ", style=STYLES[outcome])
+        named = f"{outcome.value}: " if short else ""
+        text.append(f" {named}{DESCRIPTIONS[outcome]}\n")
+    if short:
+        text.append(" ~ flaky (runs disagreed)  * built outside the window or for abi3\n")
+    if any(r.forced for g in grids for r in g.cells.values()):
+        text.append(
+            f" {FORCED_MARK}  built outside the declared CPython window (ABI accident possible)\n"
+        )
+    if any(r.revision for g in grids for r in g.cells.values()):
+        text.append(" git:...  PyO3 commits built from source, not releases\n")
+    return text
+
+
+def outcomes_in(grids: Sequence[Grid]) -> list[Outcome]:
+    present = {record.outcome for grid in grids for record in grid.cells.values()}
+    return [outcome for outcome in Outcome if outcome in present]

@@ -1,0 +1,324 @@
+"""The one module that knows the on-disk layout: cache and results.
+
+Everything the tool writes lives under two roots. The cache (rebuildable: index copies,
+resolved lockfiles, rendered crates, cargo target dirs, wheels, venvs) defaults to
+`$PYO3_TRIAGE_CACHE`, else `$XDG_CACHE_HOME/pyo3-triage`, else `~/.cache/pyo3-triage`. The
+results (evidence: records, logs, tables) default to `./results`. No other module builds a path
+string; writes go through `write_atomic` so a crash never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyo3_triage.errors import UserError
+
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This folder is a cache made by pyo3-triage; it can be deleted at any time.\n"
+)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a version or name (no separators, no shell metacharacters)."""
+    safe = _UNSAFE.sub("_", text)
+    return "_" + safe if safe.strip(".") == "" else safe
+
+
+def default_cache_root() -> Path:
+    if env := os.environ.get("PYO3_TRIAGE_CACHE"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pyo3-triage"
+
+
+# Where the project's own files live: the checkout this package runs from, or (installed from a
+# wheel) the package itself, which then carries the template and the library.
+PACKAGE = Path(__file__).resolve().parent.parent
+CHECKOUT = PACKAGE.parent
+
+
+def _own(name: str) -> Path:
+    inside = PACKAGE / name
+    return inside if inside.is_dir() else CHECKOUT / name
+
+
+def noxfile() -> Path | None:
+    """This checkout's noxfile (printed commands name it, so they run from any folder); None
+    when the tool was installed from a wheel."""
+    found = CHECKOUT / "noxfile.py"
+    return found if found.is_file() and (CHECKOUT / "pyo3_triage").is_dir() else None
+
+
+def template_dir() -> Path:
+    """The crate template every scenario is rendered into."""
+    return _own("crate_template")
+
+
+def scenario_library() -> Path:
+    """The project's own scenario library (override with $PYO3_TRIAGE_SCENARIOS)."""
+    if env := os.environ.get("PYO3_TRIAGE_SCENARIOS"):
+        return Path(env)
+    return _own("scenarios")
+
+
+def matrix_command() -> list[str]:
+    """How printed commands start a matrix: the checkout's nox session, or the console script."""
+    found = noxfile()
+    return ["nox", "-f", str(found), "-s", "matrix", "--"] if found else ["pyo3-triage", "matrix"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything lives; construct once per run from the CLI's --cache / --results."""
+
+    cache: Path
+    results: Path
+
+    @classmethod
+    def default(cls, cache: Path | None = None, results: Path | None = None) -> Layout:
+        return cls(
+            cache=Path(os.path.abspath(cache or default_cache_root())),
+            results=Path(os.path.abspath(results or "results")),
+        )
+
+    # --- cache ---------------------------------------------------------------------------
+    def index_file(self, crate: str) -> Path:
+        return self.cache / "index" / f"{slug(crate)}.jsonl"
+
+    def resolve_dir(self, pyo3: str) -> Path:
+        """A throwaway crate used to resolve (and pin) the lockfile of one PyO3 release."""
+        return self.cache / "resolve" / slug(pyo3)
+
+    def lock_file(self, pyo3: str) -> Path:
+        return self.cache / "locks" / slug(pyo3) / "Cargo.lock"
+
+    def lock_info(self, pyo3: str) -> Path:
+        return self.cache / "locks" / slug(pyo3) / "resolved.json"
+
+    def crate_dir(self, build_key: str) -> Path:
+        return self.cache / "crates" / build_key
+
+    def target_dir(self, pyo3: str, interpreter_tag: str) -> Path:
+        """One cargo target dir per (PyO3 release, interpreter): shared by all scenarios."""
+        return self.cache / "targets" / f"{slug(pyo3)}-{slug(interpreter_tag)}"
+
+    def wheel_dir(self, build_key: str) -> Path:
+        return self.cache / "wheels" / build_key
+
+    def build_info(self, build_key: str) -> Path:
+        return self.wheel_dir(build_key) / "build.json"
+
+    def venv_dir(self, build_key: str, interpreter_tag: str) -> Path:
+        """One venv per build and interpreter: concurrent runs never reinstall under each other."""
+        return self.cache / "venvs" / f"{slug(build_key)}-{slug(interpreter_tag)}"
+
+    def lock_path(self, name: str) -> Path:
+        """An inter-process lock file (one per target dir / venv being written)."""
+        return self.cache / "locks.d" / f"{slug(name)}.lock"
+
+    def git_tree(self, tree: str) -> Path:
+        """A PyO3 commit's source, extracted once per tree hash (`--pyo3-git`)."""
+        return self.cache / "git-trees" / slug(tree)
+
+    def git_clone(self, name: str) -> Path:
+        """This tool's own bare clone of a `--pyo3-git` URL."""
+        return self.cache / "git-clones" / slug(name)
+
+    def toolchain_file(self) -> Path:
+        return self.cache / "toolchain.json"
+
+    # --- results -------------------------------------------------------------------------
+    def records_dir(self) -> Path:
+        return self.results / "records"
+
+    def record_file(self, scenario: str, key: str) -> Path:
+        return self.records_dir() / slug(scenario) / f"{key}.json"
+
+    def record_lock(self, key: str) -> Path:
+        """Held while a cell is computed, so two runs never compute the same record at once."""
+        return self.results / ".locks" / f"{slug(key)}.lock"
+
+    def logs_dir(self) -> Path:
+        return self.results / "logs"
+
+    def build_log(self, scenario: str, pyo3: str, python: str, build_key: str) -> Path:
+        name = f"{slug(scenario)}-pyo3-{slug(pyo3)}-py{slug(python)}-{build_key[:12]}.build.log"
+        return self.logs_dir() / name
+
+    def run_log(self, scenario: str, pyo3: str, python: str, key: str, attempt: int = 1) -> Path:
+        suffix = "" if attempt == 1 else f".{attempt}"
+        name = f"{slug(scenario)}-pyo3-{slug(pyo3)}-py{slug(python)}-{key[:12]}{suffix}.run.log"
+        return self.logs_dir() / name
+
+    def recorded_lock(self, pyo3: str, lock_hash: str) -> Path:
+        """The full Cargo.lock a cell was built with, kept beside the records for rebuilding."""
+        return self.results / "locks" / f"{slug(pyo3)}-{slug(lock_hash)}.Cargo.lock"
+
+    def work_dir(self) -> Path:
+        """Scratch folder for driver runs (their current directory)."""
+        return self.cache / "work"
+
+    def matrix_markdown(self) -> Path:
+        return self.results / "matrix.md"
+
+    def report_markdown(self) -> Path:
+        return self.results / "report.md"
+
+    def question_file(self, kind: str, question: str) -> Path:
+        """`matrix-<question>.md` / `report-<question>.md`: one kept file per question asked."""
+        return self.results / f"{kind}-{slug(question)}.md"
+
+    def report_png(self) -> Path:
+        return self.results / "matrix.png"
+
+    def report_svg(self) -> Path:
+        return self.results / "matrix.svg"
+
+    def bisect_report(
+        self, scenario: str, axis: str, low: str, high: str, question: str, suffix: str
+    ) -> Path:
+        """`bisect-<scenario>-<axis>-<from>-<to>[-<question>].<suffix>`: one file per question
+        asked (the question names the verdict and build options that differ from the default)."""
+        tail = f"-{slug(question)}" if question else ""
+        name = f"bisect-{slug(scenario)}-{slug(axis)}-{slug(low)}-{slug(high)}{tail}.{suffix}"
+        return self.results / name
+
+    # --- housekeeping ----------------------------------------------------------------------
+    def mark_results(self) -> None:
+        """Mark the results folder as this tool's once something is stored in it, so a copy of
+        a user's crate that holds it (`--crate .` with `./results`) leaves it out."""
+        mark = self.results / RESULTS_MARK
+        if not mark.exists():
+            write_atomic(mark, "Results of pyo3-triage: records, logs, tables and reports.\n")
+
+    def cache_areas(self) -> dict[str, Path]:
+        """Every folder the tool creates under the cache root, by what it holds."""
+        names = (
+            "index",
+            "resolve",
+            "locks",
+            "crates",
+            "targets",
+            "wheels",
+            "venvs",
+            "locks.d",
+            "work",
+            "git-trees",
+            "git-clones",
+        )
+        return {name: self.cache / name for name in names}
+
+    def cache_usage(self) -> dict[str, int]:
+        """Bytes used per cache area (what `--cache-info` prints)."""
+        return {name: tree_size(path) for name, path in self.cache_areas().items()}
+
+    def tagged(self) -> bool:
+        """The cache root holds the tag this tool wrote (not another program's, not none)."""
+        try:
+            return (self.cache / "CACHEDIR.TAG").read_text(encoding="utf-8") == CACHEDIR_TAG
+        except (OSError, UnicodeDecodeError):
+            return False
+
+    def clean_cache(self) -> int:
+        """Delete the tool's cache areas, and nothing else; only in a folder it tagged."""
+        if not self.tagged():
+            raise UserError(
+                f"{self.cache} is not a cache this tool made (no CACHEDIR.TAG of pyo3-triage); "
+                "nothing deleted; pass the --cache DIR the tool used"
+            )
+        freed = 0
+        for path in self.cache_areas().values():
+            freed += tree_size(path)
+            shutil.rmtree(path, ignore_errors=True)
+        return freed
+
+    # --- checks --------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create both roots or fail with one clear line (e.g. a root that is a file)."""
+        for root, what in ((self.cache, "cache"), (self.results, "results")):
+            if root.exists() and not root.is_dir():
+                raise UserError(f"the {what} folder {root} is a file; pass --{what} DIR")
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=root, prefix=".write-test-"):
+                    pass
+            except OSError as err:
+                raise UserError(
+                    f"cannot write to the {what} folder {root} ({err.strerror}); "
+                    f"pass --{what} DIR with a writable folder"
+                ) from None
+        # Tag only a folder that is ours to tag: one with nothing else in it. A user who passes
+        # --cache ~ must never make `--clean` think their home folder is a cache.
+        tag = self.cache / "CACHEDIR.TAG"
+        if not tag.exists() and not any(self.cache.iterdir()):
+            write_atomic(tag, CACHEDIR_TAG)
+
+
+RESULTS_MARK = ".pyo3-triage-results"
+
+
+def ours(folder: Path) -> bool:
+    """A results folder or cache this tool made (e.g. `./results` inside the user's crate): never
+    part of a project's content, never copied."""
+    return (folder / RESULTS_MARK).is_file() or (folder / "CACHEDIR.TAG").is_file()
+
+
+def tree_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import, before any thread starts: reading it means setting it, and a process-wide
+# umask of 0 while --jobs threads create files would give their files the wrong mode.
+_UMASK = _read_umask()
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write text (or bytes) so that readers see the old file or the whole new one, never a part."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        if err.filename is None:  # a full disk fails in write() with no name: say which file
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write only when the content differs: cargo decides what to rebuild from mtimes."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    write_atomic(path, text)
+    return True

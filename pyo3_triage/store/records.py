@@ -1,0 +1,170 @@
+"""One JSON record per (scenario, PyO3 release, interpreter): the evidence a table is drawn from.
+
+Records are schema-versioned, written atomically and keyed by a hash of every input that can
+change the result, so an identical cell is reused instead of rebuilt, and any change
+(scenario, template, lockfile, interpreter, toolchain, options) makes a new record. A record
+that is unreadable or of another schema is ignored, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.store.paths import Layout, matrix_command, scenario_library, write_atomic
+
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Record:
+    key: str
+    scenario: str
+    scenario_hash: str
+    pyo3: str  # as cargo spells it
+    yanked: bool
+    python: str  # exact version, e.g. 3.12.1
+    python_label: str  # the column: the minor version, "t" when free-threaded (3.13t)
+    executable: str
+    outcome: Outcome  # the cell's outcome (see `runs` when repeated)
+    runs: tuple[RunDetails, ...] = ()
+    forced: bool = False  # built although outside the release's declared CPython window
+    note: str = ""  # why the cell is untestable, in one line (build error, unsupported window)
+    build: BuildInfo | None = None  # None: no build was tried (unsupported, lock unresolved)
+    lock: LockInfo | None = None
+    toolchain: ToolVersions = ToolVersions()
+    # Recorded a problem of the moment (the network, a vanished interpreter): the next run
+    # computes this cell again instead of reusing the record.
+    transient: bool = False
+    platform: str = ""
+    created: str = ""
+    harness: str = ""
+    scenario_source: str = ""  # the scenario folder, for the reproduce command
+    abi3: str = ""  # built for the stable ABI (e.g. "abi3-py37"): a different build, labelled
+    # The options that select this reproducer and build it this way again (reproduce commands).
+    selection: tuple[str, ...] = ()
+    # A PyO3 commit, not a release (`--pyo3-git`): its full hash, `git describe`, and the
+    # release whose API the reproducer was rendered for.
+    revision: str = ""
+    describe: str = ""
+    era: str = ""
+    schema: int = SCHEMA
+
+    @property
+    def flaky(self) -> bool:
+        return len({run.outcome for run in self.runs}) > 1
+
+    @property
+    def panic_message(self) -> str | None:
+        return next((run.panic_message for run in self.runs if run.panic_message), None)
+
+    @property
+    def message(self) -> str | None:
+        """The cell's evidence in one line: the panic message, else the Python exception, else
+        why it was not run (a compile error), else the last line the process wrote to stderr
+        (a run command that failed without a traceback still says why)."""
+        failed = next((run for run in self.runs if run.outcome is not Outcome.PASS), None)
+        run = failed or (self.runs[0] if self.runs else None)
+        if self.panic_message:
+            return self.panic_message
+        if run is not None and run.exception:
+            return run.exception
+        if self.note:
+            return self.note
+        if run is not None and run.outcome is not Outcome.PASS:
+            lines = [line.strip() for line in run.stderr_tail.splitlines() if line.strip()]
+            return lines[-1] if lines else None
+        return None
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        data["runs"] = [run.as_dict() for run in self.runs]
+        data["build"] = self.build.as_dict() if self.build else {}
+        data["lock"] = self.lock.as_dict() if self.lock else {}
+        data["toolchain"] = self.toolchain.as_dict()
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Record:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("a record is a JSON object")
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"schema {data.get('schema')!r}")
+        data["outcome"] = Outcome(data["outcome"])
+        data["runs"] = tuple(RunDetails.from_dict(run) for run in data.get("runs", ()))
+        data["selection"] = tuple(data.get("selection", ()))
+        build = data.get("build") or None
+        data["build"] = BuildInfo.from_dict(build) if build else None
+        data["lock"] = LockInfo.from_dict(data["lock"]) if data.get("lock") else None
+        data["toolchain"] = ToolVersions.from_dict(data.get("toolchain") or {})
+        # Records written before these fields had their own names.
+        data.setdefault("python_label", data.pop("python_minor", ""))
+        data.setdefault("transient", bool(build and build.get("transient")))
+        return cls(**data)
+
+
+def record_key(inputs: Mapping[str, Any]) -> str:
+    """A stable hash of every input that can change a cell's result."""
+    blob = json.dumps({"schema": SCHEMA, **inputs}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def save(layout: Layout, record: Record) -> Path:
+    layout.mark_results()
+    path = layout.record_file(record.scenario, record.key)
+    write_atomic(path, record.to_json())
+    return path
+
+
+def load(layout: Layout, scenario: str, key: str) -> Record | None:
+    return _read(layout.record_file(scenario, key))
+
+
+def _read(path: Path) -> Record | None:
+    try:
+        return Record.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # missing, half-written by a killed run, or another schema
+
+
+def all_records(layout: Layout) -> Iterator[Record]:
+    root = layout.records_dir()
+    if not root.is_dir():
+        return
+    for path in sorted(root.glob("*/*.json")):
+        record = _read(path)
+        if record is not None:
+            yield record
+
+
+def reproduce_command(record: Record, results: Path) -> str:
+    """The command that rebuilds and reruns exactly this one cell, runnable from any folder."""
+    selection = list(record.selection)
+    if not selection:  # a record from before records kept their selection
+        source = Path(record.scenario_source) if record.scenario_source else None
+        scenario = record.scenario
+        if source is not None and source.parent.resolve() != scenario_library().resolve():
+            scenario = str(source)
+        selection = ["--scenario", scenario]
+    return shlex.join(
+        [
+            *matrix_command(),
+            *selection,
+            "--pyo3",
+            record.pyo3,
+            "--python",
+            record.executable,
+            "--results",
+            str(results.absolute()),
+            "--rerun",
+        ]
+    )

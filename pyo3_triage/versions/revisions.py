@@ -1,0 +1,86 @@
+"""PyO3 commits as candidates beside releases: `--pyo3 git:REV` rows and the commit steps of a
+bisect. A commit is a `Release` whose `source` is its tree (every `pyo3*` crate by path) and
+whose `version` is the release whose API the reproducer is rendered for: a commit between two
+releases may speak either, so the older is tried first and the newer when that does not
+compile (`next_era`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from packaging.version import InvalidVersion, Version
+
+from pyo3_triage.errors import UserError
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.tomlcompat import tomllib
+from pyo3_triage.versions.gitrepo import Repo
+from pyo3_triage.versions.releases import Release
+from pyo3_triage.versions.support import window_for
+
+_TAG = re.compile(r"v(\d+\.\d+\.\d+)(?:-\d+-g[0-9a-f]+)?$")
+
+
+def at(
+    repo: Repo, rev: str, layout: Layout, eras: tuple[Version, Version] | None = None
+) -> Release:
+    """The commit `rev` names, exported into the cache, rendered first for the older of
+    `eras` (default: the tag `git describe` names and the version in its Cargo.toml)."""
+    sha = repo.resolve(rev)
+    tree = repo.export(sha, layout)
+    describe = repo.describe(sha)
+    older, newer = eras or _eras(describe, tree.joinpath("Cargo.toml").read_text(encoding="utf-8"))
+    known = [era for era in dict.fromkeys((older, newer)) if _known(era)]
+    if not known:
+        try:
+            window_for(older)
+        except LookupError as err:
+            raise UserError(f"{rev}: {err}; choose a commit of a release it knows") from None
+    # A commit past the newest release the tool knows (main after the last tag, its manifest
+    # at the next version) still speaks its tag's API: it is tried with the era that is known.
+    older, newer = known[0], known[-1]
+    return Release(
+        version=older,
+        vers=f"git:{sha[:9]}",
+        revision=sha,
+        describe=describe,
+        source=tree,
+        next_era=newer if newer != older else None,
+        repo=repo.source,
+    )
+
+
+def _known(era: Version) -> bool:
+    try:
+        window_for(era)
+    except LookupError:
+        return False
+    return True
+
+
+def other_era(release: Release) -> Release | None:
+    """The same commit rendered for its newer candidate API, if it has one."""
+    if release.next_era is None:
+        return None
+    return replace(release, version=release.next_era, next_era=None)
+
+
+def _eras(describe: str, manifest: str) -> tuple[Version, Version]:
+    # `git describe --tags --always`: "v0.20.0-218-g8bef6e3", "v0.21.0", or a bare hash
+    # (no tag behind the commit, which may even be all digits) that names no release.
+    match = _TAG.match(describe)
+    try:
+        older = Version(match[1]) if match else None
+    except InvalidVersion:
+        older = None
+    try:
+        package = tomllib.loads(manifest).get("package", {})
+        newer = Version(Version(str(package.get("version", ""))).base_version)
+    except (InvalidVersion, tomllib.TOMLDecodeError):
+        newer = None
+    if older is None and newer is None:
+        raise UserError(f"cannot tell which PyO3 API commit {describe} speaks; tag the repository")
+    older = older or newer
+    newer = newer if newer is not None and older is not None and newer > older else older
+    assert older is not None and newer is not None
+    return older, newer
