@@ -224,7 +224,7 @@ class Evaluator:
         if (found := self._reusable(cell, key)) is not None:
             return found, True
         # Another run may be computing this very cell: wait for it, then use its record.
-        with FileLock(str(self.layout.record_lock(key))):
+        with FileLock(str(self.layout.record_mutex(key))):
             if (found := self._reusable(cell, key)) is not None:
                 return found, True
             return self._compute(cell, key, job), False
@@ -232,7 +232,7 @@ class Evaluator:
     def _compute(self, cell: Cell, key: str, job: build.Job) -> Record:
         """Build, install, check the import, run: each step's failure is the record."""
         made = build.build(self.layout, job, self.toolchain, rebuild=self.rerun)
-        kept = self.layout.recorded_lock(job.lock.pyo3, job.lock.lock_hash)
+        kept = self.layout.kept_lock(job.lock.pyo3, job.lock.lock_hash)
         write_if_changed(kept, job.lock.lock_text)
         built = made.info
         store = functools.partial(

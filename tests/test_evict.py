@@ -73,7 +73,7 @@ def test_least_recently_used_go_first_until_under_the_limit(layout: Layout) -> N
 def test_an_area_another_process_holds_is_kept(layout: Layout) -> None:
     held = area(layout, "targets", "0.20.3-a", 4000, used=1000)
     other = area(layout, "targets", "0.21.2-a", 4000, used=2000)
-    with FileLock(str(layout.lock_path("target-0.20.3-a"))):
+    with FileLock(str(layout.mutex("target-0.20.3-a"))):
         removed = evict.evict(layout, limit=0)
     assert held.exists() and not other.exists()
     assert [a.path for a in removed] == [other]
@@ -82,7 +82,7 @@ def test_an_area_another_process_holds_is_kept(layout: Layout) -> None:
 def test_a_wheel_whose_venv_is_being_filled_is_kept(layout: Layout) -> None:
     wheel = area(layout, "wheels", "abc123", 4000, used=1000)
     area(layout, "venvs", "abc123-3.11.7-x", 10, used=5000)
-    with FileLock(str(layout.lock_path("venv-abc123-3.11.7-x"))):
+    with FileLock(str(layout.mutex("venv-abc123-3.11.7-x"))):
         evict.evict(layout, limit=0)
     assert wheel.exists()
 

@@ -133,7 +133,7 @@ def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = Fal
     # Scenarios of one cell share the target dir; cargo locks it during the build, but maturin
     # copies the artifact afterwards, so the whole step holds our own lock. A concurrent run
     # that built this very key while we waited has left it in the cache: reuse it.
-    with FileLock(str(layout.lock_path(f"target-{target.name}"))):
+    with FileLock(str(layout.mutex(f"target-{target.name}"))):
         if not rebuild and (cached := _cached(layout, key, log)) is not None:
             return cached
         return _build(layout, job, toolchain, log, target)
@@ -153,8 +153,8 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         except locks.ResolveError as err:
             return _failed(key, log, str(err))
         # The lock this build used: beside the records, and in the cache for later results.
-        write_if_changed(layout.recorded_lock(pinned.pyo3, pinned.lock_hash), pinned.lock_text)
-        write_if_changed(_kept_lock(layout, key), pinned.lock_text)
+        write_if_changed(layout.kept_lock(pinned.pyo3, pinned.lock_hash), pinned.lock_text)
+        write_if_changed(layout.cached_build_lock(key), pinned.lock_text)
     else:
         for name, text in job.files:
             write_if_changed(crate / name, text)
@@ -209,9 +209,9 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0),
         compile_error=not ok and own_code_failed(log_text, own_packages(crate)),
     )
-    kept = pinned and layout.recorded_lock(pinned.pyo3, pinned.lock_hash)
+    kept = pinned and layout.kept_lock(pinned.pyo3, pinned.lock_hash)
     result = Built(info, pinned.info(kept) if pinned and kept else None)
-    write_atomic(_kept_log(layout, key), log_text)
+    write_atomic(layout.cached_build_log(key), log_text)
     if not info.transient:
         write_atomic(layout.build_info(key), result.as_json())
     return result
@@ -271,22 +271,12 @@ def _failed(key: str, log: Path, error: str) -> Built:
     return Built(BuildInfo(key, False, None, 0.0, False, str(log), error, False, transient))
 
 
-def _kept_lock(layout: Layout, key: str) -> Path:
-    """The cache's copy of the Cargo.lock a user crate's build was pinned to."""
-    return layout.build_info(key).with_name("Cargo.lock")
-
-
-def _kept_log(layout: Layout, key: str) -> Path:
-    """The cache's copy of a build's log: the results folder that first held it may be gone."""
-    return layout.build_info(key).with_name("build.log")
-
-
 def _local_log(layout: Layout, key: str, stored: str, log: Path) -> Path | None:
     """A cached build's log, copied into this results folder so every record's log exists;
     None when no copy is left."""
     if log.is_file():
         return log
-    for source in (_kept_log(layout, key), Path(stored)):
+    for source in (layout.cached_build_log(key), Path(stored)):
         try:
             text = source.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -315,10 +305,10 @@ def _cached(layout: Layout, key: str, log: Path) -> Built | None:
         return None  # the evidence behind the cached result is gone: build again
     if lock is not None:  # a user crate's own pinned lock
         try:
-            text = _kept_lock(layout, key).read_text(encoding="utf-8")
+            text = layout.cached_build_lock(key).read_text(encoding="utf-8")
         except OSError:
             return None  # the lock behind the cached build is gone: build again
-        kept = layout.recorded_lock(lock.pyo3, lock.lock_hash)
+        kept = layout.kept_lock(lock.pyo3, lock.lock_hash)
         write_if_changed(kept, text)  # this results folder gets its copy too
         lock = replace(lock, file=str(kept))
     compile_error = info.compile_error

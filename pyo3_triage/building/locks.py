@@ -79,14 +79,14 @@ def pyo3_crates(lock_text: str) -> dict[str, str]:
 def resolve(layout: Layout, release: Release, toolchain: Toolchain) -> ResolvedLock:
     """The pinned lock for `release`, resolving it on first use (one process at a time)."""
     version = release.cargo_version
-    with FileLock(str(layout.lock_path(f"resolve-{version}"))):
+    with FileLock(str(layout.mutex(f"resolve-{version}"))):
         cached = _load(layout, version)
         if cached is not None:
             return cached
         lock = _resolve_fresh(layout, release, toolchain)
-        write_atomic(layout.lock_file(version), lock.lock_text)
-        info = lock.info(layout.lock_file(version)).as_dict()
-        write_atomic(layout.lock_info(version), json.dumps(info, indent=2) + "\n")
+        write_atomic(layout.pinned_lock(version), lock.lock_text)
+        info = lock.info(layout.pinned_lock(version)).as_dict()
+        write_atomic(layout.pinned_lock_info(version), json.dumps(info, indent=2) + "\n")
         return lock
 
 
@@ -97,8 +97,8 @@ def load_cached(layout: Layout, release: Release) -> ResolvedLock | None:
 
 def _load(layout: Layout, version: str) -> ResolvedLock | None:
     try:
-        text = layout.lock_file(version).read_text(encoding="utf-8")
-        info = json.loads(layout.lock_info(version).read_text(encoding="utf-8"))
+        text = layout.pinned_lock(version).read_text(encoding="utf-8")
+        info = json.loads(layout.pinned_lock_info(version).read_text(encoding="utf-8"))
         crates = pyo3_crates(text)
     except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError):
         return None  # missing or half-written: resolve again

@@ -36,7 +36,7 @@ def venv_python(venv: Path) -> Path:
 
 def ensure(layout: Layout, uv_bin: str, venv: Path, interp: Interpreter, log: Path) -> Path:
     """The venv's python, creating the venv on first use."""
-    with FileLock(str(layout.lock_path(f"venv-{venv.name}"))):
+    with FileLock(str(layout.mutex(f"venv-{venv.name}"))):
         python = venv_python(venv)
         if python.exists():
             touch(venv)
@@ -107,7 +107,7 @@ def _install_once(
 ) -> None:
     """`uv pip install ARGS` into the venv unless its marker says `wanted` is already there."""
     marker = venv / marker_name
-    with FileLock(str(layout.lock_path(f"venv-{venv.name}"))):
+    with FileLock(str(layout.mutex(f"venv-{venv.name}"))):
         try:
             if marker.read_text(encoding="utf-8").strip() == wanted.strip():
                 return

@@ -94,7 +94,7 @@ def _remove_unless_held(layout: Layout, area: Area) -> bool:
     held = []
     try:
         for name in area.locks:
-            lock = FileLock(str(layout.lock_path(name)))
+            lock = FileLock(str(layout.mutex(name)))
             lock.acquire(timeout=0)
             held.append(lock)
         shutil.rmtree(area.path, ignore_errors=True)

@@ -45,7 +45,7 @@ def merge(sources: Sequence[Path], target: Layout) -> MergeResult:
             existing = records.load(target, record.scenario, record.key)
             if existing is None:
                 records.save(target, record)
-                _copy_logs(source, target.results, record)
+                _copy_logs(layout, target, record)
                 added += 1
             elif evidence(existing) == evidence(record):
                 identical += 1
@@ -57,15 +57,15 @@ def merge(sources: Sequence[Path], target: Layout) -> MergeResult:
     return MergeResult(added, identical, tuple(conflicts))
 
 
-def _copy_logs(source: Path, target: Path, record: Record) -> None:
+def _copy_logs(source: Layout, target: Layout, record: Record) -> None:
     """Bring the record's logs along, under the same names (reports name logs by file name,
     found in the results folder's `logs/`)."""
     names = {Path(str(p)).name for p in _log_paths(record) if p}
     for name in names:
-        found = source / "logs" / name
+        found = source.logs_dir() / name
         if found.is_file():
-            (target / "logs").mkdir(parents=True, exist_ok=True)
-            shutil.copy2(found, target / "logs" / name)
+            target.logs_dir().mkdir(parents=True, exist_ok=True)
+            shutil.copy2(found, target.logs_dir() / name)
 
 
 def _log_paths(record: Record) -> Iterable[object]:

@@ -97,10 +97,12 @@ class Layout:
         """A throwaway crate used to resolve (and pin) the lockfile of one PyO3 release."""
         return self.cache / "resolve" / slug(pyo3)
 
-    def lock_file(self, pyo3: str) -> Path:
+    # "lock" is a Cargo.lock here; an inter-process lock is a "mutex".
+    def pinned_lock(self, pyo3: str) -> Path:
+        """The Cargo.lock resolved (and pinned) once for a PyO3 release."""
         return self.cache / "locks" / slug(pyo3) / "Cargo.lock"
 
-    def lock_info(self, pyo3: str) -> Path:
+    def pinned_lock_info(self, pyo3: str) -> Path:
         return self.cache / "locks" / slug(pyo3) / "resolved.json"
 
     def crate_dir(self, build_key: str) -> Path:
@@ -116,12 +118,20 @@ class Layout:
     def build_info(self, build_key: str) -> Path:
         return self.wheel_dir(build_key) / "build.json"
 
+    def cached_build_log(self, build_key: str) -> Path:
+        """The cache's copy of a build's log: the results folder that first held it may be gone."""
+        return self.wheel_dir(build_key) / "build.log"
+
+    def cached_build_lock(self, build_key: str) -> Path:
+        """The Cargo.lock a user crate's build was pinned to, kept with the cached build."""
+        return self.wheel_dir(build_key) / "Cargo.lock"
+
     def venv_dir(self, build_key: str, interpreter_tag: str) -> Path:
         """One venv per build and interpreter: concurrent runs never reinstall under each other."""
         return self.cache / "venvs" / f"{slug(build_key)}-{slug(interpreter_tag)}"
 
-    def lock_path(self, name: str) -> Path:
-        """An inter-process lock file (one per target dir / venv being written)."""
+    def mutex(self, name: str) -> Path:
+        """An inter-process lock's file (one per target dir / venv / tree being written)."""
         return self.cache / "locks.d" / f"{slug(name)}.lock"
 
     def git_tree(self, tree: str) -> Path:
@@ -142,7 +152,7 @@ class Layout:
     def record_file(self, scenario: str, key: str) -> Path:
         return self.records_dir() / slug(scenario) / f"{key}.json"
 
-    def record_lock(self, key: str) -> Path:
+    def record_mutex(self, key: str) -> Path:
         """Held while a cell is computed, so two runs never compute the same record at once."""
         return self.results / ".locks" / f"{slug(key)}.lock"
 
@@ -158,7 +168,7 @@ class Layout:
         name = f"{slug(scenario)}-pyo3-{slug(pyo3)}-py{slug(python)}-{key[:12]}{suffix}.run.log"
         return self.logs_dir() / name
 
-    def recorded_lock(self, pyo3: str, lock_hash: str) -> Path:
+    def kept_lock(self, pyo3: str, lock_hash: str) -> Path:
         """The full Cargo.lock a cell was built with, kept beside the records for rebuilding."""
         return self.results / "locks" / f"{slug(pyo3)}-{slug(lock_hash)}.Cargo.lock"
 

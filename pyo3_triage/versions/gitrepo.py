@@ -141,7 +141,7 @@ class Repo:
         """The commit's source tree, extracted once into the cache (keyed by its tree)."""
         tree = self.tree(sha)
         folder = layout.git_tree(tree)
-        with FileLock(str(layout.lock_path(f"tree-{tree}"))):  # two runs, one export
+        with FileLock(str(layout.mutex(f"tree-{tree}"))):  # two runs, one export
             if not (folder / "Cargo.toml").is_file():
                 self._extract(sha, tree, folder, layout)
         touch(folder)
