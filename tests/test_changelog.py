@@ -53,3 +53,12 @@ def test_find_looks_where_cargo_unpacks_crates(tmp_path: Path) -> None:
     (source / "CHANGELOG.md").write_text(EXCERPT)
     assert changelog.find("0.21.0", home=tmp_path) == source / "CHANGELOG.md"
     assert changelog.find("0.22.0", home=tmp_path) is None
+
+
+def test_texts_reads_the_changelog_of_each_downloaded_release(tmp_path: Path) -> None:
+    """Read at the edge, before rendering; a release cargo never downloaded is left out."""
+    shipped = tmp_path / "registry" / "src" / "index.crates.io-x" / "pyo3-0.21.0" / "CHANGELOG.md"
+    shipped.parent.mkdir(parents=True)
+    shipped.write_text("## [0.21.0]\n- Fix traverse.\n")
+    found = changelog.texts(["0.21.0", "0.22.0"], home=tmp_path)
+    assert found == {"0.21.0": "## [0.21.0]\n- Fix traverse.\n"}

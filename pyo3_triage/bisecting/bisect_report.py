@@ -34,15 +34,11 @@ def compare_link(search: Search) -> str | None:
     return COMPARE.format(old=old, new=new)
 
 
-def changelog_texts(searches: Sequence[Search]) -> dict[str, str]:
-    """PyO3's CHANGELOG as shipped in each first-new release cargo downloaded (read from disk
-    here, before rendering), by release."""
-    found = {}
-    for search in searches:
-        new = search.label_at(search.result.first_new)
-        if search.axis == "pyo3" and new is not None and (path := changelog.find(new)):
-            found[new] = path.read_text(encoding="utf-8", errors="replace")
-    return found
+def first_new_releases(searches: Sequence[Search]) -> list[str]:
+    """The first-new release of each search over releases: whose CHANGELOG the report quotes
+    (the caller reads them, `changelog.texts`)."""
+    found = (s.label_at(s.result.first_new) for s in searches if s.axis == "pyo3")
+    return [label for label in found if label is not None]
 
 
 def _changelog(
@@ -75,7 +71,7 @@ def markdown(
     refined: Mapping[str, CommitSearch] | None = None,
 ) -> str:
     """The report from data alone: `changelogs` are CHANGELOG texts by release
-    (`changelog_texts`), `env` the machine's facts (`markdown.here`)."""
+    (`changelog.texts`), `env` the machine's facts (`markdown.here`)."""
     parts = [f"## Bisect: `{scenario.name}`"]
     if scenario.description:
         parts.append(md_escape(scenario.description))

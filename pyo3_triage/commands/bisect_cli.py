@@ -35,6 +35,7 @@ from pyo3_triage.reporting import markdown
 from pyo3_triage.running.supervisor import SUPERVISOR
 from pyo3_triage.store import evict
 from pyo3_triage.store.paths import Layout, write_atomic
+from pyo3_triage.versions import changelog
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import window_for
 
@@ -138,7 +139,7 @@ def main(argv: Sequence[str]) -> int:
             if found is not None:
                 refined[search.fixed] = found
 
-    changelogs = bisect_report.changelog_texts(searches)
+    changelogs = changelog.texts(bisect_report.first_new_releases(searches))
     env = markdown.here(shlex.join(["python", "bisect.py", *argv]), layout.logs_dir())
     text = bisect_report.markdown(scenario, searches, env, layout.results, changelogs, refined)
     report = layout.bisect_report(

@@ -75,6 +75,15 @@ def find(version: str, home: Path | None = None) -> Path | None:
     return None
 
 
+def texts(versions: Iterable[str], home: Path | None = None) -> dict[str, str]:
+    """PyO3's CHANGELOG as shipped in each of `versions` that cargo downloaded, by version."""
+    found = {}
+    for version in versions:
+        if (path := find(version, home)) is not None:
+            found[version] = path.read_text(encoding="utf-8", errors="replace")
+    return found
+
+
 def sections(text: str) -> list[Section]:
     found: list[Section] = []
     current: str | None = None
