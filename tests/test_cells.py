@@ -1,0 +1,185 @@
+"""Cells from plan to record without a build: plan order, shards, options as arguments, record
+keys, store lookups, and the cells whose record needs no build (unsupported, unresolvable)."""
+
+from __future__ import annotations
+
+import dataclasses
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+from factories import make_crate, make_run
+from packaging.version import Version
+
+from pyo3_triage.building import locks
+from pyo3_triage.building.locks import ResolvedLock
+from pyo3_triage.building.toolchain import Toolchain
+from pyo3_triage.cells import Cell, Evaluator, Options, cell_outcome, plan, shard
+from pyo3_triage.commands import cli
+from pyo3_triage.commands.cliargs import options_from
+from pyo3_triage.interpreters import Interpreter
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.rendering import scenarios
+from pyo3_triage.store import records
+from pyo3_triage.store.paths import Layout
+from pyo3_triage.versions.releases import Release
+
+SCENARIO = scenarios.resolve("unsendable_gc_traverse")
+OTHER = scenarios.resolve("unsendable_gc_traverse_workaround")
+OLD = Release(Version("0.16.6"), vers="0.16.6")  # declares CPython 3.7-3.10
+NEW = Release(Version("0.20.3"), vers="0.20.3")  # declares CPython 3.7-3.12
+LOCK = ResolvedLock("0.20.3", "# lock\n", (("pyo3", "0.20.3"),), ())
+TOOLS = Toolchain(
+    "rustc 1.95.0\nhost: x", "cargo 1.95.0", "maturin 1.16.0", "uv 0.13", "c", "m", "u"
+)
+
+
+def interp(version: str) -> Interpreter:
+    minor = "".join(version.split(".")[:2])
+    exe = Path(f"/py/bin/python{version}")
+    return Interpreter(Version(version), exe, exe, "cpython", False, f"cpython-{minor}-x", "pyenv")
+
+
+PY310, PY312 = interp("3.10.13"), interp("3.12.1")
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Layout:
+    found = Layout(tmp_path / "cache", tmp_path / "results")
+    found.ensure()
+    return found
+
+
+def test_plan_keeps_the_scenarios_of_one_release_and_cpython_together() -> None:
+    cells = plan([SCENARIO, OTHER], [OLD, NEW], [PY310, PY312])
+    assert len(cells) == 8
+    pairs = [(c.release.cargo_version, str(c.interp.version)) for c in cells]
+    assert pairs[0::2] == pairs[1::2]  # each pair of neighbours: the two scenarios
+    assert [c.scenario.name for c in cells[:2]] == [SCENARIO.name, OTHER.name]
+    assert pairs[::2] == [("0.16.6", "3.10.13"), ("0.16.6", "3.12.1")] + [
+        ("0.20.3", "3.10.13"),
+        ("0.20.3", "3.12.1"),
+    ]
+
+
+def test_shards_are_contiguous_slices_in_plan_order() -> None:
+    cells = plan([SCENARIO, OTHER], [OLD, NEW], [PY310, PY312])
+    parts = [shard(cells, k, 3) for k in (1, 2, 3)]
+    assert [len(p) for p in parts] == [2, 3, 3]
+    assert [c for p in parts for c in p] == cells
+    with pytest.raises(ValueError, match="shard 4/3"):
+        shard(cells, 4, 3)
+
+
+def test_a_cell_knows_its_window_and_label() -> None:
+    inside, outside = Cell(SCENARIO, OLD, PY310), Cell(SCENARIO, OLD, PY312)
+    assert inside.declared and not outside.declared
+    assert inside.window == "3.7-3.10"
+    yanked = dataclasses.replace(NEW, yanked=True)
+    assert Cell(SCENARIO, yanked, PY312).label == (
+        f"{SCENARIO.name} · PyO3 0.20.3 (yanked) · CPython 3.12.1"
+    )
+
+
+FLAGS = ("--build-unsupported", "--release", "--repeat 4", "--abi3")
+
+
+@pytest.mark.parametrize(
+    "flags", [c for n in range(len(FLAGS) + 1) for c in combinations(FLAGS, n)], ids=str
+)
+def test_options_given_again_parse_back_to_the_same_options(flags: tuple[str, ...]) -> None:
+    args = [part for flag in flags for part in flag.split()]
+    options = options_from(cli.build_parser().parse_args(args))
+    assert options.as_args() == tuple(args)  # the canonical order is the order above
+    assert options_from(cli.build_parser().parse_args(list(options.as_args()))) == options
+
+
+def test_cell_outcome_is_the_first_run_that_did_not_pass() -> None:
+    assert cell_outcome([]) is Outcome.PASS
+    assert cell_outcome([make_run(), make_run()]) is Outcome.PASS
+    runs = [make_run(), make_run(Outcome.SEGFAULT), make_run(Outcome.ABORT)]
+    assert cell_outcome(runs) is Outcome.SEGFAULT
+
+
+def test_an_unsupported_cells_key_ignores_the_run_options(layout: Layout) -> None:
+    outside = Cell(SCENARIO, OLD, PY312)
+
+    def key(options: Options, cell: Cell = outside) -> str:
+        return Evaluator(layout, TOOLS, options).key(cell, None)
+
+    assert key(Options()) == key(Options(repeat=3)) == key(Options(profile="release"))
+    assert key(Options(build_unsupported=True)) != key(Options())  # then it is a forced build
+    inside = Cell(SCENARIO, NEW, PY312)
+    assert key(Options(), inside) != key(Options(repeat=3), inside)
+
+
+def test_the_abi3_feature_follows_the_release_floor_or_the_crates_own(
+    layout: Layout, tmp_path: Path
+) -> None:
+    def abi3(cell: Cell, options: Options) -> str | None:
+        return Evaluator(layout, TOOLS, options)._abi3(cell)
+
+    assert abi3(Cell(SCENARIO, NEW, PY312), Options()) is None
+    assert abi3(Cell(SCENARIO, NEW, PY312), Options(abi3=True)) == "abi3-py37"
+    newer = Release(Version("0.29.0"), vers="0.29.0")  # declares 3.8-3.15
+    assert abi3(Cell(SCENARIO, newer, PY312), Options(abi3=True)) == "abi3-py38"
+    crate = make_crate(tmp_path, "python a.py")
+    own = dataclasses.replace(crate, project=dataclasses.replace(crate.project, abi3="abi3-py311"))
+    assert abi3(Cell(own, NEW, PY312), Options()) == "abi3-py311"
+
+
+def test_unsupported_cells_are_recorded_without_a_build_then_reused(layout: Layout) -> None:
+    evaluator = Evaluator(layout, TOOLS, Options())
+    cell = Cell(SCENARIO, OLD, PY312)
+    assert evaluator.cached_record(cell) is None
+    record, reused = evaluator.evaluate(cell)
+    assert not reused and record.outcome is Outcome.UNSUPPORTED
+    assert record.note == "PyO3 0.16.6 declares CPython 3.7-3.10"
+    assert record.build is None and record.python_label == "3.12" and not record.forced
+    assert record.selection == SCENARIO.selector()
+    assert records.load(layout, SCENARIO.name, record.key) == record
+    again, reused = evaluator.evaluate(cell)
+    assert reused and again == record
+    assert evaluator.cached_record(cell) == record
+    assert Evaluator(layout, TOOLS, Options(), rerun=True).cached_record(cell) is None
+
+
+def test_a_release_that_cannot_be_resolved_is_a_setup_error_tried_once_per_run(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def unresolvable(layout: Layout, release: Release, toolchain: Toolchain) -> ResolvedLock:
+        calls.append(release.cargo_version)
+        raise locks.ResolveError("cannot resolve pyo3 0.20.3: error: no network", Path("/log"))
+
+    monkeypatch.setattr(locks, "resolve", unresolvable)
+    evaluator = Evaluator(layout, TOOLS, Options())
+    for python in (PY310, PY312):
+        record, reused = evaluator.evaluate(Cell(SCENARIO, NEW, python))
+        assert not reused and record.outcome is Outcome.SETUP_ERROR
+        assert record.note == "cannot resolve pyo3 0.20.3: error: no network"
+    assert calls == ["0.20.3"]
+
+
+def test_cached_records_are_found_by_their_inputs_without_resolving(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cell = Cell(SCENARIO, NEW, PY312)
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release: None)
+    evaluator = Evaluator(layout, TOOLS, Options())
+    assert evaluator.cached_record(cell) is None and not evaluator.has_cached_build(cell)
+
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
+    job = evaluator.job(cell, LOCK)
+    key = evaluator.key(cell, job)
+    stored = evaluator._store(cell, key, Outcome.ABORT, runs=(make_run(Outcome.ABORT),))
+    assert evaluator.cached_record(cell) == stored
+    assert Evaluator(layout, TOOLS, Options(repeat=2)).cached_record(cell) is None
+    evaluator._store(cell, key, Outcome.SETUP_ERROR, transient=True)  # tried again next run
+    assert evaluator.cached_record(cell) is None
+
+    assert not evaluator.has_cached_build(cell)
+    layout.build_info(job.key).parent.mkdir(parents=True, exist_ok=True)
+    layout.build_info(job.key).write_text("{}")
+    assert evaluator.has_cached_build(cell)
