@@ -36,7 +36,8 @@ from pyo3_triage.versions.support import window_for
 
 @dataclass(frozen=True)
 class Options:
-    """Run options that change what a cell means, so they are part of its record key."""
+    """Run options that change what a built cell means, so they are part of its record key (an
+    unsupported cell is the same whatever they are, and its record does not name them)."""
 
     build_unsupported: bool = False
     profile: str = "dev"
@@ -311,6 +312,7 @@ class Evaluator:
         lock_info: LockInfo | None = None,
         transient: bool = False,
     ) -> Record:
+        builds = self._builds(cell)  # an unsupported cell's key and record name no build option
         record = Record(
             key=key,
             scenario=cell.scenario.name,
@@ -322,7 +324,7 @@ class Evaluator:
             executable=str(cell.interp.executable),
             outcome=outcome,
             runs=runs,
-            forced=self._builds(cell) and not cell.declared,
+            forced=builds and not cell.declared,
             note=note,
             build=build_info,
             lock=lock_info,
@@ -332,10 +334,10 @@ class Evaluator:
             created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             harness=__version__,
             scenario_source=str(cell.scenario.folder),
-            abi3=self._abi3(cell) or "",
+            abi3=(self._abi3(cell) or "") if builds else "",
             selection=(
                 *cell.scenario.selector(),
-                *self.options.as_args(),
+                *(self.options.as_args() if builds else ()),
                 *(("--pyo3-git", cell.release.repo) if cell.release.revision else ()),
             ),
             revision=cell.release.revision,

@@ -155,7 +155,8 @@ class Candidates:
 
     @property
     def first_pass_bound(self) -> int:
-        """Probes of the first pass without untestable candidates: ceil(log2 n) + 2."""
+        """Probes of the first pass without untestable candidates: both ends, then a binary
+        search over the n - 1 gaps between them (ceil(log2(n - 1)) more)."""
         return steps_left(0, len(self.primary) - 1) + 2
 
 
@@ -340,7 +341,7 @@ def answer(search: Search) -> str:
     first = search.probes[0] if search.probes else None
     if result.kind == "no-change":
         ends = [p for p in (first, search.probes[-1] if search.probes else None) if p]
-        shown = " and ".join(f"{p.label}: {p.record.outcome.value}" for p in ends)
+        shown = " and ".join(f"{search.shown(p.label)}: {p.record.outcome.value}" for p in ends)
         return (
             f"no change: both ends behave alike ({shown}); a change undone inside the range "
             "does not show this way: bisect narrower ranges"
@@ -354,14 +355,15 @@ def answer(search: Search) -> str:
     if result.kind == "flaky-stop":
         at = search.probe_for(result.flaky_at)
         runs = ", ".join(r.outcome.value for r in at.record.runs) if at else "?"
-        return (
-            f"stopped: {at.label if at else '?'} is flaky ({runs}); rerun with --repeat or --flaky"
-        )
+        return f"stopped: {search.shown(at.label) if at else '?'} is flaky ({runs}); rerun with --repeat or --flaky"
     assert old is not None and new is not None
     pair = f"{search.shown(old.label)}: {_word(old.record)} -> {search.shown(new.label)}: {_word(new.record)}"
     if result.kind == "ambiguous":
-        between = ", ".join(search.labels[i] for i in result.skipped_between)
-        return f"changed between {old.label} and {new.label}; untestable in between: {between} ({pair})"
+        between = ", ".join(search.shown(search.labels[i]) for i in result.skipped_between)
+        return (
+            f"changed between {search.shown(old.label)} and {search.shown(new.label)}; "
+            f"untestable in between: {between} ({pair})"
+        )
     verb = "changed"
     if old.record.outcome is Outcome.PASS and new.record.outcome is not Outcome.PASS:
         verb = "regressed"

@@ -37,7 +37,7 @@ def _known_scenarios() -> list[scenarios.Scenario]:
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     layout = Layout.default(results=args.results)
-    layout.ensure()
+    layout.ensure(cache=False)
     console = Console(highlight=False)
     if any(source.resolve() == layout.results for source in args.sources):
         raise UserError(f"{layout.results} is the merge target; pass other folders as sources")
@@ -45,6 +45,11 @@ def main(argv: Sequence[str]) -> int:
     for line in result.conflicts:
         console.print(f"[red]conflict:[/] {line}")
     grids = report.grids_from_store(layout, _known_scenarios())
+    if not grids:
+        raise UserError(
+            f"no records in {', '.join(map(str, args.sources))} or {layout.results}; "
+            "pass results folders written by nox -s matrix"
+        )
     for grid in grids:
         console.print(table.rich_table(grid))
     command = shlex.join(["nox", "-s", "merge", "--", *argv])

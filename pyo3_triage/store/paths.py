@@ -251,9 +251,11 @@ class Layout:
         return freed
 
     # --- checks --------------------------------------------------------------------------
-    def ensure(self) -> None:
-        """Create both roots or fail with one clear line (e.g. a root that is a file)."""
-        for root, what in ((self.cache, "cache"), (self.results, "results")):
+    def ensure(self, *, cache: bool = True) -> None:
+        """Create both roots (only the results with `cache=False`: a command that uses no
+        cache must not create one) or fail with one clear line (e.g. a root that is a file)."""
+        roots = ((self.cache, "cache"), (self.results, "results")) if cache else ()
+        for root, what in roots or ((self.results, "results"),):
             if root.exists() and not root.is_dir():
                 raise UserError(f"the {what} folder {root} is a file; pass --{what} DIR")
             try:
@@ -268,7 +270,7 @@ class Layout:
         # Tag only a folder that is ours to tag: one with nothing else in it. A user who passes
         # --cache ~ must never make `--clean` think their home folder is a cache.
         tag = self.cache / "CACHEDIR.TAG"
-        if not tag.exists() and not any(self.cache.iterdir()):
+        if cache and not tag.exists() and not any(self.cache.iterdir()):
             write_atomic(tag, CACHEDIR_TAG)
 
 
