@@ -244,7 +244,7 @@ def main() -> int:
     cold = outcomes_in(first, cache)
     builds_b = builds_in(first, cache)
     figures["b_builds"] = sum(1 for b in builds_b if not b.cached)
-    figures["b_pyo3_compiles"] = sum(1 for b in builds_b if b["compiled_pyo3"])
+    figures["b_pyo3_compiles"] = sum(1 for b in builds_b if b.compiled_pyo3)
 
     stamp("(c) harness again, nothing changed")
     figures["c_warm_s"] = harness([*common, "--results", str(first)])
@@ -266,12 +266,12 @@ def main() -> int:
     figures["e_new_records"] = len(builds_in(first, cache, skip=before))
     rebuilt = [b for b in builds_in(first, cache, folders[1].name, skip=before) if not b.cached]
     figures["e_builds"] = len(rebuilt)
-    figures["e_pyo3_recompiled"] = sum(1 for b in rebuilt if b["compiled_pyo3"])
+    figures["e_pyo3_recompiled"] = sum(1 for b in rebuilt if b.compiled_pyo3)
     figures["e_cargo_said"] = sorted(
         {
             line.strip()
             for b in rebuilt
-            for line in Path(str(b["log"])).read_text().splitlines()
+            for line in Path(b.log).read_text().splitlines()
             if line.strip().startswith("Compiling")
         }
     )
