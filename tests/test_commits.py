@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from factories import NOX_MATRIX, make_record
+from factories import NOX_MATRIX, git, make_record
 from packaging.version import Version
 
 from pyo3_triage.bisecting import commits
@@ -96,19 +96,6 @@ def test_pull_request_links() -> None:
 
 
 # --- a small PyO3-like history ---------------------------------------------------------------
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-    }
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout.strip()
 
 
 def commit(repo: Path, message: str, version: str, files: dict[str, str] | None = None) -> str:

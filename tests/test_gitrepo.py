@@ -3,11 +3,10 @@ the first-parent line, added files, shallow boundaries, exports, and where it ca
 
 from __future__ import annotations
 
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import factories
 import pytest
 
 from pyo3_triage.errors import UserError
@@ -24,11 +23,7 @@ IDENTITY = {
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, **IDENTITY, "GIT_CONFIG_GLOBAL": "/dev/null"}
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout.strip()
+    return factories.git(cwd, *args, env=IDENTITY)
 
 
 def commit(repo: Path, *message: str, files: dict[str, str] | None = None) -> str:

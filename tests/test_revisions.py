@@ -3,11 +3,10 @@ its Cargo.toml, and the `Release` it becomes (on a small repository made here wi
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from factories import git
 from packaging.version import Version
 
 from pyo3_triage.errors import UserError
@@ -17,21 +16,6 @@ from pyo3_triage.versions.gitrepo import Repo, open_repo
 from pyo3_triage.versions.releases import Release
 
 MANIFEST = '[package]\nname = "pyo3"\nversion = "{}"\n'
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-    }
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout.strip()
 
 
 def commit(repo: Path, version: str, message: str = "work") -> str:
