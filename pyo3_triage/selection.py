@@ -84,9 +84,10 @@ def _requirements(values: Sequence[str]) -> tuple[str, ...]:
 
 
 def _exact_only(spec: str) -> bool:
+    """Every part names one exact release (0.20.3, 0.21.0-beta.0): usable without the index."""
     parts = [part.strip() for part in spec.split(",")]
     try:
-        return all(part.count(".") == 2 and ".." not in part and Version(part) for part in parts)
+        return all(".." not in part and len(Version(part).release) == 3 for part in parts)
     except ValueError:
         return False
 

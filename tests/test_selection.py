@@ -57,9 +57,10 @@ def test_split_revisions(spec: str, expect: tuple[str, list[str]]) -> None:
         selection.split_revisions(spec + ",git: ")
 
 
-@pytest.mark.parametrize("spec", ["0.21", "0.19..0.21", ">=0.20", "0.21.0-beta.0", "a.b.c", ""])
+@pytest.mark.parametrize("spec", ["0.21", "0.19..0.21", ">=0.20", "0.20.3.1", "a.b.c", ""])
 def test_exact_only(spec: str) -> None:
     assert selection._exact_only("0.20.3") and selection._exact_only("0.20.3, 0.21.0")
+    assert selection._exact_only("0.21.0-beta.0")  # an exact pre-release, as cargo spells it
     assert not selection._exact_only(spec)
 
 
