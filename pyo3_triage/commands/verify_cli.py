@@ -32,7 +32,6 @@ def main(argv: Sequence[str]) -> int:
     layout = Layout.default(cache=args.cache, results=args.results)
     limit = evict.limit_from(args.cache_limit)  # a bad value is one line, before any work
     layout.ensure()
-    SUPERVISOR.harden()
     names = selection.split_list(args.scenario) or scenarios.available()
     chosen = [s for s in (scenarios.resolve(name) for name in names) if claims(s) is not None]
     if not chosen:
@@ -48,6 +47,7 @@ def main(argv: Sequence[str]) -> int:
                 f"{claim['outcome_before']} -> {claim['outcome_after']}"
             )
         return EXIT_OK
+    SUPERVISOR.harden()  # only now: --list starts nothing
     evaluator = Evaluator(layout, toolchain.detect(), Options())
     found = interpreters.discover()
     verdicts = []
