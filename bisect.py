@@ -10,7 +10,17 @@ Thin on purpose: argument parsing and the search live in the `pyo3_triage` packa
 import os
 import sys
 
-if __name__ == "__main__":
+if __name__ != "__main__":
+    # Imported as a module, this file can only be standing in for the standard library's
+    # `bisect`: `python -m pytest` (or mypy, nox, ...) from the checkout root puts the root
+    # first on sys.path, and `random` imports `bisect`. Be that module, from its own source.
+    import sysconfig
+
+    _stdlib = os.path.join(sysconfig.get_path("stdlib"), "bisect.py")
+    with open(_stdlib, encoding="utf-8") as _source:
+        exec(compile(_source.read(), _stdlib, "exec"))
+    del _source, _stdlib
+else:
     # Python puts this script's folder first on sys.path, where this file would stand in for
     # the standard library's `bisect` (which `random` imports): move the folder to the end,
     # where it still finds the package in a checkout that was not installed.

@@ -62,13 +62,8 @@ def verify(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Unit tests and the build tier (real PyO3 releases from crates.io).
-
-    pytest runs from its own script, not `python -m pytest`, so the checkout's root is not on
-    sys.path: `bisect.py` there would shadow the standard library's `bisect`."""
-    script = Path(sys.executable).with_name("pytest")
-    command = [str(script)] if script.is_file() else [sys.executable, "-P", "-m", "pytest"]
-    session.run(*command, *session.posargs, external=True)
+    """Unit tests and the build tier (real PyO3 releases from crates.io)."""
+    session.run(sys.executable, "-m", "pytest", *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none")

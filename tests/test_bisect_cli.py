@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sysconfig
 import sys
 from pathlib import Path
 
@@ -304,16 +305,66 @@ def test_bad_input_is_one_line_exit_2(case: str, cache: Path, tmp_path: Path) ->
     assert not (cache / "targets").exists()
 
 
-def test_the_checkout_root_is_not_importable_in_tests() -> None:
-    """`nox -s tests` keeps the repo root off sys.path, so `bisect.py` there never stands in
-    for the standard library's `bisect` (which `random` imports)."""
-    import bisect
-
-    on_path = [str(Path(p).resolve()) for p in sys.path if p]
-    assert str(REPO) not in on_path, (
-        "run the tests with nox -s tests (or pytest), not python -m pytest"
+def test_bisect_imported_from_the_checkout_root_is_the_standard_librarys() -> None:
+    """With the checkout root first on sys.path (`python -m pytest` from there), `import
+    bisect` finds `bisect.py`, which then is the standard library's module."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import bisect, random; print(bisect.__file__, bisect.bisect_right([1, 2, 2, 3], 2), random.choice([7]))",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    assert Path(bisect.__file__).resolve() != (REPO / "bisect.py").resolve()
+    assert done.returncode == 0, done.stderr
+    file, position, choice = done.stdout.split()
+    assert Path(file).resolve() == (REPO / "bisect.py").resolve()  # it was this file ...
+    assert (position, choice) == ("3", "7")  # ... acting as the standard library's
+
+
+def _clean_venv(tmp_path: Path) -> Path:
+    """A venv whose start-up imports nothing (no .pth hooks, no sitecustomize) and sees the
+    packages of the environment running the tests through a plain path entry."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(site, "tools.pth").write_text("\n".join(sorted(ours)) + "\n")
+    return python
+
+
+@pytest.mark.parametrize("tool", ["pytest", "mypy", "nox", "ruff"])
+def test_python_m_tools_work_from_the_checkout_root_in_a_clean_venv(
+    tmp_path: Path, tool: str
+) -> None:
+    python = _clean_venv(tmp_path)
+    startup = subprocess.run(
+        [str(python), "-c", "import sys; print('bisect' in sys.modules)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert startup.stdout.strip() == "False"  # nothing imported the real `bisect` early
+    done = subprocess.run(
+        [str(python), "-m", tool, "--version"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_bisect_py_runs_as_a_script_from_its_own_folder() -> None:

@@ -42,6 +42,7 @@ class Check:
 
 
 CONTRACT: dict[str, Check] = {
+    "python3 -m venv .venv": Check("ci"),
     "python3 -m pip install -e '.[test]'": Check("ci"),
     "nox -s tests": Check("ci"),
     'pyo3-triage bisect --crate . --run "python repro.py" --pyo3 0.19..0.21': Check(
@@ -130,6 +131,9 @@ def test_ci_runs_the_readme_install_and_test_commands() -> None:
     for command, check in CONTRACT.items():
         if check.how == "ci":
             assert command in ci.splitlines(), f".ci/run does not run {command!r} as printed"
+    # ... in the environment the README makes, not in whatever python3 the machine has.
+    assert ". .venv/bin/activate" in README.read_text(encoding="utf-8").splitlines()
+    assert ". .venv/bin/activate" in ci.splitlines()
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     shutil.copytree(
         REPO,
         checkout,
-        ignore=shutil.ignore_patterns(".git", ".nox", "results", "__pycache__", "*.egg-info"),
+        ignore=shutil.ignore_patterns(
+            ".git", ".nox", ".venv", "results", "__pycache__", "*.egg-info"
+        ),
     )
     (checkout / "results").mkdir()
     home = root / "home"
