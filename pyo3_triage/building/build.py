@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, replace
@@ -35,6 +36,9 @@ from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.releases import Release
 
 BUILD_TIMEOUT = 1800.0
+# Part of every build key. 2: the crate's own sources get this build's time before cargo runs
+# (see `_fresh_sources`); a build made before may hold another reproducer's library.
+BUILD_SCHEME = 2
 _COMPILING_PYO3 = re.compile(r"^\s*Compiling pyo3 v", re.MULTILINE)
 
 
@@ -100,6 +104,7 @@ def plan(
     else:
         raise TypeError(f"no way to build a {type(scenario).__name__}")
     parts: dict[str, object] = {
+        "scheme": BUILD_SCHEME,
         "source": source,
         "pyo3": release.cargo_version,
         "lock": lock.lock_hash,
@@ -159,6 +164,8 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         for name, text in job.files:
             write_if_changed(crate / name, text)
         write_if_changed(crate / "Cargo.lock", job.lock.lock_text)
+    own = own_packages(crate)
+    _fresh_sources(crate)
     wheels = layout.wheel_dir(key)
     wheels.mkdir(parents=True, exist_ok=True)
     for stale in wheels.glob("*.whl"):
@@ -193,7 +200,10 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
     built = sorted(wheels.glob("*.whl"))
     ok = done.returncode == 0 and bool(built)
     error = None
-    if not ok:
+    if ok and own and not _compiled_own(log_text, own):
+        # Never package a library this build did not compile: it may be another reproducer's.
+        ok, error = False, "cargo did not compile the reproducer's own crate (stale target dir)"
+    elif not ok:
         error = first_error(log_text) or (
             "build timed out" if done.timed_out else f"maturin exited with {done.returncode}"
         )
@@ -206,8 +216,9 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         log=str(log),
         error=error,
         compiled_pyo3=bool(_COMPILING_PYO3.search(log_text)),
-        transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0),
-        compile_error=not ok and own_code_failed(log_text, own_packages(crate)),
+        transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0)
+        or (done.returncode == 0 and not ok),
+        compile_error=not ok and own_code_failed(log_text, own),
     )
     kept = pinned and layout.kept_lock(pinned.pyo3, pinned.lock_hash)
     result = Built(info, pinned.info(kept) if pinned and kept else None)
@@ -215,6 +226,25 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
     if not info.transient:
         write_atomic(layout.build_info(key), result.as_json())
     return result
+
+
+def _fresh_sources(crate: Path) -> None:
+    """Give every file of the crate this build's time, so cargo compiles the crate's own code.
+
+    Every reproducer of a (release, interpreter) shares one target dir, where cargo knows a
+    package by name and version, not by folder, and calls it fresh when its sources are older
+    than its last build there. A crate folder kept from an earlier build (a scenario's, a
+    user's project copied with its own times) would then get another reproducer's library
+    with the same name. Dependencies (PyO3 included) are not touched and stay compiled."""
+    now = time.time_ns()
+    for folder, _dirs, files in os.walk(crate):
+        for name in files:
+            os.utime(os.path.join(folder, name), ns=(now, now))
+
+
+def _compiled_own(log_text: str, own: set[str]) -> bool:
+    """cargo compiled (at least one of) the reproducer's own packages in this build."""
+    return any(re.search(rf"^\s*Compiling {re.escape(name)} v", log_text, re.M) for name in own)
 
 
 def own_packages(crate: Path) -> set[str]:
