@@ -8,6 +8,7 @@ store. Every path ends in a record, so a build error or an unsupported window is
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import platform
@@ -27,6 +28,7 @@ from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.rendering.usercrate import UserCrate
 from pyo3_triage.running import runner
 from pyo3_triage.store import records
+from pyo3_triage.store.areas import Area
 from pyo3_triage.store.paths import Layout, write_if_changed
 from pyo3_triage.store.records import Record
 from pyo3_triage.versions import revisions
@@ -116,6 +118,7 @@ class Evaluator:
         self.options = options
         self.rerun = rerun
         self._locks: dict[str, locks.ResolvedLock | locks.ResolveError] = {}
+        self._rebuilt: set[str] = set()  # build keys built in this run (--rerun builds each once)
 
     # --- planning: lock, job, key, store ------------------------------------------------
     def _lock(self, release: Release) -> locks.ResolvedLock | locks.ResolveError:
@@ -231,8 +234,20 @@ class Evaluator:
             return self._compute(cell, key, job), False
 
     def _compute(self, cell: Cell, key: str, job: build.Job) -> Record:
-        """Build, install, check the import, run: each step's failure is the record."""
-        made = build.build(self.layout, job, self.toolchain, rebuild=self.rerun)
+        """Build, install, check the import, run: each step's failure is the record. Every
+        cache area the cell uses is held in use until its record is made, so another run's
+        eviction never takes the venv, wheel or folder a run of this cell is using."""
+        venv = self._venv(cell, job.key)
+        work, folder = self._workdir(cell, job.key, key)
+        with contextlib.ExitStack() as held:
+            for area in (self.layout.wheels(job.key), venv, work):
+                held.enter_context(area.in_use())
+            return self._steps(cell, key, job, venv, folder)
+
+    def _steps(self, cell: Cell, key: str, job: build.Job, venv: Area, folder: Path) -> Record:
+        rebuild = self.rerun and job.key not in self._rebuilt  # --rerun: each build once a run
+        self._rebuilt.add(job.key)
+        made = build.build(self.layout, job, self.toolchain, rebuild=rebuild)
         kept = self.layout.kept_lock(job.lock.pyo3, job.lock.lock_hash)
         write_if_changed(kept, job.lock.lock_text)
         built = made.info
@@ -248,45 +263,60 @@ class Evaluator:
         )
         log.unlink(missing_ok=True)  # a --rerun starts a fresh log; every step below appends
         try:
-            python = self._install(cell, built, log)
+            python = self._install(cell, built, venv, log)
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
             return store(Outcome.SETUP_ERROR, note=str(err), transient=True)
-        work = self._workdir(cell, built, key)
-        failed_import = runner.check_import(python, cell.scenario.module, work, log)
+        folder.mkdir(parents=True, exist_ok=True)
+        failed_import = runner.check_import(python, cell.scenario.module, folder, log)
         if failed_import is not None:
+            if gone := self._vanished(cell, python, folder):
+                return store(Outcome.SETUP_ERROR, runs=(failed_import,), note=gone, transient=True)
             note = failed_import.exception or failed_import.signal or "import failed"
             return store(Outcome.IMPORT_ERROR, runs=(failed_import,), note=note)
-        runs = tuple(self._runs(cell, key, python, work))
-        return store(cell_outcome(runs), runs=runs)
+        runs = tuple(self._runs(cell, key, python, folder))
+        outcome = cell_outcome(runs)
+        if outcome is not Outcome.PASS and (gone := self._vanished(cell, python, folder)):
+            return store(Outcome.SETUP_ERROR, runs=runs, note=gone, transient=True)
+        return store(outcome, runs=runs)
 
-    def _install(self, cell: Cell, built: BuildInfo, log: Path) -> Path:
-        """A venv of the cell's interpreter with the wheel (and what the reproducer asks
-        for) installed; its python."""
+    @staticmethod
+    def _vanished(cell: Cell, python: Path, folder: Path) -> str | None:
+        """What a failed run lost from under it (then the failure is no answer), if anything."""
+        for path, what in (
+            (cell.interp.executable, "the interpreter"),
+            (python, "the venv"),
+            (folder, "the folder it ran in"),
+        ):
+            if not path.exists():
+                return f"{what} ({path}) vanished during the run; run again"
+        return None
+
+    def _venv(self, cell: Cell, build_key: str) -> Area:
+        """The venv of the cell's interpreter for this build (and the reproducer's extras)."""
         wanted = cell.scenario.requirements
-        venv = self.layout.venv_dir(
-            built.key + (venvs.requirements_tag(wanted) if wanted else ""),
+        return self.layout.venv(
+            build_key + (venvs.requirements_tag(wanted) if wanted else ""),
             build.interpreter_tag(cell.interp),
         )
+
+    def _install(self, cell: Cell, built: BuildInfo, venv: Area, log: Path) -> Path:
+        """The venv with the wheel (and what the reproducer asks for) installed; its python."""
         uv = self.toolchain.uv_bin
-        python = venvs.ensure(self.layout, uv, venv, cell.interp, log)
-        venvs.install(
-            self.layout, uv, venv, built.wheel or "", cell.scenario.module, built.key, log
-        )
-        if wanted:
-            venvs.install_requirements(self.layout, uv, venv, wanted, log)
+        python = venvs.ensure(uv, venv, cell.interp, log)
+        venvs.install(uv, venv, built.wheel or "", cell.scenario.module, built.key, log)
+        if cell.scenario.requirements:
+            venvs.install_requirements(uv, venv, cell.scenario.requirements, log)
         return python
 
-    def _workdir(self, cell: Cell, built: BuildInfo, key: str) -> Path:
-        """Where the reproducer runs: a user's project from its own (copied) folder, so
-        `python repro.py` finds its script; a scenario's driver in a scratch folder."""
-        reproducer = cell.scenario
-        work = (
-            self.layout.crate_dir(built.key) / reproducer.project.workdir
-            if isinstance(reproducer, UserCrate)
-            else self.layout.work_dir() / key
-        )
-        work.mkdir(parents=True, exist_ok=True)
-        return work
+    def _workdir(self, cell: Cell, build_key: str, key: str) -> tuple[Area, Path]:
+        """Where the reproducer runs, and the cache area that folder is in: a user's project
+        from its own (copied) folder, so `python repro.py` finds its script; a scenario's
+        driver in a scratch folder of its own."""
+        if isinstance(cell.scenario, UserCrate):
+            crate = self.layout.crate(build_key)
+            return crate, crate.path / cell.scenario.project.workdir
+        work = self.layout.work(key)
+        return work, work.path
 
     def _runs(self, cell: Cell, key: str, python: Path, work: Path) -> Iterator[RunDetails]:
         """The reproducer, `--repeat` times, each run with its own log."""

@@ -3,14 +3,18 @@ and nothing evicted that another process holds (its lock) or that the tool did n
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.store import evict
+from pyo3_triage.store.areas import Area, Kind
 from pyo3_triage.store.paths import Layout
 
 
@@ -70,21 +74,68 @@ def test_least_recently_used_go_first_until_under_the_limit(layout: Layout) -> N
     assert mid.exists()
 
 
+HOLDER = """
+import sys, time
+from pathlib import Path
+from pyo3_triage.store.areas import Area, Kind
+kind, path, mutex, hold = sys.argv[1:]
+with Area(Kind(kind), Path(path), Path(mutex), Path(hold)).in_use():
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def held_by_another_process(area: Area) -> Iterator[None]:
+    """`area` in use by another process (as a run of another matrix would hold it)."""
+    args = [area.kind.value, str(area.path), str(area.mutex), str(area.hold)]
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "held\n"
+        yield
+    finally:
+        child.communicate("")
+
+
 def test_an_area_another_process_holds_is_kept(layout: Layout) -> None:
     held = area(layout, "targets", "0.20.3-a", 4000, used=1000)
     other = area(layout, "targets", "0.21.2-a", 4000, used=2000)
-    with FileLock(str(layout.mutex("target-0.20.3-a"))):
+    with held_by_another_process(layout.area(Kind.TARGET, "0.20.3-a")):
         removed = evict.evict(layout, limit=0)
     assert held.exists() and not other.exists()
     assert [a.path for a in removed] == [other]
+    assert [a.path for a in evict.evict(layout, limit=0)] == [held]  # released: it goes
 
 
-def test_a_wheel_whose_venv_is_being_filled_is_kept(layout: Layout) -> None:
-    wheel = area(layout, "wheels", "abc123", 4000, used=1000)
-    area(layout, "venvs", "abc123-3.11.7-x", 10, used=5000)
-    with FileLock(str(layout.mutex("venv-abc123-3.11.7-x"))):
-        evict.evict(layout, limit=0)
-    assert wheel.exists()
+@pytest.mark.parametrize("kind", list(Kind))
+def test_every_kind_of_area_in_use_here_is_kept(layout: Layout, kind: Kind) -> None:
+    folder = area(layout, kind.value, "k1", 4000, used=1000)
+    with layout.area(kind, "k1").in_use():
+        assert evict.evict(layout, limit=0) == []
+    assert folder.exists()
+    assert [a.path for a in evict.evict(layout, limit=0)] == [folder]
+
+
+def test_crates_and_work_folders_are_evicted_too(layout: Layout) -> None:
+    """Crate copies and work folders can be most of the cache: the limit still holds."""
+    area(layout, "targets", "0.20.3-a", 1000, used=5000)
+    for n in range(4):
+        area(layout, "crates", f"key{n}", 3000, used=1000 + n)
+        area(layout, "work", f"rec{n}", 2000, used=1000 + n)
+    evict.evict(layout, limit=6000)
+    assert sum(layout.cache_usage().values()) <= 6000
+    assert (layout.cache / "targets" / "0.20.3-a").exists()  # the newest stays
+
+
+def test_a_folder_being_made_is_passed_by(layout: Layout) -> None:
+    partial = area(layout, "crates", "key1.partial", 4000, used=1000)
+    evict.evict(layout, limit=0)
+    assert partial.exists()
 
 
 def test_results_and_foreign_folders_are_never_touched(layout: Layout, tmp_path: Path) -> None:

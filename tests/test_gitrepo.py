@@ -178,7 +178,7 @@ def test_export_extracts_a_tree_once(repo: Repo, made: Made, layout: Layout) -> 
 
 
 def test_export_replaces_a_half_made_folder(repo: Repo, made: Made, layout: Layout) -> None:
-    folder = layout.git_tree(repo.tree(made.second))
+    folder = layout.tree(repo.tree(made.second)).path
     (folder / "src").mkdir(parents=True)
     (folder / "src" / "stale.rs").write_text("from a killed run")  # no Cargo.toml: unfinished
     assert repo.export(made.second, layout) == folder

@@ -67,13 +67,13 @@ def fake_uv(tmp_path: Path, exit_status: int = 0) -> tuple[str, Path]:
 
 def test_requirements_are_installed_once_per_venv(tmp_path: Path) -> None:
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
-    venv = tmp_path / "venv"
-    venv.mkdir()
+    venv = layout.venv("key", "3.11")
+    venv.path.mkdir(parents=True)
     uv, calls = fake_uv(tmp_path)
-    venvs.install_requirements(layout, uv, venv, ["pytest>=8", "attrs"], tmp_path / "log")
-    venvs.install_requirements(layout, uv, venv, ["pytest>=8", "attrs"], tmp_path / "log")
+    venvs.install_requirements(uv, venv, ["pytest>=8", "attrs"], tmp_path / "log")
+    venvs.install_requirements(uv, venv, ["pytest>=8", "attrs"], tmp_path / "log")
     assert calls.read_text().count("pip install") == 1 and "pytest>=8 attrs" in calls.read_text()
-    venvs.install_requirements(layout, uv, venv, ["pytest>=8"], tmp_path / "log")  # changed
+    venvs.install_requirements(uv, venv, ["pytest>=8"], tmp_path / "log")  # changed
     assert calls.read_text().count("pip install") == 2
     tags = {venvs.requirements_tag(r) for r in (["a"], ["b"], ["a", "b"])}
     assert len(tags) == 3 and venvs.requirements_tag(["a"]) == venvs.requirements_tag(["a"])
@@ -81,8 +81,9 @@ def test_requirements_are_installed_once_per_venv(tmp_path: Path) -> None:
 
 def test_a_failed_install_is_an_environment_error(tmp_path: Path) -> None:
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
-    (tmp_path / "venv").mkdir()
+    venv = layout.venv("key", "3.11")
+    venv.path.mkdir(parents=True)
     uv, _ = fake_uv(tmp_path, exit_status=1)
     with pytest.raises(venvs.EnvironmentError_, match="could not install pytest"):
-        venvs.install_requirements(layout, uv, tmp_path / "venv", ["pytest"], tmp_path / "log")
-    assert not (tmp_path / "venv" / ".pyo3-triage-requirements").exists()  # tried again next time
+        venvs.install_requirements(uv, venv, ["pytest"], tmp_path / "log")
+    assert not (venv.path / ".pyo3-triage-requirements").exists()  # tried again next time

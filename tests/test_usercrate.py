@@ -125,6 +125,22 @@ def test_prepare_rewrites_only_the_copy(tmp_path: Path) -> None:
     assert fingerprint(project) == before
 
 
+def test_a_whole_copy_is_kept_and_a_half_made_one_replaced(tmp_path: Path) -> None:
+    """A run may be using the copy (its command runs there): a whole one is never remade."""
+    scenario = usercrate.load(str(make_project(tmp_path / "proj")), "python repro.py")
+    copy = tmp_path / "copy"
+    usercrate.prepare(scenario, "0.21.2", copy)
+    (copy / "written-by-a-run").write_text("kept")
+    usercrate.prepare(scenario, "0.21.2", copy)
+    assert (copy / "written-by-a-run").is_file()
+    half = tmp_path / "half"
+    (half / "src").mkdir(parents=True)  # a copy from a killed run: no marker
+    (half / "src" / "stale.rs").write_text("")
+    usercrate.prepare(scenario, "0.21.2", half)
+    assert not (half / "src" / "stale.rs").exists() and (half / "Cargo.toml").is_file()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
 @pytest.mark.parametrize(
     ("files", "run", "expect"),
     [

@@ -8,6 +8,7 @@ is compiled once per cell and each further scenario only compiles its own small 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -15,8 +16,6 @@ import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-from filelock import FileLock
 
 from pyo3_triage.building import locks
 from pyo3_triage.building.buildlog import first_error, own_code_failed, worth_caching
@@ -30,7 +29,6 @@ from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.rendering.scenarios import Scenario
 from pyo3_triage.rendering.usercrate import UserCrate
 from pyo3_triage.running import procs
-from pyo3_triage.store.evict import touch
 from pyo3_triage.store.paths import Layout, write_atomic, write_if_changed
 from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.releases import Release
@@ -125,23 +123,29 @@ def plan(
 
 
 def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = False) -> Built:
-    """The job's wheel: from the cache when an identical build left one, else built now."""
+    """The job's wheel: from the cache when an identical build left one, else built now.
+
+    Every area the build reads or writes is held in use until it returns (a caller that goes
+    on to install the wheel holds the wheel's area longer)."""
     key, release = job.key, job.release
     log = layout.build_log(job.scenario.name, release.cargo_version, str(job.interp.version), key)
-    touch(layout.wheel_dir(key))  # used now: the last to be evicted
-    if not rebuild and (cached := _cached(layout, key, log)) is not None:
-        return cached
-    # Commits share one target dir per interpreter: cargo recompiles only what changed.
-    series = "git" if release.revision else release.cargo_version
-    target = layout.target_dir(series, job.abi3 or interpreter_tag(job.interp))
-    touch(target)
-    # Scenarios of one cell share the target dir; cargo locks it during the build, but maturin
-    # copies the artifact afterwards, so the whole step holds our own lock. A concurrent run
-    # that built this very key while we waited has left it in the cache: reuse it.
-    with FileLock(str(layout.mutex(f"target-{target.name}"))):
+    with layout.wheels(key).in_use(), layout.crate(key).in_use():
         if not rebuild and (cached := _cached(layout, key, log)) is not None:
             return cached
-        return _build(layout, job, toolchain, log, target)
+        # Commits share one target dir per interpreter: cargo recompiles only what changed.
+        series = "git" if release.revision else release.cargo_version
+        target = layout.target(series, job.abi3 or interpreter_tag(job.interp))
+        tree = layout.tree(release.source.name) if release.source else None
+        # Scenarios of one cell share the target dir; cargo locks it during the build, but
+        # maturin copies the artifact afterwards, so the whole step holds the target's mutex. A
+        # concurrent run that built this very key while we waited has left it: reuse it.
+        with target.in_use(), tree.in_use() if tree else contextlib.nullcontext(), target.writing():
+            if not rebuild and (cached := _cached(layout, key, log)) is not None:
+                return cached
+            if tree is not None and not (tree.path / "Cargo.toml").is_file():
+                error = f"the source of PyO3 {release.cargo_version} left the cache ({tree.path})"
+                return _failed(key, log, f"{error}; run again", transient=True)
+            return _build(layout, job, toolchain, log, target.path)
 
 
 def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Path) -> Built:
@@ -294,10 +298,10 @@ def _prepare_user_crate(
         return locks.pin(folder, release.cargo_version, toolchain.cargo_bin, log)
 
 
-def _failed(key: str, log: Path, error: str) -> Built:
-    """A user crate whose lock could not be resolved: a setup failure, cached only when it is
-    not one of the moment (the network)."""
-    transient = not worth_caching(False, error, timed_out=False)
+def _failed(key: str, log: Path, error: str, *, transient: bool = False) -> Built:
+    """A build that could not start (a user crate's lock not resolved, a commit's tree gone):
+    a setup failure, cached only when it is not one of the moment (the network)."""
+    transient = transient or not worth_caching(False, error, timed_out=False)
     return Built(BuildInfo(key, False, None, 0.0, False, str(log), error, False, transient))
 
 

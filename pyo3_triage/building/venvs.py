@@ -2,7 +2,8 @@
 
 uv makes a venv in tens of milliseconds and installs a local wheel without pip, which is
 what keeps "run again, nothing changed" fast. A marker per module records which build is
-installed, so an unchanged build is never reinstalled.
+installed, so an unchanged build is never reinstalled. Each function takes the venv's cache
+area; the caller holds it in use (see `store/areas.py`) for as long as the venv is needed.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from filelock import FileLock
-
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.running import procs
-from pyo3_triage.store.evict import touch
-from pyo3_triage.store.paths import Layout, write_atomic
+from pyo3_triage.store.areas import Area, touch
+from pyo3_triage.store.paths import write_atomic
 
 VENV_TIMEOUT = 120.0
 
@@ -34,9 +33,10 @@ def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def ensure(layout: Layout, uv_bin: str, venv: Path, interp: Interpreter, log: Path) -> Path:
+def ensure(uv_bin: str, area: Area, interp: Interpreter, log: Path) -> Path:
     """The venv's python, creating the venv on first use."""
-    with FileLock(str(layout.mutex(f"venv-{venv.name}"))):
+    venv = area.path
+    with area.writing():
         python = venv_python(venv)
         if python.exists():
             touch(venv)
@@ -53,15 +53,12 @@ def ensure(layout: Layout, uv_bin: str, venv: Path, interp: Interpreter, log: Pa
         return python
 
 
-def install(
-    layout: Layout, uv_bin: str, venv: Path, wheel: str, module: str, build_key: str, log: Path
-) -> None:
+def install(uv_bin: str, area: Area, wheel: str, module: str, build_key: str, log: Path) -> None:
     """Install `wheel` unless the same build of `module` is already there."""
     args = ["--no-deps", "--no-index", "--reinstall", wheel]
     _install_once(
-        layout,
         uv_bin,
-        venv,
+        area,
         f".pyo3-triage-{module}",
         build_key,
         args,
@@ -76,15 +73,12 @@ def requirements_tag(requirements: Sequence[str]) -> str:
     return "-r" + hashlib.sha256("\0".join(requirements).encode()).hexdigest()[:8]
 
 
-def install_requirements(
-    layout: Layout, uv_bin: str, venv: Path, requirements: Sequence[str], log: Path
-) -> None:
+def install_requirements(uv_bin: str, area: Area, requirements: Sequence[str], log: Path) -> None:
     """Install what the run needs besides the extension (`--with`, a crate's `--extra`), once
     (from PyPI: this may take a while the first time)."""
     _install_once(
-        layout,
         uv_bin,
-        venv,
+        area,
         ".pyo3-triage-requirements",
         "\n".join(requirements),
         list(requirements),
@@ -95,9 +89,8 @@ def install_requirements(
 
 
 def _install_once(
-    layout: Layout,
     uv_bin: str,
-    venv: Path,
+    area: Area,
     marker_name: str,
     wanted: str,
     args: Sequence[str],
@@ -106,15 +99,15 @@ def _install_once(
     timeout: float,
 ) -> None:
     """`uv pip install ARGS` into the venv unless its marker says `wanted` is already there."""
-    marker = venv / marker_name
-    with FileLock(str(layout.mutex(f"venv-{venv.name}"))):
+    marker = area.path / marker_name
+    with area.writing():
         try:
             if marker.read_text(encoding="utf-8").strip() == wanted.strip():
                 return
         except OSError:
             pass
         done = procs.run(
-            [uv_bin, "pip", "install", "--quiet", "--python", str(venv_python(venv)), *args],
+            [uv_bin, "pip", "install", "--quiet", "--python", str(venv_python(area.path)), *args],
             env=_uv_env(),
             timeout=timeout,
             log_path=log,

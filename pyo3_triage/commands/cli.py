@@ -105,7 +105,7 @@ def housekeeping(layout: Layout, console: Console, *, clean: bool, limit: int) -
         console.print(f"{name:10} {size / 2**20:10.1f} MiB  {layout.cache_areas()[name]}")
     console.print(f"{'total':10} {sum(usage.values()) / 2**20:10.1f} MiB in {layout.cache}")
     console.print(
-        f"{'limit':10} {limit / 2**20:10.1f} MiB (least recently used build areas are evicted "
+        f"{'limit':10} {limit / 2**20:10.1f} MiB (least recently used areas are evicted "
         f"after each run; --cache-limit or ${evict.ENV})"
     )
     if clean:
@@ -120,7 +120,7 @@ def _evict(layout: Layout, limit: int, console: Console) -> None:
         freed = sum(area.size for area in removed) / 2**20
         console.print(
             f"cache over its limit ({limit / 2**20:.0f} MiB): evicted {len(removed)} least "
-            f"recently used build area(s), {freed:.0f} MiB"
+            f"recently used area(s) nobody was using, {freed:.0f} MiB"
         )
 
 

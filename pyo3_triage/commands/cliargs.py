@@ -135,7 +135,7 @@ def add_locations(parser: argparse.ArgumentParser, *, cache: bool = True) -> Non
             "--cache-limit",
             metavar="SIZE",
             help="keep the cache under SIZE (e.g. 10G, 500M), evicting the least recently used "
-            "build areas after the run (default $PYO3_TRIAGE_CACHE_LIMIT or 10G)",
+            "areas nobody is using after the run (default $PYO3_TRIAGE_CACHE_LIMIT or 10G)",
         )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
 

@@ -22,6 +22,7 @@ from pyo3_triage.errors import UserError
 from pyo3_triage.rendering import manifests
 from pyo3_triage.rendering.manifests import Project
 from pyo3_triage.rendering.scenarios import DEFAULT_TIMEOUT, digest, installs
+from pyo3_triage.store import areas
 from pyo3_triage.store.paths import ours
 
 SKIP_DIRS = {
@@ -197,15 +198,27 @@ def load(
     )
 
 
+PREPARED = ".pyo3-triage-prepared"  # written last: the copy in the folder is whole
+
+
 def prepare(
     crate: UserCrate, pyo3_version: str, into: Path, extra_features: list[str] | None = None
 ) -> None:
-    """Copy the project into `into` and point its pyo3* dependencies at one release."""
+    """Copy the project into `into` and point its pyo3* dependencies at one release.
+
+    The folder's content follows from its build key, and a run may be using it (the run
+    command runs there), so a whole copy is kept as it is; a new one is made beside it and
+    moved into place, so a half-made copy is never seen."""
+    if (into / PREPARED).is_file():
+        return
     project = crate.project
-    if into.exists():
-        shutil.rmtree(into)
+    making = areas.making(into)
+    shutil.rmtree(making, ignore_errors=True)
     for path in _files(project.root):
-        target = into / path.relative_to(project.root)
+        target = making / path.relative_to(project.root)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
-    manifests.rewrite(into, project, pyo3_version, extra_features or [])
+    manifests.rewrite(making, project, pyo3_version, extra_features or [])
+    (making / PREPARED).write_text(f"{crate.name} for pyo3 {pyo3_version}\n", encoding="utf-8")
+    shutil.rmtree(into, ignore_errors=True)  # a copy from before this marker existed
+    making.replace(into)

@@ -1,25 +1,23 @@
-"""Keep the cache under a size limit: after each run, the least recently used build areas go.
+"""Keep the cache under a size limit: after each run, the least recently used areas go.
 
-The areas that grow are per-(release, CPython) cargo target dirs (most of the cache), the
-venvs, the built wheels and PyO3 commit trees. Each is used under a file lock while a build or
-an install runs; eviction takes the same lock without waiting and leaves alone whatever another
-process holds. Use is recorded by touching an area when a run uses it, so "least recently
-used" is the oldest touch. Results are never part of the cache and never touched.
+The areas that grow (`areas.Kind`) are per-(release, CPython) cargo target dirs (most of the
+cache), venvs, built wheels, PyO3 commit trees, crate folders (rendered scenarios and copies
+of users' projects) and drivers' work folders. Whoever uses an area holds it (`Area.in_use`)
+for the whole build, install or run; eviction takes the area exclusively without waiting and
+leaves alone whatever another process holds. Use is recorded by touching an area when a run
+uses it, so "least recently used" is the oldest touch. Results are never part of the cache.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from pyo3_triage.errors import UserError
+from pyo3_triage.store.areas import Area, Kind, touch
 from pyo3_triage.store.paths import Layout, tree_size
 
 DEFAULT_LIMIT = 10 * 2**30
@@ -27,13 +25,29 @@ ENV = "PYO3_TRIAGE_CACHE_LIMIT"
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?", re.IGNORECASE)
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
+__all__ = [
+    "DEFAULT_LIMIT",
+    "ENV",
+    "Candidate",
+    "areas",
+    "evict",
+    "limit_from",
+    "parse_size",
+    "touch",
+]
+
 
 @dataclass(frozen=True)
-class Area:
-    path: Path
+class Candidate:
+    """An area eviction may take: what it holds and when a run last used it."""
+
+    area: Area
     size: int
     used: float  # the last time a run used it (mtime)
-    locks: tuple[str, ...]  # the lock names whose holder is using it
+
+    @property
+    def path(self) -> Path:
+        return self.area.path
 
 
 def parse_size(text: str, what: str = "--cache-limit") -> int:
@@ -53,69 +67,28 @@ def limit_from(option: str | None) -> int:
     return DEFAULT_LIMIT
 
 
-def touch(path: Path) -> None:
-    """Record that a run used this area (its mtime orders eviction)."""
-    with contextlib.suppress(OSError):  # gone: then there is nothing to keep either
-        os.utime(path)
+def areas(layout: Layout) -> Iterator[Candidate]:
+    """Every evictable area now in the cache, with its size and last use."""
+    for kind in Kind:
+        for area in layout.areas(kind):
+            try:
+                used = area.path.stat().st_mtime
+            except OSError:
+                continue  # gone meanwhile
+            yield Candidate(area, tree_size(area.path), used)
 
 
-def areas(layout: Layout) -> Iterator[Area]:
-    """Every evictable area with what it holds and which locks guard it."""
-    cache = layout.cache_areas()
-    for folder in _children(cache["targets"]):
-        yield _area(folder, (f"target-{folder.name}",))
-    for folder in _children(cache["venvs"]):
-        yield _area(folder, (f"venv-{folder.name}",))
-    venvs = [v.name for v in _children(cache["venvs"])]
-    for folder in _children(cache["wheels"]):
-        users = tuple(f"venv-{name}" for name in venvs if name.startswith(folder.name))
-        yield _area(folder, users)
-    for folder in _children(cache["git-trees"]):
-        yield _area(folder, ())
-
-
-def evict(layout: Layout, limit: int) -> list[Area]:
-    """Remove least recently used areas until the cache fits `limit`; what another process
-    holds is kept (then the cache may stay above the limit until that process is done)."""
+def evict(layout: Layout, limit: int) -> list[Candidate]:
+    """Remove least recently used areas until the cache fits `limit`; what anyone holds is
+    kept (then the cache may stay above the limit until that use is over)."""
     if not layout.tagged():
         return []  # a folder this tool did not make: never delete there
     total = sum(layout.cache_usage().values())
-    removed: list[Area] = []
-    for area in sorted(areas(layout), key=lambda a: a.used):
+    removed: list[Candidate] = []
+    for candidate in sorted(areas(layout), key=lambda c: c.used):
         if total <= limit:
             break
-        if _remove_unless_held(layout, area):
-            removed.append(area)
-            total -= area.size
+        if candidate.area.evict():
+            removed.append(candidate)
+            total -= candidate.size
     return removed
-
-
-def _remove_unless_held(layout: Layout, area: Area) -> bool:
-    held = []
-    try:
-        for name in area.locks:
-            lock = FileLock(str(layout.mutex(name)))
-            lock.acquire(timeout=0)
-            held.append(lock)
-        shutil.rmtree(area.path, ignore_errors=True)
-        return not area.path.exists()
-    except Timeout:
-        return False
-    finally:
-        for lock in held:
-            lock.release()
-
-
-def _children(folder: Path) -> list[Path]:
-    try:
-        return [p for p in folder.iterdir() if p.is_dir()]
-    except OSError:
-        return []
-
-
-def _area(path: Path, locks: tuple[str, ...]) -> Area:
-    try:
-        used = path.stat().st_mtime
-    except OSError:
-        used = 0.0
-    return Area(path, tree_size(path), used, locks)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyo3_triage.errors import UserError
+from pyo3_triage.store.areas import PARTIAL, Area, Kind
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -105,15 +106,54 @@ class Layout:
     def pinned_lock_info(self, pyo3: str) -> Path:
         return self.cache / "locks" / slug(pyo3) / "resolved.json"
 
-    def crate_dir(self, build_key: str) -> Path:
-        return self.cache / "crates" / build_key
+    # --- areas: the folders eviction may take, each with its locks (see store/areas.py) ----
+    def area(self, kind: Kind, name: str) -> Area:
+        """The area `name` of a kind; its lock files are named after it, here only."""
+        name = slug(name)
+        return Area(
+            kind,
+            self.cache / kind.value / name,
+            mutex=self.mutex(f"{kind.prefix}-{name}"),
+            hold=self.cache / "locks.d" / f"use-{kind.prefix}-{name}.db",
+        )
 
-    def target_dir(self, pyo3: str, interpreter_tag: str) -> Path:
+    def crate(self, build_key: str) -> Area:
+        """The crate a build compiles: a scenario rendered, or a copy of a user's project."""
+        return self.area(Kind.CRATE, build_key)
+
+    def target(self, pyo3: str, interpreter_tag: str) -> Area:
         """One cargo target dir per (PyO3 release, interpreter): shared by all scenarios."""
-        return self.cache / "targets" / f"{slug(pyo3)}-{slug(interpreter_tag)}"
+        return self.area(Kind.TARGET, f"{slug(pyo3)}-{slug(interpreter_tag)}")
+
+    def wheels(self, build_key: str) -> Area:
+        """A build's wheel, with its log, info and (a user's crate) pinned lock."""
+        return self.area(Kind.WHEEL, build_key)
+
+    def venv(self, venv_name: str, interpreter_tag: str) -> Area:
+        """One venv per build and interpreter: concurrent runs never reinstall under each other."""
+        return self.area(Kind.VENV, f"{slug(venv_name)}-{slug(interpreter_tag)}")
+
+    def tree(self, tree: str) -> Area:
+        """A PyO3 commit's source, extracted once per tree hash (`--pyo3-git`)."""
+        return self.area(Kind.GIT_TREE, tree)
+
+    def work(self, record_key: str) -> Area:
+        """A scenario driver's current directory, one per record key."""
+        return self.area(Kind.WORK, record_key)
+
+    def areas(self, kind: Kind) -> list[Area]:
+        """Every area of a kind now in the cache."""
+        try:
+            found = sorted(p.name for p in (self.cache / kind.value).iterdir() if p.is_dir())
+        except OSError:
+            return []
+        return [self.area(kind, name) for name in found if not name.endswith(PARTIAL)]
+
+    def crate_dir(self, build_key: str) -> Path:
+        return self.crate(build_key).path
 
     def wheel_dir(self, build_key: str) -> Path:
-        return self.cache / "wheels" / build_key
+        return self.wheels(build_key).path
 
     def build_info(self, build_key: str) -> Path:
         return self.wheel_dir(build_key) / "build.json"
@@ -126,17 +166,9 @@ class Layout:
         """The Cargo.lock a user crate's build was pinned to, kept with the cached build."""
         return self.wheel_dir(build_key) / "Cargo.lock"
 
-    def venv_dir(self, build_key: str, interpreter_tag: str) -> Path:
-        """One venv per build and interpreter: concurrent runs never reinstall under each other."""
-        return self.cache / "venvs" / f"{slug(build_key)}-{slug(interpreter_tag)}"
-
     def mutex(self, name: str) -> Path:
-        """An inter-process lock's file (one per target dir / venv / tree being written)."""
+        """An inter-process lock's file (an area's mutex, or a lockfile being resolved)."""
         return self.cache / "locks.d" / f"{slug(name)}.lock"
-
-    def git_tree(self, tree: str) -> Path:
-        """A PyO3 commit's source, extracted once per tree hash (`--pyo3-git`)."""
-        return self.cache / "git-trees" / slug(tree)
 
     def git_clone(self, name: str) -> Path:
         """This tool's own bare clone of a `--pyo3-git` URL."""
@@ -171,10 +203,6 @@ class Layout:
     def kept_lock(self, pyo3: str, lock_hash: str) -> Path:
         """The full Cargo.lock a cell was built with, kept beside the records for rebuilding."""
         return self.results / "locks" / f"{slug(pyo3)}-{slug(lock_hash)}.Cargo.lock"
-
-    def work_dir(self) -> Path:
-        """Scratch folder for driver runs (their current directory)."""
-        return self.cache / "work"
 
     def matrix_markdown(self) -> Path:
         return self.results / "matrix.md"
@@ -215,13 +243,8 @@ class Layout:
             "index",
             "resolve",
             "locks",
-            "crates",
-            "targets",
-            "wheels",
-            "venvs",
+            *(kind.value for kind in Kind),
             "locks.d",
-            "work",
-            "git-trees",
             "git-clones",
         )
         return {name: self.cache / name for name in names}

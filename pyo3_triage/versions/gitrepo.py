@@ -15,11 +15,8 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from pyo3_triage.errors import UserError
 from pyo3_triage.running import procs
-from pyo3_triage.store.evict import touch
 from pyo3_triage.store.paths import Layout, slug
 
 GIT_TIMEOUT = 600.0
@@ -138,29 +135,29 @@ class Repo:
         return [(name, self._out("show", f"{sha}:{name}").strip()) for name in names]
 
     def export(self, sha: str, layout: Layout) -> Path:
-        """The commit's source tree, extracted once into the cache (keyed by its tree)."""
+        """The commit's source tree, extracted once into the cache (keyed by its tree); a
+        build that uses it later holds it in use again (it may have been evicted meanwhile)."""
         tree = self.tree(sha)
-        folder = layout.git_tree(tree)
-        with FileLock(str(layout.mutex(f"tree-{tree}"))):  # two runs, one export
-            if not (folder / "Cargo.toml").is_file():
-                self._extract(sha, tree, folder, layout)
-        touch(folder)
-        return folder
+        area = layout.tree(tree)
+        with area.in_use(), area.writing():  # two runs, one export
+            if not (area.path / "Cargo.toml").is_file():
+                self._extract(sha, area.path, area.making)
+        return area.path
 
-    def _extract(self, sha: str, tree: str, folder: Path, layout: Layout) -> None:
-        archive = layout.git_tree(tree + ".tar")
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        self._out("archive", "--format=tar", "-o", str(archive), sha)
-        partial = folder.with_name(folder.name + ".partial")
+    def _extract(self, sha: str, folder: Path, partial: Path) -> None:
+        """Into `partial` first (eviction passes it by), then moved into place."""
         shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        archive = partial / "source.tar"
+        self._out("archive", "--format=tar", "-o", str(archive), sha)
         with tarfile.open(archive) as tar:
             if hasattr(tarfile, "data_filter"):  # refuse links and paths leaving the folder
-                tar.extractall(partial, filter="data")
+                tar.extractall(partial / "tree", filter="data")
             else:  # pragma: no cover - Pythons before the extraction filters
-                tar.extractall(partial)
-        archive.unlink(missing_ok=True)
+                tar.extractall(partial / "tree")
         shutil.rmtree(folder, ignore_errors=True)  # a half-made folder from a killed run
-        partial.replace(folder)
+        (partial / "tree").replace(folder)
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 class GitError(Exception):
