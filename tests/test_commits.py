@@ -193,10 +193,14 @@ class FakeEvaluator:
     """Outcomes by commit; records like the real ones (revision, era); nothing is built."""
 
     def __init__(
-        self, outcome_of: dict[str, Outcome], fails_old_era: set[str] = frozenset()
-    ) -> None:  # type: ignore[assignment]
+        self,
+        outcome_of: dict[str, Outcome],
+        fails_old_era: set[str] = frozenset(),  # type: ignore[assignment]
+        flaky: set[str] = frozenset(),  # type: ignore[assignment]
+    ) -> None:
         self.outcome_of = outcome_of
         self.fails_old_era = fails_old_era
+        self.flaky = flaky  # commits whose repeated runs disagree (pass, then abort)
         self.calls: list[tuple[str, str]] = []
 
     def evaluate(self, cell) -> tuple[Record, bool]:  # type: ignore[no-untyped-def]
@@ -208,8 +212,10 @@ class FakeEvaluator:
             assert newer is not None
             self.calls.append((release.revision, str(newer.version)))
             outcome, release = self.outcome_of[release.revision], newer
+        runs = (Outcome.PASS, Outcome.ABORT) if release.revision in self.flaky else ()
         return make_record(
             outcome,
+            *runs,
             pyo3=release.cargo_version,
             revision=release.revision,
             era=str(release.version),
@@ -275,6 +281,39 @@ def test_the_commit_search_names_the_merge_and_its_pull_request(
         assert [p.number for p in found.pulls] == [20] and found.culprit is None
         assert found.newsfragments == (("newsfragments/20.fixed.md", "Fix number 20."),)
     assert snapshot(history.path) == before  # the user's repository: files and refs untouched
+
+
+@pytest.mark.parametrize(("rule", "found_culprit"), [("skip", True), ("stop", False)])
+def test_the_commit_search_judges_flaky_commits_by_the_flaky_option(
+    tmp_path: Path, rule: str, found_culprit: bool
+) -> None:
+    """--flaky means the same at commit level as at release level: `skip` steps around a
+    commit whose runs disagree, `stop` stops there."""
+    history = make_history(tmp_path)
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    repo = gitrepo.open_repo(str(history.path), layout)
+    at = history.line.index(history.culprit)
+    outcome_of = {
+        sha: (Outcome.ABORT if i < at else Outcome.PASS) for i, sha in enumerate(history.line)
+    }
+    flaky = set(history.line[at + 1 : -1])  # after the culprit, before the release tag
+    fake = FakeEvaluator(outcome_of, flaky=flaky)
+    found = commits.refine(
+        release_search(Outcome.ABORT, Outcome.PASS),
+        repo,
+        None,  # type: ignore[arg-type]
+        INTERP,
+        fake,  # type: ignore[arg-type]
+        Criteria(flaky_rule=rule),
+        layout,
+    )
+    assert found is not None
+    assert any(p.record.flaky for p in found.probes)  # a flaky commit was probed
+    if found_culprit:
+        assert found.first_new is not None and found.first_new.sha == history.culprit
+    else:
+        assert found.first_new is None and found.result is not None
+        assert found.result.kind == "flaky-stop"
 
 
 def test_ends_that_do_not_match_the_releases_stop_at_the_release_answer(tmp_path: Path) -> None:

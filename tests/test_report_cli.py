@@ -68,6 +68,14 @@ def test_scenarios_can_be_repeated(results: Path) -> None:
     assert "### `my_crate`" in report and f"### `{LIBRARY}`" in report
 
 
+@pytest.mark.parametrize("spelled", [f"my_crate, {LIBRARY}", f" my_crate ,{LIBRARY},"])
+def test_a_comma_list_with_spaces_names_every_scenario(results: Path, spelled: str) -> None:
+    """As in every other command: `--scenario "a, b"` is a and b."""
+    assert report_cli.main(["--results", str(results), "--scenario", spelled]) == EXIT_OK
+    report = (results / "report.md").read_text()
+    assert "### `my_crate`" in report and f"### `{LIBRARY}`" in report
+
+
 def test_a_scenario_without_records_is_refused(results: Path) -> None:
     with pytest.raises(UserError, match=r"no records for a, b in "):
         report_cli.main(["--results", str(results), "--scenario", "b,a"])

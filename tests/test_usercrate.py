@@ -322,6 +322,12 @@ def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
     assert {r.abi3 for r in found} == {"abi3-py311"}  # the crate's own floor, not the release's
     assert len({r.build.key for r in found}) == 1  # one build serves both CPythons
     assert "(abi3)" in (results / "matrix.md").read_text()
+    # --rerun with both CPython groups at once: the one build is made again once, not once per
+    # group, and neither group's copy of the project is remade under the other's run.
+    assert cli.main([*argv, "--rerun", "--jobs", "2"]) == 0
+    again = list(records.all_records(Layout(build_cache, results)))
+    assert len(again) == 2 and all(r.outcome is Outcome.PASS for r in again)
+    assert sorted(r.build.cached for r in again) == [False, True]
 
 
 def test_extra_installs_the_projects_own_extra(tmp_path: Path) -> None:

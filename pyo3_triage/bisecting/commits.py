@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from packaging.version import Version
 
-from pyo3_triage.bisecting.bisection import Criteria, Probe, Search, built, judge
+from pyo3_triage.bisecting.bisection import Criteria, Probe, Search, built, flaky_policy, judge
 from pyo3_triage.bisecting.search import SearchResult, Step, Verdict, bisect, steps_left
 from pyo3_triage.cells import Cell, Evaluator
 from pyo3_triage.errors import UserError
@@ -140,7 +140,7 @@ def refine(
             f"the merge-base {line[0][:9]} gives {_word(first)} and v{new} gives {_word(last)}, "
             f"not like {old} and {new}: the change did not come down the main line",
         )
-    result = bisect(len(line), probe, known=ends, on_step=step)
+    result = bisect(len(line), probe, known=ends, on_step=step, flaky=flaky_policy(criteria))
     ordered = tuple(probes[s.index] for s in result.steps if s.index in probes)
     found = _with(base, result=result, probes=ordered, eras=era_used)
     if result.kind != "boundary" or result.first_new is None or result.last_old is None:

@@ -9,6 +9,7 @@ from pyo3_triage.commands.cliargs import Parser, add_locations
 from pyo3_triage.errors import EXIT_OK, UserError, run_cli
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.reporting import report
+from pyo3_triage.selection import split_list
 from pyo3_triage.store.paths import Layout
 
 
@@ -25,7 +26,7 @@ def main(argv: Sequence[str]) -> int:
     except UserError:
         known = []
     grids = report.grids_from_store(layout, known)
-    wanted = {name for value in args.scenario or () for name in value.split(",")}
+    wanted = set(split_list(args.scenario))
     grids = [g for g in grids if not wanted or g.scenario in wanted]
     if not grids:
         raise UserError(f"no records for {', '.join(sorted(wanted))} in {layout.results}")
