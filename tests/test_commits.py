@@ -240,6 +240,21 @@ def release_search(old: Outcome, new: Outcome) -> Search:
     )
 
 
+def refine(
+    repo: gitrepo.Repo, fake: FakeEvaluator, layout: Layout, criteria: Criteria | None = None
+) -> commits.CommitSearch | None:
+    """The commit search inside the release answer "0.20.3: abort -> 0.21.0: pass"."""
+    return commits.refine(
+        release_search(Outcome.ABORT, Outcome.PASS),
+        repo,
+        None,  # type: ignore[arg-type]
+        INTERP,
+        fake,  # type: ignore[arg-type]
+        criteria or Criteria(),
+        layout,
+    )
+
+
 @pytest.mark.parametrize("batch", [False, True])
 def test_the_commit_search_names_the_merge_and_its_pull_request(
     tmp_path: Path, batch: bool
@@ -257,15 +272,7 @@ def test_the_commit_search_names_the_merge_and_its_pull_request(
     if not batch:
         outcome_of[history.heads[0]] = Outcome.PASS
     fake = FakeEvaluator(outcome_of, fails_old_era={history.line[1]})
-    found = commits.refine(
-        release_search(Outcome.ABORT, Outcome.PASS),
-        repo,
-        None,  # type: ignore[arg-type]
-        INTERP,
-        fake,  # type: ignore[arg-type]
-        Criteria(),
-        layout,
-    )
+    found = refine(repo, fake, layout)
     assert found is not None and not found.stopped
     assert found.first_new is not None and found.first_new.sha == history.culprit
     assert found.last_old is not None and found.last_old.sha == history.line[at - 1]
@@ -298,15 +305,7 @@ def test_the_commit_search_judges_flaky_commits_by_the_flaky_option(
     }
     flaky = set(history.line[at + 1 : -1])  # after the culprit, before the release tag
     fake = FakeEvaluator(outcome_of, flaky=flaky)
-    found = commits.refine(
-        release_search(Outcome.ABORT, Outcome.PASS),
-        repo,
-        None,  # type: ignore[arg-type]
-        INTERP,
-        fake,  # type: ignore[arg-type]
-        Criteria(flaky_rule=rule),
-        layout,
-    )
+    found = refine(repo, fake, layout, Criteria(flaky_rule=rule))
     assert found is not None
     assert any(p.record.flaky for p in found.probes)  # a flaky commit was probed
     if found_culprit:
@@ -321,15 +320,7 @@ def test_ends_that_do_not_match_the_releases_stop_at_the_release_answer(tmp_path
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
     repo = gitrepo.open_repo(str(history.path), layout)
     fake = FakeEvaluator({sha: Outcome.PASS for sha in history.line})  # the merge-base passes
-    found = commits.refine(
-        release_search(Outcome.ABORT, Outcome.PASS),
-        repo,
-        None,  # type: ignore[arg-type]
-        INTERP,
-        fake,  # type: ignore[arg-type]
-        Criteria(),
-        layout,
-    )
+    found = refine(repo, fake, layout)
     assert found is not None and found.first_new is None
     assert "did not come down the main line" in found.stopped and not found.git_error
 
@@ -339,15 +330,7 @@ def test_a_repository_without_the_tags_is_a_git_error(tmp_path: Path) -> None:
     git(history.path, "tag", "-d", "v0.20.3")
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
     repo = gitrepo.open_repo(str(history.path), layout)
-    found = commits.refine(
-        release_search(Outcome.ABORT, Outcome.PASS),
-        repo,
-        None,  # type: ignore[arg-type]
-        INTERP,
-        FakeEvaluator({}),
-        Criteria(),
-        layout,
-    )
+    found = refine(repo, FakeEvaluator({}), layout)
     assert found is not None and found.git_error and "v0.20.3" in found.stopped
 
 
