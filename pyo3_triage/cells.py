@@ -245,6 +245,7 @@ class Evaluator:
             return self._steps(cell, key, job, venv, folder)
 
     def _steps(self, cell: Cell, key: str, job: build.Job, venv: Area, folder: Path) -> Record:
+        """The cell's steps, with its areas held (`_compute`)."""
         rebuild = self.rerun and job.key not in self._rebuilt  # --rerun: each build once a run
         self._rebuilt.add(job.key)
         made = build.build(self.layout, job, self.toolchain, rebuild=rebuild)

@@ -349,7 +349,12 @@ def test_other_forms_need_the_index(spec: str) -> None:
         ("0.20.3,0.20.9", "0.20.9 (in --pyo3 '0.20.3,0.20.9') is not a pyo3 release"),
         ("0.31..", "matches none of the 17 pyo3 releases on crates.io (newest: 0.24.0)"),
         ("0.18", "matches none"),
-        ("0.22.0..0.22.5", "add --yanked"),
+        ("0.22.0..0.22.0", "add --yanked"),
+        # A range end named to the patch must be a release: refused, never clamped.
+        ("0.22.0..0.22.5", "0.22.5 (an end of --pyo3 '0.22.0..0.22.5') is not a pyo3 release"),
+        ("0.20.9..0.21", "the 0.20 series has 0.20.0, 0.20.1, 0.20.2, 0.20.3 (a bare"),
+        ("0.19..0.24.9", "the 0.24 series has 0.24.0 (a bare 0.24 means the whole series)"),
+        ("0.18.1..0.20", "there is no 0.18 series"),
         ("..", "has no ends"),
         ("0", "too broad"),
         ("0.20.3,,0.21.0", "empty item"),

@@ -1,7 +1,7 @@
 """Cache areas: the folders a cell builds into, installs into and runs from, with their locks.
 
 Each area (a cargo target dir, a venv, a wheel folder, a PyO3 commit's tree, a crate folder,
-a driver's work folder) has two locks, both named here and nowhere else:
+a driver's work folder) has two locks, named by `Layout.area` and nowhere else:
 - its mutex, held by whoever makes or fills it (a build, a venv being made), one at a time;
 - its "in use" hold, shared: taken before a step looks at the area and kept until the step is
   done (a build, an install, every run of the reproducer). Eviction takes it exclusively,

@@ -186,6 +186,23 @@ def _missing_error(index: ReleaseIndex, version: Version, token: str, spec: str)
     )
 
 
+def _bound_error(index: ReleaseIndex, bound: _Bound, spec: str) -> UserError:
+    """A range end named to the patch that crates.io never published: a typo or a guess, so
+    refused rather than clamped to the releases that happen to lie inside."""
+    major, minor = bound.series
+    series = [r for r in index.releases if r.series == bound.series]
+    if series:
+        listed = ", ".join(str(r) + (" (yanked)" if r.yanked else "") for r in series)
+        hint = f"the {major}.{minor} series has {listed}"
+    else:
+        near = _nearest(index, bound.version)
+        hint = f"there is no {major}.{minor} series" + (f"; nearest: {near}" if near else "")
+    return UserError(
+        f"{bound.version} (an end of --pyo3 {spec!r}) is not a {index.crate} release on "
+        f"crates.io; {hint} (a bare {major}.{minor} means the whole series)"
+    )
+
+
 def _no_match_error(
     spec: str, index: ReleaseIndex, hidden: Sequence[Release], pre: bool, yanked: bool
 ) -> UserError:
@@ -266,6 +283,9 @@ def _select_items(
                 raise _missing_error(index, item[0], item[1], spec)
             chosen.append(found)  # named exactly: selected even if yanked or a pre-release
             continue
+        for bound in (item.lower, item.upper):
+            if bound is not None and not bound.minor and index.get(bound.version) is None:
+                raise _bound_error(index, bound, spec)
         for release in index.releases:
             if release in item:
                 allow_pre = pre or item.names_prerelease
