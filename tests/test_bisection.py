@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from factories import make_record
+from factories import make_record, make_run
 from packaging.version import Version
 
 from pyo3_triage.bisecting.bisection import (
@@ -142,6 +142,9 @@ def search(kind: str, outcomes: list[Record], **result: object) -> Search:
     return Search("pyo3", "CPython 3.12.1", labels, frozenset({labels[-1]}), found, probes)
 
 
+MISSING = "python: can't open file '/p/reproo.py': [Errno 2] No such file or directory"
+
+
 @pytest.mark.parametrize(
     ("kind", "records", "expect"),
     [
@@ -168,6 +171,15 @@ def search(kind: str, outcomes: list[Record], **result: object) -> Search:
             [make_record(Outcome.ABORT), make_record(Outcome.ABORT)],
             "no change: both ends behave alike (0.19.0: abort and 0.20.0 (yanked): abort); a change "
             "undone inside the range does not show this way: bisect narrower ranges",
+        ),
+        (
+            "no-change",
+            [
+                make_record(Outcome.ERROR, runs=(make_run(Outcome.ERROR, exception=MISSING),)),
+                make_record(Outcome.ERROR, runs=(make_run(Outcome.ERROR, exception=MISSING),)),
+            ],
+            "no change: both ends behave alike (0.19.0: error and 0.20.0 (yanked): error), both "
+            f"with: {MISSING}; if that is the reproducer failing, fix it first",
         ),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.running.classify import classify_run, last_exception, panic_message
+from pyo3_triage.running.classify import (
+    classify_run,
+    last_exception,
+    panic_message,
+    stdout_reason,
+)
 from pyo3_triage.running.procs import Completed, clean_env, run, signal_name
 from pyo3_triage.running.supervisor import disable_core_dumps
 
@@ -327,3 +333,44 @@ def test_classify_real_child(
 ) -> None:
     done = run([sys.executable, "-c", code], env=clean_env(), timeout=20)
     assert verdict(done) == (outcome, exit_status, signal_, panic, exception)
+
+
+# --- a failure's message when the program printed it to stdout (pytest, many scripts) ----
+STDOUT = Path(__file__).parent / "data" / "stdout"
+
+
+def _on_stdout(stdout: str, stderr: str = "") -> Completed:
+    return replace(completed(1, stderr), stdout_tail=stdout)
+
+
+@pytest.mark.parametrize(
+    ("saved", "reason"),
+    [
+        (
+            "pytest-collection-error.txt",
+            "ModuleNotFoundError: No module named 'typing_extensions_missing'",
+        ),
+        ("pytest-assertion.txt", "AssertionError: arithmetic"),
+    ],
+)
+def test_a_pytest_failure_on_stdout_is_the_runs_exception(saved: str, reason: str) -> None:
+    """Real `pytest -x -q` output (stderr empty): the first `E ...` line says why."""
+    run = classify_run(_on_stdout((STDOUT / saved).read_text(encoding="utf-8")))
+    assert run.outcome is Outcome.ERROR and run.exception == reason
+
+
+def test_stdout_reasons_in_order() -> None:
+    traceback = "Traceback (most recent call last):\n  File \"x.py\", line 1\nKeyError: 'k'\ndone\n"
+    assert stdout_reason(traceback) == "KeyError: 'k'"
+    assert (
+        stdout_reason("FAILED t.py::test_a - ValueError: v\n")
+        == "FAILED t.py::test_a - ValueError: v"
+    )
+    assert stdout_reason("checking...\nmismatch: got 2\n\n") == "mismatch: got 2"
+    assert stdout_reason("") is None
+
+
+def test_stderr_keeps_precedence_and_a_pass_needs_no_reason() -> None:
+    assert classify_run(_on_stdout("E   ValueError: x\n", "some warning\n")).exception is None
+    passed = replace(completed(0), stdout_tail="E   ValueError: x\n")
+    assert classify_run(passed).exception is None

@@ -148,6 +148,9 @@ def test_a_whole_copy_is_kept_and_a_half_made_one_replaced(tmp_path: Path) -> No
         ({"Cargo.toml": "[package]\nname='x'\n"}, "python repro.py", "has no pyo3 dependency"),
         ({"Cargo.toml": CARGO}, "", "--run is empty"),
         ({"Cargo.toml": CARGO}, "python 'unclosed", "cannot be split"),
+        ({"Cargo.toml": CARGO}, "python reproo.py", "--run names reproo.py, which is not in"),
+        ({"Cargo.toml": CARGO}, "python -X dev -u ./gone.py --fast", "--run names ./gone.py"),
+        ({"Cargo.toml": CARGO}, "python -m pytest -x tests/test_gc.py::test_a", "tests/test_gc.py"),
     ],
 )
 def test_bad_projects_are_one_line_errors(
@@ -157,6 +160,22 @@ def test_bad_projects_are_one_line_errors(
         (tmp_path / name).write_text(text)
     with pytest.raises(UserError, match=expect):
         usercrate.load(str(tmp_path), run)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "python repro.py",
+        "python3 -u repro.py --flag missing.py",  # the script's own arguments are its business
+        'python -c "import byo_ext"',
+        "python -m byo_check",
+        "python -m pytest -x -q -k 'gc and not slow'",
+        "./run-me.sh",
+    ],
+)
+def test_commands_whose_files_are_there_are_taken(tmp_path: Path, run: str) -> None:
+    project = make_project(tmp_path / "proj")
+    assert usercrate.load(str(project), run).command
 
 
 @pytest.mark.build

@@ -342,6 +342,13 @@ def answer(search: Search) -> str:
     if result.kind == "no-change":
         ends = [p for p in (first, search.probes[-1] if search.probes else None) if p]
         shown = " and ".join(f"{search.shown(p.label)}: {p.record.outcome.value}" for p in ends)
+        said = {p.record.message for p in ends if p.record.outcome is Outcome.ERROR}
+        if len(ends) == 2 and len(said) == 1 and (message := said.pop()):
+            # A reproducer that fails the same way everywhere may be broken itself: quote it.
+            return (
+                f"no change: both ends behave alike ({shown}), both with: "
+                f"{message.splitlines()[0]}; if that is the reproducer failing, fix it first"
+            )
         return (
             f"no change: both ends behave alike ({shown}); a change undone inside the range "
             "does not show this way: bisect narrower ranges"

@@ -156,6 +156,48 @@ def outside_inputs(argv: tuple[str, ...], root: Path) -> tuple[tuple[str, ...], 
     return tuple(words), hasher.hexdigest()[:16] if named else ""
 
 
+_PYTHON_VALUE_OPTIONS = ("-X", "-W", "--check-hash-based-pycs")  # options taking a value
+
+
+def named_files(argv: tuple[str, ...]) -> list[str]:
+    """The files a run command needs before it starts: `python SCRIPT`'s script, and the test
+    files or folders `python -m pytest` is given (a node id's `::test` part dropped)."""
+    first, *rest = argv
+    if not (first in ("python", "python3") or first.startswith("python3.")):
+        return []
+    words = iter(rest)
+    for word in words:
+        if word in _PYTHON_VALUE_OPTIONS:
+            next(words, None)
+        elif word == "-m":
+            module = next(words, "")
+            args = list(words)
+            if module != "pytest":
+                return []
+            return [a.split("::", 1)[0] for a in args if not a.startswith("-") and _pathlike(a)]
+        elif word == "-c" or word == "-":
+            return []
+        elif not word.startswith("-"):
+            return [word]
+    return []
+
+
+def _pathlike(word: str) -> bool:
+    return "/" in word or word.split("::", 1)[0].endswith(".py")
+
+
+def _check_named_files(argv: tuple[str, ...], start: Path) -> None:
+    """A script the command runs that is not there would make every cell an `error` and a
+    bisect a confident "no change": refuse it before anything is built."""
+    for name in named_files(argv):
+        path = Path(name).expanduser()
+        if not (path if path.is_absolute() else start / path).exists():
+            raise UserError(
+                f"--run names {name}, which is not in {start} (the folder the command runs "
+                "from); check the name"
+            )
+
+
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())
@@ -181,6 +223,7 @@ def load(
         raise UserError(
             '--run is empty; give the command that shows the bug, e.g. --run "python repro.py"'
         )
+    _check_named_files(argv, start)
     argv, run_inputs = outside_inputs(argv, start)
     name = re.sub(r"[^A-Za-z0-9_-]", "_", start.name) or "crate"
     return UserCrate(

@@ -12,7 +12,7 @@ from pyo3_triage.evidence import RunDetails
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.running.procs import Completed
 
-__all__ = ["classify_run", "last_exception", "panic_message"]
+__all__ = ["classify_run", "last_exception", "panic_message", "stdout_reason"]
 
 _MAX_MESSAGE_CHARS = 4000
 KEPT_STDOUT = 4000  # characters of each stream a record keeps
@@ -93,6 +93,25 @@ def last_exception(stderr: str) -> str | None:
     return found
 
 
+_PYTEST_ERROR = re.compile(r"^E\s{2,}(\S.*)$")  # pytest's "E   ValueError: boom" lines
+_PYTEST_SUMMARY = re.compile(r"^(?:FAILED|ERROR) \S.*$")
+
+
+def stdout_reason(stdout: str) -> str | None:
+    """Why a run that wrote nothing to stderr failed, from its stdout (pytest and many scripts
+    print failures there): pytest's first `E ...` line, else its first `FAILED`/`ERROR`
+    summary line, else a traceback's exception line, else the last non-empty line."""
+    lines = [line.rstrip() for line in stdout.splitlines()]
+    for pattern in (_PYTEST_ERROR, _PYTEST_SUMMARY):
+        found = next((m for line in lines if (m := pattern.match(line))), None)
+        if found is not None:
+            return (found.group(1) if found.groups() else found.group(0))[:_MAX_MESSAGE_CHARS]
+    if (exception := last_exception(stdout)) is not None:
+        return exception
+    filled = [line.strip() for line in lines if line.strip()]
+    return filled[-1][:_MAX_MESSAGE_CHARS] if filled else None
+
+
 def _exception_type(exception: str) -> str:
     return exception.split(":", 1)[0].strip()
 
@@ -128,6 +147,8 @@ def classify_run(completed: Completed) -> RunDetails:
         outcome = Outcome.PANIC
     else:
         outcome = Outcome.ERROR
+    if outcome is not Outcome.PASS and exception is None and not completed.stderr_tail.strip():
+        exception = stdout_reason(completed.stdout_tail)
     return RunDetails(
         outcome=outcome,
         exit_status=exit_status,
