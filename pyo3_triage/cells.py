@@ -268,7 +268,9 @@ class Evaluator:
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
             return store(Outcome.SETUP_ERROR, note=str(err), transient=True)
         folder.mkdir(parents=True, exist_ok=True)
-        failed_import = runner.check_import(python, cell.scenario.module, folder, log)
+        # From the venv's folder: in the project's folder Python would import the project's
+        # source package (maturin's mixed layout), not the wheel.
+        failed_import = runner.check_import(python, cell.scenario.module, venv.path, log)
         if failed_import is not None:
             if gone := self._vanished(cell, python, folder):
                 return store(Outcome.SETUP_ERROR, runs=(failed_import,), note=gone, transient=True)

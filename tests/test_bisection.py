@@ -88,6 +88,10 @@ def test_a_probe_says_where_its_record_came_from() -> None:
     cached = make_record(build=a_build(cached=True, duration=0.0))
     assert Probe("0.20.3", cached, Verdict.OLD, False, False).how == "cached build"
     assert Probe("0.20.3", make_record(), Verdict.SKIP, False, False).how == "not built"
+    # A user crate whose dependencies could not be resolved: a build record, nothing built.
+    unresolved = BuildInfo("b", False, None, 0.0, False, "/b.log", "failed to select", False)
+    no_lock = make_record(Outcome.SETUP_ERROR, build=unresolved)
+    assert Probe("0.20.3", no_lock, Verdict.SKIP, False, False).how == "not built"
 
 
 def test_the_flaky_rule_becomes_the_search_policy() -> None:

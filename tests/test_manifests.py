@@ -4,6 +4,7 @@ dependency in it at a release, on the manifest shapes real projects use."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -250,3 +251,40 @@ def test_workspace_dependencies_after_other_tables_are_rewritten(tmp_path: Path)
     out = rewritten(tmp_path, manifests.find(root), "0.28.3")
     deps = out["Cargo.toml"]["workspace"]["dependencies"]
     assert deps == {"pyo3": {"version": "0.28.3"}, "pyo3-build-config": {"version": "0.28.3"}}
+
+
+def test_a_path_dependency_inside_the_crate_stays_a_plain_dependency(tmp_path: Path) -> None:
+    """The copy's `[workspace]` (which keeps it out of any workspace above) would make a core
+    crate beside the bindings a member, whose dev-dependencies an sdist need not ship: cargo
+    then refuses the whole project. It is excluded, as it was no member before."""
+    project_root = write(
+        tmp_path / "proj",
+        {
+            "Cargo.toml": '[package]\nname = "bindings"\nversion = "0.1.0"\nedition = "2021"\n\n'
+            '[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\npyo3 = "0.21.0"\n'
+            'core-calc = { path = "core" }\n',
+            "src/lib.rs": "",
+            "core/Cargo.toml": '[package]\nname = "core-calc"\nversion = "0.1.0"\nedition = "2021"\n\n'
+            '[dev-dependencies]\nbench-helpers = { path = "../bench-helpers" }\n',  # not shipped
+            "core/src/lib.rs": "",
+            "pyproject.toml": PYPROJECT,
+        },
+    )
+    project = manifests.find(project_root)
+    copy = tmp_path / "copy"
+    shutil.copytree(project.root, copy)
+    manifests.rewrite(copy, project, "0.22.6")
+    data = tomllib.loads((copy / "Cargo.toml").read_text())
+    assert data["workspace"] == {"exclude": ["core"]}
+    assert data["dependencies"]["core-calc"] == {"path": "core"}
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        pytest.skip("no cargo")
+    loaded = subprocess.run(
+        [cargo, "metadata", "--no-deps", "--offline", "--format-version", "1"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr  # without the exclude: "failed to load manifest"

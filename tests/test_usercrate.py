@@ -436,3 +436,52 @@ def test_a_printed_reproduce_command_reproduces_its_cell(build_cache: Path, tmp_
     (again,) = records.all_records(Layout(build_cache, results))  # the same cell, the same key
     assert again.outcome is Outcome.ABORT
     assert "is unsendable, but sent to another thread" in (again.panic_message or "")
+
+
+MIXED_LIB = """use pyo3::prelude::*;
+
+#[pyfunction]
+fn answer() -> u32 { core_calc::answer() }
+
+#[pymodule]
+fn _lib(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(answer, m)?)?;
+    Ok(())
+}
+"""
+
+
+def make_mixed_project(root: Path) -> Path:
+    """maturin's mixed layout (the Python package `mixed/` at the project root, beside
+    Cargo.toml) with a pure-Rust core crate in the project folder whose dev-dependency the
+    sdist does not ship: the shape of many real projects."""
+    files = {
+        "Cargo.toml": '[package]\nname = "mixed"\nversion = "0.1.0"\nedition = "2021"\n\n'
+        '[lib]\nname = "mixed_ext"\ncrate-type = ["cdylib"]\n\n'
+        '[dependencies]\npyo3 = { version = "0.21.0", features = ["extension-module"] }\n'
+        'core-calc = { path = "core" }\n',
+        "src/lib.rs": MIXED_LIB,
+        "core/Cargo.toml": '[package]\nname = "core-calc"\nversion = "0.1.0"\nedition = "2021"\n\n'
+        '[dev-dependencies]\nbench-helpers = { path = "../bench-helpers" }\n',
+        "core/src/lib.rs": "pub fn answer() -> u32 { 42 }\n",
+        "pyproject.toml": '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n\n'
+        '[project]\nname = "mixed"\nversion = "0.1.0"\n\n[tool.maturin]\nmodule-name = "mixed._lib"\n',
+        "mixed/__init__.py": "from ._lib import answer\n",
+        "checks/smoke.py": "import mixed\nassert mixed.answer() == 42, mixed.answer()\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.mark.build
+def test_a_mixed_layout_with_a_core_crate_beside_it(build_cache: Path, tmp_path: Path) -> None:
+    """The import check imports the installed wheel, not the source package at the project
+    root; the core crate stays a plain path dependency (its dev-dependencies are not loaded)."""
+    project = make_mixed_project(tmp_path / "mixed")
+    results = tmp_path / "results"
+    argv = crate_args(project, "python checks/smoke.py", "0.21.2", "3.11", build_cache, results)
+    assert cli.main(argv) == 0
+    (record,) = records.all_records(Layout(build_cache, results))
+    assert record.outcome is Outcome.PASS, (record.outcome, record.note)

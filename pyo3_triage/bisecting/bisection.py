@@ -137,7 +137,8 @@ class Probe:
             return "stored record"
         if self.built:
             return "built"
-        return "cached build" if self.record.build is not None else "not built"
+        build = self.record.build  # a build that could not start (no lock) is no cached build
+        return "cached build" if build is not None and build.cached else "not built"
 
 
 @dataclass(frozen=True)

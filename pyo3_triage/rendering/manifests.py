@@ -26,7 +26,7 @@ from pyo3_triage.tomlcompat import tomllib
 
 # Part of every user-crate build key: raise it when the rewrite or the lock pinning changes
 # what a cell builds, so builds made the old way are not reused.
-REWRITE_VERSION = 2
+REWRITE_VERSION = 3  # 3: path dependencies inside the crate are excluded from its [workspace]
 
 PYO3_CRATES = frozenset(
     {"pyo3", "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend"}
@@ -267,8 +267,28 @@ def rewrite(copy: Path, project: Project, version: str, features: Sequence[str] 
         if rel == project.manifest:
             _add_features(document, features)
             if not project.workspace and "workspace" not in document:
-                document["workspace"] = tomlkit.table()  # keep the copy out of any workspace above
+                document["workspace"] = _isolating_workspace(document, manifest.parent)
         manifest.write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
+def _isolating_workspace(document: Any, folder: Path) -> Any:
+    """A `[workspace]` that keeps the copy out of any workspace above it and changes nothing
+    else: cargo would make every path dependency inside the folder a member (and load its
+    dev-dependencies, which an sdist may not ship), so those are excluded."""
+    table = tomlkit.table()
+    inside = sorted(
+        {
+            entry["path"]
+            for deps in _tomlkit_dependency_tables(document, workspace=False)
+            for entry in deps.values()
+            if _is_table(entry)
+            and isinstance(entry.get("path"), str)
+            and (folder / entry["path"]).resolve().is_relative_to(folder.resolve())
+        }
+    )
+    if inside:
+        table["exclude"] = inside
+    return table
 
 
 def _is_table(value: Any) -> bool:
