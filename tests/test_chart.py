@@ -3,6 +3,10 @@ PyO3 commits are marked in the row labels; the files are real SVG and PNG."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from factories import make_record
 
 from pyo3_triage.outcome import Outcome
@@ -60,3 +64,22 @@ def test_the_files_are_svg_and_png() -> None:
     svg, png = chart.draw([grid(), grid()])
     assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+def test_drawing_logs_nothing_under_a_debug_root_logger() -> None:
+    """nox configures logging at debug level; importing matplotlib then printed where its data
+    and config live, in the middle of a run's output."""
+    code = (
+        "import logging; logging.basicConfig(level=logging.DEBUG)\n"
+        "from pyo3_triage.reporting import chart\n"
+        "from pyo3_triage.reporting.table import grid_from_records\n"
+        "from factories import make_record\n"
+        "svg, png = chart.draw([grid_from_records('s', '', '', [make_record()])])\n"
+        "assert svg and png\n"
+    )
+    here = Path(__file__).parent  # for `factories`
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=here, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "matplotlib" not in done.stderr, done.stderr

@@ -259,3 +259,14 @@ def test_git_bisect_exit_refuses_build_error_as_both_new_and_old(
     assert len(lines) == 1 and "--new and --old both name build-error" in lines[0], done.stderr
     assert snapshot(results) == before
     assert not (shared.cache / "targets").exists()
+
+
+@pytest.mark.parametrize("args", [("--list", "--pyo3", "0.20.3"), ("--pyo3", "0.20.99x")])
+def test_list_and_bad_input_leave_no_results_folder(
+    shared: Shared, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A results folder appears with the first record stored, not before."""
+    fresh = tmp_path / "never-made"
+    done = run_matrix(tmp_path, shared.cache, fresh, *args)
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not fresh.exists(), done.stdout + done.stderr

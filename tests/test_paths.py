@@ -23,14 +23,17 @@ def one_line(err: UserError) -> str:
 
 
 # --- Layout.ensure ------------------------------------------------------------------------
-def test_ensure_creates_both_roots_and_tags_the_cache(tmp_path: Path) -> None:
+def test_ensure_creates_the_cache_and_only_checks_the_results(tmp_path: Path) -> None:
+    """The results folder is made by the first record stored: `--list` or bad input leaves
+    no empty `./results` behind."""
     layout = Layout(cache=tmp_path / "c" / "d", results=tmp_path / "r")
     layout.ensure()
-    assert layout.cache.is_dir() and layout.results.is_dir()
+    assert layout.cache.is_dir() and not layout.results.exists()
     assert (layout.cache / "CACHEDIR.TAG").read_text() == CACHEDIR_TAG
-    assert sorted(p.name for p in layout.results.iterdir()) == []  # no write-test leftovers
     assert sorted(p.name for p in layout.cache.iterdir()) == ["CACHEDIR.TAG"]
-    layout.ensure()  # idempotent
+    layout.results.mkdir()
+    layout.ensure()  # idempotent, and an existing results folder is checked by writing
+    assert sorted(p.name for p in layout.results.iterdir()) == []  # no write-test leftovers
 
 
 @pytest.mark.parametrize("which", ["results", "cache"])
@@ -54,7 +57,8 @@ def test_root_below_a_file(tmp_path: Path, which: str) -> None:
     with pytest.raises(UserError) as caught:
         Layout(**roots).ensure()
     message = one_line(caught.value)
-    assert f"cannot write to the {which} folder" in message and f"--{which} DIR" in message
+    verb = "create" if which == "results" else "write to"
+    assert f"cannot {verb} the {which} folder" in message and f"--{which} DIR" in message
 
 
 @pytest.mark.parametrize("which", ["results", "cache"])
@@ -226,6 +230,7 @@ def test_clean_removes_only_the_tools_areas(tmp_path: Path) -> None:
         (layout.cache_areas()[area] / "x" / "f").write_bytes(b"1234")
     mine = layout.cache / "user-notes.txt"
     mine.write_text("not ours")
+    layout.results.mkdir()
     (layout.results / "matrix.md").write_text("kept")
     assert layout.cache_usage()["targets"] == 4
     assert layout.clean_cache() == 12

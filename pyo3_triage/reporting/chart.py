@@ -70,9 +70,11 @@ def draw(grids: Sequence[Grid]) -> tuple[bytes, bytes]:
     """The picture of every grid, as (SVG, PNG)."""
     import logging
 
+    # nox logs at debug level, and matplotlib says where its data and config live while it
+    # is imported: quiet it first.
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     import matplotlib
 
-    logging.getLogger("matplotlib").setLevel(logging.WARNING)  # nox logs at debug level
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch, Rectangle

@@ -185,8 +185,9 @@ class Layout:
         return self.records_dir() / slug(scenario) / f"{key}.json"
 
     def record_mutex(self, key: str) -> Path:
-        """Held while a cell is computed, so two runs never compute the same record at once."""
-        return self.results / ".locks" / f"{slug(key)}.lock"
+        """Held while a cell is computed, so two runs on one cache never compute the same
+        record at once (in the cache: the results folder holds evidence only)."""
+        return self.mutex(f"record-{key}")
 
     def logs_dir(self) -> Path:
         return self.results / "logs"
@@ -275,26 +276,41 @@ class Layout:
 
     # --- checks --------------------------------------------------------------------------
     def ensure(self, *, cache: bool = True) -> None:
-        """Create both roots (only the results with `cache=False`: a command that uses no
-        cache must not create one) or fail with one clear line (e.g. a root that is a file)."""
-        roots = ((self.cache, "cache"), (self.results, "results")) if cache else ()
-        for root, what in roots or ((self.results, "results"),):
-            if root.exists() and not root.is_dir():
-                raise UserError(f"the {what} folder {root} is a file; pass --{what} DIR")
-            try:
-                root.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(dir=root, prefix=".write-test-"):
-                    pass
-            except OSError as err:
-                raise UserError(
-                    f"cannot write to the {what} folder {root} ({err.strerror}); "
-                    f"pass --{what} DIR with a writable folder"
-                ) from None
+        """Create the cache (only with `cache`: a command that uses no cache must not create
+        one) and check that the results folder can be written, or fail with one clear line
+        (e.g. a root that is a file). The results folder is made by the first thing stored in
+        it, so `--list` or bad input leaves no empty folder behind."""
+        if cache:
+            _check_writable(self.cache, "cache", create=True)
+        _check_writable(self.results, "results", create=False)
         # Tag only a folder that is ours to tag: one with nothing else in it. A user who passes
         # --cache ~ must never make `--clean` think their home folder is a cache.
         tag = self.cache / "CACHEDIR.TAG"
         if cache and not tag.exists() and not any(self.cache.iterdir()):
             write_atomic(tag, CACHEDIR_TAG)
+
+
+def _check_writable(root: Path, what: str, *, create: bool) -> None:
+    """`root` is (or, made, would be) a folder this process can write to; else one line."""
+    if root.exists() and not root.is_dir():
+        raise UserError(f"the {what} folder {root} is a file; pass --{what} DIR")
+    if not create and not root.exists():
+        above = next((p for p in root.parents if p.exists()), None)
+        if above is None or not above.is_dir() or not os.access(above, os.W_OK | os.X_OK):
+            raise UserError(
+                f"cannot create the {what} folder {root} ({above} is not a writable folder); "
+                f"pass --{what} DIR with a writable folder"
+            )
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-test-"):
+            pass
+    except OSError as err:
+        raise UserError(
+            f"cannot write to the {what} folder {root} ({err.strerror}); "
+            f"pass --{what} DIR with a writable folder"
+        ) from None
 
 
 RESULTS_MARK = ".pyo3-triage-results"
