@@ -158,10 +158,23 @@ class Evaluator:
         }
         if not self._builds(cell):
             return records.record_key({**inputs, "unsupported": cell.window})
+        if (unbuilt := self._unbuilt(cell)) is not None:
+            return records.record_key({**inputs, "incompatible": unbuilt[1]})
         if job is not None:
             inputs["build"] = job.key
         inputs.update(forced=not cell.declared, repeat=self.options.repeat, harness=__version__)
         return records.record_key(inputs)
+
+    def _unbuilt(self, cell: Cell) -> tuple[Outcome, str] | None:
+        """Why the cell is not built at all (its record then says so), or None: outside the
+        release's CPython window, or a companion crate with no version for the release."""
+        if not self._builds(cell):
+            note = f"PyO3 {cell.release.cargo_version} declares CPython {cell.window}"
+            return Outcome.UNSUPPORTED, note
+        choice = cell.scenario.companions_for(cell.release.version)
+        if choice.missing:
+            return Outcome.INCOMPATIBLE, choice.note(cell.release.cargo_version)
+        return None
 
     def _abi3(self, cell: Cell) -> str | None:
         """The stable-ABI feature for the release's CPython floor, e.g. "abi3-py37"."""
@@ -189,14 +202,14 @@ class Evaluator:
 
     def cached_record(self, cell: Cell) -> Record | None:
         """The stored record for exactly this cell's inputs, without building or resolving."""
-        if not self._builds(cell):
+        if self._unbuilt(cell) is not None:
             return self._reusable(cell, self.key(cell, None))
         job = self._cached_job(cell)
         return None if job is None else self._reusable(cell, self.key(cell, job))
 
     def has_cached_build(self, cell: Cell) -> bool:
         """This cell's wheel is already in the cache (only a run is left to do)."""
-        job = self._cached_job(cell)
+        job = None if self._unbuilt(cell) else self._cached_job(cell)
         return job is not None and self.layout.build_info(job.key).is_file()
 
     # --- evaluation ----------------------------------------------------------------------
@@ -212,12 +225,12 @@ class Evaluator:
         return self._evaluate(Cell(cell.scenario, newer, cell.interp))
 
     def _evaluate(self, cell: Cell) -> tuple[Record, bool]:
-        if not self._builds(cell):
+        if (unbuilt := self._unbuilt(cell)) is not None:
             key = self.key(cell, None)
             if (found := self._reusable(cell, key)) is not None:
                 return found, True
-            note = f"PyO3 {cell.release.cargo_version} declares CPython {cell.window}"
-            return self._store(cell, key, Outcome.UNSUPPORTED, note=note), False
+            outcome, note = unbuilt
+            return self._store(cell, key, outcome, note=note), False
 
         lock = self._lock(cell.release)
         if isinstance(lock, locks.ResolveError):

@@ -47,14 +47,23 @@ class LockInfo:
     mismatched: tuple[str, ...] = ()  # pyo3* crates that could not be pinned to the release
     lock_hash: str = ""
     file: str = ""  # the kept copy, beside the records
+    # A user crate's companion crates (dependencies that depend on PyO3) -> resolved version
+    companions: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "crates": dict(self.crates), "mismatched": list(self.mismatched)}
+        return {
+            **asdict(self),
+            "crates": dict(self.crates),
+            "mismatched": list(self.mismatched),
+            "companions": dict(self.companions),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LockInfo:
         crates = tuple(sorted(dict(data.get("crates") or {}).items()))
-        return cls(**{**data, "crates": crates, "mismatched": tuple(data.get("mismatched", ()))})
+        companions = tuple(sorted(dict(data.get("companions") or {}).items()))
+        mismatched = tuple(data.get("mismatched", ()))
+        return cls(**{**data, "crates": crates, "mismatched": mismatched, "companions": companions})
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ class Outcome(str, enum.Enum):
     BUILD_ERROR = "build-error"  # the reproducer's own code did not compile for this cell
     SETUP_ERROR = "setup-error"  # the cell could not be set up (resolve, toolchain, interpreter)
     UNSUPPORTED = "unsupported"  # outside the CPython window the PyO3 release declares
+    INCOMPATIBLE = "incompatible"  # no version of a companion crate accepts the release
     IMPORT_ERROR = "import-error"  # built, but importing the extension failed
 
     @property
@@ -37,12 +38,14 @@ class Outcome(str, enum.Enum):
             Outcome.BUILD_ERROR,
             Outcome.SETUP_ERROR,
             Outcome.UNSUPPORTED,
+            Outcome.INCOMPATIBLE,
             Outcome.IMPORT_ERROR,
         )
 
 
-# Say nothing about the reproducer at all: not built (outside the window) or not set up.
-NEVER_VERDICTS = frozenset({Outcome.SETUP_ERROR, Outcome.UNSUPPORTED})
+# Say nothing about the reproducer at all: not built (outside the window, no companion
+# crate for the release) or not set up.
+NEVER_VERDICTS = frozenset({Outcome.SETUP_ERROR, Outcome.UNSUPPORTED, Outcome.INCOMPATIBLE})
 
 DESCRIPTIONS: dict[Outcome, str] = {
     Outcome.PASS: "the driver exited 0",
@@ -55,5 +58,6 @@ DESCRIPTIONS: dict[Outcome, str] = {
     Outcome.BUILD_ERROR: "the reproducer's code does not compile against this release",
     Outcome.SETUP_ERROR: "the cell could not be set up (resolve, toolchain, interpreter); not a result",
     Outcome.UNSUPPORTED: "outside the CPython window this PyO3 release declares; not built",
+    Outcome.INCOMPATIBLE: "no release of a crate the project depends on (named in the notes) accepts this PyO3 release; not built",
     Outcome.IMPORT_ERROR: "built, but importing the extension module failed",
 }

@@ -3,6 +3,7 @@ scenarios. Shared by the matrix and bisect entry points so both read selections 
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -12,7 +13,8 @@ from packaging.version import Version
 from pyo3_triage import interpreters
 from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.rendering import scenarios, usercrate
+from pyo3_triage.rendering import manifests, scenarios, usercrate
+from pyo3_triage.rendering.companions import Companion
 from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.rendering.scenarios import Scenario
 from pyo3_triage.store.paths import Layout
@@ -60,6 +62,40 @@ def pick_scenarios(
     names = split_list(specs)
     chosen = scenarios.resolve_many(names) if names else _library_default()
     return [replace(s, requirements=requirements, with_=requirements) for s in chosen]
+
+
+def with_companions(
+    reproducers: Sequence[Reproducer], layout: Layout, notify: Notify
+) -> list[Reproducer]:
+    """A user's crate with its companion crates (its dependencies that depend on PyO3) and
+    every version crates.io has of each, so each cell can move them with the release."""
+    return [
+        _with_companions(r, layout, notify) if isinstance(r, usercrate.UserCrate) else r
+        for r in reproducers
+    ]
+
+
+def _with_companions(crate: usercrate.UserCrate, layout: Layout, notify: Notify) -> Reproducer:
+    wanted = manifests.registry_dependencies(crate.project)
+
+    def load(dependency: tuple[str, str, tuple[str, ...]]) -> Companion | str:
+        local, name, features = dependency
+        try:
+            return crates_index.load_companion(name, layout.index_file(name), local, features)
+        except UserError as err:
+            return f"{name}: {err.message}"
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:  # a fetch is I/O
+        loaded = list(pool.map(load, wanted))
+    for problem in (item for item in loaded if isinstance(item, str)):
+        notify(
+            f"cannot tell whether {problem.split(':')[0]} depends on PyO3 ({problem}); left as the project asks"
+        )
+    found = tuple(c for c in loaded if isinstance(c, Companion) and c.involves_pyo3())
+    if found:
+        names = ", ".join(c.crate for c in found)
+        notify(f"companion crates of {crate.name} move with each release: {names}")
+    return replace(crate, companions=found)
 
 
 def _library_default() -> list[Scenario]:

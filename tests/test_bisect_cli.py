@@ -15,7 +15,7 @@ from factories import make_record
 from pyo3_triage.bisecting.bisection import Criteria, Probe, Search, answer, judge
 from pyo3_triage.bisecting.search import SearchResult, Step, Verdict
 from pyo3_triage.errors import UserError
-from pyo3_triage.outcome import Outcome
+from pyo3_triage.outcome import NEVER_VERDICTS, Outcome
 from pyo3_triage.store.paths import Layout
 from pyo3_triage.store.records import Record
 from pyo3_triage.versions import crates_index
@@ -45,7 +45,7 @@ def test_untestable_cells_are_skipped_unless_named(untestable: Outcome) -> None:
     assert judge(record(untestable), None, Criteria()) is Verdict.SKIP
 
 
-VERDICT_OUTCOMES = [o for o in Outcome if o not in (Outcome.SETUP_ERROR, Outcome.UNSUPPORTED)]
+VERDICT_OUTCOMES = [o for o in Outcome if o not in NEVER_VERDICTS]
 CRITERIA = (
     [Criteria()]
     + [Criteria(new=frozenset({o})) for o in VERDICT_OUTCOMES]
@@ -61,7 +61,7 @@ CRITERIA = (
 
 def expected(outcome: Outcome, criteria: Criteria) -> Verdict:
     """The rule as the README states it, written out case by case."""
-    if outcome in (Outcome.SETUP_ERROR, Outcome.UNSUPPORTED):
+    if outcome in (Outcome.SETUP_ERROR, Outcome.UNSUPPORTED, Outcome.INCOMPATIBLE):
         return Verdict.SKIP  # never a verdict
     if outcome in criteria.new:
         return Verdict.NEW

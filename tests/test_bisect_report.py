@@ -13,7 +13,7 @@ from pyo3_triage.bisecting import bisect_report
 from pyo3_triage.bisecting.bisection import Probe, Search
 from pyo3_triage.bisecting.commits import CommitSearch
 from pyo3_triage.bisecting.search import SearchResult, Step, Verdict
-from pyo3_triage.evidence import BuildInfo
+from pyo3_triage.evidence import BuildInfo, LockInfo
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering.scenarios import Scenario
 from pyo3_triage.reporting.markdown import Environment
@@ -208,3 +208,27 @@ def test_the_json_beside_the_report(tmp_path: Path) -> None:
         "reused": False,
         "built": False,
     }
+
+
+def test_a_boundary_where_companions_moved_says_so() -> None:
+    """The two sides of the answer were built with other companion versions: the reader can
+    tell a PyO3 change from a companion's."""
+    search = release_search()
+    assert bisect_report.companions_line(search) == ""  # no companions: nothing to say
+
+    def with_companions(p: Probe, numpy: str) -> Probe:
+        lock = LockInfo(p.label, companions=(("numpy", numpy), ("pythonize", "0.21.1")))
+        return dataclasses.replace(p, record=dataclasses.replace(p.record, lock=lock))
+
+    old, new, mid = search.probes
+    moved = release_search(
+        probes=(
+            with_companions(old, "0.19.0"),
+            with_companions(new, "0.21.0"),
+            with_companions(mid, "0.20.0"),
+        )
+    )
+    assert bisect_report.companions_line(moved) == (
+        "Companion crates moved with the release: numpy 0.20.0 -> 0.21.0. The change may be "
+        "theirs, not PyO3's."
+    )

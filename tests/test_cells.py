@@ -20,6 +20,7 @@ from pyo3_triage.commands.cliargs import options_from
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering import scenarios
+from pyo3_triage.rendering.companions import Companion, parse_versions
 from pyo3_triage.store import records
 from pyo3_triage.store.paths import Layout
 from pyo3_triage.versions.releases import Release
@@ -183,3 +184,39 @@ def test_cached_records_are_found_by_their_inputs_without_resolving(
     layout.build_info(job.key).parent.mkdir(parents=True, exist_ok=True)
     layout.build_info(job.key).write_text("{}")
     assert evaluator.has_cached_build(cell)
+
+
+def _with_pyo3_file(tmp_path: Path) -> object:
+    text = (Path(__file__).parent / "data" / "index" / "pyo3-file.jsonl").read_text()
+    found = Companion("pyo3-file", "pyo3-file", (), parse_versions(text, "pyo3-file"))
+    return dataclasses.replace(make_crate(tmp_path, "python a.py"), companions=(found,))
+
+
+def test_a_release_no_companion_accepts_is_incompatible_without_a_build(
+    layout: Layout, tmp_path: Path
+) -> None:
+    """pyo3-file has no version for pyo3 0.20.3: the cell is not built (nothing resolved, no
+    network) and says why; it is never a verdict and never a setup-error."""
+    crate = _with_pyo3_file(tmp_path)
+    cell = Cell(crate, NEW, PY312)  # type: ignore[arg-type]
+    evaluator = Evaluator(layout, TOOLS, Options())
+    record, reused = evaluator.evaluate(cell)
+    assert not reused and record.outcome is Outcome.INCOMPATIBLE
+    assert record.note == "no pyo3-file release accepts pyo3 0.20.3" == record.message
+    assert record.build is None and not evaluator.has_cached_build(cell)
+    assert evaluator.cached_record(cell) == record
+
+
+def test_the_companion_version_is_part_of_the_build_key(tmp_path: Path) -> None:
+    crate = _with_pyo3_file(tmp_path)
+    release = Release(Version("0.26.0"), vers="0.26.0")
+    job = Evaluator(Layout(tmp_path, tmp_path), TOOLS, Options()).job(
+        Cell(crate, release, PY312),  # type: ignore[arg-type]
+        LOCK,
+    )
+    assert job.companions == (("pyo3-file", "0.14.0"),)
+    bare = dataclasses.replace(crate, companions=())  # type: ignore[type-var]
+    other = Evaluator(Layout(tmp_path, tmp_path), TOOLS, Options()).job(
+        Cell(bare, release, PY312), LOCK
+    )
+    assert other.key != job.key

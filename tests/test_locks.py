@@ -203,3 +203,16 @@ def test_a_resolve_error_keeps_its_log() -> None:
     assert str(err) == "cannot resolve pyo3 9.9.9: error: no such version" and err.log == Path(
         "/l.log"
     )
+
+
+def test_a_conflict_names_the_package_cargo_blames() -> None:
+    """Real cargo output (a crate asking pyo3 =0.29.0 and pyo3-file 0.18, which wants ^0.30):
+    the one-line error names pyo3-file, not only "failed to select a version"."""
+    stderr = (Path(__file__).parent / "data" / "cargo" / "links-conflict.txt").read_text()
+    assert locks.blamed_packages(stderr) == ["pyo3-file v0.18.0", "calamine-like v0.9.1"]
+    done = Completed(("cargo",), 101, False, 1.0, "", stderr, False, None)
+    message = locks._cargo_error(done, "cannot resolve pyo3 0.29.0")
+    assert message == (
+        "cannot resolve pyo3 0.29.0: error: failed to select a version for `pyo3`. "
+        "(required by pyo3-file v0.18.0, calamine-like v0.9.1)"
+    )

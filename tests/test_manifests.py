@@ -288,3 +288,37 @@ def test_a_path_dependency_inside_the_crate_stays_a_plain_dependency(tmp_path: P
         check=False,
     )
     assert loaded.returncode == 0, loaded.stderr  # without the exclude: "failed to load manifest"
+
+
+def test_registry_dependencies_and_companions_moved_with_their_features(tmp_path: Path) -> None:
+    """Dependencies from crates.io (renamed ones by their crate, workspace ones from the
+    table); a companion's entry asks for exactly the chosen version, features kept."""
+    root = write(
+        tmp_path / "proj",
+        {
+            "Cargo.toml": '[package]\nname = "ext"\nversion = "0.1.0"\n\n[lib]\ncrate-type = ["cdylib"]\n\n'
+            '[dependencies]\npyo3 = "0.26"\nnumpy = "0.26"\n'
+            'pyo3-log = { version = "0.13", features = ["x"] }\n'
+            'py-serde = { package = "pythonize", version = "0.26" }\n'
+            'local = { path = "local" }\nfrom-git = { git = "https://example.invalid/x" }\n'
+            '\n[dev-dependencies]\nrstest = "0.18"\n',
+            "local/Cargo.toml": '[package]\nname = "local"\nversion = "0.1.0"\n',
+            "pyproject.toml": PYPROJECT,
+        },
+    )
+    project = manifests.find(root)
+    assert manifests.registry_dependencies(project) == [
+        ("numpy", "numpy", ()),
+        ("py-serde", "pythonize", ()),
+        ("pyo3-log", "pyo3-log", ("x",)),
+        ("rstest", "rstest", ()),
+    ]
+    copy = tmp_path / "copy"
+    shutil.copytree(project.root, copy)
+    moved = {"numpy": "0.21.0", "pythonize": "0.21.1", "pyo3-log": "0.10.0"}
+    manifests.rewrite(copy, project, "0.21.2", companions=moved)
+    deps = tomllib.loads((copy / "Cargo.toml").read_text())["dependencies"]
+    assert deps["pyo3"] == "0.21.2" and deps["numpy"] == "=0.21.0"
+    assert deps["pyo3-log"] == {"version": "=0.10.0", "features": ["x"]}
+    assert deps["py-serde"] == {"package": "pythonize", "version": "=0.21.1"}
+    assert deps["local"] == {"path": "local"}

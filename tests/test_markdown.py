@@ -8,7 +8,7 @@ from pathlib import Path
 
 from factories import make_record
 
-from pyo3_triage.evidence import RunDetails, ToolVersions
+from pyo3_triage.evidence import LockInfo, RunDetails, ToolVersions
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.reporting import markdown
 from pyo3_triage.reporting.markdown import Environment
@@ -108,3 +108,17 @@ def test_rendering_reads_nothing_and_runs_nothing(tmp_path: Path, monkeypatch) -
     monkeypatch.setattr(builtins, "open", refuse)
     assert "abort" in markdown.report_document([grid(record)], [], ENV, layout)
     assert "abort" in markdown.matrix_document([grid(record)], ENV)
+
+
+def test_the_companion_versions_of_each_release_are_noted() -> None:
+    def cell(pyo3: str, pyo3_file: str) -> object:
+        lock = LockInfo(pyo3, companions=(("pyo3-file", pyo3_file),))
+        return make_record(pyo3=pyo3, lock=lock)
+
+    cells = [cell("0.25.0", "0.13.0"), cell("0.25.1", "0.13.0"), cell("0.26.0", "0.14.0")]
+    grid = grid_from_records("calamine", "", "", cells)  # type: ignore[arg-type]
+    assert markdown.companions(grid) == (
+        "Companion crates: pyo3-file 0.13.0 (PyO3 0.25.0, 0.25.1); pyo3-file 0.14.0 (PyO3 0.26.0)"
+    )
+    assert "Companion crates: pyo3-file 0.13.0" in markdown.section(grid)
+    assert markdown.companions(grid_from_records("s", "", "", [make_record()])) == ""

@@ -9,7 +9,13 @@ import pytest
 from pyo3_triage.outcome import DESCRIPTIONS, NEVER_VERDICTS, Outcome
 
 CRASHES = {Outcome.ABORT, Outcome.SEGFAULT, Outcome.SIGNAL}
-UNTESTABLE = {Outcome.BUILD_ERROR, Outcome.SETUP_ERROR, Outcome.UNSUPPORTED, Outcome.IMPORT_ERROR}
+UNTESTABLE = {
+    Outcome.BUILD_ERROR,
+    Outcome.SETUP_ERROR,
+    Outcome.UNSUPPORTED,
+    Outcome.IMPORT_ERROR,
+    Outcome.INCOMPATIBLE,
+}
 
 
 @pytest.mark.parametrize("outcome", list(Outcome))
@@ -29,7 +35,7 @@ def test_a_crash_is_always_testable_and_a_panic_is_not_a_crash() -> None:
 
 
 def test_never_verdicts_are_untestable_but_build_errors_may_be_asked_for() -> None:
-    assert set(NEVER_VERDICTS) == {Outcome.SETUP_ERROR, Outcome.UNSUPPORTED}
+    assert set(NEVER_VERDICTS) == {Outcome.SETUP_ERROR, Outcome.UNSUPPORTED, Outcome.INCOMPATIBLE}
     assert all(not o.testable for o in NEVER_VERDICTS)
     assert Outcome.BUILD_ERROR not in NEVER_VERDICTS and not Outcome.BUILD_ERROR.testable
 

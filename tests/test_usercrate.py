@@ -485,3 +485,56 @@ def test_a_mixed_layout_with_a_core_crate_beside_it(build_cache: Path, tmp_path:
     assert cli.main(argv) == 0
     (record,) = records.all_records(Layout(build_cache, results))
     assert record.outcome is Outcome.PASS, (record.outcome, record.note)
+
+
+COMPANION_LIB = """use pyo3::prelude::*;
+
+#[pyfunction]
+fn data(py: Python<'_>) -> PyResult<PyObject> {
+    Ok(pythonize::pythonize(py, &vec![1u32, 2, 3])?.into())
+}
+
+#[pymodule]
+fn pyz(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(data, m)?)?;
+    Ok(())
+}
+"""
+
+
+@pytest.mark.build
+def test_a_companion_crate_moves_with_each_release(build_cache: Path, tmp_path: Path) -> None:
+    """A project on pythonize 0.24 (which accepts pyo3 ^0.24 only): each cell moves pythonize
+    to the version that accepts its release, names it, and a release no pythonize accepts
+    (0.22.1: pythonize 0.22.0 wants ^0.22.2) is `incompatible`, not built."""
+    project = tmp_path / "pyz"
+    (project / "src").mkdir(parents=True)
+    (project / "Cargo.toml").write_text(
+        '[package]\nname = "pyz"\nversion = "0.1.0"\nedition = "2021"\n\n'
+        '[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\n'
+        'pyo3 = { version = "0.24.0", features = ["extension-module"] }\npythonize = "0.24"\n'
+    )
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n\n'
+        '[project]\nname = "pyz"\nversion = "0.1.0"\n'
+    )
+    (project / "src" / "lib.rs").write_text(COMPANION_LIB)
+    (project / "repro.py").write_text("import pyz\nassert pyz.data() == [1, 2, 3], pyz.data()\n")
+    results = tmp_path / "results"
+    releases = "0.22.1,0.22.6,0.23.5,0.24.2"
+    argv = crate_args(project, "python repro.py", releases, "3.11", build_cache, results)
+    assert cli.main(argv) == 0
+    found = {r.pyo3: r for r in records.all_records(Layout(build_cache, results))}
+    assert found["0.22.1"].outcome is Outcome.INCOMPATIBLE and found["0.22.1"].build is None
+    assert found["0.22.1"].note == "no pythonize release accepts pyo3 0.22.1"
+    used = {}
+    for release in ("0.22.6", "0.23.5", "0.24.2"):
+        record = found[release]
+        assert record.outcome is Outcome.PASS, (release, record.outcome, record.note)
+        assert record.lock is not None
+        used[release] = dict(record.lock.companions)["pythonize"]
+    assert used == {"0.22.6": "0.22.0", "0.23.5": "0.23.0", "0.24.2": "0.24.0"}
+    table = (results / "matrix.md").read_text()
+    assert "| 0.22.1 (yanked) | incompatible |" in table
+    assert "Companion crates: pythonize 0.22.0 (PyO3 0.22.6); pythonize 0.23.0" in table
+    assert "no pythonize release accepts pyo3 0.22.1" in table

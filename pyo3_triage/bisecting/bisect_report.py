@@ -120,6 +120,8 @@ def _section(
         out.append(
             f"Yanked on crates.io: {', '.join(yanked_in_answer)} (built from a pinned lockfile)."
         )
+    if moved := companions_line(search):
+        out.append(moved)
     chosen, suspects = _changelog(search, scenario, changelogs)
     if suspects:
         out.append(
@@ -168,6 +170,22 @@ def _section(
         said.append(f"Reproduce that cell: `{reproduce_command(record, results)}`")
         out.append("\n\n".join(said))
     return "\n\n".join(out)
+
+
+def companions_line(search: Search) -> str:
+    """When the two sides of the answer were built with other versions of the project's
+    companion crates, say which: the change may be the companion's, not PyO3's."""
+    sides = [search.probe_for(search.result.last_old), search.probe_for(search.result.first_new)]
+    used = [dict(p.record.lock.companions) if p and p.record.lock else {} for p in sides]
+    old, new = used
+    moved = sorted(name for name in {*old, *new} if old.get(name) != new.get(name))
+    if not moved or None in sides:
+        return ""
+    pairs = ", ".join(f"{name} {old.get(name, '-')} -> {new.get(name, '-')}" for name in moved)
+    return (
+        f"Companion crates moved with the release: {md_escape(pairs)}. The change may be "
+        "theirs, not PyO3's."
+    )
 
 
 def _evidence_probe(search: Search) -> Probe | None:

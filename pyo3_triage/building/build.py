@@ -75,6 +75,7 @@ class Job:
     abi3: str | None  # e.g. "abi3-py37": one stable-ABI wheel serves every CPython above
     files: tuple[tuple[str, str], ...]  # the rendered crate; empty for a user's project
     key: str
+    companions: tuple[tuple[str, str], ...] = ()  # (crate, version) a user's crate moves to
 
 
 def plan(
@@ -89,10 +90,12 @@ def plan(
     """The build a cell needs and its key. With `abi3` the wheel serves every interpreter at
     or above the floor, so the interpreter is not part of the key."""
     files: tuple[tuple[str, str], ...] = ()
+    companions = scenario.companions_for(release.version).versions
     if isinstance(scenario, UserCrate):
-        # The user's project by content, and how it is moved to the release: a change to the
-        # rewrite or the pinning changes what gets built.
-        source = f"{scenario.build_hash}-rewrite{manifests.REWRITE_VERSION}"
+        # The user's project by content, and how it is moved to the release (the rewrite, the
+        # pinning, the companion crates' versions): each changes what gets built.
+        moved = ",".join(f"{crate}={vers}" for crate, vers in companions)
+        source = f"{scenario.build_hash}-rewrite{manifests.REWRITE_VERSION}-{moved}"
     elif isinstance(scenario, Scenario):
         # The rendered crate itself: a template change that renders the same files keeps the key.
         files = render_crate(
@@ -119,7 +122,7 @@ def plan(
             parts.pop(name)
         parts["abi3"] = abi3
     key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
-    return Job(scenario, release, lock, interp, profile, abi3, files, key)
+    return Job(scenario, release, lock, interp, profile, abi3, files, key, companions)
 
 
 def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = False) -> Built:
@@ -158,7 +161,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         manifest = crate / scenario.project.manifest
         workdir = crate / scenario.project.workdir
         try:
-            pinned = _prepare_user_crate(scenario, job.release, crate, toolchain, log, job.abi3)
+            pinned = _prepare_user_crate(scenario, job, crate, toolchain, log)
         except locks.ResolveError as err:
             return _failed(key, log, str(err))
         # The lock this build used: beside the records, and in the cache for later results.
@@ -278,24 +281,22 @@ def own_packages(crate: Path) -> set[str]:
 
 
 def _prepare_user_crate(
-    user: UserCrate,
-    release: Release,
-    crate: Path,
-    toolchain: Toolchain,
-    log: Path,
-    abi3: str | None = None,
+    user: UserCrate, job: Job, crate: Path, toolchain: Toolchain, log: Path
 ) -> locks.ResolvedLock:
-    """Copy the user's project, point it at the release and pin its lock (fresh if the
-    user's own Cargo.lock cannot be moved to this release)."""
-    usercrate.prepare(user, release.cargo_version, crate, [abi3] if abi3 else [])
+    """Copy the user's project, point it (and its companion crates) at the release and pin
+    its lock (fresh if the user's own Cargo.lock cannot be moved to this release)."""
+    version = job.release.cargo_version
+    features = [job.abi3] if job.abi3 else []
+    usercrate.prepare(user, version, crate, features, dict(job.companions))
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)
     folder = crate / user.project.lock_dir
+    names = [name for name, _ in job.companions]
     try:
-        return locks.pin(folder, release.cargo_version, toolchain.cargo_bin, log)
+        return locks.pin(folder, version, toolchain.cargo_bin, log, names)
     except locks.ResolveError:
         (folder / "Cargo.lock").unlink(missing_ok=True)
-        return locks.pin(folder, release.cargo_version, toolchain.cargo_bin, log)
+        return locks.pin(folder, version, toolchain.cargo_bin, log, names)
 
 
 def _failed(key: str, log: Path, error: str, *, transient: bool = False) -> Built:

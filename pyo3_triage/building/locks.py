@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,7 @@ class ResolvedLock:
     lock_text: str
     crates: tuple[tuple[str, str], ...]  # every pyo3* crate -> resolved version
     mismatched: tuple[str, ...]  # pyo3* crates that could not be pinned to the release
+    companions: tuple[tuple[str, str], ...] = ()  # a user crate's companions -> resolved version
 
     @property
     def lock_hash(self) -> str:
@@ -52,7 +55,9 @@ class ResolvedLock:
 
     def info(self, kept: Path) -> LockInfo:
         """What a record says of this lock, with the copy kept beside the records."""
-        return LockInfo(self.pyo3, self.crates, self.mismatched, self.lock_hash, str(kept))
+        return LockInfo(
+            self.pyo3, self.crates, self.mismatched, self.lock_hash, str(kept), self.companions
+        )
 
 
 def requirement(release: Release) -> str:
@@ -144,9 +149,12 @@ def _resolve_tree(folder: Path, label: str, cargo_bin: str, log: Path) -> Resolv
     return ResolvedLock(label, text, tuple(sorted(pyo3_crates(text).items())), ())
 
 
-def pin(folder: Path, version: str, cargo_bin: str, log: Path) -> ResolvedLock:
+def pin(
+    folder: Path, version: str, cargo_bin: str, log: Path, companions: Sequence[str] = ()
+) -> ResolvedLock:
     """Resolve the crate in `folder` (keeping an existing Cargo.lock as a starting point) and
-    pin pyo3 and every sibling crate it has to `version`, yanked or not."""
+    pin pyo3 and every sibling crate it has to `version`, yanked or not; say which version of
+    each companion crate (`companions`, by name) the lock holds."""
 
     def cargo(*args: str) -> procs.Completed:
         return procs.run(
@@ -184,16 +192,36 @@ def pin(folder: Path, version: str, cargo_bin: str, log: Path) -> ResolvedLock:
             cargo("update", "-p", sibling, "--precise", version)
     text = (folder / "Cargo.lock").read_text(encoding="utf-8")
     crates = pyo3_crates(text)
+    held = locked_versions(text)
     return ResolvedLock(
         pyo3=version,
         lock_text=text,
         crates=tuple(sorted(crates.items())),
         mismatched=tuple(sorted(name for name, found in crates.items() if found != version)),
+        companions=tuple(
+            (name, ",".join(held[name])) for name in sorted(companions) if name in held
+        ),
     )
 
 
+_BLAMED = re.compile(r"(?:required by|of) package `([^`\s]+) v([^`\s]+)")
+
+
 def _cargo_error(done: procs.Completed, what: str) -> str:
+    """The first error line, and the packages cargo names as requiring the conflict (a
+    companion crate pinned to another PyO3, say), which "failed to select a version" hides."""
     lines = [line.strip() for line in done.stderr_tail.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error")]
     detail = errors[0] if errors else (lines[-1] if lines else f"exit status {done.returncode}")
-    return f"{what}: {detail}"
+    blamed = blamed_packages(done.stderr_tail)
+    return f"{what}: {detail}" + (f" (required by {', '.join(blamed)})" if blamed else "")
+
+
+def blamed_packages(stderr: str) -> list[str]:
+    """`pyo3-file v0.18.0` for every package cargo's conflict report names as requiring a
+    PyO3 crate, PyO3's own crates left out, in the order cargo names them."""
+    found: dict[str, None] = {}
+    for name, version in _BLAMED.findall(stderr):
+        if name != "pyo3" and name not in SIBLINGS:
+            found.setdefault(f"{name} v{version}")
+    return list(found)

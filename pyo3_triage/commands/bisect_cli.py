@@ -102,9 +102,10 @@ def main(argv: Sequence[str]) -> int:
         raise UserError(
             f"bisect searches one scenario at a time, got {len(names)}: {', '.join(names)}"
         )
-    scenario = selection.pick_scenarios(
+    picked = selection.pick_scenarios(
         names, args.crate, args.run, args.timeout, args.with_, args.extra
-    )[0]
+    )
+    scenario = selection.with_companions(picked, layout, notify)[0]
     every = selection.pick_releases(args.pyo3, layout, notify, pre=args.pre, yanked=True)
     primary = selection.pick_releases(args.pyo3, layout, notify, pre=args.pre, yanked=args.yanked)
     if args.python is None:

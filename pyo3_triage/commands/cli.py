@@ -163,6 +163,7 @@ def main(argv: Sequence[str]) -> int:
     scenarios = selection.pick_scenarios(
         args.scenario, args.crate, args.run, args.timeout, args.with_, args.extra
     )
+    scenarios = selection.with_companions(scenarios, layout, notify)
     spec = DEFAULT_PYO3 if args.pyo3 is None else args.pyo3
     newest_patch = args.newest_patch or args.pyo3 is None
     spec, revs = selection.split_revisions(spec)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from pyo3_triage.tomlcompat import tomllib
 
 # Part of every user-crate build key: raise it when the rewrite or the lock pinning changes
 # what a cell builds, so builds made the old way are not reused.
-REWRITE_VERSION = 3  # 3: path dependencies inside the crate are excluded from its [workspace]
+REWRITE_VERSION = 4  # 3: in-crate path dependencies excluded from [workspace]; 4: companions
 
 PYO3_CRATES = frozenset(
     {"pyo3", "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend"}
@@ -105,6 +105,27 @@ def _dependency_tables(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if isinstance(target, dict):
             for name in _DEP_TABLES:
                 yield _table(target, name)
+
+
+def registry_dependencies(project: Project) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every dependency of the project's crates that comes from crates.io (not a path, not
+    git, not PyO3 itself): (the name the manifest uses, the crate's name, its features)."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for rel in project.manifests:
+        data = _read(project.root / rel)
+        tables = [*_dependency_tables(data), _table(data, "workspace", "dependencies")]
+        for table in tables:
+            for local, entry in table.items():
+                spec = entry if isinstance(entry, dict) else {}
+                crate = str(spec.get("package") or local)
+                if crate in PYO3_CRATES or any(key in spec for key in ("path", "git", "registry")):
+                    continue
+                if spec.get("workspace") is True:
+                    continue  # its version lives in [workspace.dependencies], read there
+                features = spec.get("features", [])
+                wanted = {str(f) for f in features} if isinstance(features, list) else set()
+                found.setdefault((str(local), crate), set()).update(wanted)
+    return [(local, crate, tuple(sorted(f))) for (local, crate), f in sorted(found.items())]
 
 
 def _depends_on_pyo3(data: dict[str, Any]) -> bool:
@@ -255,8 +276,15 @@ def _module_name(maturin: dict[str, Any], data: dict[str, Any], manifest: Path) 
     return name.replace("-", "_")
 
 
-def rewrite(copy: Path, project: Project, version: str, features: Sequence[str] = ()) -> None:
-    """Point every pyo3* dependency in the copy at `version`; add `features` (e.g. an abi3
+def rewrite(
+    copy: Path,
+    project: Project,
+    version: str,
+    features: Sequence[str] = (),
+    companions: Mapping[str, str] | None = None,
+) -> None:
+    """Point every pyo3* dependency in the copy at `version`, and every companion crate (by
+    crate name) at exactly its version in `companions`; add `features` (e.g. an abi3
     feature) to the extension's pyo3. Path dependencies leaving the project are made absolute."""
     for rel in project.manifests:
         manifest = copy / rel
@@ -264,6 +292,7 @@ def rewrite(copy: Path, project: Project, version: str, features: Sequence[str] 
         for table in _tomlkit_dependency_tables(document, workspace=True):
             for name in list(table.keys()):
                 _rewrite_entry(table, str(name), version, manifest, copy, project.root)
+                _move_companion(table, str(name), companions or {})
         if rel == project.manifest:
             _add_features(document, features)
             if not project.workspace and "workspace" not in document:
@@ -331,6 +360,18 @@ def _rewrite_entry(
     for key in _SOURCE_KEYS:
         entry.pop(key, None)
     entry["version"] = version
+
+
+def _move_companion(table: Any, name: str, companions: Mapping[str, str]) -> None:
+    """A companion's entry asks for exactly the chosen version; features and the rest stay."""
+    entry = table[name]
+    crate = entry.get("package", name) if _is_table(entry) else name
+    if crate not in companions or (_is_table(entry) and entry.get("workspace") is True):
+        return
+    if isinstance(entry, str):
+        table[name] = f"={companions[crate]}"
+    else:
+        entry["version"] = f"={companions[crate]}"
 
 
 def _add_features(document: Any, features: Sequence[str]) -> None:

@@ -14,6 +14,8 @@ from typing import Protocol
 
 from packaging.version import Version
 
+from pyo3_triage.rendering.companions import Choice
+
 
 class Reproducer(Protocol):
     @property
@@ -64,6 +66,10 @@ class Reproducer(Protocol):
 
     def excludes(self, python: Version) -> str | None:
         """Why the reproducer itself rules a CPython out, or None."""
+
+    def companions_for(self, release: Version) -> Choice:
+        """The versions of the crates it depends on that depend on PyO3 (`numpy`,
+        `pythonize`, ...) for a release, or which of them have none."""
 
     def argv(self, python: Path) -> list[str]:
         """The command that runs it, with `python` the cell's venv interpreter."""

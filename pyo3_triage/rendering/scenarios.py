@@ -17,6 +17,7 @@ from typing import Any
 from packaging.version import Version
 
 from pyo3_triage.errors import UserError
+from pyo3_triage.rendering.companions import Choice
 from pyo3_triage.store.paths import scenario_library
 from pyo3_triage.tomlcompat import tomllib
 
@@ -63,6 +64,9 @@ class Scenario:
 
     def excludes(self, python: Version) -> str | None:
         return None  # a scenario speaks for every CPython the release declares
+
+    def companions_for(self, release: Version) -> Choice:
+        return Choice()  # the template depends on PyO3 alone
 
     def selector(self) -> tuple[str, ...]:
         return ("--scenario", str(self.folder), *installs(self.with_))

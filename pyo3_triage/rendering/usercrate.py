@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from packaging.version import Version
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.rendering import manifests
+from pyo3_triage.rendering.companions import Choice, Companion, choose_all
 from pyo3_triage.rendering.manifests import Project
 from pyo3_triage.rendering.scenarios import DEFAULT_TIMEOUT, digest, installs
 from pyo3_triage.store import areas
@@ -62,6 +64,9 @@ class UserCrate:
     requirements: tuple[str, ...] = ()
     with_: tuple[str, ...] = ()
     install_extra: str = ""
+    # Its dependencies that depend on PyO3 themselves, with their versions on crates.io
+    # (read by `selection`): each cell moves them to a version that accepts its release.
+    companions: tuple[Companion, ...] = ()
 
     upstream = ""
     source_text = ""  # the crate's files are not read for CHANGELOG words
@@ -76,6 +81,9 @@ class UserCrate:
 
     def excludes(self, python: Version) -> str | None:
         return self.project.excludes(python)  # requires-python, or the abi3 floor
+
+    def companions_for(self, release: Version) -> Choice:
+        return choose_all(self.companions, release)
 
     def selector(self) -> tuple[str, ...]:
         extra = ("--extra", self.install_extra) if self.install_extra else ()
@@ -245,7 +253,11 @@ PREPARED = ".pyo3-triage-prepared"  # written last: the copy in the folder is wh
 
 
 def prepare(
-    crate: UserCrate, pyo3_version: str, into: Path, extra_features: list[str] | None = None
+    crate: UserCrate,
+    pyo3_version: str,
+    into: Path,
+    extra_features: list[str] | None = None,
+    companions: Mapping[str, str] | None = None,
 ) -> None:
     """Copy the project into `into` and point its pyo3* dependencies at one release.
 
@@ -261,7 +273,7 @@ def prepare(
         target = making / path.relative_to(project.root)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
-    manifests.rewrite(making, project, pyo3_version, extra_features or [])
+    manifests.rewrite(making, project, pyo3_version, extra_features or [], companions)
     (making / PREPARED).write_text(f"{crate.name} for pyo3 {pyo3_version}\n", encoding="utf-8")
     shutil.rmtree(into, ignore_errors=True)  # a copy from before this marker existed
     making.replace(into)

@@ -24,9 +24,16 @@ COLORS: dict[Outcome, str] = {
     Outcome.BUILD_ERROR: "#fb8f44",
     Outcome.SETUP_ERROR: "#8c959f",
     Outcome.UNSUPPORTED: "#eaeef2",
+    Outcome.INCOMPATIBLE: "#d8ccf0",
     Outcome.IMPORT_ERROR: "#e16f24",
 }
-_DARK = {Outcome.UNSUPPORTED, Outcome.ERROR, Outcome.TIMEOUT, Outcome.BUILD_ERROR}
+_DARK = {
+    Outcome.UNSUPPORTED,
+    Outcome.INCOMPATIBLE,
+    Outcome.ERROR,
+    Outcome.TIMEOUT,
+    Outcome.BUILD_ERROR,
+}
 
 
 @dataclass(frozen=True)

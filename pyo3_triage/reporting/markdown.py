@@ -146,6 +146,24 @@ def pinning(grid: Grid) -> str:
     )
 
 
+def companions(grid: Grid) -> str:
+    """Which versions of the project's companion crates (dependencies that depend on PyO3)
+    the releases were built with: a boundary may be a companion's change, not PyO3's."""
+    rows = [row for row, _ in grid.rows]
+    used: dict[str, list[str]] = {}  # "pyo3-file 0.13.0" -> the releases built with it
+    for record in sorted(grid.records(), key=lambda r: rows.index(r.pyo3)):
+        if record.lock is not None and record.lock.companions:
+            moved = ", ".join(f"{name} {version}" for name, version in record.lock.companions)
+            if record.pyo3 not in used.setdefault(moved, []):
+                used[moved].append(record.pyo3)
+    if not used:
+        return ""
+    return "Companion crates: " + "; ".join(
+        f"{md_escape(moved)} (PyO3 {md_escape(', '.join(releases))})"
+        for moved, releases in used.items()
+    )
+
+
 def section(grid: Grid) -> str:
     title = (
         f"### `{grid.scenario}`" if "`" not in grid.scenario else f"### {md_escape(grid.scenario)}"
@@ -157,7 +175,7 @@ def section(grid: Grid) -> str:
     if intro:
         parts.append(intro)
     parts.append(grid_table(grid))
-    for extra in (pinning(grid), messages(grid)):
+    for extra in (pinning(grid), companions(grid), messages(grid)):
         if extra:
             parts.append(extra)
     return "\n\n".join(parts)
@@ -285,8 +303,8 @@ def failure_groups(found: Sequence[Record]) -> list[list[Record]]:
     """Failing cells grouped by what they show (scenario, outcome, message), in table order."""
     groups: dict[tuple[str, str, str], list[Record]] = {}
     for record in found:
-        if record.outcome in (Outcome.PASS, Outcome.UNSUPPORTED):
-            continue
+        if record.outcome in (Outcome.PASS, Outcome.UNSUPPORTED, Outcome.INCOMPATIBLE):
+            continue  # not built: the table's notes say why
         message = record.message
         groups.setdefault((record.scenario, cell_text(record), message or ""), []).append(record)
     return list(groups.values())

@@ -28,6 +28,7 @@ STYLES: dict[Outcome, str] = {
     Outcome.BUILD_ERROR: "red",
     Outcome.SETUP_ERROR: "dim red",
     Outcome.UNSUPPORTED: "dim",
+    Outcome.INCOMPATIBLE: "dim magenta",
     Outcome.IMPORT_ERROR: "dark_orange",
 }
 FORCED_MARK = "†"
@@ -130,6 +131,7 @@ SHORT: dict[Outcome, str] = {
     Outcome.BUILD_ERROR: "build",
     Outcome.SETUP_ERROR: "setup",
     Outcome.UNSUPPORTED: "-",
+    Outcome.INCOMPATIBLE: "incmp",
     Outcome.IMPORT_ERROR: "imprt",
 }
 

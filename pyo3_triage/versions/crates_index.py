@@ -14,12 +14,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
+from pyo3_triage.rendering.companions import Companion, parse_versions
 from pyo3_triage.store.paths import write_atomic
 from pyo3_triage.versions.releases import Release, ReleaseIndex, unreachable_error
 
@@ -111,6 +113,46 @@ def _describe(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
+@dataclass(frozen=True)
+class IndexText:
+    """A crate's sparse-index file as read: the text, when it was fetched, and whether the
+    network failed so a cached copy stands in."""
+
+    text: str
+    fetched_at: float
+    from_cache_offline: bool
+
+
+def load_text(
+    crate: str,
+    cache_file: Path,
+    *,
+    max_age: float = 3600,
+    fetch: Fetcher = fetch_url,
+    now: Callable[[], float] = time.time,
+    readable: Callable[[str], bool] = bool,
+) -> IndexText:
+    """A crate's index file: a cache younger than `max_age` s, else crates.io, else any
+    cache. `readable` says whether a text holds what the caller needs."""
+    cache_file = Path(cache_file)
+    url = index_url(crate)
+    cached = _read_cache(cache_file)
+    usable = cached if cached and readable(cached[0]) else None
+    current = now()
+    if usable and 0 <= current - usable[1] < max_age:
+        return IndexText(usable[0], usable[1], from_cache_offline=False)
+    try:
+        text = fetch(url, FETCH_TIMEOUT)
+        if not readable(text):
+            raise ValueError(f"no readable releases at {url}")
+    except (OSError, HTTPException, ValueError) as err:
+        if usable:
+            return IndexText(usable[0], usable[1], from_cache_offline=True)
+        raise unreachable_error(crate, _describe(err)) from err
+    _write_cache(cache_file, text, current)
+    return IndexText(text, current, from_cache_offline=False)
+
+
 def load_index(
     crate: str,
     cache_file: Path,
@@ -120,21 +162,21 @@ def load_index(
     now: Callable[[], float] = time.time,
 ) -> ReleaseIndex:
     """The release list: a cache younger than `max_age` s, else crates.io, else any cache."""
-    cache_file = Path(cache_file)
-    url = index_url(crate)
-    cached = _read_cache(cache_file)
-    cached_releases = parse_index(cached[0], crate) if cached else ()
-    current = now()
-    if cached and cached_releases and 0 <= current - cached[1] < max_age:
-        return ReleaseIndex(crate, cached_releases, cached[1], from_cache_offline=False)
-    try:
-        text = fetch(url, FETCH_TIMEOUT)
-        releases = parse_index(text, crate)
-        if not releases:
-            raise ValueError(f"no readable releases at {url}")
-    except (OSError, HTTPException, ValueError) as err:
-        if cached and cached_releases:
-            return ReleaseIndex(crate, cached_releases, cached[1], from_cache_offline=True)
-        raise unreachable_error(crate, _describe(err)) from err
-    _write_cache(cache_file, text, current)
-    return ReleaseIndex(crate, releases, current, from_cache_offline=False)
+    found = load_text(
+        crate,
+        cache_file,
+        max_age=max_age,
+        fetch=fetch,
+        now=now,
+        readable=lambda text: bool(parse_index(text, crate)),
+    )
+    releases = parse_index(found.text, crate)
+    return ReleaseIndex(crate, releases, found.fetched_at, found.from_cache_offline)
+
+
+def load_companion(
+    crate: str, cache_file: Path, local: str, features: tuple[str, ...]
+) -> Companion:
+    """A dependency of the project with every version crates.io has (see `companions`)."""
+    found = load_text(crate, cache_file, readable=lambda text: bool(parse_versions(text, crate)))
+    return Companion(local, crate, features, parse_versions(found.text, crate))
