@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from pyo3_triage import __version__
-from pyo3_triage.commands import bisect_cli, cli, main, merge_cli, report_cli, verify_cli
+from pyo3_triage.commands import bisect_cli, cli, main, merge_cli, program, report_cli, verify_cli
 from pyo3_triage.errors import EXIT_OK, EXIT_USAGE
 
 
@@ -85,3 +85,44 @@ def test_the_module_runs_as_a_script() -> None:
         check=False,
     )
     assert done.returncode == 0 and done.stdout == f"pyo3-triage {__version__}\n", done.stderr
+
+
+def test_program_words_follow_how_the_tool_was_started() -> None:
+    assert program.line("matrix", ["--pyo3", "0.20"]) == "nox -s matrix -- --pyo3 0.20"
+    assert program.line("matrix", []) == "nox -s matrix"
+    assert program.line("bisect", ["--pyo3", "0.19..0.21"]) == "python bisect.py --pyo3 0.19..0.21"
+    assert program.usage("report") == "nox -s report --"
+    with program.started_as("pyo3-triage"):
+        assert (
+            program.line("matrix", ["--run", "python a.py"])
+            == "pyo3-triage matrix --run 'python a.py'"
+        )
+        assert program.usage("bisect") == "pyo3-triage bisect"
+        assert program.name("matrix") == "pyo3-triage matrix"
+    assert program.name("matrix") == "nox -s matrix"  # only while it holds
+
+
+@pytest.mark.parametrize("command", ["matrix", "bisect", "report", "merge", "verify"])
+def test_the_installed_command_speaks_its_own_name(command: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pyo3_triage.commands.main", command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: pyo3-triage {command} "), done.stdout[:200]
+    assert "nox" not in done.stdout.split("\n")[0] and "bisect.py" not in done.stdout
+
+
+def test_advice_names_the_installed_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [sys.executable, "-m", "pyo3_triage.commands.main", "report", "--results", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == EXIT_USAGE
+    assert "run pyo3-triage matrix first" in done.stderr, done.stderr

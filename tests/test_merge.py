@@ -140,7 +140,7 @@ def test_a_source_that_is_not_a_folder_is_refused(tmp_path: Path, kind: str) -> 
     with pytest.raises(UserError) as caught:
         merge([source], folder(tmp_path, "t"))
     assert caught.value.message == (
-        f"{source} is not a results folder; pass folders written by nox -s matrix"
+        f"{source} is not a results folder; pass folders the matrix command wrote"
     )
 
 

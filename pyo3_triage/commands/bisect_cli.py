@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from pyo3_triage.bisecting.bisection import (
 from pyo3_triage.bisecting.search import Step
 from pyo3_triage.building import toolchain
 from pyo3_triage.cells import Evaluator, Options
+from pyo3_triage.commands import program
 from pyo3_triage.commands.cliargs import Parser, add_common, options_from
 from pyo3_triage.errors import EXIT_NO_CHANGE, EXIT_OK, EXIT_UNSEARCHABLE, UserError, run_cli
 from pyo3_triage.interpreters import Interpreter
@@ -44,7 +44,7 @@ DEFAULT_SCENARIO = "unsendable_gc_traverse"
 
 def build_parser() -> Parser:
     parser = Parser(
-        prog="python bisect.py",
+        prog=program.usage("bisect"),
         description="Find the PyO3 release (or CPython version) where a reproducer's outcome changes.",
     )
     parser.add_argument(
@@ -141,7 +141,7 @@ def main(argv: Sequence[str]) -> int:
                 refined[search.fixed] = found
 
     changelogs = changelog.texts(bisect_report.first_new_releases(searches))
-    env = markdown.here(shlex.join(["python", "bisect.py", *argv]), layout.logs_dir())
+    env = markdown.here(program.line("bisect", argv), layout.logs_dir())
     text = bisect_report.markdown(scenario, searches, env, layout.results, changelogs, refined)
     report = layout.bisect_report(
         scenario.name,

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from pyo3_triage import __version__
+from pyo3_triage.commands import program
 from pyo3_triage.errors import EXIT_OK, EXIT_USAGE
 
 
@@ -47,7 +48,8 @@ def entry(argv: Sequence[str] | None = None) -> int:
     if args[0] not in commands:
         print(f"error: unknown command {args[0]!r}; {USAGE}", file=sys.stderr)
         return EXIT_USAGE
-    return commands[args[0]](args[1:])
+    with program.started_as("pyo3-triage"):  # it prints `pyo3-triage matrix`, not nox's words
+        return commands[args[0]](args[1:])
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from pyo3_triage import matrix
+from pyo3_triage.commands import program
 from pyo3_triage.commands.cliargs import Parser, add_locations
 from pyo3_triage.errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
 from pyo3_triage.rendering import scenarios
@@ -19,7 +20,7 @@ from pyo3_triage.store.paths import Layout
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="nox -s merge --", description=__doc__)
+    parser = Parser(prog=program.usage("merge"), description=__doc__)
     parser.add_argument(
         "sources", nargs="+", type=Path, metavar="DIR", help="results folders to merge"
     )
@@ -48,7 +49,7 @@ def main(argv: Sequence[str]) -> int:
     if not grids:
         raise UserError(
             f"no records in {', '.join(map(str, args.sources))} or {layout.results}; "
-            "pass results folders written by nox -s matrix"
+            f"pass results folders written by {program.name('matrix')}"
         )
     for grid in grids:
         console.print(table.rich_table(grid))

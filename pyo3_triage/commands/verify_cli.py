@@ -13,6 +13,7 @@ from pyo3_triage import interpreters, selection
 from pyo3_triage.bisecting.verify import claims, verify_one
 from pyo3_triage.building import toolchain
 from pyo3_triage.cells import Evaluator, Options
+from pyo3_triage.commands import program
 from pyo3_triage.commands.cliargs import Parser, add_locations
 from pyo3_triage.errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
 from pyo3_triage.rendering import scenarios
@@ -22,7 +23,7 @@ from pyo3_triage.store.paths import Layout
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = Parser(prog="nox -s verify --", description=__doc__)
+    parser = Parser(prog=program.usage("verify"), description=__doc__)
     parser.add_argument("--scenario", action="append", metavar="NAME", help="only these scenarios")
     add_locations(parser)
     parser.add_argument(

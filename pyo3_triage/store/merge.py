@@ -38,7 +38,7 @@ def merge(sources: Sequence[Path], target: Layout) -> MergeResult:
     for source in sources:
         if not source.is_dir():
             raise UserError(
-                f"{source} is not a results folder; pass folders written by nox -s matrix"
+                f"{source} is not a results folder; pass folders the matrix command wrote"
             )
         layout = Layout(cache=target.cache, results=source)
         for record in records.all_records(layout):
