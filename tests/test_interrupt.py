@@ -118,6 +118,8 @@ def test_interrupted_run_keeps_results_and_resumes(
     assert f"> Interrupted after {len(finished)} of {SLOW_CELLS} cells." in table
     assert table.count("| 0.20.3 | pass |") == len(finished)
     assert table.count("| 0.20.3 | · |") == SLOW_CELLS - len(finished)
+    # The report is left as it was (here: none yet), never a table of dots without a note.
+    assert not (results / "report.md").exists()
     # The driver that was running when the signal came is gone, with everything it started.
     assert processes_mentioning(str(tmp_path / "slow")) == []
 

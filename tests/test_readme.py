@@ -49,7 +49,7 @@ CONTRACT: dict[str, Check] = {
         "list", says=("10 candidates",), where="crate"
     ),
     'pyo3-triage matrix --crate . --run "python repro.py" --pyo3 0.19..0.21 --python 3.11': Check(
-        "list", says=("my-ext · PyO3 0.21.2",), where="crate"
+        "list", says=("byo · PyO3 0.21.2",), where="crate"
     ),
     "nox -s matrix": Check("list", says=("2 scenario(s) x 15 PyO3 release(s)",)),
     "nox -s matrix -- --pyo3 0.20..0.21 --python 3.11,3.12 --scenario unsendable_gc_traverse": Check(
@@ -77,7 +77,7 @@ CONTRACT: dict[str, Check] = {
         "run", says=("not searched (outside their declared CPython window)",)
     ),
     'nox -s matrix -- --crate ~/src/my-ext --run "python repro.py" --pyo3 0.19..0.21 --python 3.11': Check(
-        "list", says=("my-ext · PyO3 0.21.2",)
+        "list", says=("byo · PyO3 0.21.2",)
     ),
     'python bisect.py --crate ~/src/my-ext --run "python repro.py" --pyo3 0.19..0.21 --python 3.11': Check(
         "list", says=("10 candidates",)

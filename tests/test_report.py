@@ -3,6 +3,7 @@ every path absolute so it runs from any folder."""
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from pathlib import Path
 
@@ -11,8 +12,13 @@ from factories import make_record
 
 from pyo3_triage.commands import cli
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.store.paths import noxfile
+from pyo3_triage.rendering import scenarios
+from pyo3_triage.reporting import markdown, report
+from pyo3_triage.store import records
+from pyo3_triage.store.paths import Layout, noxfile
 from pyo3_triage.store.records import Record, reproduce_command
+
+SCENARIO_A = scenarios.resolve("unsendable_gc_traverse")
 
 
 def record(selection: tuple[str, ...], **extra: object) -> Record:
@@ -55,7 +61,8 @@ def test_reproduce_command_parses_back(selection: tuple[str, ...], tmp_path: Pat
     args = cli.build_parser().parse_args(argv[6:])
     assert args.pyo3 == "0.20.3"
     assert args.python == "/opt/py/bin/python3.11"
-    assert args.results == tmp_path / "res" and args.results.is_absolute()
+    # Its own folder beside the run's tables, which stay in view.
+    assert args.results == tmp_path / "res" / "reproduce" and args.results.is_absolute()
     assert args.rerun
     if "--crate" in selection:
         at = selection.index
@@ -110,3 +117,26 @@ def test_reports_show_only_records_and_bisects_of_one_version_of_a_reproducer(
     env = Environment("2026-11-29 12:00 UTC", "Linux")
     text = report_document([grid], bisect_answers(layout, [grid]), env, layout)
     assert "answer of b" in text and "answer of a" not in text
+
+
+def _stored(layout: Layout, pyo3: str, run_hash: str, created: str) -> None:
+    key = f"{pyo3}-{run_hash}".ljust(24, "0")
+    records.save(layout, make_record(key=key, pyo3=pyo3, scenario_hash=run_hash, created=created))
+
+
+def test_the_report_draws_the_version_the_newest_run_asked_about(tmp_path: Path) -> None:
+    """A matrix of version A, three cells of an edited version B, then A again with every cell
+    from stored records: the report draws A (the newest question), not B (the newest
+    records), and says that B's records are left out."""
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    for pyo3 in ("0.20.3", "0.21.2", "0.22.6"):
+        _stored(layout, pyo3, "A", "2026-12-01T10:00:00+00:00")
+    _stored(layout, "0.20.3", "B", "2026-12-02T10:00:00+00:00")
+    (grid,) = report.grids_from_store(layout)
+    assert {r.scenario_hash for r in grid.cells.values()} == {"B"}  # no run said otherwise
+    asked = dataclasses.replace(SCENARIO_A, name="s")
+    report.write_latest(layout, [asked])
+    assert report.read_latest(layout) == {"s": asked.run_hash}
+    (grid,) = report.grids_from_store(layout, latest={"s": "A"})
+    assert len(grid.cells) == 3 and grid.left_out == 1
+    assert "Left out: 1 record(s) of other versions" in markdown.section(grid)

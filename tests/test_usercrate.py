@@ -361,7 +361,24 @@ def test_extra_installs_the_projects_own_extra(tmp_path: Path) -> None:
     (project / "pyproject.toml").write_text(text)
     scenario = usercrate.load(str(project), "python -m pytest", extra="test")
     assert scenario.requirements == ("attrs", "pytest>=8")
-    with pytest.raises(UserError, match="has no such optional-dependencies entry .it has: test"):
+    with pytest.raises(UserError, match="no such optional-dependencies entry or dependency group"):
+        usercrate.load(str(project), "python -m pytest", extra="docs")
+    alone = usercrate.load(str(project), "python -m pytest", extra="dependencies")
+    assert alone.requirements == ("attrs",)
+
+
+def test_extra_names_a_dependency_group_too(tmp_path: Path) -> None:
+    """PEP 735 groups, where many projects keep `test`, with their included groups."""
+    project = make_project(tmp_path / "proj")
+    text = (project / "pyproject.toml").read_text()
+    text = text.replace('version = "0.3.0"\n', 'version = "0.3.0"\ndependencies = ["attrs"]\n', 1)
+    text += (
+        '\n[dependency-groups]\nlint = ["ruff"]\ntest = ["pytest>=8", {include-group = "lint"}]\n'
+    )
+    (project / "pyproject.toml").write_text(text)
+    scenario = usercrate.load(str(project), "python -m pytest", extra="test")
+    assert scenario.requirements == ("attrs", "pytest>=8", "ruff")
+    with pytest.raises(UserError, match=r"it has: lint \(group\), test \(group\)"):
         usercrate.load(str(project), "python -m pytest", extra="docs")
 
 
@@ -419,6 +436,7 @@ def test_a_printed_reproduce_command_reproduces_its_cell(build_cache: Path, tmp_
     argv = crate_args(project, "python repro.py", "0.20.3", "3.11", build_cache, results)
     assert cli.main(argv) == 0
     report = (results / "report.md").read_text()
+    tables = (results / "matrix.md").read_bytes()
     (command,) = re.findall(r"Reproduce that cell: `([^`]+)`", report)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -433,8 +451,11 @@ def test_a_printed_reproduce_command_reproduces_its_cell(build_cache: Path, tmp_
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 cells (0 from stored records)" in done.stdout  # built and ran again (--rerun)
-    (again,) = records.all_records(Layout(build_cache, results))  # the same cell, the same key
-    assert again.outcome is Outcome.ABORT
+    # The same cell, the same key, in a folder of its own: the run's own tables stay in view.
+    (again,) = records.all_records(Layout(build_cache, results / "reproduce"))
+    (first,) = records.all_records(Layout(build_cache, results))
+    assert again.key == first.key and again.outcome is Outcome.ABORT
+    assert (results / "matrix.md").read_bytes() == tables
     assert "is unsendable, but sent to another thread" in (again.panic_message or "")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shlex
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +20,7 @@ from pyo3_triage.bisecting.bisection import (
 )
 from pyo3_triage.building import toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options, plan, shard
+from pyo3_triage.commands import program
 from pyo3_triage.commands.cliargs import Parser, add_common, options_from, positive_int, shard_spec
 from pyo3_triage.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError, run_cli
 from pyo3_triage.rendering.reproducer import Reproducer
@@ -39,7 +39,7 @@ DEFAULT_JOBS = 2 if (os.cpu_count() or 1) >= 2 else 1
 
 def build_parser() -> Parser:
     parser = Parser(
-        prog="nox -s matrix --",
+        prog=program.usage("matrix"),
         description="Build and run reproducers across PyO3 releases x CPython versions.",
     )
     parser.add_argument(
@@ -91,7 +91,7 @@ def build_parser() -> Parser:
         "--shard",
         type=shard_spec,
         metavar="K/N",
-        help="run only the K-th of N balanced slices of the plan (see nox -s merge)",
+        help="run only the K-th of N balanced slices of the plan (see the merge command)",
     )
     add_common(parser)
     return parser
@@ -148,7 +148,7 @@ def main(argv: Sequence[str]) -> int:
     if (args.new is not None or args.old is not None) and not args.git_bisect_exit:
         raise UserError(
             "--new/--old choose what --git-bisect-exit reports as new or old; the matrix shows "
-            "every outcome as it is (use python bisect.py to search with them)"
+            f"every outcome as it is (use {program.name('bisect')} to search with them)"
         )
     criteria = criteria_from(args.new, args.old)
     console = Console(stderr=False, highlight=False)
@@ -212,13 +212,16 @@ def main(argv: Sequence[str]) -> int:
     note = ""
     if run.interrupted:
         note = f"Interrupted after {len(run.records)} of {len(cells)} cells."
-    command = shlex.join(["nox", "-s", "matrix", *(["--", *argv] if argv else [])])
+    command = program.line("matrix", argv)
     text = markdown.matrix_document(grids, markdown.here(command, layout.logs_dir()), note)
     question = _question(scenarios, options_from(args), cells)
     matrix.write_markdown(layout, text)
     write_atomic(layout.question_file("matrix", question), text)
-    report.write(layout, grids, question, pictures=not run.interrupted)
-    if not run.interrupted:  # an interrupted run stops at once; the next run evicts
+    report.write_latest(layout, scenarios)
+    # An interrupted run stops at once: it leaves the last whole report (and its chart) as it
+    # was, and the next run evicts.
+    if not run.interrupted:
+        report.write(layout, grids, question)
         _evict(layout, limit, console)
     console.print(
         f"{len(run.records)} cells ({run.reused} from stored records); "

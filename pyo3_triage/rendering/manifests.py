@@ -50,6 +50,8 @@ class Project:
     requires_python: str  # the project's own `requires-python`, "" if none
     dependencies: tuple[str, ...] = ()  # the project's [project] dependencies
     extras: tuple[tuple[str, tuple[str, ...]], ...] = ()  # its optional-dependencies
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # its PEP 735 dependency groups
+    name: str = ""  # the package's name: [project] name, else the extension crate's
 
     def excludes(self, python: Version) -> str | None:
         """Why the project itself rules this CPython out (its requires-python, the floor of
@@ -227,23 +229,61 @@ def find(path: Path) -> Project:
             (name, _strings(reqs))
             for name, reqs in _table(pyproject, "project", "optional-dependencies").items()
         ),
+        groups=_dependency_groups(_table(pyproject, "dependency-groups")),
+        name=_package_name(pyproject, data),
     )
+
+
+def _package_name(pyproject: dict[str, Any], data: dict[str, Any]) -> str:
+    """What the project calls itself: its Python package name, else its crate's name."""
+    for name in (_table(pyproject, "project").get("name"), _table(data, "package").get("name")):
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return ""
+
+
+def _dependency_groups(table: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """PEP 735 `[dependency-groups]`, each with its `{include-group = ...}` entries expanded."""
+
+    def expand(name: str, seen: tuple[str, ...]) -> list[str]:
+        found: list[str] = []
+        for item in table.get(name, []) if isinstance(table.get(name), list) else []:
+            if isinstance(item, str):
+                found.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+                included = item["include-group"]
+                if included not in seen:
+                    found.extend(expand(included, (*seen, included)))
+        return found
+
+    return tuple((name, tuple(expand(name, (name,)))) for name in table)
 
 
 def _strings(value: Any) -> tuple[str, ...]:
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
 
+BASE = "dependencies"  # `--extra dependencies`: the project's own dependencies alone
+
+
 def extra_requirements(project: Project, extra: str) -> tuple[str, ...]:
-    """What `--extra NAME` installs: the project's dependencies and that extra's."""
-    extras = dict(project.extras)
-    if extra not in extras:
-        known = ", ".join(sorted(extras)) or "none"
-        raise UserError(
-            f"--extra {extra!r}: the project's pyproject.toml has no such optional-dependencies "
-            f"entry (it has: {known})"
-        )
-    return project.dependencies + extras[extra]
+    """What `--extra NAME` installs: the project's dependencies and those of NAME, an
+    `[project.optional-dependencies]` entry or a PEP 735 dependency group (where many projects
+    keep `test`; the extension's wheel is installed without its dependencies, so the group's
+    tests need the project's too); `--extra dependencies`: the project's dependencies alone."""
+    extras, groups = dict(project.extras), dict(project.groups)
+    if extra in extras:
+        return project.dependencies + extras[extra]
+    if extra in groups:
+        return project.dependencies + groups[extra]
+    if extra == BASE:
+        return project.dependencies
+    known = ", ".join([*sorted(extras), *sorted(f"{g} (group)" for g in groups)]) or "none"
+    raise UserError(
+        f"--extra {extra!r}: the project's pyproject.toml has no such optional-dependencies "
+        f"entry or dependency group (it has: {known}; `dependencies` installs its own "
+        "dependencies alone)"
+    )
 
 
 def _pyo3_entry(

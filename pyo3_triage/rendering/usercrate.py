@@ -233,11 +233,12 @@ def load(
         )
     _check_named_files(argv, start)
     argv, run_inputs = outside_inputs(argv, start)
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", start.name) or "crate"
+    # Named as the project names itself (an sdist's folder carries its version: blake3-1.0.11)
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", project.name or start.name) or "crate"
     return UserCrate(
         name=name,
         folder=start,
-        description=f"{start.name}: `{shlex.join(argv)}`",
+        description=f"{project.name or start.name}, run with: {shlex.join(argv)}",
         timeout=timeout,
         module=project.module,
         run=argv,

@@ -164,6 +164,16 @@ def companions(grid: Grid) -> str:
     )
 
 
+def left_out(grid: Grid) -> str:
+    """One line when records of other versions of the reproducer exist and are not drawn."""
+    if not grid.left_out:
+        return ""
+    return (
+        f"Left out: {grid.left_out} record(s) of other versions of this reproducer (another "
+        "driver, Rust side or run command); this table is the version the newest run asked about."
+    )
+
+
 def section(grid: Grid) -> str:
     title = (
         f"### `{grid.scenario}`" if "`" not in grid.scenario else f"### {md_escape(grid.scenario)}"
@@ -175,7 +185,7 @@ def section(grid: Grid) -> str:
     if intro:
         parts.append(intro)
     parts.append(grid_table(grid))
-    for extra in (pinning(grid), companions(grid), messages(grid)):
+    for extra in (pinning(grid), companions(grid), messages(grid), left_out(grid)):
         if extra:
             parts.append(extra)
     return "\n\n".join(parts)

@@ -6,7 +6,8 @@ grids, the bisect answers in the results folder, each interpreter's version) and
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pyo3_triage.rendering.reproducer import Reproducer
@@ -18,30 +19,51 @@ from pyo3_triage.store.paths import Layout, write_atomic
 from pyo3_triage.store.records import Record
 
 
-def grids_from_store(layout: Layout, known: Sequence[Reproducer] = ()) -> list[table.Grid]:
-    """One grid per scenario, drawn from the records of its newest version only (its newest
-    record's run hash: the same Rust, driver or run command), newest record per cell; records
-    of another version of a reproducer are never mixed into its table."""
+def grids_from_store(
+    layout: Layout, known: Sequence[Reproducer] = (), latest: Mapping[str, str] | None = None
+) -> list[table.Grid]:
+    """One grid per scenario, drawn from the records of one version only (a version is a run
+    hash: the same Rust, driver or run command): the version the newest matrix run asked
+    about (`latest`, see `read_latest`), else the one of its newest record; newest record per
+    cell. Records of another version are never mixed in; the grid counts them as left out."""
     by_scenario: dict[str, list[Record]] = {}
     for record in sorted(records.all_records(layout), key=lambda r: r.created):
         by_scenario.setdefault(record.scenario, []).append(record)
     about = {s.name: s for s in known}
+    asked = latest if latest is not None else read_latest(layout)
     grids = []
     for name in sorted(by_scenario):
-        current = by_scenario[name][-1].scenario_hash
-        cells = {
-            (r.pyo3, r.python_label): r for r in by_scenario[name] if r.scenario_hash == current
-        }
+        found = by_scenario[name]
+        versions = {r.scenario_hash for r in found}
+        current = asked.get(name) if asked.get(name) in versions else found[-1].scenario_hash
+        cells = {(r.pyo3, r.python_label): r for r in found if r.scenario_hash == current}
         scenario = about.get(name)
-        grids.append(
-            table.grid_from_records(
-                name,
-                scenario.description if scenario else "",
-                scenario.upstream if scenario else "",
-                cells.values(),
-            )
+        grid = table.grid_from_records(
+            name,
+            scenario.description if scenario else "",
+            scenario.upstream if scenario else "",
+            cells.values(),
         )
+        grids.append(replace(grid, left_out=sum(r.scenario_hash != current for r in found)))
     return grids
+
+
+def read_latest(layout: Layout) -> dict[str, str]:
+    """The run hash of each reproducer the newest matrix run asked about ({} if none)."""
+    try:
+        data = json.loads(layout.latest_run().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+
+
+def write_latest(layout: Layout, reproducers: Sequence[Reproducer]) -> None:
+    """Remember which version of each reproducer this matrix run asked about."""
+    known = read_latest(layout)
+    known.update({r.name: r.run_hash for r in reproducers})
+    write_atomic(layout.latest_run(), json.dumps(known, indent=2, sort_keys=True) + "\n")
 
 
 def python_versions(executables: Sequence[str]) -> dict[str, str]:
@@ -79,21 +101,17 @@ def bisect_answers(layout: Layout, grids: Sequence[table.Grid]) -> list[str]:
     return lines
 
 
-def write(
-    layout: Layout, grids: Sequence[table.Grid], question: str = "", *, pictures: bool = True
-) -> Path:
+def write(layout: Layout, grids: Sequence[table.Grid], question: str = "") -> Path:
     """`report.md` and the chart (the latest), and with a `question` a copy of the report
-    kept under its own name, so a later run about something else does not erase it. An
-    interrupted run skips the chart (`pictures`): stopping fast matters more then."""
+    kept under its own name, so a later run about something else does not erase it."""
     found = [r.executable for g in grids for r in g.cells.values()]
     env = markdown.here(logs=layout.logs_dir(), pythons=python_versions(found))
     text = markdown.report_document(grids, bisect_answers(layout, grids), env, layout)
     path = layout.report_markdown()
     write_atomic(path, text)
-    if pictures:
-        svg, png = chart.draw(grids)
-        write_atomic(layout.report_svg(), svg)
-        write_atomic(layout.report_png(), png)
+    svg, png = chart.draw(grids)
+    write_atomic(layout.report_svg(), svg)
+    write_atomic(layout.report_png(), png)
     if question:
         write_atomic(layout.question_file("report", question), text)
     return path

@@ -44,6 +44,7 @@ class Grid:
     rows: tuple[tuple[str, bool], ...]
     columns: tuple[str, ...]
     cells: dict[tuple[str, str], Record] = field(default_factory=dict)
+    left_out: int = 0  # records of other versions of the reproducer, not drawn
 
     def describe(self, row: str) -> str:
         """`git describe` of a row that is a PyO3 commit, "" for a release."""

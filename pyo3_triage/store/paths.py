@@ -215,6 +215,11 @@ class Layout:
         """`matrix-<question>.md` / `report-<question>.md`: one kept file per question asked."""
         return self.results / f"{kind}-{slug(question)}.md"
 
+    def latest_run(self) -> Path:
+        """Which version (run hash) of each reproducer the newest matrix run asked about: the
+        report draws that one, even when every cell of that run came from stored records."""
+        return self.results / "latest-run.json"
+
     def report_png(self) -> Path:
         return self.results / "matrix.png"
 
@@ -311,6 +316,12 @@ def _check_writable(root: Path, what: str, *, create: bool) -> None:
             f"cannot write to the {what} folder {root} ({err.strerror}); "
             f"pass --{what} DIR with a writable folder"
         ) from None
+
+
+def reproduce_folder(results: Path) -> Path:
+    """Where a printed "reproduce that cell" command keeps its results: beside, not over, the
+    tables of the run that printed it."""
+    return results / "reproduce"
 
 
 RESULTS_MARK = ".pyo3-triage-results"

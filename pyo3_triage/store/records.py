@@ -18,7 +18,13 @@ from typing import Any
 
 from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.store.paths import Layout, matrix_command, scenario_library, write_atomic
+from pyo3_triage.store.paths import (
+    Layout,
+    matrix_command,
+    reproduce_folder,
+    scenario_library,
+    write_atomic,
+)
 
 SCHEMA = 1
 
@@ -147,7 +153,8 @@ def all_records(layout: Layout) -> Iterator[Record]:
 
 
 def reproduce_command(record: Record, results: Path) -> str:
-    """The command that rebuilds and reruns exactly this one cell, runnable from any folder."""
+    """The command that rebuilds and reruns exactly this one cell, runnable from any folder;
+    its tables go to a folder of their own, so the run's own tables stay in view."""
     selection = list(record.selection)
     if not selection:  # a record from before records kept their selection
         source = Path(record.scenario_source) if record.scenario_source else None
@@ -164,7 +171,7 @@ def reproduce_command(record: Record, results: Path) -> str:
             "--python",
             record.executable,
             "--results",
-            str(results.absolute()),
+            str(reproduce_folder(results).absolute()),
             "--rerun",
         ]
     )
