@@ -82,6 +82,8 @@ class BuildInfo:
     # The reproducer's own code did not compile (a possible answer), as opposed to a cell that
     # could not be set up (a dependency's build script, the toolchain, the network).
     compile_error: bool = False
+    # The compile error is a lint the crate itself denies (`#![deny(warnings)]`), or "".
+    denied_lint: str = ""
 
     @property
     def ran(self) -> bool:

@@ -222,3 +222,24 @@ def test_search_lookups() -> None:
     probe = found.probe_for(1)
     assert probe is not None and probe.record.outcome is Outcome.ABORT
     assert found.probe_for(None) is None and found.builds == 0
+
+
+def test_an_answer_says_when_the_compile_error_is_a_warning_the_crate_denies() -> None:
+    denied = BuildInfo(
+        "b",
+        False,
+        None,
+        1.0,
+        False,
+        "/b.log",
+        "error: use of deprecated",
+        False,
+        compile_error=True,
+        denied_lint="#![deny(warnings)]",
+    )
+    records = [make_record(), make_record(Outcome.BUILD_ERROR, build=denied)]
+    found = search("boundary", records, last_old=0, first_new=1)
+    assert answer(found) == (
+        "regressed in 0.20.0 (yanked) (0.19.0: pass -> 0.20.0 (yanked): build-error); the "
+        "compile error is a warning the crate turns into an error (#![deny(warnings)])"
+    )

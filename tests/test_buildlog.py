@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pyo3_triage.building.build import own_packages
-from pyo3_triage.building.buildlog import first_error, own_code_failed, worth_caching
+from pyo3_triage.building.buildlog import denied_lint, first_error, own_code_failed, worth_caching
 
 LOGS = Path(__file__).parent / "data" / "buildlogs"
 
@@ -84,3 +84,16 @@ def test_own_packages_of_a_workspace(tmp_path: Path) -> None:
     assert own_packages(tmp_path) == {"my-ext", "my-core"}
     assert own_packages(tmp_path / "crates" / "ext") == {"my-ext"}
     assert own_packages(tmp_path / "missing") == set()
+
+
+@pytest.mark.parametrize(
+    ("log", "lint"),
+    [
+        ("deny-warnings-attribute.log", "#![deny(warnings)]"),
+        ("deny-warnings-flag.log", "-D warnings"),
+        ("own-type-error.log", None),
+    ],
+)
+def test_a_warning_the_crate_denies_is_told(log: str, lint: str | None) -> None:
+    """A deprecation turned into an error by the crate itself (real rustc 1.95 output)."""
+    assert denied_lint((LOGS / log).read_text()) == lint

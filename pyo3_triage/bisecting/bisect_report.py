@@ -48,9 +48,10 @@ def _changelog(
     if search.axis != "pyo3" or old is None or new is None or new not in texts:
         return [], []
     chosen = changelog.between(texts[new], old, new)
-    crash = [p.record.panic_message or "" for p in search.probes]
-    words = changelog.keywords([scenario.source_text, scenario.description, *crash])
-    return chosen, changelog.suspects(chosen, words)
+    said = [p.record.message or "" for p in search.probes if p.record.outcome is not Outcome.PASS]
+    words = changelog.keywords([scenario.source_text, scenario.description, *said], said)
+    corpus = changelog.sections(texts[new])
+    return chosen, changelog.suspects(chosen, words, corpus)
 
 
 def _upstream(line: str) -> str:

@@ -377,7 +377,15 @@ def answer(search: Search) -> str:
         verb = "regressed"
     elif old.record.outcome is not Outcome.PASS and new.record.outcome is Outcome.PASS:
         verb = "fixed"
-    return f"{verb} in {search.shown(new.label)} ({pair})"
+    return f"{verb} in {search.shown(new.label)} ({pair}){_lint(old.record, new.record)}"
+
+
+def _lint(*sides: Record) -> str:
+    """Say so when the compile error of the answer is a warning the crate itself denies."""
+    lints = {r.build.denied_lint for r in sides if r.build and r.build.denied_lint}
+    if not lints:
+        return ""
+    return f"; the compile error is a warning the crate turns into an error ({', '.join(sorted(lints))})"
 
 
 def _why(record: Record, end: str) -> str:

@@ -18,7 +18,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pyo3_triage.building import locks
-from pyo3_triage.building.buildlog import first_error, own_code_failed, worth_caching
+from pyo3_triage.building.buildlog import (
+    denied_lint,
+    first_error,
+    own_code_failed,
+    worth_caching,
+)
 from pyo3_triage.building.locks import ResolvedLock, requirement
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.evidence import BuildInfo, LockInfo
@@ -226,6 +231,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0)
         or (done.returncode == 0 and not ok),
         compile_error=not ok and own_code_failed(log_text, own),
+        denied_lint=(denied_lint(log_text) or "") if not ok else "",
     )
     kept = pinned and layout.kept_lock(pinned.pyo3, pinned.lock_hash)
     result = Built(info, pinned.info(kept) if pinned and kept else None)
@@ -346,10 +352,11 @@ def _cached(layout: Layout, key: str, log: Path) -> Built | None:
         kept = layout.kept_lock(lock.pyo3, lock.lock_hash)
         write_if_changed(kept, text)  # this results folder gets its copy too
         lock = replace(lock, file=str(kept))
-    compile_error = info.compile_error
-    if not info.ok and "compile_error" not in data:  # cached before failures were told apart
+    compile_error, lint = info.compile_error, info.denied_lint
+    if not info.ok and "denied_lint" not in data:  # cached before these were told
         text = local.read_text(encoding="utf-8", errors="replace")
         compile_error = own_code_failed(text, own_packages(layout.crate_dir(key)))
+        lint = denied_lint(text) or ""
     info = replace(
         info,
         cached=True,
@@ -357,5 +364,6 @@ def _cached(layout: Layout, key: str, log: Path) -> Built | None:
         compiled_pyo3=False,
         log=str(local),
         compile_error=compile_error,
+        denied_lint=lint,
     )
     return Built(info, lock)

@@ -56,6 +56,19 @@ def first_error(log_text: str) -> str | None:
     return None
 
 
+_IMPLIED = re.compile(r"implied by `(#\[deny\(warnings\)\]|-D warnings)`")
+
+
+def denied_lint(log_text: str) -> str | None:
+    """When the first error is a warning the crate itself turns into an error, how: the
+    crate's `#![deny(warnings)]` or `-D warnings` (rustc says so in a note). A deprecation
+    in a new release then fails the build without any API having gone."""
+    match = _IMPLIED.search(log_text)
+    if match is None:
+        return None
+    return "#![deny(warnings)]" if match.group(1).startswith("#") else "-D warnings"
+
+
 def worth_caching(ok: bool, error: str | None, timed_out: bool) -> bool:
     """A success, or a failure the same inputs would meet again (a compile error, PyO3's own
     version check); not a timeout, a network error or a vanished interpreter."""

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from pyo3_triage import interpreters, selection
 from pyo3_triage.bisecting import bisect_report, bisection, commits
@@ -91,7 +92,7 @@ def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     criteria = criteria_from(args.new, args.old, args.flaky)
     console = Console(highlight=False)
-    notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
+    notify = lambda message: console.print(f"[yellow]note:[/] {escape(message)}")  # noqa: E731
     layout = Layout.default(cache=args.cache, results=args.results)
     limit = evict.limit_from(args.cache_limit)  # a bad value is one line, before any work
     layout.ensure()
@@ -162,7 +163,7 @@ def main(argv: Sequence[str]) -> int:
                 "outcome --new names; searched for where it goes away"
             )
         console.print(
-            f"[bold]{search.fixed}:[/] {bisection.answer(search)} "
+            f"[bold]{search.fixed}:[/] {escape(bisection.answer(search))} "
             f"[dim](searched {_range(search)})[/]"
         )
         link = bisect_report.compare_link(search)
@@ -178,7 +179,7 @@ def main(argv: Sequence[str]) -> int:
         )
         if search.fixed in refined:
             for line in bisect_report.commit_lines(refined[search.fixed]):
-                console.print(f"  {line}")
+                console.print(f"  {escape(line)}")
     console.print(f"Report: {report}")
     evict.evict(layout, limit)
     failed = [found for found in refined.values() if found.git_error]

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from pyo3_triage import matrix, selection
 from pyo3_triage.bisecting.bisection import (
@@ -152,7 +153,7 @@ def main(argv: Sequence[str]) -> int:
         )
     criteria = criteria_from(args.new, args.old)
     console = Console(stderr=False, highlight=False)
-    notify = lambda message: console.print(f"[yellow]note:[/] {message}")  # noqa: E731
+    notify = lambda message: console.print(f"[yellow]note:[/] {escape(message)}")  # noqa: E731
     layout = Layout.default(cache=args.cache, results=args.results)
     limit = evict.limit_from(args.cache_limit)
     if args.cache_info or args.clean:  # before `ensure`: housekeeping creates nothing

@@ -14,7 +14,7 @@ import re
 import shlex
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import Version
@@ -68,8 +68,10 @@ class UserCrate:
     # (read by `selection`): each cell moves them to a version that accepts its release.
     companions: tuple[Companion, ...] = ()
 
+    # The project's Rust (its first MAX_SOURCE_TEXT characters): words for CHANGELOG suspects.
+    source_text: str = field(default="", repr=False, compare=False)
+
     upstream = ""
-    source_text = ""  # the crate's files are not read for CHANGELOG words
 
     @property
     def own_abi3(self) -> str | None:
@@ -129,6 +131,25 @@ def _files(root: Path, limit: int | None = None) -> list[Path]:
             if limit is not None and len(found) >= limit:
                 return found
     return found
+
+
+MAX_SOURCE_TEXT = 256 * 1024
+
+
+def rust_text(root: Path) -> str:
+    """The project's `.rs` files, up to MAX_SOURCE_TEXT characters in all."""
+    parts: list[str] = []
+    size = 0
+    for path in _files(root):
+        if path.suffix != ".rs" or size >= MAX_SOURCE_TEXT:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")[: MAX_SOURCE_TEXT - size]
+        except OSError:
+            continue
+        parts.append(text)
+        size += len(text)
+    return "\n".join(parts)
 
 
 def content_hash(root: Path) -> str:
@@ -246,6 +267,7 @@ def load(
         run_inputs=run_inputs,
         project=project,
         requirements=manifests.extra_requirements(project, extra) if extra else (),
+        source_text=rust_text(project.root),
         install_extra=extra or "",
     )
 

@@ -2,15 +2,18 @@
 
 Every published pyo3 crate ships its CHANGELOG.md, and after a build cargo keeps the crate
 source under `$CARGO_HOME/registry/src/<index>/pyo3-X/`, so the text for every release up to
-X is on disk without any network. Lines that share words with the scenario (its Rust side,
-panic message) are listed first as likely suspects.
+X is on disk without any network. Entries that share telling words with what the cells said
+(the compiler's error, the driver's error, the panic message) and with the reproducer's code
+are listed first as likely suspects.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,9 @@ from packaging.version import InvalidVersion, Version
 
 _HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\]")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_QUOTED = re.compile(r"`([^`\n]+)`")
+QUOTED_WEIGHT = 3.0  # an identifier an error quotes says more than a word of the code
 _COMMON = {
     "self",
     "pyo3",
@@ -118,26 +124,50 @@ def between(text: str, last_old: str, first_new: str) -> list[Section]:
     return chosen
 
 
-def keywords(texts: Iterable[str]) -> set[str]:
-    words = set()
+def keywords(texts: Iterable[str], quoted: Iterable[str] = ()) -> dict[str, float]:
+    """What the cells and the reproducer said, as words to look for, each with a weight: the
+    identifiers an error quotes (`detach`, `PyAnyMethods::downcast`) weigh most, then every
+    other word of a message or of the reproducer's code."""
+    words: dict[str, float] = {}
     for text in texts:
         for word in _WORD.findall(text):
             lowered = word.lower().strip("_")
             if len(lowered) > 3 and lowered not in _COMMON:
-                words.add(lowered)
+                words[lowered] = max(words.get(lowered, 0.0), 1.0)
+    for text in quoted:
+        for inside in _QUOTED.findall(text):
+            for word in _IDENT.findall(inside):
+                lowered = word.lower().strip("_")
+                if len(lowered) >= 3 and lowered not in _COMMON:
+                    words[lowered] = QUOTED_WEIGHT
     return words
 
 
-def suspects(chosen: Iterable[Section], words: set[str], limit: int = 8) -> list[tuple[str, str]]:
-    """(release, entry) pairs sharing the most words with the scenario, best first."""
+def _entry_words(entry: str) -> set[str]:
+    return {w.lower().strip("_") for w in _IDENT.findall(entry)}
+
+
+def suspects(
+    chosen: Iterable[Section],
+    words: Mapping[str, float],
+    corpus: Iterable[Section] = (),
+    limit: int = 8,
+) -> list[tuple[str, str]]:
+    """(release, entry) pairs of the boundary's releases that share the most telling words
+    with what the cells said, best first. A word counts by its weight and by how rare it is
+    in the whole CHANGELOG (`corpus`): `detach` in one entry of hundreds outranks `python`."""
+    entries = [line.strip() for s in corpus for line in s.lines if line.strip().startswith("- ")]
+    seen: Counter[str] = Counter(w for e in entries for w in _entry_words(e))
+    total = max(len(entries), 1)
     scored = []
-    for section in chosen:
+    for order, section in enumerate(chosen):
         for line in section.lines:
             entry = line.strip()
             if not entry.startswith("- "):
                 continue
-            hits = {w for w in words if w in entry.lower()}
+            hits = _entry_words(entry) & set(words)
+            score = sum(words[w] * math.log((1 + total) / (1 + seen[w])) + 0.01 for w in hits)
             if hits:
-                scored.append((len(hits), section.version, entry))
-    scored.sort(key=lambda item: -item[0])
-    return [(version, entry) for _, version, entry in scored[:limit]]
+                scored.append((-score, order, section.version, entry))
+    scored.sort(key=lambda item: item[:2])
+    return [(version, entry) for _, _, version, entry in scored[:limit]]
