@@ -3,6 +3,7 @@ message, a signal name, a description) break the Markdown table or inject markup
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -327,3 +328,13 @@ def test_rich_table_renders_outcome_words() -> None:
 
 def test_rich_table_has_a_style_for_every_outcome() -> None:
     assert set(table.STYLES) == set(Outcome)
+
+
+def test_a_long_description_is_not_wrapped_at_the_tables_width() -> None:
+    """One narrow column, a run command in the description: it stays whole on one line."""
+    grid = grid_of(rec("0.20.0", "3.11", Outcome.PASS))
+    long = "my-project, run with: python -m pytest -x -q tests/test_something_long.py"
+    grid = dataclasses.replace(grid, description=long)
+    console = Console(record=True, width=200)
+    console.print(rich_table(grid))
+    assert long in console.export_text()

@@ -559,3 +559,11 @@ def test_a_companion_crate_moves_with_each_release(build_cache: Path, tmp_path: 
     assert "| 0.22.1 (yanked) | incompatible |" in table
     assert "Companion crates: pythonize 0.22.0 (PyO3 0.22.6); pythonize 0.23.0" in table
     assert "no pythonize release accepts pyo3 0.22.1" in table
+
+
+def test_a_crate_is_named_as_its_package_not_its_folder(tmp_path: Path) -> None:
+    """An sdist's folder carries the version (blake3-1.0.11); tables are titled `byo`, and the
+    description holds no Markdown the report would show literally."""
+    crate = usercrate.load(str(make_project(tmp_path / "byo-0.3.0")), "python repro.py")
+    assert crate.name == "byo"
+    assert crate.description == "byo, run with: python repro.py" and "`" not in crate.description

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from packaging.version import InvalidVersion, Version
 from rich import box
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -156,10 +157,11 @@ def needs_short(grids: Sequence[Grid], width: int) -> bool:
     return False
 
 
-def rich_table(grid: Grid, short: bool = False) -> Table:
+def rich_table(grid: Grid, short: bool = False) -> Group:
+    """The grid for the terminal, with its description below at the console's full width (a
+    caption would wrap at the table's, splitting a run command across lines)."""
     table = Table(
         title=f"{grid.scenario}",
-        caption=grid.description or None,
         show_lines=False,
         box=box.SIMPLE_HEAD if short else box.HEAVY_HEAD,
         padding=(0, 1),
@@ -181,7 +183,9 @@ def rich_table(grid: Grid, short: bool = False) -> Table:
                 words = short_text(record) if short else cell_text(record)
                 cells.append(Text(words, style=f"{style} reverse" if record.flaky else style))
         table.add_row(*cells)
-    return table
+    if not grid.description:
+        return Group(table)
+    return Group(table, Text(grid.description, style="dim"))
 
 
 def rich_legend(grids: Sequence[Grid], short: bool = False) -> Text:
