@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -88,31 +89,31 @@ class CrateVersion:
         return bool(active) and all(requirement_accepts(req, release) for req in active)
 
 
-def parse_versions(text: str, crate: str) -> tuple[CrateVersion, ...]:
-    """Every version in a sparse-index file, ascending; lines that do not parse are skipped."""
-    found: dict[Version, CrateVersion] = {}
+def index_entries(text: str, crate: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a sparse-index file that describe `crate` (one per published
+    version); lines that do not parse are skipped."""
     for line in text.splitlines():
-        parsed = _parse_line(line, crate)
-        if parsed is not None:
-            found[parsed.version] = parsed  # a later line for a version wins
+        try:
+            entry = json.loads(line) if line.strip() else None
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and str(entry.get("name", "")).lower() == crate.lower():
+            yield entry
+
+
+def parse_versions(text: str, crate: str) -> tuple[CrateVersion, ...]:
+    """Every version in a sparse-index file, ascending (a later line for a version wins)."""
+    found: dict[Version, CrateVersion] = {}
+    for entry in index_entries(text, crate):
+        vers, deps = entry.get("vers"), entry.get("deps", [])
+        try:
+            version = Version(str(vers))
+        except InvalidVersion:
+            continue
+        features = {**(entry.get("features") or {}), **(entry.get("features2") or {})}
+        needs = tuple(_needs(deps if isinstance(deps, list) else [], features))
+        found[version] = CrateVersion(str(vers), version, entry.get("yanked") is True, needs)
     return tuple(found[v] for v in sorted(found))
-
-
-def _parse_line(line: str, crate: str) -> CrateVersion | None:
-    try:
-        entry = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(entry, dict) or str(entry.get("name", "")).lower() != crate.lower():
-        return None
-    vers, deps = entry.get("vers"), entry.get("deps", [])
-    try:
-        version = Version(str(vers))
-    except InvalidVersion:
-        return None
-    features = {**(entry.get("features") or {}), **(entry.get("features2") or {})}
-    needs = tuple(_needs(deps if isinstance(deps, list) else [], features))
-    return CrateVersion(str(vers), version, entry.get("yanked") is True, needs)
 
 
 def _needs(

@@ -7,7 +7,6 @@ talks to crates.io; the cache file is replaced atomically and its mtime records 
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import re
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering.companions import Companion, parse_versions
+from pyo3_triage.rendering.companions import Companion, index_entries, parse_versions
 from pyo3_triage.store.paths import write_atomic
 from pyo3_triage.versions.releases import Release, ReleaseIndex, unreachable_error
 
@@ -49,30 +48,21 @@ def index_url(crate: str) -> str:
     return INDEX_URL + index_path(crate)
 
 
-def _parse_line(line: str, crate: str) -> Release | None:
-    try:
-        entry = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(entry, dict) or str(entry.get("name", "")).lower() != crate.lower():
-        return None
-    vers = entry.get("vers")
-    if not isinstance(vers, str):
-        return None
-    try:
-        version = Version(vers)
-    except InvalidVersion:
-        return None
-    return Release(version=version, yanked=entry.get("yanked") is True, vers=vers)
-
-
 def parse_index(text: str, crate: str) -> tuple[Release, ...]:
     """Releases in a sparse-index file, ascending; lines that do not parse are skipped."""
     by_version: dict[Version, Release] = {}
-    for line in text.splitlines():
-        release = _parse_line(line, crate) if line.strip() else None
-        if release is not None:
-            by_version[release.version] = release  # a later line for a version wins
+    for entry in index_entries(text, crate):
+        vers = entry.get("vers")
+        if not isinstance(vers, str):
+            continue
+        try:
+            version = Version(vers)
+        except InvalidVersion:
+            continue
+        # a later line for a version wins
+        by_version[version] = Release(
+            version=version, yanked=entry.get("yanked") is True, vers=vers
+        )
     return tuple(sorted(by_version.values()))
 
 
