@@ -78,19 +78,19 @@ def with_companions(
 def _with_companions(crate: usercrate.UserCrate, layout: Layout, notify: Notify) -> Reproducer:
     wanted = manifests.registry_dependencies(crate.project)
 
-    def load(dependency: tuple[str, str, tuple[str, ...]]) -> Companion | str:
+    def load(dependency: tuple[str, str, tuple[str, ...]]) -> Companion | tuple[str, str]:
         local, name, features = dependency
         try:
             return crates_index.load_companion(name, layout.index_file(name), local, features)
         except UserError as err:
-            return f"{name}: {err.message}"
+            return name, err.message
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:  # a fetch is I/O
         loaded = list(pool.map(load, wanted))
-    for problem in (item for item in loaded if isinstance(item, str)):
-        notify(
-            f"cannot tell whether {problem.split(':')[0]} depends on PyO3 ({problem}); left as the project asks"
-        )
+    for item in loaded:
+        if isinstance(item, tuple):
+            name, why = item
+            notify(f"cannot tell whether {name} depends on PyO3 ({why}); left as the project asks")
     found = tuple(c for c in loaded if isinstance(c, Companion) and c.involves_pyo3())
     if found:
         names = ", ".join(c.crate for c in found)

@@ -229,3 +229,31 @@ def test_pick_repo_without_a_source(layout: Layout) -> None:
         selection.pick_repo(None, layout, fetch=True)
     with pytest.raises(UserError, match="does not exist"):
         selection.pick_repo(str(layout.cache / "nowhere"), layout)
+
+
+def test_a_users_crate_gets_its_companions_from_the_cached_index(tmp_path: Path) -> None:
+    """Each crates.io dependency's index (fresh in the cache here, so nothing is fetched) says
+    whether it depends on PyO3: pyo3-file does, `plain` does not."""
+    from test_usercrate import make_project
+
+    from pyo3_triage.rendering import usercrate
+
+    project = make_project(tmp_path / "proj")
+    cargo = project / "Cargo.toml"
+    cargo.write_text(cargo.read_text() + 'pyo3-file = "0.18"\nplain = "1"\n')
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    saved = Path(__file__).parent / "data" / "index" / "pyo3-file.jsonl"
+    layout.index_file("pyo3-file").parent.mkdir(parents=True)
+    layout.index_file("pyo3-file").write_text(saved.read_text())
+    layout.index_file("plain").write_text('{"name": "plain", "vers": "1.0.0", "deps": []}\n')
+    notes: list[str] = []
+    (crate,) = selection.with_companions(
+        [usercrate.load(str(project), "python repro.py")], layout, notes.append
+    )
+    assert [c.crate for c in crate.companions] == ["pyo3-file"]  # type: ignore[attr-defined]
+    assert notes == ["companion crates of byo move with each release: pyo3-file"]
+    assert crate.companions_for(Version("0.26.0")).versions == (("pyo3-file", "0.14.0"),)
+    (scenario,) = selection.with_companions(
+        [scenarios.resolve("vec_u8_return")], layout, notes.append
+    )
+    assert scenario.companions_for(Version("0.26.0")).versions == ()
