@@ -49,7 +49,7 @@ def _changelog(
         return [], []
     chosen = changelog.between(texts[new], old, new)
     said = [p.record.message or "" for p in search.probes if p.record.outcome is not Outcome.PASS]
-    words = changelog.keywords([scenario.source_text, scenario.description, *said], said)
+    words = changelog.keywords([scenario.source_text, scenario.description], said)
     corpus = changelog.sections(texts[new])
     return chosen, changelog.suspects(chosen, words, corpus)
 

@@ -23,7 +23,8 @@ _HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\]")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUOTED = re.compile(r"`([^`\n]+)`")
-QUOTED_WEIGHT = 3.0  # an identifier an error quotes says more than a word of the code
+# Tiers of a word to look for: what a word says of the change, most first.
+QUOTED, SAID, CODE = 3, 2, 1
 _COMMON = {
     "self",
     "pyo3",
@@ -124,22 +125,26 @@ def between(text: str, last_old: str, first_new: str) -> list[Section]:
     return chosen
 
 
-def keywords(texts: Iterable[str], quoted: Iterable[str] = ()) -> dict[str, float]:
-    """What the cells and the reproducer said, as words to look for, each with a weight: the
-    identifiers an error quotes (`detach`, `PyAnyMethods::downcast`) weigh most, then every
-    other word of a message or of the reproducer's code."""
-    words: dict[str, float] = {}
-    for text in texts:
+def keywords(code: Iterable[str], said: Iterable[str] = ()) -> dict[str, int]:
+    """What to look for, each word with its tier: identifiers an error quotes (`detach`,
+    `PyAnyMethods::downcast`) are QUOTED, other words of what the cells said (errors, panic
+    messages) SAID, words of the reproducer's code and description CODE."""
+    words: dict[str, int] = {}
+
+    def add(word: str, tier: int, shortest: int) -> None:
+        lowered = word.lower().strip("_")
+        if len(lowered) >= shortest and lowered not in _COMMON:
+            words[lowered] = max(words.get(lowered, 0), tier)
+
+    for text in code:
         for word in _WORD.findall(text):
-            lowered = word.lower().strip("_")
-            if len(lowered) > 3 and lowered not in _COMMON:
-                words[lowered] = max(words.get(lowered, 0.0), 1.0)
-    for text in quoted:
+            add(word, CODE, 4)
+    for text in said:
+        for word in _WORD.findall(text):
+            add(word, SAID, 4)
         for inside in _QUOTED.findall(text):
             for word in _IDENT.findall(inside):
-                lowered = word.lower().strip("_")
-                if len(lowered) >= 3 and lowered not in _COMMON:
-                    words[lowered] = QUOTED_WEIGHT
+                add(word, QUOTED, 3)
     return words
 
 
@@ -149,13 +154,15 @@ def _entry_words(entry: str) -> set[str]:
 
 def suspects(
     chosen: Iterable[Section],
-    words: Mapping[str, float],
+    words: Mapping[str, int],
     corpus: Iterable[Section] = (),
     limit: int = 8,
 ) -> list[tuple[str, str]]:
-    """(release, entry) pairs of the boundary's releases that share the most telling words
-    with what the cells said, best first. A word counts by its weight and by how rare it is
-    in the whole CHANGELOG (`corpus`): `detach` in one entry of hundreds outranks `python`."""
+    """(release, entry) pairs of the boundary's releases that share telling words with what
+    the cells said, best first. Entries are ordered by the words of the highest tier they
+    share (an identifier the compiler quotes before a word of a message, before a word of the
+    code, however many of those), then by how rare the shared words are in the whole
+    CHANGELOG (`corpus`): `detach` in one entry of hundreds outranks `python`."""
     entries = [line.strip() for s in corpus for line in s.lines if line.strip().startswith("- ")]
     seen: Counter[str] = Counter(w for e in entries for w in _entry_words(e))
     total = max(len(entries), 1)
@@ -166,8 +173,12 @@ def suspects(
             if not entry.startswith("- "):
                 continue
             hits = _entry_words(entry) & set(words)
-            score = sum(words[w] * math.log((1 + total) / (1 + seen[w])) + 0.01 for w in hits)
-            if hits:
-                scored.append((-score, order, section.version, entry))
+            if not hits:
+                continue
+            score = tuple(
+                sum(math.log((1 + total) / (1 + seen[w])) + 0.01 for w in hits if words[w] == tier)
+                for tier in (QUOTED, SAID, CODE)
+            )
+            scored.append((tuple(-x for x in score), order, section.version, entry))
     scored.sort(key=lambda item: item[:2])
     return [(version, entry) for _, _, version, entry in scored[:limit]]
