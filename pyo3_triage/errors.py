@@ -18,6 +18,8 @@ EXIT_USAGE = 2  # bad input, explained in one line
 EXIT_NO_CHANGE = 3  # bisect: both ends behave alike
 EXIT_UNSEARCHABLE = 4  # bisect: an end is untestable, or a flaky probe stopped the search
 EXIT_INTERRUPTED = 130  # SIGINT / SIGTERM: finished results kept
+# `--git-bisect-exit`: what `git bisect run` reads as good (old), bad (new) and skip.
+GIT_GOOD, GIT_BAD, GIT_SKIP = 0, 1, 125
 
 # Failures that say something about the disk rather than about this tool: (what, advice).
 _DISK_ERRORS: dict[int, tuple[str, str]] = {

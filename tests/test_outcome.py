@@ -60,3 +60,18 @@ def test_values_are_stable_kebab_case_strings() -> None:
 def test_outcomes_are_strings_in_json() -> None:
     assert Outcome.SEGFAULT == "segfault"
     assert json.dumps({"o": Outcome.TIMEOUT}) == '{"o": "timeout"}'
+
+
+def test_every_table_keyed_by_outcome_covers_every_outcome() -> None:
+    """A new outcome (`incompatible` was one) must get a word, a style, a colour and a
+    description everywhere an outcome is drawn, or a table raises KeyError mid-run."""
+    from pyo3_triage.reporting import chart, table
+
+    for name, keyed in {
+        "DESCRIPTIONS": DESCRIPTIONS,
+        "table.STYLES": table.STYLES,
+        "table.SHORT": table.SHORT,
+        "chart.COLORS": chart.COLORS,
+    }.items():
+        assert set(keyed) == set(Outcome), name
+    assert all(len(word) <= 5 for word in table.SHORT.values())  # the narrow terminal's promise

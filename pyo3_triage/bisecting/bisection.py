@@ -19,7 +19,7 @@ from pyo3_triage.bisecting.search import (
     steps_left,
 )
 from pyo3_triage.cells import Cell, Evaluator
-from pyo3_triage.errors import UserError
+from pyo3_triage.errors import GIT_BAD, GIT_GOOD, GIT_SKIP, UserError
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import NEVER_VERDICTS, Outcome
 from pyo3_triage.rendering.reproducer import Reproducer
@@ -98,9 +98,6 @@ def judge(record: Record, start: Outcome | None, criteria: Criteria) -> Verdict:
     if start is None:  # judging the start itself
         return Verdict.OLD
     return Verdict.OLD if outcome is start else Verdict.NEW
-
-
-GIT_GOOD, GIT_BAD, GIT_SKIP = 0, 1, 125
 
 
 def git_bisect_status(record: Record, criteria: Criteria) -> int:

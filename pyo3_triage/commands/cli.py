@@ -11,19 +11,21 @@ from rich.console import Console
 from rich.markup import escape
 
 from pyo3_triage import matrix, selection
-from pyo3_triage.bisecting.bisection import (
-    GIT_BAD,
-    GIT_GOOD,
-    GIT_SKIP,
-    Criteria,
-    criteria_from,
-    git_bisect_status,
-)
+from pyo3_triage.bisecting.bisection import Criteria, criteria_from, git_bisect_status
 from pyo3_triage.building import toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options, plan, shard
 from pyo3_triage.commands import program
 from pyo3_triage.commands.cliargs import Parser, add_common, options_from, positive_int, shard_spec
-from pyo3_triage.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError, run_cli
+from pyo3_triage.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    GIT_BAD,
+    GIT_GOOD,
+    GIT_SKIP,
+    UserError,
+    run_cli,
+)
 from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.reporting import markdown, report, table
 from pyo3_triage.running.supervisor import SUPERVISOR
