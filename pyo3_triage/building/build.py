@@ -9,7 +9,6 @@ is compiled once per cell and each further scenario only compiles its own small 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -17,6 +16,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pyo3_triage import hashes
 from pyo3_triage.building import locks
 from pyo3_triage.building.buildlog import (
     denied_lint,
@@ -61,7 +61,7 @@ class Built:
 
 def interpreter_tag(interp: Interpreter) -> str:
     """Names an interpreter uniquely enough for folder names (version + ABI + location)."""
-    where = hashlib.sha256(str(interp.realpath).encode()).hexdigest()[:8]
+    where = hashes.digest(str(interp.realpath), hashes.TAG)
     return f"{interp.version}-{interp.soabi or 'unknown'}-{where}"
 
 
@@ -106,7 +106,7 @@ def plan(
         files = render_crate(
             scenario, release.version, requirement(release), abi3=abi3, pyo3_path=release.source
         ).files
-        source = hashlib.sha256(json.dumps(files).encode()).hexdigest()
+        source = hashes.digest(json.dumps(files))
     else:
         raise TypeError(f"no way to build a {type(scenario).__name__}")
     parts: dict[str, object] = {
@@ -126,7 +126,7 @@ def plan(
         for name in ("python", "python_path", "soabi"):
             parts.pop(name)
         parts["abi3"] = abi3
-    key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
+    key = hashes.digest(json.dumps(parts, sort_keys=True), hashes.BUILD)
     return Job(scenario, release, lock, interp, profile, abi3, files, key, companions)
 
 

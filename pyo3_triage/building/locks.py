@@ -12,7 +12,6 @@ The lock is resolved once and kept, so a cell can be rebuilt identically later.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from pyo3_triage import hashes
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.evidence import LockInfo
 from pyo3_triage.rendering.render import render_manifest
@@ -51,7 +51,7 @@ class ResolvedLock:
 
     @property
     def lock_hash(self) -> str:
-        return hashlib.sha256(self.lock_text.encode()).hexdigest()[:16]
+        return hashes.digest(self.lock_text, hashes.CONTENT)
 
     def info(self, kept: Path) -> LockInfo:
         """What a record says of this lock, with the copy kept beside the records."""

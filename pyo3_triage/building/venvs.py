@@ -8,10 +8,10 @@ area; the caller holds it in use (see `store/areas.py`) for as long as the venv 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from pyo3_triage import hashes
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.running import procs
 from pyo3_triage.store.areas import Area, touch
@@ -70,7 +70,7 @@ def install(uv_bin: str, area: Area, wheel: str, module: str, build_key: str, lo
 
 def requirements_tag(requirements: Sequence[str]) -> str:
     """Part of a venv's name: cells with other extra requirements get venvs of their own."""
-    return "-r" + hashlib.sha256("\0".join(requirements).encode()).hexdigest()[:8]
+    return "-r" + hashes.digest("\0".join(requirements), hashes.TAG)
 
 
 def install_requirements(uv_bin: str, area: Area, requirements: Sequence[str], log: Path) -> None:

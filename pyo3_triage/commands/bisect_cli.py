@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from pyo3_triage import interpreters, selection
+from pyo3_triage import hashes, interpreters, selection
 from pyo3_triage.bisecting import bisect_report, bisection, commits
 from pyo3_triage.bisecting.bisection import (
     FLAKY_RULES,
@@ -292,7 +291,7 @@ def _question(
     parts += ["commits"] if commit_level else []
     extra = [*options.as_args(), *(scenario.selector() if isinstance(scenario, UserCrate) else ())]
     if extra:
-        parts.append(hashlib.sha256("\0".join(extra).encode()).hexdigest()[:8])
+        parts.append(hashes.digest("\0".join(extra), hashes.TAG))
     return "-".join(parts)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Sequence
@@ -10,7 +9,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.markup import escape
 
-from pyo3_triage import matrix, selection
+from pyo3_triage import hashes, matrix, selection
 from pyo3_triage.bisecting.bisection import Criteria, criteria_from, git_bisect_status
 from pyo3_triage.building import toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options, plan, shard
@@ -247,7 +246,7 @@ def _question(scenarios: Sequence[Reproducer], options: Options, cells: Sequence
     )
     asked = sorted({(c.release.cargo_version, str(c.interp.version)) for c in cells})
     parts = [*(s.run_hash for s in scenarios), *options.as_args(), repr(asked)]
-    return f"{names}-{hashlib.sha256(chr(0).join(parts).encode()).hexdigest()[:8]}"
+    return f"{names}-{hashes.digest(chr(0).join(parts), hashes.TAG)}"
 
 
 def entry(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,6 @@ live in the project's `scenarios/` (named by folder) or anywhere on disk (named 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 
 from packaging.version import Version
 
+from pyo3_triage import hashes
 from pyo3_triage.errors import UserError
 from pyo3_triage.rendering.companions import Choice
 from pyo3_triage.store.paths import scenario_library
@@ -91,11 +91,8 @@ def installs(with_: Sequence[str]) -> tuple[str, ...]:
 
 
 def digest(parts: Sequence[str]) -> str:
-    hasher = hashlib.sha256()
-    for part in parts:
-        hasher.update(part.encode())
-        hasher.update(b"\0")
-    return hasher.hexdigest()[:16]
+    """A reproducer's parts, each ended by a NUL, named by content."""
+    return hashes.digest_chunks((part.encode() + b"\0" for part in parts), hashes.CONTENT)
 
 
 def available(root: Path | None = None) -> list[str]:

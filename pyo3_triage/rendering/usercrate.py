@@ -8,17 +8,17 @@ every `pyo3*` crate is at that release, and maturin builds it like any other cel
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shlex
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import Version
 
+from pyo3_triage import hashes
 from pyo3_triage.errors import UserError
 from pyo3_triage.rendering import manifests
 from pyo3_triage.rendering.companions import Choice, Companion, choose_all
@@ -153,11 +153,14 @@ def rust_text(root: Path) -> str:
 
 
 def content_hash(root: Path) -> str:
-    hasher = hashlib.sha256()
-    for path in _files(root) if root.is_dir() else [root]:
-        name = str(path.relative_to(root)) if root.is_dir() else root.name
-        hasher.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return hasher.hexdigest()[:16]
+    """A file or a folder's files (names and bytes), named by content."""
+
+    def chunks() -> Iterator[bytes]:
+        for path in _files(root) if root.is_dir() else [root]:
+            name = str(path.relative_to(root)) if root.is_dir() else root.name
+            yield name.encode() + b"\0" + path.read_bytes() + b"\0"
+
+    return hashes.digest_chunks(chunks(), hashes.CONTENT)
 
 
 def outside_inputs(argv: tuple[str, ...], root: Path) -> tuple[tuple[str, ...], str]:
@@ -166,7 +169,8 @@ def outside_inputs(argv: tuple[str, ...], root: Path) -> tuple[tuple[str, ...], 
 
     A result must follow its inputs: a script or test folder the command names outside the
     project is part of the record key, so editing it reruns the cell without --rerun."""
-    words, hasher, named = [], hashlib.sha256(), False
+    words: list[str] = []
+    named: list[bytes] = []
     for word in argv:
         prefix, _, value = word.rpartition("=") if word.startswith("-") else ("", "", word)
         candidate = Path(value).expanduser()
@@ -178,11 +182,10 @@ def outside_inputs(argv: tuple[str, ...], root: Path) -> tuple[tuple[str, ...], 
                     f"--run names {path}, a folder of more than {MAX_NAMED_FILES} files, which "
                     "cannot be part of the record key; name the script or test folder itself"
                 )
-            hasher.update(str(path).encode() + b"\0" + content_hash(path).encode() + b"\0")
-            named = True
+            named.append(str(path).encode() + b"\0" + content_hash(path).encode() + b"\0")
             word = f"{prefix}={path}" if prefix else str(path)
         words.append(word)
-    return tuple(words), hasher.hexdigest()[:16] if named else ""
+    return tuple(words), hashes.digest_chunks(named, hashes.CONTENT) if named else ""
 
 
 _PYTHON_VALUE_OPTIONS = ("-X", "-W", "--check-hash-based-pycs")  # options taking a value

@@ -8,7 +8,6 @@ that is unreadable or of another schema is ignored, never trusted.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 from collections.abc import Iterator, Mapping
@@ -16,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pyo3_triage import hashes
 from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store.paths import (
@@ -121,7 +121,7 @@ class Record:
 def record_key(inputs: Mapping[str, Any]) -> str:
     """A stable hash of every input that can change a cell's result."""
     blob = json.dumps({"schema": SCHEMA, **inputs}, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+    return hashes.digest(blob, hashes.RECORD)
 
 
 def save(layout: Layout, record: Record) -> Path:
