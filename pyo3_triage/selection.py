@@ -99,7 +99,7 @@ def _with_companions(crate: usercrate.UserCrate, layout: Layout, notify: Notify)
 
 
 def _library_default() -> list[Scenario]:
-    library = [scenarios.resolve(name) for name in scenarios.available()]
+    library = scenarios.library()
     if not library:
         raise UserError(f"no scenarios in {scenarios.builtin_dir()}; pass --scenario PATH")
     defaults = [s for s in library if s.metadata.get("default") is True]

@@ -28,13 +28,6 @@ def build_parser() -> Parser:
     return parser
 
 
-def _known_scenarios() -> list[scenarios.Scenario]:
-    try:
-        return [scenarios.resolve(name) for name in scenarios.available()]
-    except UserError:
-        return []  # descriptions are a nicety; a broken library must not stop a merge
-
-
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     layout = Layout.default(results=args.results)
@@ -45,7 +38,7 @@ def main(argv: Sequence[str]) -> int:
     result = merge.merge(args.sources, layout)
     for line in result.conflicts:
         console.print(f"[red]conflict:[/] {line}")
-    grids = report.grids_from_store(layout, _known_scenarios())
+    grids = report.grids_from_store(layout, scenarios.known())
     if not grids:
         raise UserError(
             f"no records in {', '.join(map(str, args.sources))} or {layout.results}; "

@@ -22,11 +22,7 @@ def main(argv: Sequence[str]) -> int:
     layout = Layout.default(results=args.results)
     if not layout.records_dir().is_dir():
         raise UserError(f"no records in {layout.results}; run {program.name('matrix')} first")
-    try:
-        known = [scenarios.resolve(name) for name in scenarios.available()]
-    except UserError:
-        known = []
-    grids = report.grids_from_store(layout, known)
+    grids = report.grids_from_store(layout, scenarios.known())
     wanted = set(split_list(args.scenario))
     grids = [g for g in grids if not wanted or g.scenario in wanted]
     if not grids:

@@ -102,6 +102,20 @@ def available(root: Path | None = None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / METADATA).is_file())
 
 
+def library(root: Path | None = None) -> list[Scenario]:
+    """Every scenario of the library, loaded (one clear error for a broken one)."""
+    return [resolve(name, root) for name in available(root)]
+
+
+def known(root: Path | None = None) -> list[Scenario]:
+    """The library for descriptions and links in tables: empty when it cannot be read, which
+    must never stop drawing a report or merging results."""
+    try:
+        return library(root)
+    except UserError:
+        return []
+
+
 def resolve(spec: str, root: Path | None = None) -> Scenario:
     """A scenario from a folder path, a folder in the current directory, or its name in the
     library; one clear error otherwise."""
