@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from pyo3_triage.building.build import own_packages
-from pyo3_triage.building.buildlog import denied_lint, first_error, own_code_failed, worth_caching
+from pyo3_triage.building.buildlog import (
+    compiled,
+    denied_lint,
+    first_error,
+    own_code_failed,
+    worth_caching,
+)
 
 LOGS = Path(__file__).parent / "data" / "buildlogs"
 
@@ -97,3 +103,11 @@ def test_own_packages_of_a_workspace(tmp_path: Path) -> None:
 def test_a_warning_the_crate_denies_is_told(log: str, lint: str | None) -> None:
     """A deprecation turned into an error by the crate itself (real rustc 1.95 output)."""
     assert denied_lint((LOGS / log).read_text()) == lint
+
+
+def test_what_cargo_compiled_is_read_by_package_name() -> None:
+    log = (LOGS / "deny-warnings-attribute.log").read_text()
+    assert compiled(log, {"lintdeny"}) and compiled(log, {"other", "lintdeny"})
+    assert not compiled(log, {"lint"}) and not compiled(log, set())  # a whole name only
+    assert not compiled("   Compiling pyo3-ffi v0.23.5\n", {"pyo3"})
+    assert compiled("   Compiling pyo3 v0.23.5\n", {"pyo3"})

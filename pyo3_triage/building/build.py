@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from pyo3_triage import hashes
 from pyo3_triage.building import locks
 from pyo3_triage.building.buildlog import (
+    compiled,
     denied_lint,
     first_error,
     own_code_failed,
@@ -42,7 +42,6 @@ BUILD_TIMEOUT = 1800.0
 # Part of every build key. 2: the crate's own sources get this build's time before cargo runs
 # (see `_fresh_sources`); a build made before may hold another reproducer's library.
 BUILD_SCHEME = 2
-_COMPILING_PYO3 = re.compile(r"^\s*Compiling pyo3 v", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -159,7 +158,7 @@ def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = Fal
 def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Path) -> Built:
     """Build with the target dir's lock held (see `build`)."""
     key, scenario = job.key, job.scenario
-    crate = layout.crate_dir(key)
+    crate = layout.crate(key).path
     manifest, workdir = crate / "Cargo.toml", crate
     pinned = None
     if isinstance(scenario, UserCrate):
@@ -178,7 +177,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         write_if_changed(crate / "Cargo.lock", job.lock.lock_text)
     own = own_packages(crate)
     _fresh_sources(crate)
-    wheels = layout.wheel_dir(key)
+    wheels = layout.wheels(key).path
     wheels.mkdir(parents=True, exist_ok=True)
     for stale in wheels.glob("*.whl"):
         stale.unlink()
@@ -212,7 +211,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
     built = sorted(wheels.glob("*.whl"))
     ok = done.returncode == 0 and bool(built)
     error = None
-    if ok and own and not _compiled_own(log_text, own):
+    if ok and own and not compiled(log_text, own):
         # Never package a library this build did not compile: it may be another reproducer's.
         ok, error = False, "cargo did not compile the reproducer's own crate (stale target dir)"
     elif not ok:
@@ -227,7 +226,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         cached=False,
         log=str(log),
         error=error,
-        compiled_pyo3=bool(_COMPILING_PYO3.search(log_text)),
+        compiled_pyo3=compiled(log_text, {"pyo3"}),
         transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0)
         or (done.returncode == 0 and not ok),
         compile_error=not ok and own_code_failed(log_text, own),
@@ -253,11 +252,6 @@ def _fresh_sources(crate: Path) -> None:
     for folder, _dirs, files in os.walk(crate):
         for name in files:
             os.utime(os.path.join(folder, name), ns=(now, now))
-
-
-def _compiled_own(log_text: str, own: set[str]) -> bool:
-    """cargo compiled (at least one of) the reproducer's own packages in this build."""
-    return any(re.search(rf"^\s*Compiling {re.escape(name)} v", log_text, re.M) for name in own)
 
 
 def own_packages(crate: Path) -> set[str]:
@@ -355,7 +349,7 @@ def _cached(layout: Layout, key: str, log: Path) -> Built | None:
     compile_error, lint = info.compile_error, info.denied_lint
     if not info.ok and "denied_lint" not in data:  # cached before these were told
         text = local.read_text(encoding="utf-8", errors="replace")
-        compile_error = own_code_failed(text, own_packages(layout.crate_dir(key)))
+        compile_error = own_code_failed(text, own_packages(layout.crate(key).path))
         lint = denied_lint(text) or ""
     info = replace(
         info,

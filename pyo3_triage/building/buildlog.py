@@ -1,4 +1,5 @@
-"""Reading a failed build's log: the error worth showing, and whose failure it is.
+"""Reading a build's log: what cargo compiled, the error worth showing, and whose failure
+it is.
 
 A build can fail because the reproducer's own code does not compile against the release (an
 answer a user may ask for: "which release broke my build?") or because the cell could not be
@@ -24,6 +25,14 @@ _TRANSIENT = re.compile(
     r"|Couldn't find any python interpreters|No space left|timed out",
     re.IGNORECASE,
 )
+
+
+def compiled(log_text: str, packages: Collection[str]) -> bool:
+    """cargo compiled (at least one of) `packages` in this build, as its log says."""
+    return any(
+        re.search(rf"^\s*Compiling {re.escape(name)} v", log_text, re.MULTILINE)
+        for name in packages
+    )
 
 
 def own_code_failed(log_text: str, own: Collection[str]) -> bool:
