@@ -149,22 +149,16 @@ class Layout:
             return []
         return [self.area(kind, name) for name in found if not name.endswith(PARTIAL)]
 
-    def crate_dir(self, build_key: str) -> Path:
-        return self.crate(build_key).path
-
-    def wheel_dir(self, build_key: str) -> Path:
-        return self.wheels(build_key).path
-
     def build_info(self, build_key: str) -> Path:
-        return self.wheel_dir(build_key) / "build.json"
+        return self.wheels(build_key).path / "build.json"
 
     def cached_build_log(self, build_key: str) -> Path:
         """The cache's copy of a build's log: the results folder that first held it may be gone."""
-        return self.wheel_dir(build_key) / "build.log"
+        return self.wheels(build_key).path / "build.log"
 
     def cached_build_lock(self, build_key: str) -> Path:
         """The Cargo.lock a user crate's build was pinned to, kept with the cached build."""
-        return self.wheel_dir(build_key) / "Cargo.lock"
+        return self.wheels(build_key).path / "Cargo.lock"
 
     def mutex(self, name: str) -> Path:
         """An inter-process lock's file (an area's mutex, or a lockfile being resolved)."""
