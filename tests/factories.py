@@ -83,3 +83,11 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
         ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
     )
     return done.stdout.strip()
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """A folder holding `files` (relative name -> text), folders made as needed; `root`."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from factories import write_files
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.rendering import manifests
@@ -16,16 +17,9 @@ from pyo3_triage.tomlcompat import tomllib
 PYPROJECT = '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n'
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
 def workspace(root: Path, *, pyproject: str = "") -> Path:
     """An extension member and a plain library member, pyo3 in [workspace.dependencies]."""
-    return write(
+    return write_files(
         root,
         {
             "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n\n'
@@ -43,7 +37,7 @@ def workspace(root: Path, *, pyproject: str = "") -> Path:
 
 
 def test_a_single_crate(tmp_path: Path) -> None:
-    write(
+    write_files(
         tmp_path,
         {
             "Cargo.toml": '[package]\nname = "one-ext"\nversion = "0.1.0"\n\n[dependencies]\npyo3 = "0.19"\n',
@@ -131,7 +125,7 @@ def test_workspace_rewrite_keeps_features_and_inheritance(tmp_path: Path) -> Non
 )
 def test_single_crate_shapes(tmp_path: Path, dependency: str, expect: object) -> None:
     table = dependency if dependency.startswith("[") else f"[dependencies]\n{dependency}"
-    write(
+    write_files(
         tmp_path / "c",
         {
             "Cargo.toml": f'[package]\nname = "c"\nversion = "0.1.0"\n\n{table}\n'
@@ -150,8 +144,8 @@ def test_single_crate_shapes(tmp_path: Path, dependency: str, expect: object) ->
 
 
 def test_a_path_dependency_outside_the_project_becomes_absolute(tmp_path: Path) -> None:
-    write(tmp_path, {"shared/Cargo.toml": '[package]\nname = "shared"\nversion = "0.1.0"\n'})
-    write(
+    write_files(tmp_path, {"shared/Cargo.toml": '[package]\nname = "shared"\nversion = "0.1.0"\n'})
+    write_files(
         tmp_path / "c",
         {
             "Cargo.toml": '[package]\nname = "c"\nversion = "0.1.0"\n\n[dependencies]\n'
@@ -189,7 +183,7 @@ def test_a_path_dependency_outside_the_project_becomes_absolute(tmp_path: Path) 
 def test_projects_that_cannot_be_rewritten_are_refused(
     tmp_path: Path, files: dict[str, str], message: str
 ) -> None:
-    write(tmp_path, files)
+    write_files(tmp_path, files)
     with pytest.raises(UserError, match=message.replace("[", r"\[").replace("]", r"\]")):
         manifests.find(tmp_path)
 
@@ -237,7 +231,7 @@ def test_selection_drops_what_the_project_rules_out(tmp_path: Path) -> None:
 def test_workspace_dependencies_after_other_tables_are_rewritten(tmp_path: Path) -> None:
     """jiter 0.19.0's shape: [workspace], then [profile.*] tables, then [workspace.dependencies]
     (tomlkit gives such a split table back as an out-of-order proxy, not a Table)."""
-    root = write(
+    root = write_files(
         tmp_path / "ws",
         {
             "Cargo.toml": '[workspace]\nmembers = ["crates/ext"]\n\n[profile.release]\nlto = "fat"\n\n'
@@ -257,7 +251,7 @@ def test_a_path_dependency_inside_the_crate_stays_a_plain_dependency(tmp_path: P
     """The copy's `[workspace]` (which keeps it out of any workspace above) would make a core
     crate beside the bindings a member, whose dev-dependencies an sdist need not ship: cargo
     then refuses the whole project. It is excluded, as it was no member before."""
-    project_root = write(
+    project_root = write_files(
         tmp_path / "proj",
         {
             "Cargo.toml": '[package]\nname = "bindings"\nversion = "0.1.0"\nedition = "2021"\n\n'
@@ -293,7 +287,7 @@ def test_a_path_dependency_inside_the_crate_stays_a_plain_dependency(tmp_path: P
 def test_registry_dependencies_and_companions_moved_with_their_features(tmp_path: Path) -> None:
     """Dependencies from crates.io (renamed ones by their crate, workspace ones from the
     table); a companion's entry asks for exactly the chosen version, features kept."""
-    root = write(
+    root = write_files(
         tmp_path / "proj",
         {
             "Cargo.toml": '[package]\nname = "ext"\nversion = "0.1.0"\n\n[lib]\ncrate-type = ["cdylib"]\n\n'

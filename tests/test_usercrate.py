@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from factories import make_record
+from factories import make_record, write_files
 
 from pyo3_triage.commands import cli
 from pyo3_triage.errors import UserError
@@ -170,6 +170,7 @@ def test_bad_projects_are_one_line_errors(
         'python -c "import byo_ext"',
         "python -m byo_check",
         "python -m pytest -x -q -k 'gc and not slow'",
+        "python -m pytest --junitxml out/report.xml",  # a file pytest will make
         "./run-me.sh",
     ],
 )
@@ -296,10 +297,7 @@ def make_workspace(root: Path, features: str) -> Path:
         '[tool.maturin]\nmanifest-path = "crates/ext/Cargo.toml"\n',
         "smoke.py": "import ws_ext\nassert ws_ext.answer() == 42\n",
     }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
+    return write_files(root, files)
 
 
 @pytest.mark.build
@@ -490,10 +488,7 @@ def make_mixed_project(root: Path) -> Path:
         "mixed/__init__.py": "from ._lib import answer\n",
         "checks/smoke.py": "import mixed\nassert mixed.answer() == 42, mixed.answer()\n",
     }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
+    return write_files(root, files)
 
 
 @pytest.mark.build

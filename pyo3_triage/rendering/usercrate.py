@@ -103,7 +103,7 @@ class UserCrate:
     def argv(self, python: Path) -> list[str]:
         """`python` in the command means the cell's venv interpreter."""
         first, *rest = self.run
-        if first in ("python", "python3") or first.startswith("python3."):
+        if _is_python(first):
             first = str(python)
         return [first, *rest]
 
@@ -193,9 +193,9 @@ _PYTHON_VALUE_OPTIONS = ("-X", "-W", "--check-hash-based-pycs")  # options takin
 
 def named_files(argv: tuple[str, ...]) -> list[str]:
     """The files a run command needs before it starts: `python SCRIPT`'s script, and the test
-    files or folders `python -m pytest` is given (a node id's `::test` part dropped)."""
+    files `python -m pytest` is given (a node id's `::test` part dropped)."""
     first, *rest = argv
-    if not (first in ("python", "python3") or first.startswith("python3.")):
+    if not _is_python(first):
         return []
     words = iter(rest)
     for word in words:
@@ -215,7 +215,14 @@ def named_files(argv: tuple[str, ...]) -> list[str]:
 
 
 def _pathlike(word: str) -> bool:
-    return "/" in word or word.split("::", 1)[0].endswith(".py")
+    """A test file named to pytest (not any word with a slash: `--junitxml out/r.xml` names a
+    file pytest will make)."""
+    return word.split("::", 1)[0].endswith(".py")
+
+
+def _is_python(word: str) -> bool:
+    """The command's first word names Python (then it runs as the cell's venv interpreter)."""
+    return word in ("python", "python3") or word.startswith("python3.")
 
 
 def _check_named_files(argv: tuple[str, ...], start: Path) -> None:
