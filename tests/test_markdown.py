@@ -122,3 +122,36 @@ def test_the_companion_versions_of_each_release_are_noted() -> None:
     )
     assert "Companion crates: pyo3-file 0.13.0" in markdown.section(grid)
     assert markdown.companions(grid_from_records("s", "", "", [make_record()])) == ""
+
+
+def test_a_cut_text_says_so_and_ends_on_a_boundary() -> None:
+    assert markdown.clip("short", 10) == "short"
+    lines = "first line\nthread 'x' panicked at src/lib.rs:41:5:\nboom"
+    cut = markdown.clip(lines, 30)
+    assert cut == f"first line … ({len(lines) - 10} more characters)"
+    assert markdown.clip("word " * 20, 12).startswith("word word …")
+    assert markdown.clip("x" * 50, 10) == "x" * 10 + " … (40 more characters)"
+
+
+def test_a_long_stderr_is_cut_between_lines_and_marked(tmp_path: Path) -> None:
+    """The excerpt of a long stderr (a backtrace) never stops in the middle of a location."""
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    symbol = "pyo3::impl_::trampoline::trampoline::{{closure}}::h0123456789abcdef" * 3
+    trace = "\n".join(f"  {n}: {symbol}\n             at ./src/lib.rs:41:9" for n in range(20))
+    stderr = f"thread 'main' panicked at src/lib.rs:41:9:\nboom\nstack backtrace:\n{trace}\n"
+    record = make_record(
+        Outcome.ABORT, runs=(RunDetails(Outcome.ABORT, None, signal="SIGABRT", stderr_tail=stderr),)
+    )
+    text = markdown.report_document([grid(record)], [], ENV, layout)
+    block = text.split("```\n", 1)[1].split("\n```", 1)[0]
+    assert block.endswith("more characters)")
+    assert all(
+        line.endswith(("41:9", "boom", ":", "def", "characters)")) for line in block.splitlines()
+    )
+
+
+def test_a_long_message_is_marked_as_cut_in_the_messages_list() -> None:
+    message = "error: " + "very long words " * 40 + "--> src/lib.rs:41:5"
+    record = make_record(Outcome.BUILD_ERROR, runs=(), note=message)
+    listed = markdown.messages(grid(record))
+    assert "more characters)" in listed and "src/lib.rs:41:" not in listed

@@ -44,6 +44,20 @@ _MD_ESCAPES = str.maketrans(
 )
 
 
+def clip(text: str, limit: int) -> str:
+    """`text` in about `limit` characters, cut at a line (else a word) boundary and marked as
+    cut, so that a shortened message or excerpt never passes for the whole of it."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    cut = head.rfind("\n")
+    if cut <= 0:
+        cut = head.rfind(" ")
+    if cut <= 0:
+        cut = limit
+    return f"{text[:cut].rstrip()} … ({len(text) - cut} more characters)"
+
+
 def md_escape(text: str) -> str:
     """Plain text safe inside a Markdown table cell or list item: no markup, no HTML, one line."""
     text = " ".join(text.split()).translate(_MD_ESCAPES)
@@ -121,7 +135,7 @@ def messages(grid: Grid, limit: int = 400) -> str:
         if not message:
             continue
         cell = f"{record.pyo3}/{record.python_label}"
-        seen.setdefault((record.outcome.value, message[:limit]), []).append(cell)
+        seen.setdefault((record.outcome.value, clip(message, limit)), []).append(cell)
     if not seen:
         return ""
     lines = ["Messages:"]
@@ -276,7 +290,7 @@ def _excerpt(stderr: str, limit: int) -> str:
     lines = stderr.strip().splitlines()
     first = next((i for i, line in enumerate(lines) if " panicked at " in line), None)
     chosen = lines[first : first + STDERR_LINES] if first is not None else lines[-STDERR_LINES:]
-    return "\n".join(chosen)[:limit].replace("```", "'''")
+    return clip("\n".join(chosen), limit).replace("```", "'''")
 
 
 def _group_details(group: Sequence[Record], limit: int, results: Path) -> str:
