@@ -26,6 +26,6 @@ else:
     # where it still finds the package in a checkout that was not installed.
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here] + [here]
-    from pyo3_triage.commands.bisect_cli import entry
+    from pyo3_triage.commands.main import run
 
-    sys.exit(entry())
+    sys.exit(run(["bisect", *sys.argv[1:]]))

@@ -7,7 +7,6 @@ project there), so the matrix starts at once; the tool makes its own per-cell ve
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import nox
@@ -16,14 +15,17 @@ nox.options.default_venv_backend = "none"
 nox.options.sessions = ["matrix"]
 
 
-def _call(session: nox.Session, entry: Callable[[Sequence[str]], int]) -> None:
-    """Run a tool entry point from the folder the user invoked nox in.
+def _call(session: nox.Session, command: str) -> None:
+    """Run the tool's `command` with the session's arguments, from the folder the user
+    invoked nox in.
 
     nox runs sessions from the noxfile's folder; relative paths the user typed (`--crate .`,
     `--scenario repro`, `--results out`) and the default `./results` mean the user's folder.
     A non-zero status was already explained in one line: keep nox from adding a traceback."""
+    from pyo3_triage.commands import main
+
     with session.chdir(session.invoked_from):
-        status = entry(session.posargs)
+        status = main.run([command, *session.posargs])
     if status:
         raise SystemExit(status)
 
@@ -31,33 +33,25 @@ def _call(session: nox.Session, entry: Callable[[Sequence[str]], int]) -> None:
 @nox.session(venv_backend="none")
 def matrix(session: nox.Session) -> None:
     """Build and run the reproducers across PyO3 releases x CPython versions."""
-    from pyo3_triage.commands import cli
-
-    _call(session, cli.entry)
+    _call(session, "matrix")
 
 
 @nox.session(venv_backend="none")
 def merge(session: nox.Session) -> None:
     """Combine results folders (e.g. CI shards) into ./results and redraw the tables."""
-    from pyo3_triage.commands import merge_cli
-
-    _call(session, merge_cli.entry)
+    _call(session, "merge")
 
 
 @nox.session(venv_backend="none")
 def report(session: nox.Session) -> None:
     """Redraw results/report.md and results/matrix.svg from the stored records."""
-    from pyo3_triage.commands import report_cli
-
-    _call(session, report_cli.entry)
+    _call(session, "report")
 
 
 @nox.session(venv_backend="none")
 def verify(session: nox.Session) -> None:
     """Check that every library scenario still bisects to the release it records."""
-    from pyo3_triage.commands import verify_cli
-
-    _call(session, verify_cli.entry)
+    _call(session, "verify")
 
 
 @nox.session(venv_backend="none")

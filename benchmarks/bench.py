@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from pyo3_triage import interpreters  # noqa: E402
 from pyo3_triage.building import locks, toolchain  # noqa: E402
-from pyo3_triage.commands import bisect_cli, cli  # noqa: E402
+from pyo3_triage.commands import bisect_cli, matrix_cli  # noqa: E402
 from pyo3_triage.evidence import BuildInfo  # noqa: E402
 from pyo3_triage.rendering import render, scenarios  # noqa: E402
 from pyo3_triage.running import procs, runner  # noqa: E402
@@ -120,7 +120,7 @@ def naive(
 
 def harness(argv: list[str]) -> float:
     started = time.monotonic()
-    status = cli.main(argv)
+    status = matrix_cli.main(argv)
     if status != 0:
         raise SystemExit(f"the matrix exited with {status}")
     return time.monotonic() - started

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import Version
 
 from pyo3_triage import interpreters
 from pyo3_triage.errors import UserError
@@ -119,15 +118,6 @@ def _requirements(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(checked)
 
 
-def _exact_only(spec: str) -> bool:
-    """Every part names one exact release (0.20.3, 0.21.0-beta.0): usable without the index."""
-    parts = [part.strip() for part in spec.split(",")]
-    try:
-        return all(".." not in part and len(Version(part).release) == 3 for part in parts)
-    except ValueError:
-        return False
-
-
 def pick_releases(
     spec: str,
     layout: Layout,
@@ -141,7 +131,7 @@ def pick_releases(
     try:
         index = crates_index.load_index("pyo3", layout.index_file("pyo3"))
     except UserError:
-        if not _exact_only(spec):
+        if not releases.exact_only(spec):
             raise
         notify("crates.io unreachable and no cached release list; using the exact versions named")
     if index is not None and index.from_cache_offline:
@@ -204,16 +194,6 @@ def drop_excluded(
             "choose another --python"
         )
     return kept
-
-
-def split_revisions(spec: str) -> tuple[str, list[str]]:
-    """`--pyo3 0.20.3,git:main,0.21.0` -> ("0.20.3,0.21.0", ["main"]): PyO3 commits to build
-    from `--pyo3-git` beside the releases."""
-    items = [item.strip() for item in spec.split(",")]
-    revs = [item[4:].strip() for item in items if item.startswith("git:")]
-    if any(not rev for rev in revs):
-        raise UserError("git: needs a revision: git:main, git:v0.21.0 or git:<hash>")
-    return ",".join(item for item in items if not item.startswith("git:")), revs
 
 
 def pick_repo(

@@ -12,7 +12,7 @@ from packaging.version import Version
 
 from pyo3_triage import interpreters
 from pyo3_triage.building import locks, toolchain
-from pyo3_triage.commands import bisect_cli, cli
+from pyo3_triage.commands import bisect_cli, matrix_cli
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
 from pyo3_triage.versions.releases import Release
@@ -54,7 +54,7 @@ def test_founding_scenario_aborts_on_0_20_3_and_passes_on_0_21_0(build_cache, tm
         "--results",
         str(results),
     ]
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     found = _records(results)
     broken = found[("unsendable_gc_traverse", "0.20.3")]
     assert broken.outcome is Outcome.ABORT
@@ -82,8 +82,8 @@ def test_identical_second_run_builds_nothing(build_cache, tmp_path, cpython):
         "--cache",
         str(build_cache),
     ]
-    assert cli.main([*argv, "--results", str(tmp_path / "first")]) == 0
-    assert cli.main([*argv, "--results", str(tmp_path / "second")]) == 0
+    assert matrix_cli.main([*argv, "--results", str(tmp_path / "first")]) == 0
+    assert matrix_cli.main([*argv, "--results", str(tmp_path / "second")]) == 0
     for record in _records(tmp_path / "second").values():
         assert record.build.cached is True
         assert record.build.compiled_pyo3 is False
@@ -136,7 +136,7 @@ def test_yanked_release_builds_from_the_pinned_lockfile(build_cache, tmp_path, c
         "--results",
         str(results),
     ]
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     (record,) = _records(results).values()
     assert record.yanked is True
     assert record.outcome is Outcome.PASS

@@ -15,7 +15,7 @@ from pyo3_triage.building import locks
 from pyo3_triage.building.locks import ResolvedLock
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options, cell_outcome, plan, shard
-from pyo3_triage.commands import cli
+from pyo3_triage.commands import parser
 from pyo3_triage.commands.cliargs import options_from
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
@@ -90,9 +90,9 @@ FLAGS = ("--build-unsupported", "--release", "--repeat 4", "--abi3")
 )
 def test_options_given_again_parse_back_to_the_same_options(flags: tuple[str, ...]) -> None:
     args = [part for flag in flags for part in flag.split()]
-    options = options_from(cli.build_parser().parse_args(args))
+    options = options_from(parser.parse("matrix", args))
     assert options.as_args() == tuple(args)  # the canonical order is the order above
-    assert options_from(cli.build_parser().parse_args(list(options.as_args()))) == options
+    assert options_from(parser.parse("matrix", list(options.as_args()))) == options
 
 
 def test_cell_outcome_is_the_first_run_that_did_not_pass() -> None:

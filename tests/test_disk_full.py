@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fault_kit import COMMON_META, matrix_args, nox_matrix_command, write_common
 
-from pyo3_triage.commands import cli
+from pyo3_triage.commands import matrix_cli
 from pyo3_triage.store import records
 
 pytestmark = pytest.mark.build
@@ -89,7 +89,7 @@ def test_full_results_disk_is_one_error_line(
 ) -> None:
     results = small_disk / "results"
     first = scenario(tmp_path, "first")
-    assert cli.main(matrix_args([first], results, build_cache)) == 0
+    assert matrix_cli.main(matrix_args([first], results, build_cache)) == 0
     before = snapshot(results)
     assert any(name.startswith("records/") for name in before)
     fill(small_disk)
@@ -119,7 +119,7 @@ def test_full_disk_when_saving_a_record(
     results = small_disk / "results"
     first = scenario(tmp_path, "first")
     args = matrix_args([first], results, build_cache)
-    assert cli.main(args) == 0
+    assert matrix_cli.main(args) == 0
     (record,) = (results / "records").glob("*/*.json")
     record.unlink()  # frees its pages; the cell's logs stay and are rewritten in place
     keep = snapshot(results)

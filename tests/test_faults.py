@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fault_kit import COMMON_META, matrix_args, write_common
 
-from pyo3_triage.commands import cli
+from pyo3_triage.commands import matrix_cli
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
 
@@ -149,7 +149,7 @@ def faults(tmp_path_factory: pytest.TempPathFactory, build_cache: Path) -> Run:
     results = root / "results"
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
-    code = cli.main(matrix_args(folders, results, build_cache))
+    code = matrix_cli.main(matrix_args(folders, results, build_cache))
     took = time.monotonic() - started
     grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     return Run(root, results, code, grew, took)
@@ -271,7 +271,7 @@ def test_repeat_shows_a_crash_on_the_second_run_as_flaky(tmp_path: Path, build_c
     root = common_root(tmp_path)
     folder = write_scenario(root, "second_run_aborts", FLAKY, 30, COMMON_META)
     results = tmp_path / "results"
-    assert cli.main(matrix_args([folder], results, build_cache, "--repeat", "3")) == 0
+    assert matrix_cli.main(matrix_args([folder], results, build_cache, "--repeat", "3")) == 0
     record = load_records(results)["second_run_aborts"]
     assert record.flaky
     assert record.outcome is Outcome.ABORT

@@ -168,7 +168,7 @@ def test_git_bisect_run_finds_the_commit_that_broke_it(build_cache: Path, tmp_pa
 
 def test_a_commit_without_the_reproducer_is_skipped(tmp_path: Path) -> None:
     """Under git bisect run, a reproducer that cannot be set up must not read as "bad" (2)."""
-    from pyo3_triage.commands import cli
+    from pyo3_triage.commands import matrix_cli
 
     missing = tmp_path / "not-there"
     argv = [
@@ -182,25 +182,27 @@ def test_a_commit_without_the_reproducer_is_skipped(tmp_path: Path) -> None:
         "--results",
         str(tmp_path / "results"),
     ]
-    assert cli.entry(argv) == 125
-    assert cli.entry(argv[1:]) == 2  # the same mistake outside git bisect is a plain usage error
+    assert matrix_cli.entry(argv) == 125
+    assert (
+        matrix_cli.entry(argv[1:]) == 2
+    )  # the same mistake outside git bisect is a plain usage error
 
 
 def test_an_unexpected_failure_is_a_skip_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Not only bad input: anything that stops the tool from testing a commit is 125."""
-    from pyo3_triage.commands import cli
+    from pyo3_triage.commands import matrix_cli
 
     def broken(argv: object) -> int:
         raise RuntimeError("something this tool did not expect")
 
-    monkeypatch.setattr(cli, "main", broken)
-    assert cli.entry(["--git-bisect-exit", "--pyo3", "0.21.2"]) == 125
+    monkeypatch.setattr(matrix_cli, "main", broken)
+    assert matrix_cli.entry(["--git-bisect-exit", "--pyo3", "0.21.2"]) == 125
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "something this tool did not expect" in err[0]
     with pytest.raises(RuntimeError):
-        cli.entry(["--pyo3", "0.21.2"])  # outside git bisect: a bug shows as a bug
+        matrix_cli.entry(["--pyo3", "0.21.2"])  # outside git bisect: a bug shows as a bug
 
 
 def test_nox_sessions_resolve_paths_from_where_nox_was_invoked(tmp_path: Path) -> None:

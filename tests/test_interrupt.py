@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from fault_kit import COMMON_META, PYO3, matrix_args, nox_matrix_command, write_common
 
-from pyo3_triage.commands import cli
+from pyo3_triage.commands import matrix_cli
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
 
@@ -149,7 +149,7 @@ def test_damaged_record_is_recomputed(
     folders = scenarios(tmp_path, ["quick"], "import faulty\nprint(faulty.ok())\n")
     results = tmp_path / "results"
     args = matrix_args(folders, results, build_cache)
-    assert cli.main(args) == 0
+    assert matrix_cli.main(args) == 0
     (path,) = record_files(results)
     whole = path.read_text()
     damaged = {
@@ -161,7 +161,7 @@ def test_damaged_record_is_recomputed(
     (path.parent / f".{path.name}.x1y2.tmp").write_text(whole[:100])  # a temp file left behind
     capsys.readouterr()
 
-    assert cli.main(args) == 0
+    assert matrix_cli.main(args) == 0
     out = capsys.readouterr().out
     assert "1 cells (0 from stored records)" in out
     assert "[1/1] quick 0.20.3 py3.11" in out

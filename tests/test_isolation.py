@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_usercrate import PYPROJECT, crate_args
 
-from pyo3_triage.commands import cli
+from pyo3_triage.commands import matrix_cli
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
 from pyo3_triage.store.paths import Layout
@@ -73,7 +73,7 @@ def _sequence(cache: Path, tmp_path: Path, argv_for: dict[str, list[str]]) -> No
     built: dict[str, records.Record] = {}
     for step, name in enumerate(("A", "B", "A")):
         layout = Layout(cache, tmp_path / f"results-{step}")
-        assert cli.main([*argv_for[name], "--results", str(layout.results)]) == 0
+        assert matrix_cli.main([*argv_for[name], "--results", str(layout.results)]) == 0
         record = _only_record(layout)
         assert record.outcome is Outcome.PASS, (name, step, record.note, record.runs)
         assert record.build is not None and record.build.wheel is not None

@@ -10,7 +10,15 @@ import sys
 import pytest
 
 from pyo3_triage import __version__
-from pyo3_triage.commands import bisect_cli, cli, main, merge_cli, program, report_cli, verify_cli
+from pyo3_triage.commands import (
+    bisect_cli,
+    main,
+    matrix_cli,
+    merge_cli,
+    program,
+    report_cli,
+    verify_cli,
+)
 from pyo3_triage.errors import EXIT_OK, EXIT_USAGE
 
 
@@ -48,7 +56,7 @@ def test_the_usage_line_names_every_command() -> None:
 
 
 SUBCOMMANDS = {
-    "matrix": (cli, "entry"),
+    "matrix": (matrix_cli, "entry"),
     "bisect": (bisect_cli, "entry"),
     "report": (report_cli, "entry"),
     "merge": (merge_cli, "entry"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from factories import make_record
 
-from pyo3_triage.commands import merge_cli
+from pyo3_triage.commands import merge_cli, parser
 from pyo3_triage.errors import EXIT_FINDING, EXIT_OK, UserError
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
@@ -107,8 +107,7 @@ def test_a_source_that_is_not_a_results_folder(tmp_path: Path) -> None:
 def test_sources_are_required(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="the following arguments are required: DIR"):
         merge_cli.main(["--results", str(tmp_path / "merged")])
-    parser = merge_cli.build_parser()
-    args = parser.parse_args(["a", "b", "--results", "r"])
+    args = parser.parse("merge", ["a", "b", "--results", "r"])
     assert args.sources == [Path("a"), Path("b")] and args.results == Path("r")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from factories import make_record
 
-from pyo3_triage.commands import cli
+from pyo3_triage.commands import parser
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.reporting import markdown, report
@@ -58,7 +58,7 @@ def test_reproduce_command_parses_back(selection: tuple[str, ...], tmp_path: Pat
     command = reproduce_command(record(selection), tmp_path / "res")
     argv = shlex.split(command)
     assert argv[:6] == ["nox", "-f", str(noxfile()), "-s", "matrix", "--"]
-    args = cli.build_parser().parse_args(argv[6:])
+    args = parser.parse("matrix", argv[6:])
     assert args.pyo3 == "0.20.3"
     assert args.python == "/opt/py/bin/python3.11"
     # Its own folder beside the run's tables, which stay in view.
@@ -81,7 +81,7 @@ def test_reproduce_command_parses_back(selection: tuple[str, ...], tmp_path: Pat
 
 def test_a_record_from_before_selections_names_its_folder(tmp_path: Path) -> None:
     old = record((), scenario_source="/elsewhere/bug")
-    args = cli.build_parser().parse_args(shlex.split(reproduce_command(old, tmp_path))[6:])
+    args = parser.parse("matrix", shlex.split(reproduce_command(old, tmp_path))[6:])
     assert args.scenario == ["/elsewhere/bug"]
 
 

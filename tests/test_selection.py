@@ -17,7 +17,7 @@ from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.store.paths import Layout
-from pyo3_triage.versions import crates_index
+from pyo3_triage.versions import crates_index, releases
 from pyo3_triage.versions.releases import Release, ReleaseIndex, unreachable_error
 
 
@@ -52,16 +52,16 @@ def test_split_list() -> None:
     ],
 )
 def test_split_revisions(spec: str, expect: tuple[str, list[str]]) -> None:
-    assert selection.split_revisions(spec) == expect
+    assert releases.split_revisions(spec) == expect
     with pytest.raises(UserError, match="git: needs a revision"):
-        selection.split_revisions(spec + ",git: ")
+        releases.split_revisions(spec + ",git: ")
 
 
 @pytest.mark.parametrize("spec", ["0.21", "0.19..0.21", ">=0.20", "0.20.3.1", "a.b.c", ""])
 def test_exact_only(spec: str) -> None:
-    assert selection._exact_only("0.20.3") and selection._exact_only("0.20.3, 0.21.0")
-    assert selection._exact_only("0.21.0-beta.0")  # an exact pre-release, as cargo spells it
-    assert not selection._exact_only(spec)
+    assert releases.exact_only("0.20.3") and releases.exact_only("0.20.3, 0.21.0")
+    assert releases.exact_only("0.21.0-beta.0")  # an exact pre-release, as cargo spells it
+    assert not releases.exact_only(spec)
 
 
 # --- releases --------------------------------------------------------------------------------

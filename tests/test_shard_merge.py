@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyo3_triage.cells import shard
-from pyo3_triage.commands import cli, merge_cli
+from pyo3_triage.commands import matrix_cli, merge_cli
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import merge, records
 from pyo3_triage.store.paths import Layout
@@ -76,9 +76,11 @@ def test_sharded_runs_merge_into_the_unsharded_result(build_cache: Path, tmp_pat
         "--cache",
         str(build_cache),
     ]
-    assert cli.main([*base, "--results", str(tmp_path / "whole")]) == 0
+    assert matrix_cli.main([*base, "--results", str(tmp_path / "whole")]) == 0
     for k in (1, 2, 3):
-        assert cli.main([*base, "--shard", f"{k}/3", "--results", str(tmp_path / f"s{k}")]) == 0
+        assert (
+            matrix_cli.main([*base, "--shard", f"{k}/3", "--results", str(tmp_path / f"s{k}")]) == 0
+        )
     merged = tmp_path / "merged"
     sources = [str(tmp_path / f"s{k}") for k in (1, 2, 3)]
     assert merge_cli.main([*sources, "--results", str(merged)]) == 0

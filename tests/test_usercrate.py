@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from factories import make_record, write_files
 
-from pyo3_triage.commands import cli
+from pyo3_triage.commands import matrix_cli
 from pyo3_triage.errors import UserError
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering import usercrate
@@ -185,7 +185,7 @@ def test_a_users_project_gets_the_same_table(build_cache: Path, tmp_path: Path) 
     before = fingerprint(project)
     results = tmp_path / "results"
     argv = crate_args(project, "python repro.py", "0.20.3,0.21.2", "3.11", build_cache, results)
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     found = {r.pyo3: r for r in records.all_records(Layout(build_cache, results))}
     assert found["0.20.3"].outcome is Outcome.ABORT
     assert "is unsendable, but sent to another thread" in (found["0.20.3"].panic_message or "")
@@ -258,11 +258,11 @@ def test_editing_a_script_outside_the_crate_changes_the_answer(
     results = tmp_path / "results"
     argv = crate_args(project, f"python {smoke}", "0.21.2", "3.11", build_cache, results)
     layout = Layout(build_cache, results)
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     (first,) = records.all_records(layout)
     assert first.outcome is Outcome.PASS
     smoke.write_text("import byo_ext\nraise AssertionError('the smoke test changed')\n")
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     (newest,) = [r for r in records.all_records(layout) if r.key != first.key]
     assert newest.outcome is Outcome.ERROR
     assert "the smoke test changed" in (newest.message or "")
@@ -307,7 +307,7 @@ def test_a_cargo_workspace_from_its_root(build_cache: Path, tmp_path: Path) -> N
     before = fingerprint(project)
     results = tmp_path / "results"
     argv = crate_args(project, "python smoke.py", "0.21.2,0.22.6", "3.11", build_cache, results)
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     found = {r.pyo3: r for r in records.all_records(Layout(build_cache, results))}
     assert {v: r.outcome for v, r in found.items()} == {
         "0.21.2": Outcome.PASS,
@@ -333,7 +333,7 @@ def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
     argv = crate_args(
         project, "python smoke.py", "0.22.6", "3.11,3.12", build_cache, results, "--abi3"
     )
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     found = list(records.all_records(Layout(build_cache, results)))
     assert len(found) == 2 and all(r.outcome is Outcome.PASS for r in found)
     assert {r.abi3 for r in found} == {"abi3-py311"}  # the crate's own floor, not the release's
@@ -341,7 +341,7 @@ def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
     assert "(abi3)" in (results / "matrix.md").read_text()
     # --rerun with both CPython groups at once: the one build is made again once, not once per
     # group, and neither group's copy of the project is remade under the other's run.
-    assert cli.main([*argv, "--rerun", "--jobs", "2"]) == 0
+    assert matrix_cli.main([*argv, "--rerun", "--jobs", "2"]) == 0
     again = list(records.all_records(Layout(build_cache, results)))
     assert len(again) == 2 and all(r.outcome is Outcome.PASS for r in again)
     assert sorted(r.build.cached for r in again) == [False, True]
@@ -407,7 +407,7 @@ def test_a_run_command_that_needs_test_dependencies(build_cache: Path, tmp_path:
         "--extra",
         "test",
     )
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     (found,) = records.all_records(Layout(build_cache, results))
     assert found.outcome is Outcome.PASS, found.message
     assert "1 passed" in found.runs[0].stdout_tail
@@ -432,7 +432,7 @@ def test_a_printed_reproduce_command_reproduces_its_cell(build_cache: Path, tmp_
     project = make_project(tmp_path / "proj")
     results = tmp_path / "results"
     argv = crate_args(project, "python repro.py", "0.20.3", "3.11", build_cache, results)
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     report = (results / "report.md").read_text()
     tables = (results / "matrix.md").read_bytes()
     (command,) = re.findall(r"Reproduce that cell: `([^`]+)`", report)
@@ -498,7 +498,7 @@ def test_a_mixed_layout_with_a_core_crate_beside_it(build_cache: Path, tmp_path:
     project = make_mixed_project(tmp_path / "mixed")
     results = tmp_path / "results"
     argv = crate_args(project, "python checks/smoke.py", "0.21.2", "3.11", build_cache, results)
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     (record,) = records.all_records(Layout(build_cache, results))
     assert record.outcome is Outcome.PASS, (record.outcome, record.note)
 
@@ -539,7 +539,7 @@ def test_a_companion_crate_moves_with_each_release(build_cache: Path, tmp_path: 
     results = tmp_path / "results"
     releases = "0.22.1,0.22.6,0.23.5,0.24.2"
     argv = crate_args(project, "python repro.py", releases, "3.11", build_cache, results)
-    assert cli.main(argv) == 0
+    assert matrix_cli.main(argv) == 0
     found = {r.pyo3: r for r in records.all_records(Layout(build_cache, results))}
     assert found["0.22.1"].outcome is Outcome.INCOMPATIBLE and found["0.22.1"].build is None
     assert found["0.22.1"].note == "no pythonize release accepts pyo3 0.22.1"

@@ -1,196 +1,211 @@
-"""`python bisect.py ...`: find the PyO3 release (or CPython version) where an outcome changes."""
+"""The bisect command: find the PyO3 release (or CPython version) where an outcome changes,
+and with `--pyo3-git` the commit and pull request inside that release.
+
+Its steps (`STEPS`): prepare, select, plan the searches, honour `--list`, search, write the
+report, show the answers, evict, exit status."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from pyo3_triage import hashes, interpreters, selection
+from pyo3_triage import hashes
 from pyo3_triage.bisecting import bisect_report, bisection, commits
 from pyo3_triage.bisecting.bisection import (
-    FLAKY_RULES,
     Candidates,
     Criteria,
     Probe,
     Search,
     StepCallback,
-    criteria_from,
     python_candidates,
     release_candidates,
 )
 from pyo3_triage.bisecting.search import Step
-from pyo3_triage.building import toolchain
-from pyo3_triage.cells import Evaluator, Options
-from pyo3_triage.commands import program
-from pyo3_triage.commands.cliargs import Parser, add_common, options_from
+from pyo3_triage.cells import Options
+from pyo3_triage.commands import invocation, workflow
+from pyo3_triage.commands.invocation import Invocation
 from pyo3_triage.errors import EXIT_NO_CHANGE, EXIT_OK, EXIT_UNSEARCHABLE, UserError, run_cli
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.rendering.usercrate import UserCrate
 from pyo3_triage.reporting import markdown
-from pyo3_triage.running.supervisor import SUPERVISOR
 from pyo3_triage.store import evict
-from pyo3_triage.store.paths import Layout, write_atomic
+from pyo3_triage.store.paths import write_atomic
 from pyo3_triage.versions import changelog
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import window_for
 
-DEFAULT_SCENARIO = "unsendable_gc_traverse"
+
+@dataclass(frozen=True)
+class BisectState:
+    """What the bisect's steps hand on: the question, its searches, then what they found."""
+
+    inv: Invocation
+    plans: tuple[Candidates, ...] = ()
+    searches: tuple[Search, ...] = ()
+    refined: Mapping[str, commits.CommitSearch] = field(default_factory=dict)
+    report: Path = Path()
+
+    @property
+    def reproducer(self) -> Reproducer:
+        return self.inv.reproducers[0]
 
 
-def build_parser() -> Parser:
-    parser = Parser(
-        prog=program.usage("bisect"),
-        description="Find the PyO3 release (or CPython version) where a reproducer's outcome changes.",
+def prepare(state: BisectState) -> BisectState:
+    state.inv.start()
+    return state
+
+
+def select(state: BisectState) -> BisectState:
+    return replace(state, inv=invocation.select_bisect(state.inv))
+
+
+def plan_searches(state: BisectState) -> BisectState:
+    inv = state.inv
+    plans = _plan(
+        state.reproducer,
+        inv.every,
+        inv.releases,
+        inv.interpreters,
+        inv.options.build_unsupported,
+        inv.args.pyo3,
+        inv.notify,
     )
-    parser.add_argument(
-        "--pyo3",
-        metavar="SPEC",
-        required=True,
-        help="releases to search (0.19..0.21, '>=0.19,<0.22', ...) or one release "
-        "when bisecting CPython",
-    )
-    parser.add_argument(
-        "--python",
-        metavar="SPEC",
-        help="CPython(s): one search per CPython over the PyO3 range, or a range to "
-        "search when --pyo3 names one release (default: the running CPython)",
-    )
-    parser.add_argument(
-        "--new", metavar="OUTCOMES", help="outcomes that count as new, e.g. abort,segfault"
-    )
-    parser.add_argument("--old", metavar="OUTCOMES", help="outcomes that count as old, e.g. pass")
-    parser.add_argument(
-        "--list",
-        action="store_true",
-        help="print the candidates each search would walk and exit (builds nothing)",
-    )
-    parser.add_argument(
-        "--flaky",
-        choices=FLAKY_RULES,
-        default="crash-wins",
-        help="a probe whose repeated runs disagree: crash-wins (default: a crash seen "
-        "once counts), stop, or skip",
-    )
-    add_common(parser)
-    return parser
-
-
-def _running_interpreter() -> interpreters.Interpreter:
-    found = interpreters.probe(Path(sys.executable), "explicit")
-    if found is None:
-        raise UserError("cannot inspect the running CPython; pass --python")
-    return found
-
-
-def main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(list(argv))
-    criteria = criteria_from(args.new, args.old, args.flaky)
-    console = Console(highlight=False)
-    notify = lambda message: console.print(f"[yellow]note:[/] {escape(message)}")  # noqa: E731
-    layout = Layout.default(cache=args.cache, results=args.results)
-    limit = evict.limit_from(args.cache_limit)  # a bad value is one line, before any work
-    layout.ensure()
-    SUPERVISOR.harden()
-
-    names = selection.split_list(args.scenario) or ([] if args.crate else [DEFAULT_SCENARIO])
-    if len(names) > 1:
-        raise UserError(
-            f"bisect searches one scenario at a time, got {len(names)}: {', '.join(names)}"
-        )
-    picked = selection.pick_scenarios(
-        names, args.crate, args.run, args.timeout, args.with_, args.extra
-    )
-    scenario = selection.with_companions(picked, layout, notify)[0]
-    every = selection.pick_releases(args.pyo3, layout, notify, pre=args.pre, yanked=True)
-    primary = selection.pick_releases(args.pyo3, layout, notify, pre=args.pre, yanked=args.yanked)
-    if args.python is None:
-        pythons = [_running_interpreter()]
-    else:
-        pythons = interpreters.select_interpreters(args.python, interpreters.discover())
-    pythons = selection.drop_excluded([scenario], pythons, notify)
-
-    options = options_from(args)
-    plans = _plan(scenario, every, primary, pythons, options.build_unsupported, args.pyo3, notify)
-    repo = selection.pick_repo(args.pyo3_git, layout, fetch=args.pyo3_git_fetch)
-    if repo is not None and plans[0].axis != "pyo3":
+    if inv.repo is not None and plans[0].axis != "pyo3":
         raise UserError("--pyo3-git refines a release boundary into commits: give a PyO3 range")
-    if args.list:
-        for plan in plans:
-            _describe(plan, console)
-        return EXIT_OK
+    return replace(state, plans=tuple(plans))
 
-    tools = toolchain.detect()
-    evaluator = Evaluator(layout, tools, options, rerun=args.rerun)
-    on_step = _progress(console)
+
+def honour_list(state: BisectState) -> BisectState | int:
+    if not state.inv.args.list:
+        return state
+    for plan in state.plans:
+        _describe(plan, state.inv.console)
+    return EXIT_OK
+
+
+def search(state: BisectState) -> BisectState:
+    """Each search in turn, and with `--pyo3-git` the commits inside its boundary release."""
+    inv = state.inv
+    on_step = _progress(inv.console)
     searches: list[Search] = []
     refined: dict[str, commits.CommitSearch] = {}
-    for plan in plans:
-        console.rule(f"{scenario.name}: {_range(plan)} on {plan.fixed}")
-        search = bisection.run(plan, evaluator, criteria, on_step)
-        searches.append(search)
-        if repo is not None:
-            found = commits.refine(
-                search, repo, scenario, plan.cells[0].interp, evaluator, criteria, layout, on_step
+    for plan in state.plans:
+        inv.console.rule(f"{state.reproducer.name}: {_range(plan)} on {plan.fixed}")
+        found = bisection.run(plan, inv.evaluator, inv.criteria, on_step)
+        searches.append(found)
+        if inv.repo is not None:
+            inside = commits.refine(
+                found,
+                inv.repo,
+                state.reproducer,
+                plan.cells[0].interp,
+                inv.evaluator,
+                inv.criteria,
+                inv.layout,
+                on_step,
             )
-            if found is not None:
-                refined[search.fixed] = found
+            if inside is not None:
+                refined[found.fixed] = inside
+    return replace(state, searches=tuple(searches), refined=refined)
 
+
+def write(state: BisectState) -> BisectState:
+    """The Markdown report and its JSON twin, named for the question."""
+    inv, searches, scenario = state.inv, state.searches, state.reproducer
     changelogs = changelog.texts(bisect_report.first_new_releases(searches))
-    env = markdown.here(program.line("bisect", argv), layout.logs_dir())
-    text = bisect_report.markdown(scenario, searches, env, layout.results, changelogs, refined)
-    report = layout.bisect_report(
+    env = markdown.here(inv.line, inv.layout.logs_dir())
+    text = bisect_report.markdown(
+        scenario, searches, env, inv.layout.results, changelogs, state.refined
+    )
+    question = _question(scenario, inv.criteria, inv.options, commit_level=inv.repo is not None)
+    path = inv.layout.bisect_report(
         scenario.name,
         _axis_name(searches),
         searches[0].labels[0],
         searches[0].labels[-1],
-        _question(scenario, criteria, options, commit_level=repo is not None),
+        question,
         "md",
     )
-    write_atomic(report, text)
-    write_atomic(
-        report.with_suffix(".json"), bisect_report.as_json(scenario, searches, argv, refined)
-    )
-    for search in searches:
-        if search.reversed:
-            console.print(
-                f"[yellow]note:[/] {search.fixed}: the start {search.probes[0].label} already shows an "
-                "outcome --new names; searched for where it goes away"
-            )
-        console.print(
-            f"[bold]{search.fixed}:[/] {escape(bisection.answer(search))} "
-            f"[dim](searched {_range(search)})[/]"
-        )
-        link = bisect_report.compare_link(search)
-        if link:
-            console.print(f"  {link}")
-        first, refinement = search.bound
-        bound = f"bound without untestable candidates: {first}" + (
-            f" + {refinement} inside the boundary" if refinement else ""
-        )
-        console.print(
-            f"  {len(search.probes)} probes, {search.builds} builds for "
-            f"{len(search.labels)} candidates ({bound})"
-        )
-        if search.fixed in refined:
-            for line in bisect_report.commit_lines(refined[search.fixed]):
-                console.print(f"  {escape(line)}")
-    console.print(f"Report: {report}")
-    evict.evict(layout, limit)
-    failed = [found for found in refined.values() if found.git_error]
+    write_atomic(path, text)
+    as_json = bisect_report.as_json(scenario, searches, inv.argv, state.refined)
+    write_atomic(path.with_suffix(".json"), as_json)
+    return replace(state, report=path)
+
+
+def show(state: BisectState) -> BisectState:
+    for found in state.searches:
+        _show_answer(found, state.refined.get(found.fixed), state.inv.console)
+    state.inv.console.print(f"Report: {state.report}")
+    return state
+
+
+def evict_unused(state: BisectState) -> BisectState:
+    evict.evict(state.inv.layout, state.inv.cache_limit)
+    return state
+
+
+def exit_status(state: BisectState) -> int:
+    failed = [found for found in state.refined.values() if found.git_error]
     if failed:  # the release answer is kept in the report; the repository is what was wrong
         raise UserError(
-            f"--pyo3-git {args.pyo3_git}: {failed[0].stopped}; give a clone with those tags "
-            f"(the release-level answer is in {report})"
+            f"--pyo3-git {state.inv.args.pyo3_git}: {failed[0].stopped}; give a clone with "
+            f"those tags (the release-level answer is in {state.report})"
         )
-    kinds = {search.result.kind for search in searches}
+    kinds = {found.result.kind for found in state.searches}
     if kinds & {"boundary", "ambiguous"}:
         return EXIT_OK
     return EXIT_NO_CHANGE if kinds == {"no-change"} else EXIT_UNSEARCHABLE
+
+
+STEPS = (
+    prepare,
+    select,
+    plan_searches,
+    honour_list,
+    search,
+    write,
+    show,
+    evict_unused,
+    exit_status,
+)
+
+
+def main(argv: Sequence[str]) -> int:
+    return workflow.execute(BisectState(invocation.resolve("bisect", argv)), STEPS)
+
+
+def _show_answer(found: Search, refined: commits.CommitSearch | None, console: Console) -> None:
+    """A search's answer on the terminal: the boundary, its compare link, the probes it took
+    and, refined, the commits."""
+    if found.reversed:
+        console.print(
+            f"[yellow]note:[/] {found.fixed}: the start {found.probes[0].label} already shows "
+            "an outcome --new names; searched for where it goes away"
+        )
+    console.print(
+        f"[bold]{found.fixed}:[/] {escape(bisection.answer(found))} "
+        f"[dim](searched {_range(found)})[/]"
+    )
+    link = bisect_report.compare_link(found)
+    if link:
+        console.print(f"  {link}")
+    first, refinement = found.bound
+    bound = f"bound without untestable candidates: {first}" + (
+        f" + {refinement} inside the boundary" if refinement else ""
+    )
+    console.print(
+        f"  {len(found.probes)} probes, {found.builds} builds for "
+        f"{len(found.labels)} candidates ({bound})"
+    )
+    if refined is not None:
+        for line in bisect_report.commit_lines(refined):
+            console.print(f"  {escape(line)}")
 
 
 def _plan(

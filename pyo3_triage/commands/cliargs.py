@@ -41,7 +41,14 @@ def shard_spec(text: str) -> tuple[int, int]:
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
-    """Options the matrix and bisect share."""
+    """Options the matrix and bisect share: what to run, which releases, how to build."""
+    _add_reproducer(parser)
+    _add_sources(parser)
+    _add_build(parser)
+    add_locations(parser)
+
+
+def _add_reproducer(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scenario",
         action="append",
@@ -80,6 +87,9 @@ def add_common(parser: argparse.ArgumentParser) -> None:
         help="with --crate: install your project's dependencies and its "
         "optional-dependencies NAME (e.g. test) before running",
     )
+
+
+def _add_sources(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pre", action="store_true", help="include pre-releases in ranges")
     parser.add_argument("--yanked", action="store_true", help="include yanked releases in ranges")
     parser.add_argument(
@@ -93,6 +103,9 @@ def add_common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fetch the tool's own clone of the --pyo3-git URL before using it",
     )
+
+
+def _add_build(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--build-unsupported",
         action="store_true",
@@ -115,7 +128,6 @@ def add_common(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="run each driver N times (mixed results show as flaky k/N)",
     )
-    add_locations(parser)
 
 
 def add_locations(parser: argparse.ArgumentParser, *, cache: bool = True) -> None:

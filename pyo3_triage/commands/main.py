@@ -5,7 +5,8 @@
     pyo3-triage report | merge DIR... | verify
 
 Each subcommand takes exactly the options of `nox -s <name> --` (and `python bisect.py` for
-bisect); results go to ./results of the folder it runs in.
+bisect): all three put their subcommand in front of the user's words and parse with the one
+parser (`commands.parser`). Results go to ./results of the folder it runs in.
 """
 
 from __future__ import annotations
@@ -15,25 +16,37 @@ from collections.abc import Callable, Sequence
 
 from pyo3_triage import __version__
 from pyo3_triage.commands import program
+from pyo3_triage.commands.parser import COMMANDS
 from pyo3_triage.errors import EXIT_OK, EXIT_USAGE
 
 
 def _commands() -> dict[str, Callable[[Sequence[str]], int]]:
-    from pyo3_triage.commands import bisect_cli, cli, merge_cli, report_cli, verify_cli
+    from pyo3_triage.commands import bisect_cli, matrix_cli, merge_cli, report_cli, verify_cli
 
-    return {
-        "matrix": cli.entry,
+    found: dict[str, Callable[[Sequence[str]], int]] = {
+        "matrix": matrix_cli.entry,
         "bisect": bisect_cli.entry,
         "report": report_cli.entry,
         "merge": merge_cli.entry,
         "verify": verify_cli.entry,
     }
+    assert list(found) == list(COMMANDS)
+    return found
 
 
 USAGE = (
-    "usage: pyo3-triage {matrix,bisect,report,merge,verify} [options]  "
+    f"usage: pyo3-triage {{{','.join(COMMANDS)}}} [options]  "
     "(pyo3-triage COMMAND --help for its options; --version)"
 )
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run `argv`, a command's name and then its options: where every entry point ends."""
+    commands = _commands()
+    if not argv or argv[0] not in commands:
+        print(f"error: unknown command {argv[0] if argv else ''!r}; {USAGE}", file=sys.stderr)
+        return EXIT_USAGE
+    return commands[argv[0]](argv[1:])
 
 
 def entry(argv: Sequence[str] | None = None) -> int:
@@ -44,12 +57,8 @@ def entry(argv: Sequence[str] | None = None) -> int:
     if args[0] == "--version":
         print(f"pyo3-triage {__version__}")
         return EXIT_OK
-    commands = _commands()
-    if args[0] not in commands:
-        print(f"error: unknown command {args[0]!r}; {USAGE}", file=sys.stderr)
-        return EXIT_USAGE
     with program.started_as("pyo3-triage"):  # it prints `pyo3-triage matrix`, not nox's words
-        return commands[args[0]](args[1:])
+        return run(args)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,14 @@
-"""`nox -s merge -- DIR...`: combine results folders (e.g. CI shards) and redraw the tables."""
+"""The merge command: combine results folders (e.g. CI shards) and redraw the tables."""
 
 from __future__ import annotations
 
-import shlex
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from rich.console import Console
 
 from pyo3_triage import matrix
-from pyo3_triage.commands import program
-from pyo3_triage.commands.cliargs import Parser, add_locations
+from pyo3_triage.commands import parser, program
 from pyo3_triage.errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.reporting import markdown, report, table
@@ -19,17 +16,8 @@ from pyo3_triage.store import merge
 from pyo3_triage.store.paths import Layout
 
 
-def build_parser() -> Parser:
-    parser = Parser(prog=program.usage("merge"), description=__doc__)
-    parser.add_argument(
-        "sources", nargs="+", type=Path, metavar="DIR", help="results folders to merge"
-    )
-    add_locations(parser, cache=False)
-    return parser
-
-
 def main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(list(argv))
+    args = parser.parse("merge", argv)
     layout = Layout.default(results=args.results)
     layout.ensure(cache=False)
     console = Console(highlight=False)
@@ -46,8 +34,7 @@ def main(argv: Sequence[str]) -> int:
         )
     for grid in grids:
         console.print(table.rich_table(grid))
-    command = shlex.join(["nox", "-s", "merge", "--", *argv])
-    env = markdown.here(command, layout.logs_dir())
+    env = markdown.here(program.line("merge", argv), layout.logs_dir())
     matrix.write_markdown(layout, markdown.matrix_document(grids, env))
     report.write(layout, grids)
     console.print(

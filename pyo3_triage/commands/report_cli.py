@@ -1,12 +1,11 @@
-"""`nox -s report`: redraw `results/report.md` and its chart from stored records, no rebuild."""
+"""The report command: redraw `results/report.md` and its chart from stored records, no rebuild."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-from pyo3_triage.commands import program
-from pyo3_triage.commands.cliargs import Parser, add_locations
+from pyo3_triage.commands import parser, program
 from pyo3_triage.errors import EXIT_OK, UserError, run_cli
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.reporting import report
@@ -15,10 +14,7 @@ from pyo3_triage.store.paths import Layout
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = Parser(prog=program.usage("report"), description=__doc__)
-    add_locations(parser, cache=False)
-    parser.add_argument("--scenario", action="append", metavar="NAME", help="only these scenarios")
-    args = parser.parse_args(list(argv))
+    args = parser.parse("report", argv)
     layout = Layout.default(results=args.results)
     if not layout.records_dir().is_dir():
         raise UserError(f"no records in {layout.results}; run {program.name('matrix')} first")

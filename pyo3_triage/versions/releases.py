@@ -327,3 +327,22 @@ def select_releases(
         raise _no_match_error(text, index, hidden, pre, yanked)
     unique = sorted(set(chosen))
     return newest_per_series(unique) if newest_patch else unique
+
+
+def split_revisions(spec: str) -> tuple[str, list[str]]:
+    """`--pyo3 0.20.3,git:main,0.21.0` -> ("0.20.3,0.21.0", ["main"]): PyO3 commits to build
+    from `--pyo3-git` beside the releases."""
+    items = [item.strip() for item in spec.split(",")]
+    revs = [item[4:].strip() for item in items if item.startswith("git:")]
+    if any(not rev for rev in revs):
+        raise UserError("git: needs a revision: git:main, git:v0.21.0 or git:<hash>")
+    return ",".join(item for item in items if not item.startswith("git:")), revs
+
+
+def exact_only(spec: str) -> bool:
+    """Every part names one exact release (0.20.3, 0.21.0-beta.0): usable without the index."""
+    parts = [part.strip() for part in spec.split(",")]
+    try:
+        return all(".." not in part and len(Version(part).release) == 3 for part in parts)
+    except ValueError:
+        return False

@@ -1,0 +1,176 @@
+"""The one command-line parser: a subcommand per command (`matrix`, `bisect`, `report`,
+`merge`, `verify`), each with its own options and the shared ones declared once.
+
+Every entry point parses here: the installed `pyo3-triage`, the nox sessions and `bisect.py`
+only put their subcommand in front of the user's words. Each usage line names the program the
+user ran (`program.usage`), so the parser is built when it is used, not at import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pyo3_triage.bisecting.bisection import FLAKY_RULES
+from pyo3_triage.commands import program
+from pyo3_triage.commands.cliargs import (
+    Parser,
+    add_common,
+    add_locations,
+    positive_int,
+    shard_spec,
+)
+
+DEFAULT_PYO3 = "0.16.."  # to the newest release on crates.io
+DEFAULT_NOTE = "newest patch of each minor"
+# Two (release, CPython) groups at once when there are cores for it: measured 19 % faster on
+# 2 cores; tables stay in plan order, progress lines arrive as cells finish.
+DEFAULT_JOBS = 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _matrix(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pyo3",
+        metavar="SPEC",
+        help="releases: 0.19..0.21, 0.20.3..0.21.0, '>=0.19,<0.22', 0.20.3,0.21.0 "
+        f"(default: {DEFAULT_PYO3}, {DEFAULT_NOTE})",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="SPEC",
+        help="CPythons: 3.8..3.13, 3.12, 3.11,3.12, 3.12.1 or a path "
+        "(default: every CPython found that a selected release supports)",
+    )
+    parser.add_argument(
+        "--newest-patch",
+        action="store_true",
+        help="keep only the newest patch release of each minor series",
+    )
+    parser.add_argument("--list", action="store_true", help="print the planned cells and exit")
+    parser.add_argument(
+        "--git-bisect-exit",
+        action="store_true",
+        help="run exactly one cell and exit 0 (old), 1 (new) or 125 (untestable) for "
+        "`git bisect run`; --new/--old choose the outcomes (default: old = pass)",
+    )
+    parser.add_argument(
+        "--new", metavar="OUTCOMES", help="with --git-bisect-exit: outcomes that count as new"
+    )
+    parser.add_argument(
+        "--old", metavar="OUTCOMES", help="with --git-bisect-exit: outcomes that count as old"
+    )
+    _housekeeping(parser)
+    parser.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help="evaluate N (release, CPython) groups at once (default: 2 on 2+ cores, else 1)",
+    )
+    parser.add_argument(
+        "--shard",
+        type=shard_spec,
+        metavar="K/N",
+        help="run only the K-th of N balanced slices of the plan (see the merge command)",
+    )
+    add_common(parser)
+
+
+def _housekeeping(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache-info", action="store_true", help="print the cache's size per area and exit"
+    )
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="delete the cache areas this tool created (results are kept) and exit",
+    )
+
+
+def _bisect(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pyo3",
+        metavar="SPEC",
+        required=True,
+        help="releases to search (0.19..0.21, '>=0.19,<0.22', ...) or one release "
+        "when bisecting CPython",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="SPEC",
+        help="CPython(s): one search per CPython over the PyO3 range, or a range to "
+        "search when --pyo3 names one release (default: the running CPython)",
+    )
+    parser.add_argument(
+        "--new", metavar="OUTCOMES", help="outcomes that count as new, e.g. abort,segfault"
+    )
+    parser.add_argument("--old", metavar="OUTCOMES", help="outcomes that count as old, e.g. pass")
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="print the candidates each search would walk and exit (builds nothing)",
+    )
+    parser.add_argument(
+        "--flaky",
+        choices=FLAKY_RULES,
+        default="crash-wins",
+        help="a probe whose repeated runs disagree: crash-wins (default: a crash seen "
+        "once counts), stop, or skip",
+    )
+    add_common(parser)
+
+
+def _report(parser: argparse.ArgumentParser) -> None:
+    add_locations(parser, cache=False)
+    parser.add_argument("--scenario", action="append", metavar="NAME", help="only these scenarios")
+
+
+def _merge(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "sources", nargs="+", type=Path, metavar="DIR", help="results folders to merge"
+    )
+    add_locations(parser, cache=False)
+
+
+def _verify(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", action="append", metavar="NAME", help="only these scenarios")
+    add_locations(parser)
+    parser.add_argument(
+        "--list", action="store_true", help="print what would be verified and exit (builds nothing)"
+    )
+
+
+# name -> (what it does, its options); the order is the order of `pyo3-triage --help`.
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "matrix": ("Build and run reproducers across PyO3 releases x CPython versions.", _matrix),
+    "bisect": (
+        "Find the PyO3 release (or CPython version) where a reproducer's outcome changes.",
+        _bisect,
+    ),
+    "report": (
+        "Redraw results/report.md and its chart from the stored records (no rebuild).",
+        _report,
+    ),
+    "merge": ("Combine results folders (e.g. CI shards) and redraw the tables.", _merge),
+    "verify": (
+        "Rerun each library scenario's recorded bisect (reusing stored records) and compare "
+        "it with what its scenario.toml says.",
+        _verify,
+    ),
+}
+
+
+def build_parser() -> Parser:
+    """The parser of every command, as this process was started (see `program`)."""
+    parser = Parser(prog="pyo3-triage")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for name, (description, declare) in COMMANDS.items():
+        declare(commands.add_parser(name, prog=program.usage(name), description=description))
+    return parser
+
+
+def parse(command: str, argv: Sequence[str]) -> argparse.Namespace:
+    """`argv`, the words after `command`, as that command's options."""
+    return build_parser().parse_args([command, *argv])
