@@ -134,8 +134,12 @@ def main(argv: Sequence[str]) -> int:
         search = bisection.run(plan, evaluator, criteria, on_step)
         searches.append(search)
         if repo is not None:
-            found = commits.refine(
-                search, repo, scenario, plan.cells[0].interp, evaluator, criteria, layout, on_step
+            found = commits.refine_commits(
+                search,
+                commits.CommitBisect(
+                    repo, scenario, plan.cells[0].interp, evaluator, criteria, layout
+                ),
+                on_step,
             )
             if found is not None:
                 refined[search.fixed] = found
