@@ -98,8 +98,8 @@ class _Boundary:
     reversed: bool
 
     def probe(self, sha: str, label: str) -> Probe:
-        """Build and run the reproducer on a commit; the probe keeps the unswapped verdict,
-        like the release search's probes."""
+        """Build and run the reproducer on a commit; like the release search's probes, the
+        probe keeps the verdict the user's options give (never swapped)."""
         tools = self.tools
         release = revisions.at(tools.repo, sha, tools.layout, self.eras)
         record, reused = tools.evaluator.evaluate(Cell(tools.scenario, release, tools.interp))
