@@ -244,8 +244,7 @@ def refine(
     repo: gitrepo.Repo, fake: FakeEvaluator, layout: Layout, criteria: Criteria | None = None
 ) -> commits.CommitSearch | None:
     """The commit search inside the release answer "0.20.3: abort -> 0.21.0: pass"."""
-    return commits.refine(
-        release_search(Outcome.ABORT, Outcome.PASS),
+    tools = commits.CommitBisect(
         repo,
         None,  # type: ignore[arg-type]
         INTERP,
@@ -253,6 +252,7 @@ def refine(
         criteria or Criteria(),
         layout,
     )
+    return commits.refine_commits(release_search(Outcome.ABORT, Outcome.PASS), tools)
 
 
 @pytest.mark.parametrize("batch", [False, True])

@@ -98,17 +98,40 @@ def markdown(
 def _section(
     scenario: Reproducer, search: Search, results: Path, changelogs: Mapping[str, str]
 ) -> str:
-    out = [f"### {md_escape(search.fixed)}: {md_escape(answer(search))}"]
+    """One search's part of the report: the answer, what was searched, the CHANGELOG, every
+    probe and the evidence beside the answer."""
+    out = [f"### {md_escape(search.fixed)}: {md_escape(answer(search))}", _searched(search)]
+    link = compare_link(search)
+    if link:
+        out.append(f"Compare: {link}")
+    if yanked := _yanked_line(search):
+        out.append(yanked)
+    if moved := companions_line(search):
+        out.append(moved)
+    out.extend(_changelog_parts(search, scenario, changelogs))
+    out.append(_probes_table(search))
+    if search.excluded:
+        out.append(
+            f"Not searched (outside their declared CPython window): {', '.join(search.excluded)}."
+        )
+    if evidence := _evidence(search, results):
+        out.append(evidence)
+    return "\n\n".join(out)
+
+
+def _searched(search: Search) -> str:
+    """The searched range, and for a reversed search why it looked for a change away."""
     searched = f"Searched {md_escape(search.shown(search.labels[0]))} .. {md_escape(search.shown(search.labels[-1]))} ({len(search.labels)} candidates)."
     if search.reversed:
         searched += (
             f" The start {md_escape(search.probes[0].label)} already showed an outcome `--new` names, "
             "so the search looked for where it goes away."
         )
-    out.append(searched)
-    link = compare_link(search)
-    if link:
-        out.append(f"Compare: {link}")
+    return searched
+
+
+def _yanked_line(search: Search) -> str:
+    """Which side(s) of the answer are yanked releases, else ""."""
     yanked_in_answer = [
         label
         for label in (
@@ -117,15 +140,20 @@ def _section(
         )
         if label in search.yanked
     ]
-    if yanked_in_answer:
-        out.append(
-            f"Yanked on crates.io: {', '.join(yanked_in_answer)} (built from a pinned lockfile)."
-        )
-    if moved := companions_line(search):
-        out.append(moved)
+    if not yanked_in_answer:
+        return ""
+    return f"Yanked on crates.io: {', '.join(yanked_in_answer)} (built from a pinned lockfile)."
+
+
+def _changelog_parts(
+    search: Search, scenario: Reproducer, changelogs: Mapping[str, str]
+) -> list[str]:
+    """The likely suspects and the boundary's CHANGELOG (cut at MAX_CHANGELOG_LINES), when
+    there are any."""
+    parts = []
     chosen, suspects = _changelog(search, scenario, changelogs)
     if suspects:
-        out.append(
+        parts.append(
             "Likely suspects (CHANGELOG entries sharing words with the scenario):\n"
             + "\n".join(f"- {v}: {_upstream(e.removeprefix('- '))}" for v, e in suspects)
         )
@@ -138,7 +166,12 @@ def _section(
         body = "\n".join(lines[:MAX_CHANGELOG_LINES])
         if cut:
             body += f"\n\n(cut at {MAX_CHANGELOG_LINES} lines; the full text is in the pyo3 crate's CHANGELOG.md)"
-        out.append(details("CHANGELOG of the releases in the boundary", body))
+        parts.append(details("CHANGELOG of the releases in the boundary", body))
+    return parts
+
+
+def _probes_table(search: Search) -> str:
+    """Every probe in the order made: outcome, verdict, time and whether it was built."""
     rows = ["| # | candidate | outcome | verdict | time | how |", "|---|---|---|---|---|---|"]
     for number, probe in enumerate(search.probes, 1):
         how = probe.how
@@ -149,28 +182,29 @@ def _section(
             f"| {number} | {md_escape(search.shown(probe.label))} | {md_escape(probe.record.outcome.value)} | "
             f"{probe.verdict.value} | {took:.1f}s | {how} |"
         )
-    out.append(
+    return (
         f"Probes: {len(search.probes)} of {len(search.labels)} candidates, "
         f"{search.builds} build(s) done.\n\n" + "\n".join(rows)
     )
-    if search.excluded:
-        out.append(
-            f"Not searched (outside their declared CPython window): {', '.join(search.excluded)}."
-        )
+
+
+def _evidence(search: Search, results: Path) -> str:
+    """The message of the probe whose evidence belongs next to the answer and the command
+    that reproduces its cell, else ""."""
     evidence = _evidence_probe(search)
-    if evidence is not None:
-        record = evidence.record
-        kind = {True: "Panic / crash", False: "Evidence"}[
-            record.outcome.crashed or bool(record.panic_message)
-        ]
-        if record.outcome is Outcome.BUILD_ERROR:
-            kind = "Compile error"
-        said = [f"{kind} on {md_escape(search.shown(evidence.label))} ({record.outcome.value}):"]
-        if record.message:
-            said.append(md_code(record.message))
-        said.append(f"Reproduce that cell: `{reproduce_command(record, results)}`")
-        out.append("\n\n".join(said))
-    return "\n\n".join(out)
+    if evidence is None:
+        return ""
+    record = evidence.record
+    kind = {True: "Panic / crash", False: "Evidence"}[
+        record.outcome.crashed or bool(record.panic_message)
+    ]
+    if record.outcome is Outcome.BUILD_ERROR:
+        kind = "Compile error"
+    said = [f"{kind} on {md_escape(search.shown(evidence.label))} ({record.outcome.value}):"]
+    if record.message:
+        said.append(md_code(record.message))
+    said.append(f"Reproduce that cell: `{reproduce_command(record, results)}`")
+    return "\n\n".join(said)
 
 
 def companions_line(search: Search) -> str:
@@ -205,74 +239,77 @@ def as_json(
     argv: Sequence[str],
     refined: Mapping[str, CommitSearch] | None = None,
 ) -> str:
-    def one(search: Search) -> dict[str, Any]:
-        r = search.result
-        return {
-            "axis": search.axis,
-            "fixed": search.fixed,
-            "kind": r.kind,
-            "answer": answer(search),
-            "last_old": search.label_at(r.last_old),
-            "first_new": search.label_at(r.first_new),
-            "skipped_between": [search.labels[i] for i in r.skipped_between],
-            "compare": compare_link(search),
-            "candidates": list(search.labels),
-            "yanked": sorted(search.yanked),
-            "excluded": list(search.excluded),
-            "reversed": search.reversed,
-            "builds": search.builds,
-            "commit_level": commits_of(search),
-            "probes": [
-                {
-                    "candidate": p.label,
-                    "outcome": p.record.outcome.value,
-                    "verdict": p.verdict.value,
-                    "record": p.record.key,
-                    "reused": p.reused,
-                    "built": p.built,
-                }
-                for p in search.probes
-            ],
-        }
-
-    def commits_of(search: Search) -> dict[str, Any] | None:
-        found = (refined or {}).get(search.fixed)
-        if found is None:
-            return None
-        return {
-            "window": [found.line[0], found.line[-1]] if found.line else [],
-            "commits": len(found.line),
-            "stopped": found.stopped,
-            "first_new": found.first_new.sha if found.first_new else None,
-            "last_old": found.last_old.sha if found.last_old else None,
-            "subject": found.first_new.subject if found.first_new else None,
-            "date": found.first_new.date if found.first_new else None,
-            "pulls": [{"number": p.number, "title": p.title} for p in found.pulls],
-            "culprit": found.culprit.number if found.culprit else None,
-            "compare": found.compare_link(),
-            "builds": found.builds,
-            "bound": found.bound,
-            "probes": [
-                {
-                    "commit": p.record.revision,
-                    "outcome": p.record.outcome.value,
-                    "verdict": p.verdict.value,
-                    "era": p.record.era,
-                    "record": p.record.key,
-                    "reused": p.reused,
-                    "built": p.built,
-                }
-                for p in (*found.probes, *found.batch_probes)
-            ],
-        }
-
+    """The report's data as JSON, enough to render it again without rerunning."""
     data = {
         "scenario": scenario.name,
         "scenario_hash": scenario.run_hash,  # which version of the reproducer was asked about
         "argv": list(argv),
-        "searches": [one(s) for s in searches],
+        "searches": [_search_json(s, (refined or {}).get(s.fixed)) for s in searches],
     }
     return json.dumps(data, indent=2) + "\n"
+
+
+def _search_json(search: Search, found: CommitSearch | None) -> dict[str, Any]:
+    """One search and, when it went on to commits, the commit-level answer."""
+    r = search.result
+    return {
+        "axis": search.axis,
+        "fixed": search.fixed,
+        "kind": r.kind,
+        "answer": answer(search),
+        "last_old": search.label_at(r.last_old),
+        "first_new": search.label_at(r.first_new),
+        "skipped_between": [search.labels[i] for i in r.skipped_between],
+        "compare": compare_link(search),
+        "candidates": list(search.labels),
+        "yanked": sorted(search.yanked),
+        "excluded": list(search.excluded),
+        "reversed": search.reversed,
+        "builds": search.builds,
+        "commit_level": None if found is None else _commits_json(found),
+        "probes": [
+            {
+                "candidate": p.label,
+                "outcome": p.record.outcome.value,
+                "verdict": p.verdict.value,
+                "record": p.record.key,
+                "reused": p.reused,
+                "built": p.built,
+            }
+            for p in search.probes
+        ],
+    }
+
+
+def _commits_json(found: CommitSearch) -> dict[str, Any]:
+    """The commit-level answer: the window, the first new commit and its pull requests, and
+    every commit probe (batch heads last)."""
+    return {
+        "window": [found.line[0], found.line[-1]] if found.line else [],
+        "commits": len(found.line),
+        "stopped": found.stopped,
+        "first_new": found.first_new.sha if found.first_new else None,
+        "last_old": found.last_old.sha if found.last_old else None,
+        "subject": found.first_new.subject if found.first_new else None,
+        "date": found.first_new.date if found.first_new else None,
+        "pulls": [{"number": p.number, "title": p.title} for p in found.pulls],
+        "culprit": found.culprit.number if found.culprit else None,
+        "compare": found.compare_link(),
+        "builds": found.builds,
+        "bound": found.bound,
+        "probes": [
+            {
+                "commit": p.record.revision,
+                "outcome": p.record.outcome.value,
+                "verdict": p.verdict.value,
+                "era": p.record.era,
+                "record": p.record.key,
+                "reused": p.reused,
+                "built": p.built,
+            }
+            for p in (*found.probes, *found.batch_probes)
+        ],
+    }
 
 
 def commit_lines(found: CommitSearch) -> list[str]:

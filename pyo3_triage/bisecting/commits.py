@@ -28,7 +28,6 @@ from pyo3_triage.store.records import Record
 from pyo3_triage.versions import revisions
 from pyo3_triage.versions.gitrepo import Commit, GitError, Repo
 from pyo3_triage.versions.pulls import PullRequest, is_batch, pull_requests
-from pyo3_triage.versions.releases import Release
 
 DEFAULT_GITHUB = "PyO3/pyo3"
 CommitStep = Callable[[Step, Probe, list[str]], None]
@@ -75,148 +74,150 @@ class CommitSearch:
         )
 
 
-def refine(
-    search: Search,
-    repo: Repo,
-    scenario: Reproducer,
-    interp: Interpreter,
-    evaluator: Evaluator,
-    criteria: Criteria,
-    layout: Layout,
-    on_step: CommitStep | None = None,
+@dataclass(frozen=True)
+class CommitBisect:
+    """What trying a commit takes: the repository to export it from, the reproducer and
+    interpreter to build and run it with, and the criteria that judge the outcome."""
+
+    repo: Repo
+    scenario: Reproducer
+    interp: Interpreter
+    evaluator: Evaluator
+    criteria: Criteria
+    layout: Layout
+
+
+@dataclass(frozen=True)
+class _Boundary:
+    """Trying commits inside one release answer, which fixes the APIs a commit in between may
+    speak (`eras`), what the start did, and whether old and new are swapped."""
+
+    tools: CommitBisect
+    eras: tuple[Version, Version]
+    start: Outcome | None
+    reversed: bool
+
+    def probe(self, sha: str, label: str) -> Probe:
+        """Build and run the reproducer on a commit; like the release search's probes, the
+        probe keeps the verdict the user's options give (never swapped)."""
+        tools = self.tools
+        release = revisions.at(tools.repo, sha, tools.layout, self.eras)
+        record, reused = tools.evaluator.evaluate(Cell(tools.scenario, release, tools.interp))
+        verdict = judge(record, self.start, tools.criteria)
+        return Probe(label, record, verdict, reused, (not reused and built(record)))
+
+    def verdict(self, record: Record) -> Verdict:
+        """What the search sees: old and new swapped when the release search was reversed."""
+        found = judge(record, self.start, self.tools.criteria)
+        if self.reversed:
+            found = {Verdict.OLD: Verdict.NEW, Verdict.NEW: Verdict.OLD}.get(found, found)
+        return found
+
+
+def refine_commits(
+    search: Search, tools: CommitBisect, on_step: CommitStep | None = None
 ) -> CommitSearch | None:
     """The commit-level search inside `search`'s release boundary; None when the release
     search found no boundary (nothing to refine)."""
     old, new = search.label_at(search.result.last_old), search.label_at(search.result.first_new)
     if search.axis != "pyo3" or search.result.kind != "boundary" or old is None or new is None:
         return None
+    repo = tools.repo
     start = search.probes[0].record.outcome if search.probes else None
     github = repo.github or DEFAULT_GITHUB
     base = CommitSearch(
         search.fixed, old, new, (), None, (), github=github, github_known=bool(repo.github)
     )
     try:
-        old_tag, new_tag = repo.tag_for(old), repo.tag_for(new)
-        merge_base = repo.merge_base(old_tag, new_tag)
-        line = repo.first_parent_line(merge_base, new_tag)
+        line = _main_line(repo, old, new)
     except (GitError, UserError) as err:
         why = f"the repository cannot give the commits between v{old} and v{new} ({err})"
         return _with(base, stopped=why, git_error=True)
-    base = _with(base, line=tuple(line))
     eras = (Version(old), Version(new))  # the APIs a commit in between may speak
+    boundary = _Boundary(tools, eras, start, search.reversed)
+    return _name_the_change(_search_line(_with(base, line=line), boundary, on_step), boundary)
+
+
+def _main_line(repo: Repo, old: str, new: str) -> tuple[str, ...]:
+    """The first-parent commits from the merge-base of the two release tags to the new tag."""
+    old_tag, new_tag = repo.tag_for(old), repo.tag_for(new)
+    merge_base = repo.merge_base(old_tag, new_tag)
+    return tuple(repo.first_parent_line(merge_base, new_tag))
+
+
+def _search_line(
+    found: CommitSearch, boundary: _Boundary, on_step: CommitStep | None
+) -> CommitSearch:
+    """Check both ends of the line, then bisect it; each commit is built only when probed."""
+    line = found.line
+    last = len(line) - 1
     probes: dict[int, Probe] = {}
     era_used: dict[str, str] = {}
 
-    def verdict(record: Record) -> Verdict:
-        found = judge(record, start, criteria)
-        if search.reversed:
-            found = {Verdict.OLD: Verdict.NEW, Verdict.NEW: Verdict.OLD}.get(found, found)
-        return found
-
     def probe(index: int) -> Verdict:
-        record, reused, release = _evaluate(
-            repo, line[index], eras, scenario, interp, evaluator, layout
-        )
-        era_used[line[index]] = record.era
-        probes[index] = Probe(
-            f"{line[index][:9]}",
-            record,
-            judge(record, start, criteria),
-            reused,
-            (not reused and built(record)),
-        )
-        return verdict(record)
+        probes[index] = boundary.probe(line[index], f"{line[index][:9]}")
+        era_used[line[index]] = probes[index].record.era
+        return boundary.verdict(probes[index].record)
 
     def step(done: Step) -> None:
         if on_step is not None and done.index in probes:
             on_step(done, probes[done.index], [sha[:9] for sha in line])
 
-    ends = {0: probe(0), len(line) - 1: probe(len(line) - 1)}
-    if ends[0] is not Verdict.OLD or ends[len(line) - 1] is not Verdict.NEW:
-        found = _with(base, probes=tuple(probes[i] for i in sorted(probes)), eras=era_used)
-        first, last = probes[0].record, probes[len(line) - 1].record
-        return _stop(
-            found,
-            f"the merge-base {line[0][:9]} gives {_word(first)} and v{new} gives {_word(last)}, "
-            f"not like {old} and {new}: the change did not come down the main line",
-        )
-    result = bisect(len(line), probe, known=ends, on_step=step, flaky=flaky_policy(criteria))
+    ends = {0: probe(0), last: probe(last)}
+    if ends[0] is not Verdict.OLD or ends[last] is not Verdict.NEW:
+        found = _with(found, probes=tuple(probes[i] for i in sorted(probes)), eras=era_used)
+        return _off_main_line(found, probes[0].record, probes[last].record)
+    flaky = flaky_policy(boundary.tools.criteria)
+    result = bisect(len(line), probe, known=ends, on_step=step, flaky=flaky)
     ordered = tuple(probes[s.index] for s in result.steps if s.index in probes)
-    found = _with(base, result=result, probes=ordered, eras=era_used)
-    if result.kind != "boundary" or result.first_new is None or result.last_old is None:
+    return _with(found, result=result, probes=ordered, eras=era_used)
+
+
+def _off_main_line(found: CommitSearch, first: Record, last: Record) -> CommitSearch:
+    """Stop at the release answer: the line's ends do not behave like the two releases."""
+    return _stop(
+        found,
+        f"the merge-base {found.line[0][:9]} gives {_word(first)} and v{found.new_release} "
+        f"gives {_word(last)}, not like {found.old_release} and {found.new_release}: "
+        "the change did not come down the main line",
+    )
+
+
+def _name_the_change(found: CommitSearch, boundary: _Boundary) -> CommitSearch:
+    """The first new commit and the pull request(s) it merged, when the search found one;
+    a batch merge goes on to ask which of its pull requests it was."""
+    result = found.result
+    if result is None or result.kind != "boundary":
         return found
-    first_new = repo.commit(line[result.first_new])
+    if result.first_new is None or result.last_old is None:
+        return found
+    repo = boundary.tools.repo
+    first_new = repo.commit(found.line[result.first_new])
     pulls = pull_requests(first_new.subject, first_new.body)
     found = _with(
         found,
         first_new=first_new,
-        last_old=repo.commit(line[result.last_old]),
+        last_old=repo.commit(found.line[result.last_old]),
         pulls=pulls,
         newsfragments=tuple(repo.added_files(first_new.sha, "newsfragments")),
     )
     if len(first_new.parents) > 2 or is_batch(first_new.subject):
-        found = _into_batch(
-            found,
-            first_new,
-            repo,
-            eras,
-            scenario,
-            interp,
-            evaluator,
-            layout,
-            verdict,
-            start,
-            criteria,
-        )
+        found = _into_batch(found, first_new, boundary)
     return found
 
 
-def _evaluate(
-    repo: Repo,
-    sha: str,
-    eras: tuple[Version, Version],
-    scenario: Reproducer,
-    interp: Interpreter,
-    evaluator: Evaluator,
-    layout: Layout,
-) -> tuple[Record, bool, Release]:
-    release = revisions.at(repo, sha, layout, eras)
-    record, reused = evaluator.evaluate(Cell(scenario, release, interp))
-    return record, reused, release
-
-
-def _into_batch(
-    found: CommitSearch,
-    merge: Commit,
-    repo: Repo,
-    eras: tuple[Version, Version],
-    scenario: Reproducer,
-    interp: Interpreter,
-    evaluator: Evaluator,
-    layout: Layout,
-    verdict: Callable[[Record], Verdict],
-    start: Outcome | None,
-    criteria: Criteria,
-) -> CommitSearch:
+def _into_batch(found: CommitSearch, merge: Commit, boundary: _Boundary) -> CommitSearch:
     """A batch merged several pull requests at once: probe each one's head on its own; the
     culprit is the one head that behaves like the new release, if exactly one does."""
     heads = merge.parents[1:]
     probes = []
     new_heads = []
     for number, head in enumerate(heads):
-        record, reused, _ = _evaluate(repo, head, eras, scenario, interp, evaluator, layout)
         pull = found.pulls[number] if number < len(found.pulls) else None
         label = f"{head[:9]}" + (f" (#{pull.number})" if pull else "")
-        probes.append(
-            Probe(
-                label,
-                record,
-                judge(record, start, criteria),
-                reused,
-                (not reused and built(record)),
-            )
-        )
-        if verdict(record) is Verdict.NEW and pull is not None:
+        probe = boundary.probe(head, label)
+        probes.append(probe)
+        if boundary.verdict(probe.record) is Verdict.NEW and pull is not None:
             new_heads.append(pull)
     culprit = new_heads[0] if len(new_heads) == 1 else None
     return _with(found, batch_probes=tuple(probes), culprit=culprit)

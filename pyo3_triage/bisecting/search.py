@@ -125,7 +125,7 @@ class _Search:
         self.skipped: set[int] = set(skipped)  # positions judged SKIP (after the policy)
         self.steps: list[Step] = []
 
-    def judge(self, pos: int) -> tuple[Verdict, bool]:
+    def verdict_at(self, pos: int) -> tuple[Verdict, bool]:
         """The raw verdict for a position and whether it came from `known`."""
         index = self.index_of[pos]
         cached = index in self.known
@@ -179,7 +179,7 @@ class _Search:
     def check_ends(self) -> SearchResult | None:
         """Judge the start then the end; a result if the search cannot go on."""
         end = self.hi
-        verdict, cached = self.judge(0)
+        verdict, cached = self.verdict_at(0)
         effective = _effective(verdict, self.flaky)
         if effective is Verdict.FLAKY:
             self.record(0, verdict, cached, 0)
@@ -189,7 +189,7 @@ class _Search:
             return self.result("bad-start", None, None)
         self.record(0, verdict, cached, 1 + self.remaining())
 
-        verdict, cached = self.judge(end)
+        verdict, cached = self.verdict_at(end)
         effective = _effective(verdict, self.flaky)
         if effective is not Verdict.NEW:
             self.record(end, verdict, cached, 0)
@@ -210,7 +210,7 @@ class _Search:
             pos = self.next_position()
             if pos is None:
                 break
-            verdict, cached = self.judge(pos)
+            verdict, cached = self.verdict_at(pos)
             effective = _effective(verdict, self.flaky)
             if effective is Verdict.FLAKY:
                 self.record(pos, verdict, cached, 0)

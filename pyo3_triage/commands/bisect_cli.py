@@ -100,14 +100,17 @@ def search(state: BisectState) -> BisectState:
         found = bisection.run(plan, inv.evaluator, inv.criteria, on_step)
         searches.append(found)
         if inv.repo is not None:
-            inside = commits.refine(
-                found,
+            context = commits.CommitBisect(
                 inv.repo,
                 state.reproducer,
                 plan.cells[0].interp,
                 inv.evaluator,
                 inv.criteria,
                 inv.layout,
+            )
+            inside = commits.refine_commits(
+                found,
+                context,
                 on_step,
             )
             if inside is not None:

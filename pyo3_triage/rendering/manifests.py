@@ -160,50 +160,20 @@ def _features(entry: Any) -> list[str]:
 
 def find(path: Path) -> Project:
     """The project at `path` (a crate, a workspace root or a member), or one clear error."""
-    start = path.expanduser().resolve()
-    if not start.is_dir():
-        raise UserError(
-            f"--crate {str(path)!r} is not a folder; pass the folder of a maturin project"
-        )
+    start = _folder(path)
     pyproject_path = start / "pyproject.toml"
     pyproject = _read(pyproject_path) if pyproject_path.is_file() else {}
-    maturin = _table(pyproject, "tool", "maturin")
-    manifest_path = start / "Cargo.toml"
-    if isinstance(maturin.get("manifest-path"), str):
-        manifest_path = (start / maturin["manifest-path"]).resolve()
-        if not manifest_path.is_file():
-            raise UserError(
-                f"{pyproject_path}: manifest-path {maturin['manifest-path']!r} names no Cargo.toml"
-            )
-    if not manifest_path.is_file():
-        raise UserError(
-            f"--crate {str(path)!r}: no Cargo.toml there; pass the folder of a maturin project"
-        )
+    manifest_path = _manifest_path(path, start, pyproject_path, pyproject)
     data = _read(manifest_path)
     if "package" not in data and "workspace" in data:  # a virtual workspace: find the extension
-        members = _members(manifest_path.parent, data)
-        exts = [
-            m
-            for m in members
-            if (d := _read(m / "Cargo.toml")) and _depends_on_pyo3(d) and _is_cdylib(d)
-        ]
-        if len(exts) != 1:
-            names = ", ".join(m.name for m in exts) or "none"
-            raise UserError(
-                f"{manifest_path} is a workspace and {len(exts)} of its members are cdylibs "
-                f"depending on pyo3 ({names}); pass --crate with the extension member's folder "
-                "or set [tool.maturin] manifest-path"
-            )
-        manifest_path = exts[0] / "Cargo.toml"
+        manifest_path = _extension_member(manifest_path, data) / "Cargo.toml"
         data = _read(manifest_path)
     crate = manifest_path.parent
     ws_root = _workspace_of(crate)
     ws_data = _read(ws_root / "Cargo.toml") if ws_root else {}
-    if not pyproject and ws_root is not None and (ws_root / "pyproject.toml").is_file():
-        above = _read(ws_root / "pyproject.toml")  # maturin finds the workspace's pyproject too
-        named = _table(above, "tool", "maturin").get("manifest-path")
-        if isinstance(named, str) and (ws_root / named).resolve() == manifest_path.resolve():
-            pyproject, maturin = above, _table(above, "tool", "maturin")
+    if not pyproject and ws_root is not None:
+        pyproject = _workspace_pyproject(ws_root, manifest_path)
+    maturin = _table(pyproject, "tool", "maturin")
     pyo3 = _pyo3_entry(data, ws_data, manifest_path, ws_root)
     root = Path(os.path.commonpath([start, crate, *([ws_root] if ws_root else [])]))
     members = _members(ws_root, ws_data) if ws_root else [crate]
@@ -214,12 +184,7 @@ def find(path: Path) -> Project:
         workdir=os.path.relpath(start, root),
         manifest=os.path.relpath(manifest_path, root),
         lock_dir=os.path.relpath(ws_root or crate, root),
-        manifests=tuple(
-            dict.fromkeys(
-                os.path.relpath(folder / "Cargo.toml", root)
-                for folder in ([ws_root] if ws_root else []) + members
-            )
-        ),
+        manifests=_manifests(root, ([ws_root] if ws_root else []) + members),
         workspace=ws_root is not None,
         module=_module_name(maturin, data, manifest_path),
         abi3=abi3[-1] if abi3 else "",
@@ -232,6 +197,72 @@ def find(path: Path) -> Project:
         groups=_dependency_groups(_table(pyproject, "dependency-groups")),
         name=_package_name(pyproject, data),
     )
+
+
+def _folder(path: Path) -> Path:
+    """`--crate` resolved, refused unless it is a folder."""
+    start = path.expanduser().resolve()
+    if not start.is_dir():
+        raise UserError(
+            f"--crate {str(path)!r} is not a folder; pass the folder of a maturin project"
+        )
+    return start
+
+
+def _manifest_path(
+    path: Path, start: Path, pyproject_path: Path, pyproject: dict[str, Any]
+) -> Path:
+    """The Cargo.toml maturin builds from: `[tool.maturin] manifest-path`, else the folder's
+    own; refused when it is not there."""
+    maturin = _table(pyproject, "tool", "maturin")
+    manifest_path = start / "Cargo.toml"
+    if isinstance(maturin.get("manifest-path"), str):
+        manifest_path = (start / maturin["manifest-path"]).resolve()
+        if not manifest_path.is_file():
+            raise UserError(
+                f"{pyproject_path}: manifest-path {maturin['manifest-path']!r} names no Cargo.toml"
+            )
+    if not manifest_path.is_file():
+        raise UserError(
+            f"--crate {str(path)!r}: no Cargo.toml there; pass the folder of a maturin project"
+        )
+    return manifest_path
+
+
+def _extension_member(manifest_path: Path, data: dict[str, Any]) -> Path:
+    """The folder of a virtual workspace's one member that is a cdylib depending on pyo3;
+    refused when there is not exactly one."""
+    members = _members(manifest_path.parent, data)
+    exts = [
+        m
+        for m in members
+        if (d := _read(m / "Cargo.toml")) and _depends_on_pyo3(d) and _is_cdylib(d)
+    ]
+    if len(exts) != 1:
+        names = ", ".join(m.name for m in exts) or "none"
+        raise UserError(
+            f"{manifest_path} is a workspace and {len(exts)} of its members are cdylibs "
+            f"depending on pyo3 ({names}); pass --crate with the extension member's folder "
+            "or set [tool.maturin] manifest-path"
+        )
+    return exts[0]
+
+
+def _workspace_pyproject(ws_root: Path, manifest_path: Path) -> dict[str, Any]:
+    """The workspace root's pyproject.toml when its manifest-path names this crate (maturin
+    finds it there too), else {}."""
+    if not (ws_root / "pyproject.toml").is_file():
+        return {}
+    above = _read(ws_root / "pyproject.toml")
+    named = _table(above, "tool", "maturin").get("manifest-path")
+    if isinstance(named, str) and (ws_root / named).resolve() == manifest_path.resolve():
+        return above
+    return {}
+
+
+def _manifests(root: Path, folders: Sequence[Path]) -> tuple[str, ...]:
+    """Each folder's Cargo.toml relative to `root`, once each, in order."""
+    return tuple(dict.fromkeys(os.path.relpath(folder / "Cargo.toml", root) for folder in folders))
 
 
 def _package_name(pyproject: dict[str, Any], data: dict[str, Any]) -> str:

@@ -8,9 +8,14 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.reporting.table import FORCED_MARK, Grid, row_label
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # Colours readable on white and in print; the word in each cell carries the meaning too.
 COLORS: dict[Outcome, str] = {
@@ -75,16 +80,8 @@ def row_labels(grid: Grid) -> list[str]:
 
 def draw(grids: Sequence[Grid]) -> tuple[bytes, bytes]:
     """The picture of every grid, as (SVG, PNG)."""
-    import logging
-
-    # nox logs at debug level, and matplotlib says where its data and config live while it
-    # is imported: quiet it first.
-    logging.getLogger("matplotlib").setLevel(logging.WARNING)
-    import matplotlib
-
-    matplotlib.use("Agg")
+    _use_agg()
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch, Rectangle
 
     heights = [max(len(g.rows), 1) * 0.42 + 1.2 for g in grids]
     width = max(max((len(g.columns) for g in grids), default=1) * 0.95 + 3.2, 6.0)
@@ -95,42 +92,74 @@ def draw(grids: Sequence[Grid]) -> tuple[bytes, bytes]:
         squeeze=False,
         gridspec_kw={"height_ratios": heights},
     )
-    shown: list[Outcome] = []
     for axis, grid in zip(axes[:, 0], grids):
-        axis.set_xlim(0, len(grid.columns))
-        axis.set_ylim(len(grid.rows), 0)
-        for cell in chart_cells(grid):
-            axis.add_patch(
-                Rectangle(
-                    (cell.column, cell.row),
-                    1,
-                    1,
-                    facecolor=cell.color,
-                    edgecolor="white",
-                    linewidth=2,
-                )
+        _draw_grid(axis, grid)
+    _legend_and_note(figure, _outcomes_shown(grids))
+    svg, png = io.BytesIO(), io.BytesIO()
+    figure.savefig(svg, format="svg")
+    figure.savefig(png, format="png", dpi=150)
+    plt.close(figure)
+    return svg.getvalue(), png.getvalue()
+
+
+def _use_agg() -> None:
+    """matplotlib imported only when a chart is drawn, quietly, on the file-only Agg backend."""
+    import logging
+
+    # nox logs at debug level, and matplotlib says where its data and config live while it
+    # is imported: quiet it first.
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def _draw_grid(axis: Axes, grid: Grid) -> None:
+    """One scenario's heat map: a coloured square with its word per cell, labelled axes."""
+    from matplotlib.patches import Rectangle
+
+    axis.set_xlim(0, len(grid.columns))
+    axis.set_ylim(len(grid.rows), 0)
+    for cell in chart_cells(grid):
+        axis.add_patch(
+            Rectangle(
+                (cell.column, cell.row),
+                1,
+                1,
+                facecolor=cell.color,
+                edgecolor="white",
+                linewidth=2,
             )
-            axis.text(
-                cell.column + 0.5,
-                cell.row + 0.5,
-                cell.word,
-                ha="center",
-                va="center",
-                fontsize=7,
-                color=cell.text_color,
-                fontweight="bold",
-            )
-        for record in grid.cells.values():
-            if record.outcome not in shown:
-                shown.append(record.outcome)
-        axis.set_xticks([c + 0.5 for c in range(len(grid.columns))], grid.columns)
-        axis.set_yticks([r + 0.5 for r in range(len(grid.rows))], row_labels(grid))
-        axis.xaxis.tick_top()
-        axis.tick_params(length=0, labelsize=8)
-        for side in axis.spines.values():
-            side.set_visible(False)
-        axis.set_title(grid.scenario, loc="left", fontsize=10, fontweight="bold", pad=18)
-    order = [o for o in Outcome if o in shown]
+        )
+        axis.text(
+            cell.column + 0.5,
+            cell.row + 0.5,
+            cell.word,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color=cell.text_color,
+            fontweight="bold",
+        )
+    axis.set_xticks([c + 0.5 for c in range(len(grid.columns))], grid.columns)
+    axis.set_yticks([r + 0.5 for r in range(len(grid.rows))], row_labels(grid))
+    axis.xaxis.tick_top()
+    axis.tick_params(length=0, labelsize=8)
+    for side in axis.spines.values():
+        side.set_visible(False)
+    axis.set_title(grid.scenario, loc="left", fontsize=10, fontweight="bold", pad=18)
+
+
+def _outcomes_shown(grids: Sequence[Grid]) -> list[Outcome]:
+    """The outcomes some cell of the grids has, in the enum's order (the legend's)."""
+    shown = {record.outcome for grid in grids for record in grid.cells.values()}
+    return [o for o in Outcome if o in shown]
+
+
+def _legend_and_note(figure: Figure, order: Sequence[Outcome]) -> None:
+    """The legend of the outcomes shown and a note on the row labels, under the grids."""
+    from matplotlib.patches import Patch
+
     inches = figure.get_figheight()  # the legend and the note sit a fixed distance from the foot
     figure.legend(
         handles=[Patch(facecolor=COLORS[o], edgecolor="#d0d7de", label=o.value) for o in order],
@@ -149,8 +178,3 @@ def draw(grids: Sequence[Grid]) -> tuple[bytes, bytes]:
         color="#57606a",
     )
     figure.tight_layout(rect=(0, 0.75 / inches, 1, 1))
-    svg, png = io.BytesIO(), io.BytesIO()
-    figure.savefig(svg, format="svg")
-    figure.savefig(png, format="png", dpi=150)
-    plt.close(figure)
-    return svg.getvalue(), png.getvalue()

@@ -155,25 +155,15 @@ def run(
     args = tuple(os.fspath(arg) for arg in argv)
     if not args:
         raise ValueError("run() needs a command to run")
+    job = _Job(args, cwd, env, timeout, log_path, tail_chars, log_cap_bytes, header)
     if log_path is None:
-        return _run(args, cwd, env, timeout, None, tail_chars, log_cap_bytes, header, supervisor)
+        return _run(job, supervisor)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(log_path, "ab" if append else "wb") as handle:
             if handle.tell() > 0:
                 handle.write(b"\n")  # a blank line between runs sharing the log
-            return _run(
-                args,
-                cwd,
-                env,
-                timeout,
-                log_path,
-                tail_chars,
-                log_cap_bytes,
-                header,
-                supervisor,
-                handle,
-            )
+            return _run(job, supervisor, handle)
     except OSError as err:
         # A full disk fails a write or flush of the log with an error that names no file;
         # name it, so the user is told which disk to free. (The child is already stopped.)
@@ -182,53 +172,99 @@ def run(
         raise OSError(err.errno, err.strerror, str(log_path)) from err
 
 
-def _run(
-    args: tuple[str, ...],
-    cwd: Path | None,
-    env: Mapping[str, str] | None,
-    timeout: float | None,
-    log_path: Path | None,
-    tail_chars: int,
-    log_cap_bytes: int,
-    header: str | None,
-    supervisor: Supervisor,
-    handle: IO[bytes] | None = None,
-) -> Completed:
-    log = Log(handle, log_cap_bytes)
-    log.note(_header(args, cwd, header))
-    tails = {"stdout": Tail(tail_chars), "stderr": Tail(tail_chars)}
+@dataclass(frozen=True)
+class _Job:
+    """One command as `run` was asked to run it."""
+
+    args: tuple[str, ...]
+    cwd: Path | None
+    env: Mapping[str, str] | None
+    timeout: float | None
+    log_path: Path | None
+    tail_chars: int
+    log_cap_bytes: int
+    header: str | None
+
+
+def _run(job: _Job, supervisor: Supervisor, handle: IO[bytes] | None = None) -> Completed:
+    """Start the child, read its pipes until it is gone, reap it, and tell the story in the
+    log: the `+ command` header, the output, the tails if the log was cut, the footer."""
+    log = Log(handle, job.log_cap_bytes)
+    log.note(_header(job.args, job.cwd, job.header))
+    tails = {"stdout": Tail(job.tail_chars), "stderr": Tail(job.tail_chars)}
     start = time.monotonic()
-    supervisor.check(args)
+    supervisor.check(job.args)
     try:
-        proc = supervisor.start(
-            lambda: subprocess.Popen(
-                args,
-                cwd=cwd,
-                env=None if env is None else dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-        )
+        proc = supervisor.start(lambda: _popen(job))
     except OSError as err:
-        status = 127 if isinstance(err, FileNotFoundError) else 126
-        message = f"pyo3-triage: cannot run {args[0]!r}: {err}\n"
-        log.feed("stderr", message.encode())
-        log.finish_stream("stderr")
-        tails["stderr"].add(message.encode())
-        return Completed(
-            argv=args,
-            returncode=status,
-            timed_out=False,
-            duration=time.monotonic() - start,
-            stdout_tail="",
-            stderr_tail=tails["stderr"].text(),
-            truncated=False,
-            log_path=log_path,
-        )
+        return _not_started(job, err, start, log, tails["stderr"])
+    timed_out = _pump_then_reap(proc, start, job.timeout, log, tails, supervisor)
+    supervisor.check(job.args)
+    duration = time.monotonic() - start
+    returncode = proc.returncode
+    for stream in tails:
+        log.finish_stream(stream)
+    completed = Completed(
+        argv=job.args,
+        returncode=returncode,
+        timed_out=timed_out,
+        duration=duration,
+        stdout_tail=tails["stdout"].text(),
+        stderr_tail=tails["stderr"].text(),
+        truncated=log.truncated,
+        log_path=job.log_path,
+    )
+    if log.truncated:
+        _note_tails(log, completed)
+    log.note(_footer(completed, job.timeout))
+    return completed
+
+
+def _popen(job: _Job) -> subprocess.Popen[bytes]:
+    """The child in a session (and process group) of its own, so a timeout or an interruption
+    can stop everything it started; no stdin, both output streams piped to us."""
+    return subprocess.Popen(
+        job.args,
+        cwd=job.cwd,
+        env=None if job.env is None else dict(job.env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _not_started(job: _Job, err: OSError, start: float, log: Log, stderr: Tail) -> Completed:
+    """A command that could not be started, reported as a shell would: 127 not found, 126
+    not runnable, with the reason as its stderr."""
+    status = 127 if isinstance(err, FileNotFoundError) else 126
+    message = f"pyo3-triage: cannot run {job.args[0]!r}: {err}\n"
+    log.feed("stderr", message.encode())
+    log.finish_stream("stderr")
+    stderr.add(message.encode())
+    return Completed(
+        argv=job.args,
+        returncode=status,
+        timed_out=False,
+        duration=time.monotonic() - start,
+        stdout_tail="",
+        stderr_tail=stderr.text(),
+        truncated=False,
+        log_path=job.log_path,
+    )
+
+
+def _pump_then_reap(
+    proc: subprocess.Popen[bytes],
+    start: float,
+    timeout: float | None,
+    log: Log,
+    tails: dict[str, Tail],
+    supervisor: Supervisor,
+) -> bool:
+    """`_pump`, then reap the child whatever happened; True if it timed out."""
     try:
-        timed_out = _pump(proc, start, timeout, log, tails)
+        return _pump(proc, start, timeout, log, tails)
     finally:
         # Normally only the unreaped child is left in its group; after an interruption
         # (e.g. Ctrl-C) this is what stops the whole group.
@@ -238,28 +274,14 @@ def _run(
                 pipe.close()
         proc.wait()
         supervisor.finished(proc.pid)
-    supervisor.check(args)
-    duration = time.monotonic() - start
-    returncode = proc.returncode
-    for stream in tails:
-        log.finish_stream(stream)
-    completed = Completed(
-        argv=args,
-        returncode=returncode,
-        timed_out=timed_out,
-        duration=duration,
-        stdout_tail=tails["stdout"].text(),
-        stderr_tail=tails["stderr"].text(),
-        truncated=log.truncated,
-        log_path=log_path,
-    )
-    if log.truncated:
-        for stream in ("stdout", "stderr"):
-            text = getattr(completed, f"{stream}_tail")
-            ending = "" if text.endswith("\n") else "\n"
-            log.note(f"[pyo3-triage: last {len(text)} characters of {stream}]\n{text}{ending}")
-    log.note(_footer(completed, timeout))
-    return completed
+
+
+def _note_tails(log: Log, completed: Completed) -> None:
+    """The log was cut at its cap: end it with the tails kept in memory, so its end is there."""
+    for stream in ("stdout", "stderr"):
+        text = getattr(completed, f"{stream}_tail")
+        ending = "" if text.endswith("\n") else "\n"
+        log.note(f"[pyo3-triage: last {len(text)} characters of {stream}]\n{text}{ending}")
 
 
 def _pump(
