@@ -67,7 +67,7 @@ def select(state: BisectState) -> BisectState:
 
 def plan_searches(state: BisectState) -> BisectState:
     inv = state.inv
-    plans = _plan(
+    plans = _searches_for(
         state.reproducer,
         inv.every,
         inv.releases,
@@ -211,7 +211,7 @@ def _show_answer(found: Search, refined: commits.CommitSearch | None, console: C
             console.print(f"  {escape(line)}")
 
 
-def _plan(
+def _searches_for(
     scenario: Reproducer,
     every: Sequence[Release],
     primary: Sequence[Release],
