@@ -7,7 +7,7 @@ report, show the answers, evict, exit status."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,14 +30,12 @@ from pyo3_triage.cells import Options
 from pyo3_triage.commands import invocation, workflow
 from pyo3_triage.commands.invocation import Invocation
 from pyo3_triage.errors import EXIT_NO_CHANGE, EXIT_OK, EXIT_UNSEARCHABLE, UserError, run_cli
-from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.rendering.usercrate import UserCrate
 from pyo3_triage.reporting import markdown
 from pyo3_triage.store import evict
 from pyo3_triage.store.paths import write_atomic
 from pyo3_triage.versions import changelog
-from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import window_for
 
 
@@ -67,15 +65,7 @@ def select(state: BisectState) -> BisectState:
 
 def plan_searches(state: BisectState) -> BisectState:
     inv = state.inv
-    plans = _searches_for(
-        state.reproducer,
-        inv.every,
-        inv.releases,
-        inv.interpreters,
-        inv.options.build_unsupported,
-        inv.args.pyo3,
-        inv.notify,
-    )
+    plans = _searches_for(inv)
     if inv.repo is not None and plans[0].axis != "pyo3":
         raise UserError("--pyo3-git refines a release boundary into commits: give a PyO3 range")
     return replace(state, plans=tuple(plans))
@@ -211,62 +201,68 @@ def _show_answer(found: Search, refined: commits.CommitSearch | None, console: C
             console.print(f"  {escape(line)}")
 
 
-def _searches_for(
-    scenario: Reproducer,
-    every: Sequence[Release],
-    primary: Sequence[Release],
-    pythons: Sequence[Interpreter],
-    build_unsupported: bool,
-    spec: str,
-    notify: Callable[[str], None],
-) -> list[Candidates]:
+def _searches_for(inv: Invocation) -> list[Candidates]:
     """The searches to run: one per CPython over the releases, or one over the CPythons."""
-    if len(primary) >= 2:
-        wanted = {r.cargo_version for r in primary}
-        plans = []
-        for interp in pythons:
-            found = release_candidates(scenario, every, wanted, interp, build_unsupported)
-            if found is None:
-                notify(
-                    f"CPython {interp.version}: fewer than two releases in the range support it; skipped"
-                )
-                continue
-            if found.excluded:
-                notify(
-                    f"CPython {interp.version}: not searched {', '.join(found.excluded)} "
-                    "(outside their declared CPython window)"
-                )
-            plans.append(found)
-        if not plans:
+    if len(inv.releases) >= 2:
+        return _release_searches(inv)
+    if len(inv.interpreters) >= 2:
+        if len(inv.releases) != 1:
             raise UserError(
-                f"no CPython among {', '.join(i.label for i in pythons)} is supported by two or more "
-                f"releases in {spec!r}; choose another --python"
+                f"--pyo3 {inv.args.pyo3!r} matches no release; name one release to bisect CPython"
             )
-        return plans
-    if len(pythons) >= 2:
-        if len(primary) != 1:
-            raise UserError(
-                f"--pyo3 {spec!r} matches no release; name one release to bisect CPython"
-            )
-        release = primary[0]
-        span = window_for(release.version).span
-        found = python_candidates(scenario, release, pythons, build_unsupported)
-        if found is None:
-            raise UserError(
-                f"PyO3 {release} declares CPython {span}; fewer than two of "
-                f"{', '.join(i.label for i in pythons)} are inside it; choose another --python "
-                "(or --build-unsupported)"
-            )
-        if found.excluded:
-            notify(
-                f"left out CPython {', '.join(found.excluded)}: outside the window PyO3 {release} "
-                f"declares ({span})"
-            )
-        return [found]
+        return [_python_search(inv)]
     raise UserError(
         "nothing to search: give a PyO3 range (--pyo3 0.19..0.21) or one release and a "
         "CPython range (--pyo3 0.20.3 --python 3.8..3.13)"
     )
+
+
+def _release_searches(inv: Invocation) -> list[Candidates]:
+    """One search over the range's releases per CPython that two of them support."""
+    wanted = {r.cargo_version for r in inv.releases}
+    plans = []
+    for interp in inv.interpreters:
+        found = release_candidates(
+            inv.reproducers[0], inv.every, wanted, interp, inv.options.build_unsupported
+        )
+        if found is None:
+            inv.notify(
+                f"CPython {interp.version}: fewer than two releases in the range support it; skipped"
+            )
+            continue
+        if found.excluded:
+            inv.notify(
+                f"CPython {interp.version}: not searched {', '.join(found.excluded)} "
+                "(outside their declared CPython window)"
+            )
+        plans.append(found)
+    if not plans:
+        raise UserError(
+            f"no CPython among {', '.join(i.label for i in inv.interpreters)} is supported by two "
+            f"or more releases in {inv.args.pyo3!r}; choose another --python"
+        )
+    return plans
+
+
+def _python_search(inv: Invocation) -> Candidates:
+    """One search over the CPythons inside the one release's declared window."""
+    release = inv.releases[0]
+    span = window_for(release.version).span
+    found = python_candidates(
+        inv.reproducers[0], release, inv.interpreters, inv.options.build_unsupported
+    )
+    if found is None:
+        raise UserError(
+            f"PyO3 {release} declares CPython {span}; fewer than two of "
+            f"{', '.join(i.label for i in inv.interpreters)} are inside it; choose another "
+            "--python (or --build-unsupported)"
+        )
+    if found.excluded:
+        inv.notify(
+            f"left out CPython {', '.join(found.excluded)}: outside the window PyO3 {release} "
+            f"declares ({span})"
+        )
+    return found
 
 
 def _range(searched: Candidates | Search) -> str:
