@@ -105,6 +105,24 @@ def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> N
     assert record_key(dataclasses.replace(SCENARIO, description="words only")) == base
 
 
+def test_scenario_keys_are_pinned(tmp_path: Path, monkeypatch) -> None:
+    """Golden keys: a refactor of how a scenario's cell is planned must not change its build or
+    record key (a changed key rebuilds every cached scenario). Change these only with the
+    build scheme or the harness version (part of a record key), and say so in the commit."""
+    import pyo3_triage.building.locks as locks
+
+    assert key() == "3a60599e478b58858d66"
+    assert key(abi3="abi3-py37") == "d791868e82978c1e364a"
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    cell = Cell(SCENARIO, RELEASE, INTERP)
+    found = []
+    for options in (Options(), Options(repeat=3, abi3=True)):
+        evaluator = Evaluator(layout, TOOLS, options)
+        found.append(evaluator.key(cell, evaluator.job(cell, LOCK)))
+    assert found == ["e5d40df8ba76f3bbe8a2756f", "de1514e00729cb28069cd565"]
+
+
 def test_abi3_builds_are_shared_across_interpreters_and_distinct_from_normal_ones() -> None:
     other = dataclasses.replace(
         INTERP,
