@@ -31,7 +31,6 @@ from pyo3_triage.store import records
 from pyo3_triage.store.areas import Area
 from pyo3_triage.store.paths import Layout, write_if_changed
 from pyo3_triage.store.records import Record
-from pyo3_triage.versions import revisions
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import window_for
 
@@ -216,13 +215,13 @@ class Evaluator:
     def evaluate(self, cell: Cell) -> tuple[Record, bool]:
         """The cell's record and whether it came from the store (True) or was computed.
 
-        A PyO3 commit whose reproducer does not compile for the older API it may speak is
-        tried with the newer one; the record says which (`era`)."""
+        A candidate may name another to try after seeing its outcome (a PyO3 commit whose
+        reproducer does not compile for one API it may speak tries the other)."""
         record, reused = self._evaluate(cell)
-        newer = revisions.other_era(cell.release)
-        if record.outcome is not Outcome.BUILD_ERROR or newer is None:
+        instead = cell.release.retry_after(record.outcome)
+        if instead is None:
             return record, reused
-        return self._evaluate(Cell(cell.scenario, newer, cell.interp))
+        return self._evaluate(Cell(cell.scenario, instead, cell.interp))
 
     def _evaluate(self, cell: Cell) -> tuple[Record, bool]:
         if (unbuilt := self._unbuilt(cell)) is not None:

@@ -220,3 +220,36 @@ def test_the_companion_version_is_part_of_the_build_key(tmp_path: Path) -> None:
         Cell(bare, release, PY312), LOCK
     )
     assert other.key != job.key
+
+
+def test_a_commit_that_does_not_compile_for_its_older_api_is_tried_with_the_newer(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The retry is the commit's (`Commit.retry_after`); the evaluator only asks."""
+    from pyo3_triage.building import build
+    from pyo3_triage.evidence import BuildInfo
+    from pyo3_triage.versions.revisions import Commit
+
+    eras: list[str] = []
+
+    def failing_build(
+        layout: Layout, job: build.Job, toolchain: Toolchain, *, rebuild: bool = False
+    ) -> build.Built:
+        eras.append(str(job.release.version))
+        info = BuildInfo(job.key, False, None, 1.0, False, "/b.log", "error[E0308]", False)
+        return build.Built(dataclasses.replace(info, compile_error=True))
+
+    monkeypatch.setattr(build, "build", failing_build)
+    monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
+    commit = Commit(
+        Version("0.20.3"),
+        vers="git:abcdef012",
+        revision="abcdef012" * 4,
+        source=tmp_path,
+        next_era=Version("0.21.0"),
+    )
+    record, reused = Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, commit, PY312))
+    assert eras == ["0.20.3", "0.21.0"] and not reused
+    assert record.outcome is Outcome.BUILD_ERROR and record.era == "0.21.0"
+    assert Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, NEW, PY312))[0].era == ""
+    assert eras == ["0.20.3", "0.21.0", "0.20.3"]  # a published release is built once
