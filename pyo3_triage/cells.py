@@ -25,7 +25,6 @@ from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering.reproducer import Reproducer
-from pyo3_triage.rendering.usercrate import UserCrate
 from pyo3_triage.running import runner
 from pyo3_triage.store import records
 from pyo3_triage.store.areas import Area
@@ -250,7 +249,7 @@ class Evaluator:
         cache area the cell uses is held in use until its record is made, so another run's
         eviction never takes the venv, wheel or folder a run of this cell is using."""
         venv = self._venv(cell, job.key)
-        work, folder = self._workdir(cell, job.key, key)
+        work, folder = cell.scenario.run_folder(self.layout, job.key, key)
         with contextlib.ExitStack() as held:
             for area in (self.layout.wheels(job.key), venv, work):
                 held.enter_context(area.in_use())
@@ -261,11 +260,9 @@ class Evaluator:
         rebuild = self.rerun and job.key not in self._rebuilt  # --rerun: each build once a run
         self._rebuilt.add(job.key)
         made = build.build(self.layout, job, self.toolchain, rebuild=rebuild)
-        kept = self.layout.kept_lock(job.lock.pyo3, job.lock.lock_hash)
-        write_if_changed(kept, job.lock.lock_text)
         built = made.info
         store = functools.partial(
-            self._store, cell, key, build_info=built, lock_info=made.lock or job.lock.info(kept)
+            self._store, cell, key, build_info=built, lock_info=self._lock_info(job, made)
         )
         if not built.ok:
             failed = Outcome.BUILD_ERROR if built.compile_error else Outcome.SETUP_ERROR
@@ -293,6 +290,15 @@ class Evaluator:
         if outcome is not Outcome.PASS and (gone := self._vanished(cell, python, folder)):
             return store(Outcome.SETUP_ERROR, runs=runs, note=gone, transient=True)
         return store(outcome, runs=runs)
+
+    def _lock_info(self, job: build.Job, made: build.Built) -> LockInfo | None:
+        """The lock the record names: the one the crate pinned itself, else the release's,
+        kept beside the records."""
+        if job.lock is None:
+            return made.lock
+        kept = self.layout.kept_lock(job.lock.pyo3, job.lock.lock_hash)
+        write_if_changed(kept, job.lock.lock_text)
+        return made.lock or job.lock.info(kept)
 
     @staticmethod
     def _vanished(cell: Cell, python: Path, folder: Path) -> str | None:
@@ -322,16 +328,6 @@ class Evaluator:
         if cell.scenario.requirements:
             venvs.install_requirements(uv, venv, cell.scenario.requirements, log)
         return python
-
-    def _workdir(self, cell: Cell, build_key: str, key: str) -> tuple[Area, Path]:
-        """Where the reproducer runs, and the cache area that folder is in: a user's project
-        from its own (copied) folder, so `python repro.py` finds its script; a scenario's
-        driver in a scratch folder of its own."""
-        if isinstance(cell.scenario, UserCrate):
-            crate = self.layout.crate(build_key)
-            return crate, crate.path / cell.scenario.project.workdir
-        work = self.layout.work(key)
-        return work, work.path
 
     def _runs(self, cell: Cell, key: str, python: Path, work: Path) -> Iterator[RunDetails]:
         """The reproducer, `--repeat` times, each run with its own log."""

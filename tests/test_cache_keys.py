@@ -184,7 +184,7 @@ def test_a_cell_renders_its_crate_once_from_key_to_build(tmp_path: Path, monkeyp
         info = BuildInfo(job.key, False, None, 1.0, False, "/b.log", "error[E0308]", False)
         return build.Built(dataclasses.replace(info, compile_error=True))
 
-    monkeypatch.setattr(build, "render_crate", counting_render)
+    monkeypatch.setattr(scenarios, "render_crate", counting_render)
     monkeypatch.setattr(build, "build", failing_build)
     monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
     layout = Layout(tmp_path / "cache", tmp_path / "results")
@@ -194,8 +194,9 @@ def test_a_cell_renders_its_crate_once_from_key_to_build(tmp_path: Path, monkeyp
     assert rendered == [SCENARIO.name]
     assert [job.key for job in seen] == [key()] and record.build is not None
     assert record.build.key == key()
+    assert isinstance(seen[0].crate, scenarios.TemplateCrate)
     assert (
-        dict(seen[0].files)["src/lib.rs"]
+        dict(seen[0].crate.files)["src/lib.rs"]
         == dict(real_render(SCENARIO, RELEASE.version, "0.20.3").files)["src/lib.rs"]
     )
 
