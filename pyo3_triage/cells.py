@@ -131,7 +131,7 @@ class Evaluator:
     def _builds(self, cell: Cell) -> bool:
         return cell.declared or self.options.build_unsupported
 
-    def job(self, cell: Cell, lock: locks.ResolvedLock) -> build.Job:
+    def job(self, cell: Cell, lock: locks.ResolvedLock | None) -> build.Job:
         """The cell's build, rendered and keyed: the one place a cell's crate is rendered."""
         return build.plan(
             cell.scenario,
@@ -194,8 +194,12 @@ class Evaluator:
         return found
 
     def _cached_job(self, cell: Cell) -> build.Job | None:
-        """The cell's job if its lock is already resolved (no network): for planning."""
-        lock = locks.load_cached(self.layout, cell.release) if self._builds(cell) else None
+        """The cell's job if the lock it needs is already resolved (no network): for planning."""
+        if not self._builds(cell):
+            return None
+        if not cell.scenario.needs_release_lock:
+            return self.job(cell, None)
+        lock = locks.load_cached(self.layout, cell.release)
         return None if lock is None else self.job(cell, lock)
 
     def cached_record(self, cell: Cell) -> Record | None:
@@ -230,7 +234,7 @@ class Evaluator:
             outcome, note = unbuilt
             return self._store(cell, key, outcome, note=note), False
 
-        lock = self._lock(cell.release)
+        lock = self._lock(cell.release) if cell.scenario.needs_release_lock else None
         if isinstance(lock, locks.ResolveError):
             key = self.key(cell, None)
             return self._store(cell, key, Outcome.SETUP_ERROR, note=str(lock)), False

@@ -253,3 +253,35 @@ def test_a_commit_that_does_not_compile_for_its_older_api_is_tried_with_the_newe
     assert record.outcome is Outcome.BUILD_ERROR and record.era == "0.21.0"
     assert Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, NEW, PY312))[0].era == ""
     assert eras == ["0.20.3", "0.21.0", "0.20.3"]  # a published release is built once
+
+
+def test_a_user_crate_cell_never_resolves_the_templates_lock(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A user's crate pins its own lock as it is built: the template's probe lock for the
+    release is neither resolved (no network for a lock it never uses) nor in its build key."""
+    from pyo3_triage.building import build
+    from pyo3_triage.evidence import BuildInfo
+
+    def no_resolve(*args: object) -> ResolvedLock:
+        raise AssertionError("resolved the template's lock for a user crate")
+
+    seen: list[build.Job] = []
+
+    def failing_build(
+        layout: Layout, job: build.Job, toolchain: Toolchain, *, rebuild: bool = False
+    ) -> build.Built:
+        seen.append(job)
+        return build.Built(BuildInfo(job.key, False, None, 1.0, False, "/b.log", "no net", False))
+
+    monkeypatch.setattr(locks, "resolve", no_resolve)
+    monkeypatch.setattr(locks, "load_cached", no_resolve)
+    monkeypatch.setattr(build, "build", failing_build)
+    crate = make_crate(tmp_path, "python a.py")
+    evaluator = Evaluator(layout, TOOLS, Options())
+    cell = Cell(crate, NEW, PY312)
+    assert evaluator.cached_record(cell) is None and not evaluator.has_cached_build(cell)
+    record, _ = evaluator.evaluate(cell)
+    assert record.outcome is Outcome.SETUP_ERROR and record.lock is None
+    assert [job.lock for job in seen] == [None]
+    assert evaluator.job(cell, LOCK).key == evaluator.job(cell, None).key == seen[0].key

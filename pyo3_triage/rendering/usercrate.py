@@ -49,6 +49,9 @@ SKIP_SUFFIXES = (".so", ".pyd", ".whl", ".pyc")
 
 
 MAX_NAMED_FILES = 5000  # a folder named by --run beyond this is refused, not fingerprinted
+# Part of a user crate's build key. 2: the key no longer names the template's probe lock for
+# the release (the crate pins its own lock as it is written), so no build keyed before is reused.
+KEY_SCHEME = 2
 
 
 @dataclass(frozen=True)
@@ -113,17 +116,16 @@ class UserCrate:
             first = str(python)
         return [first, *rest]
 
-    needs_release_lock = True
+    needs_release_lock = False  # it pins its own lock as its crate is written (`MovedCrate`)
 
     def crate_for(
         self, release: Release, lock: ResolvedLock | None, abi3: str | None
     ) -> MovedCrate:
-        """The project moved to the release when it is written (its key follows its content)."""
-        if lock is None:
-            raise ValueError(f"{self.name} is keyed by its release's lock")
+        """The project moved to the release when it is written (its key follows its content;
+        `lock`, the template's lock for the release, is not used: it pins its own)."""
         companions = self.companions_for(release.version).versions
         features = (abi3,) if abi3 else ()
-        return MovedCrate(self, release.cargo_version, features, companions, lock)
+        return MovedCrate(self, release.cargo_version, features, companions)
 
     def run_folder(self, layout: Layout, build_key: str, record_key: str) -> tuple[Area, Path]:
         """The project's own (copied) folder, so `python repro.py` finds its script."""
@@ -158,14 +160,13 @@ class MovedCrate:
     pyo3: str  # the release, as cargo spells it
     features: tuple[str, ...]  # added to its pyo3 dependency, e.g. ("abi3-py37",)
     companions: tuple[tuple[str, str], ...]  # (crate, version) its companions move to
-    release_lock: ResolvedLock
 
     def key_parts(self) -> dict[str, object]:
         # The user's project by content, and how it is moved to the release (the rewrite, the
         # pinning, the companion crates' versions): each changes what gets built.
         moved = ",".join(f"{crate}={vers}" for crate, vers in self.companions)
         source = f"{self.user.build_hash}-rewrite{manifests.REWRITE_VERSION}-{moved}"
-        return {"source": source, "lock": self.release_lock.lock_hash}
+        return {"source": source, "usercrate": KEY_SCHEME}
 
     def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:
         """Copy the project, point it at the release and pin its lock (fresh when the user's
