@@ -94,7 +94,7 @@ def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> N
     def record_key(scenario=SCENARIO, options: Options | None = None) -> str:
         cell = Cell(scenario, RELEASE, INTERP)
         evaluator = Evaluator(layout, TOOLS, options or Options())
-        return evaluator.key(cell, evaluator.job(cell, LOCK))
+        return evaluator.keys.key(cell, evaluator.keys.job(cell, LOCK))
 
     base = record_key()
     assert record_key() == base
@@ -118,8 +118,8 @@ def test_scenario_keys_are_pinned(tmp_path: Path, monkeypatch) -> None:
     cell = Cell(SCENARIO, RELEASE, INTERP)
     found = []
     for options in (Options(), Options(repeat=3, abi3=True)):
-        evaluator = Evaluator(layout, TOOLS, options)
-        found.append(evaluator.key(cell, evaluator.job(cell, LOCK)))
+        keys = Evaluator(layout, TOOLS, options).keys
+        found.append(keys.key(cell, keys.job(cell, LOCK)))
     assert found == ["e5d40df8ba76f3bbe8a2756f", "de1514e00729cb28069cd565"]
 
 
