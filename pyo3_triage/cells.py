@@ -1,20 +1,21 @@
 """A cell: one scenario x one PyO3 release x one interpreter, from plan to stored record.
 
 `plan` says what will happen before anything is built (unsupported cells are known without
-building; cache hits are known from stored records). `evaluate` turns a cell into a record:
-resolve the release's lockfile, build, install, check the import, run the driver, classify,
-store. Every path ends in a record, so a build error or an unsupported window is evidence too.
+building; cache hits are known from stored records). `Evaluator.evaluate` turns a cell into a
+record: `CellKeys` resolves the release's lockfile when the reproducer needs it, keys the build
+and the record and looks in the store; `CellRunner` builds, installs, checks the import and
+runs the driver; `Record.for_cell` makes the record. Every path ends in a record, so a build
+error or an unsupported window is evidence too.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import functools
-import platform
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from filelock import FileLock
 
@@ -25,13 +26,11 @@ from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering.reproducer import Reproducer
-from pyo3_triage.rendering.usercrate import UserCrate
 from pyo3_triage.running import runner
 from pyo3_triage.store import records
 from pyo3_triage.store.areas import Area
 from pyo3_triage.store.paths import Layout, write_if_changed
-from pyo3_triage.store.records import Record
-from pyo3_triage.versions import revisions
+from pyo3_triage.store.records import BuiltAs, Happened, Record
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import window_for
 
@@ -103,12 +102,21 @@ def shard(cells: Sequence[Cell], index: int, count: int) -> list[Cell]:
     return list(cells[start:stop])
 
 
-class Evaluator:
-    """Evaluates cells with one toolchain and layout; keeps resolved locks for the run.
+class Evaluate(Protocol):
+    """What matrix, bisect, verify and `git bisect run` need of an evaluator (test fakes
+    provide it too)."""
 
-    A cell's life is a short pipeline, each step a method fed by the one before: the lock,
-    the build job (rendered once, keyed once), the record key, the store lookup, then
-    build -> install -> import check -> runs -> record."""
+    @property
+    def options(self) -> Options: ...
+
+    def evaluate(self, cell: Cell) -> tuple[Record, bool]:
+        """The cell's record and whether it came from the store (True) or was computed."""
+
+
+class CellKeys:
+    """What planning and `--list` need of a cell, with nothing built: the release's lock
+    (resolved once per run), the build job (rendered once, keyed once), the record key and the
+    store lookup; and the record a cell's life ends in, under that key."""
 
     def __init__(
         self, layout: Layout, toolchain: Toolchain, options: Options, *, rerun: bool = False
@@ -118,10 +126,9 @@ class Evaluator:
         self.options = options
         self.rerun = rerun
         self._locks: dict[str, locks.ResolvedLock | locks.ResolveError] = {}
-        self._rebuilt: set[str] = set()  # build keys built in this run (--rerun builds each once)
 
-    # --- planning: lock, job, key, store ------------------------------------------------
-    def _lock(self, release: Release) -> locks.ResolvedLock | locks.ResolveError:
+    def lock(self, release: Release) -> locks.ResolvedLock | locks.ResolveError:
+        """The release's pinned lock, resolved once per run (a failure too)."""
         version = release.cargo_version
         if version not in self._locks:
             try:
@@ -130,10 +137,10 @@ class Evaluator:
                 self._locks[version] = err  # remembered: one failure per release per run
         return self._locks[version]
 
-    def _builds(self, cell: Cell) -> bool:
+    def builds(self, cell: Cell) -> bool:
         return cell.declared or self.options.build_unsupported
 
-    def job(self, cell: Cell, lock: locks.ResolvedLock) -> build.Job:
+    def job(self, cell: Cell, lock: locks.ResolvedLock | None) -> build.Job:
         """The cell's build, rendered and keyed: the one place a cell's crate is rendered."""
         return build.plan(
             cell.scenario,
@@ -142,7 +149,7 @@ class Evaluator:
             cell.interp,
             self.toolchain,
             self.options.profile,
-            self._abi3(cell),
+            self.abi3(cell),
         )
 
     def key(self, cell: Cell, job: build.Job | None) -> str:
@@ -156,19 +163,19 @@ class Evaluator:
             "python_path": str(cell.interp.realpath),
             "soabi": cell.interp.soabi,
         }
-        if not self._builds(cell):
+        if not self.builds(cell):
             return records.record_key({**inputs, "unsupported": cell.window})
-        if (unbuilt := self._unbuilt(cell)) is not None:
+        if (unbuilt := self.unbuilt(cell)) is not None:
             return records.record_key({**inputs, "incompatible": unbuilt[1]})
         if job is not None:
             inputs["build"] = job.key
         inputs.update(forced=not cell.declared, repeat=self.options.repeat, harness=__version__)
         return records.record_key(inputs)
 
-    def _unbuilt(self, cell: Cell) -> tuple[Outcome, str] | None:
+    def unbuilt(self, cell: Cell) -> tuple[Outcome, str] | None:
         """Why the cell is not built at all (its record then says so), or None: outside the
         release's CPython window, or a companion crate with no version for the release."""
-        if not self._builds(cell):
+        if not self.builds(cell):
             note = f"PyO3 {cell.release.cargo_version} declares CPython {cell.window}"
             return Outcome.UNSUPPORTED, note
         choice = cell.scenario.companions_for(cell.release.version)
@@ -176,7 +183,7 @@ class Evaluator:
             return Outcome.INCOMPATIBLE, choice.note(cell.release.cargo_version)
         return None
 
-    def _abi3(self, cell: Cell) -> str | None:
+    def abi3(self, cell: Cell) -> str | None:
         """The stable-ABI feature for the release's CPython floor, e.g. "abi3-py37"."""
         if cell.scenario.own_abi3:
             return cell.scenario.own_abi3  # the crate's own stable-ABI build: built once
@@ -185,7 +192,7 @@ class Evaluator:
         floor = window_for(cell.release.version).declared_min
         return f"abi3-py{floor.major}{floor.minor}"
 
-    def _reusable(self, cell: Cell, key: str) -> Record | None:
+    def reusable(self, cell: Cell, key: str) -> Record | None:
         """The stored record for `key`, unless --rerun or it only recorded a passing problem
         (a network error, a vanished interpreter): those cells are tried again."""
         if self.rerun:
@@ -196,81 +203,72 @@ class Evaluator:
         return found
 
     def _cached_job(self, cell: Cell) -> build.Job | None:
-        """The cell's job if its lock is already resolved (no network): for planning."""
-        lock = locks.load_cached(self.layout, cell.release) if self._builds(cell) else None
+        """The cell's job if the lock it needs is already resolved (no network): for planning."""
+        if not self.builds(cell):
+            return None
+        if not cell.scenario.needs_release_lock:
+            return self.job(cell, None)
+        lock = locks.load_cached(self.layout, cell.release)
         return None if lock is None else self.job(cell, lock)
 
     def cached_record(self, cell: Cell) -> Record | None:
         """The stored record for exactly this cell's inputs, without building or resolving."""
-        if self._unbuilt(cell) is not None:
-            return self._reusable(cell, self.key(cell, None))
+        if self.unbuilt(cell) is not None:
+            return self.reusable(cell, self.key(cell, None))
         job = self._cached_job(cell)
-        return None if job is None else self._reusable(cell, self.key(cell, job))
+        return None if job is None else self.reusable(cell, self.key(cell, job))
 
     def has_cached_build(self, cell: Cell) -> bool:
         """This cell's wheel is already in the cache (only a run is left to do)."""
-        job = None if self._unbuilt(cell) else self._cached_job(cell)
+        job = None if self.unbuilt(cell) else self._cached_job(cell)
         return job is not None and self.layout.build_info(job.key).is_file()
 
-    # --- evaluation ----------------------------------------------------------------------
-    def evaluate(self, cell: Cell) -> tuple[Record, bool]:
-        """The cell's record and whether it came from the store (True) or was computed.
+    def record(self, cell: Cell, key: str, happened: Happened) -> Record:
+        """The cell's record under `key`, stored."""
+        # An unsupported cell's key and record name no build option.
+        built_as = BuiltAs(self.options.as_args(), self.abi3(cell) or "")
+        made = Record.for_cell(
+            cell, key, happened, built_as if self.builds(cell) else None, self.toolchain.versions
+        )
+        records.save(self.layout, made)
+        return made
 
-        A PyO3 commit whose reproducer does not compile for the older API it may speak is
-        tried with the newer one; the record says which (`era`)."""
-        record, reused = self._evaluate(cell)
-        newer = revisions.other_era(cell.release)
-        if record.outcome is not Outcome.BUILD_ERROR or newer is None:
-            return record, reused
-        return self._evaluate(Cell(cell.scenario, newer, cell.interp))
 
-    def _evaluate(self, cell: Cell) -> tuple[Record, bool]:
-        if (unbuilt := self._unbuilt(cell)) is not None:
-            key = self.key(cell, None)
-            if (found := self._reusable(cell, key)) is not None:
-                return found, True
-            outcome, note = unbuilt
-            return self._store(cell, key, outcome, note=note), False
+class CellRunner:
+    """A built cell's steps: build -> install -> import check -> runs, each step's failure
+    what happened to the cell. Every cache area the cell uses is held while it runs."""
 
-        lock = self._lock(cell.release)
-        if isinstance(lock, locks.ResolveError):
-            key = self.key(cell, None)
-            return self._store(cell, key, Outcome.SETUP_ERROR, note=str(lock)), False
-        job = self.job(cell, lock)
-        key = self.key(cell, job)
-        if (found := self._reusable(cell, key)) is not None:
-            return found, True
-        # Another run may be computing this very cell: wait for it, then use its record.
-        with FileLock(str(self.layout.record_mutex(key))):
-            if (found := self._reusable(cell, key)) is not None:
-                return found, True
-            return self._compute(cell, key, job), False
+    def __init__(
+        self, layout: Layout, toolchain: Toolchain, options: Options, *, rerun: bool = False
+    ) -> None:
+        self.layout = layout
+        self.toolchain = toolchain
+        self.options = options
+        self.rerun = rerun
+        self._rebuilt: set[str] = set()  # build keys built in this run (--rerun builds each once)
 
-    def _compute(self, cell: Cell, key: str, job: build.Job) -> Record:
-        """Build, install, check the import, run: each step's failure is the record. Every
-        cache area the cell uses is held in use until its record is made, so another run's
-        eviction never takes the venv, wheel or folder a run of this cell is using."""
+    @contextlib.contextmanager
+    def holding(self, cell: Cell, key: str, job: build.Job) -> Iterator[tuple[Area, Path]]:
+        """The cell's venv and the folder it runs in, with every cache area it uses held in
+        use, so another run's eviction never takes the venv, wheel or folder a run is using
+        (held until the caller has made the record)."""
         venv = self._venv(cell, job.key)
-        work, folder = self._workdir(cell, job.key, key)
+        work, folder = cell.scenario.run_folder(self.layout, job.key, key)
         with contextlib.ExitStack() as held:
             for area in (self.layout.wheels(job.key), venv, work):
                 held.enter_context(area.in_use())
-            return self._steps(cell, key, job, venv, folder)
+            yield venv, folder
 
-    def _steps(self, cell: Cell, key: str, job: build.Job, venv: Area, folder: Path) -> Record:
-        """The cell's steps, with its areas held (`_compute`)."""
+    def run(self, cell: Cell, key: str, job: build.Job, venv: Area, folder: Path) -> Happened:
+        """The cell's steps, with its areas held (`holding`)."""
         rebuild = self.rerun and job.key not in self._rebuilt  # --rerun: each build once a run
         self._rebuilt.add(job.key)
         made = build.build(self.layout, job, self.toolchain, rebuild=rebuild)
-        kept = self.layout.kept_lock(job.lock.pyo3, job.lock.lock_hash)
-        write_if_changed(kept, job.lock.lock_text)
         built = made.info
-        store = functools.partial(
-            self._store, cell, key, build_info=built, lock_info=made.lock or job.lock.info(kept)
-        )
+        happened = functools.partial(Happened, build=built, lock=self._lock_info(job, made))
         if not built.ok:
             failed = Outcome.BUILD_ERROR if built.compile_error else Outcome.SETUP_ERROR
-            return store(failed, note=built.error or "", transient=built.transient)
+            return happened(failed, note=built.error or "", transient=built.transient)
 
         log = self.layout.run_log(
             cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key
@@ -279,21 +277,30 @@ class Evaluator:
         try:
             python = self._install(cell, built, venv, log)
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
-            return store(Outcome.SETUP_ERROR, note=str(err), transient=True)
+            return happened(Outcome.SETUP_ERROR, note=str(err), transient=True)
         folder.mkdir(parents=True, exist_ok=True)
         # From the venv's folder: in the project's folder Python would import the project's
         # source package (maturin's mixed layout), not the wheel.
         failed_import = runner.check_import(python, cell.scenario.module, venv.path, log)
         if failed_import is not None:
             if gone := self._vanished(cell, python, folder):
-                return store(Outcome.SETUP_ERROR, runs=(failed_import,), note=gone, transient=True)
+                return happened(Outcome.SETUP_ERROR, (failed_import,), gone, transient=True)
             note = failed_import.exception or failed_import.signal or "import failed"
-            return store(Outcome.IMPORT_ERROR, runs=(failed_import,), note=note)
+            return happened(Outcome.IMPORT_ERROR, (failed_import,), note)
         runs = tuple(self._runs(cell, key, python, folder))
         outcome = cell_outcome(runs)
         if outcome is not Outcome.PASS and (gone := self._vanished(cell, python, folder)):
-            return store(Outcome.SETUP_ERROR, runs=runs, note=gone, transient=True)
-        return store(outcome, runs=runs)
+            return happened(Outcome.SETUP_ERROR, runs, gone, transient=True)
+        return happened(outcome, runs)
+
+    def _lock_info(self, job: build.Job, made: build.Built) -> LockInfo | None:
+        """The lock the record names: the one the crate pinned itself, else the release's,
+        kept beside the records."""
+        if job.lock is None:
+            return made.lock
+        kept = self.layout.kept_lock(job.lock.pyo3, job.lock.lock_hash)
+        write_if_changed(kept, job.lock.lock_text)
+        return made.lock or job.lock.info(kept)
 
     @staticmethod
     def _vanished(cell: Cell, python: Path, folder: Path) -> str | None:
@@ -324,16 +331,6 @@ class Evaluator:
             venvs.install_requirements(uv, venv, cell.scenario.requirements, log)
         return python
 
-    def _workdir(self, cell: Cell, build_key: str, key: str) -> tuple[Area, Path]:
-        """Where the reproducer runs, and the cache area that folder is in: a user's project
-        from its own (copied) folder, so `python repro.py` finds its script; a scenario's
-        driver in a scratch folder of its own."""
-        if isinstance(cell.scenario, UserCrate):
-            crate = self.layout.crate(build_key)
-            return crate, crate.path / cell.scenario.project.workdir
-        work = self.layout.work(key)
-        return work, work.path
-
     def _runs(self, cell: Cell, key: str, python: Path, work: Path) -> Iterator[RunDetails]:
         """The reproducer, `--repeat` times, each run with its own log."""
         for attempt in range(1, self.options.repeat + 1):
@@ -346,52 +343,58 @@ class Evaluator:
             )
             yield runner.run_driver(python, cell.scenario, work, log)
 
-    def _store(
-        self,
-        cell: Cell,
-        key: str,
-        outcome: Outcome,
-        *,
-        runs: tuple[RunDetails, ...] = (),
-        note: str = "",
-        build_info: BuildInfo | None = None,
-        lock_info: LockInfo | None = None,
-        transient: bool = False,
-    ) -> Record:
-        builds = self._builds(cell)  # an unsupported cell's key and record name no build option
-        record = Record(
-            key=key,
-            scenario=cell.scenario.name,
-            scenario_hash=cell.scenario.run_hash,
-            pyo3=cell.release.cargo_version,
-            yanked=cell.release.yanked,
-            python=str(cell.interp.version),
-            python_label=cell.interp.minor,
-            executable=str(cell.interp.executable),
-            outcome=outcome,
-            runs=runs,
-            forced=builds and not cell.declared,
-            note=note,
-            build=build_info,
-            lock=lock_info,
-            transient=transient,
-            toolchain=self.toolchain.versions,
-            platform=platform.platform(),
-            created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            harness=__version__,
-            scenario_source=str(cell.scenario.folder),
-            abi3=(self._abi3(cell) or "") if builds else "",
-            selection=(
-                *cell.scenario.selector(),
-                *(self.options.as_args() if builds else ()),
-                *(("--pyo3-git", cell.release.repo) if cell.release.revision else ()),
-            ),
-            revision=cell.release.revision,
-            describe=cell.release.describe,
-            era=str(cell.release.version) if cell.release.revision else "",
-        )
-        records.save(self.layout, record)
-        return record
+
+class Evaluator:
+    """The one way a cell becomes a record, shared by matrix, bisect, verify and `git bisect
+    run`: its keys (`CellKeys`), the store lookup, then its steps (`CellRunner`) when nothing
+    stored answers, and the record (`Record.for_cell`)."""
+
+    def __init__(
+        self, layout: Layout, toolchain: Toolchain, options: Options, *, rerun: bool = False
+    ) -> None:
+        self.layout = layout
+        self.keys = CellKeys(layout, toolchain, options, rerun=rerun)
+        self.runner = CellRunner(layout, toolchain, options, rerun=rerun)
+
+    @property
+    def options(self) -> Options:
+        return self.keys.options
+
+    def evaluate(self, cell: Cell) -> tuple[Record, bool]:
+        """The cell's record and whether it came from the store (True) or was computed.
+
+        A candidate may name another to try after seeing its outcome (a PyO3 commit whose
+        reproducer does not compile for one API it may speak tries the other)."""
+        record, reused = self._evaluate(cell)
+        instead = cell.release.retry_after(record.outcome)
+        if instead is None:
+            return record, reused
+        return self._evaluate(Cell(cell.scenario, instead, cell.interp))
+
+    def _evaluate(self, cell: Cell) -> tuple[Record, bool]:
+        keys = self.keys
+        if (unbuilt := keys.unbuilt(cell)) is not None:
+            key = keys.key(cell, None)
+            if (found := keys.reusable(cell, key)) is not None:
+                return found, True
+            outcome, note = unbuilt
+            return keys.record(cell, key, Happened(outcome, note=note)), False
+
+        lock = keys.lock(cell.release) if cell.scenario.needs_release_lock else None
+        if isinstance(lock, locks.ResolveError):
+            happened = Happened(Outcome.SETUP_ERROR, note=str(lock))
+            return keys.record(cell, keys.key(cell, None), happened), False
+        job = keys.job(cell, lock)
+        key = keys.key(cell, job)
+        if (found := keys.reusable(cell, key)) is not None:
+            return found, True
+        # Another run may be computing this very cell: wait for it, then use its record.
+        with FileLock(str(self.layout.record_mutex(key))):
+            if (found := keys.reusable(cell, key)) is not None:
+                return found, True
+            with self.runner.holding(cell, key, job) as (venv, folder):
+                happened = self.runner.run(cell, key, job, venv, folder)
+                return keys.record(cell, key, happened), False
 
 
 def cell_outcome(runs: Sequence[RunDetails]) -> Outcome:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pyo3_triage.cells import Cell, Evaluator
+from pyo3_triage.cells import Cell, Evaluate, Evaluator
 from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.reporting import table
 from pyo3_triage.running.supervisor import SUPERVISOR, Interrupted
@@ -31,22 +31,23 @@ class MatrixRun:
 
 def describe_plan(cells: Sequence[Cell], evaluator: Evaluator) -> list[str]:
     """One line per cell: what will happen (unsupported, cached, build)."""
+    keys = evaluator.keys
     lines = []
     for cell in cells:
-        found = evaluator.cached_record(cell)
+        found = keys.cached_record(cell)
         if found is not None:
             what = f"cached: {found.outcome.value}"
-        elif not cell.declared and not evaluator.options.build_unsupported:
+        elif not cell.declared and not keys.options.build_unsupported:
             what = f"unsupported (declares CPython {cell.window}); not built"
         else:
-            what = "run (build cached)" if evaluator.has_cached_build(cell) else "build and run"
+            what = "run (build cached)" if keys.has_cached_build(cell) else "build and run"
             what += "" if cell.declared else " (forced: outside window)"
         lines.append(f"{cell.label}: {what}")
     return lines
 
 
 def execute(
-    cells: Sequence[Cell], evaluator: Evaluator, console: Console, jobs: int = 1
+    cells: Sequence[Cell], evaluator: Evaluate, console: Console, jobs: int = 1
 ) -> MatrixRun:
     """Evaluate every cell; with `jobs` > 1, that many (release, CPython) groups at a time
     (the scenarios of one group stay sequential: they share a target dir and its lock)."""

@@ -12,7 +12,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from pyo3_triage import interpreters
 from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.rendering import manifests, scenarios, usercrate
+from pyo3_triage.rendering import scenarios, usercrate
 from pyo3_triage.rendering.companions import Companion
 from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.rendering.scenarios import Scenario
@@ -66,16 +66,15 @@ def pick_scenarios(
 def with_companions(
     reproducers: Sequence[Reproducer], layout: Layout, notify: Notify
 ) -> list[Reproducer]:
-    """A user's crate with its companion crates (its dependencies that depend on PyO3) and
-    every version crates.io has of each, so each cell can move them with the release."""
-    return [
-        _with_companions(r, layout, notify) if isinstance(r, usercrate.UserCrate) else r
-        for r in reproducers
-    ]
+    """Each reproducer with its companion crates (a user's crate's dependencies that depend on
+    PyO3) and every version crates.io has of each, so each cell can move them with the release."""
+    return [_with_companions(r, layout, notify) for r in reproducers]
 
 
-def _with_companions(crate: usercrate.UserCrate, layout: Layout, notify: Notify) -> Reproducer:
-    wanted = manifests.registry_dependencies(crate.project)
+def _with_companions(crate: Reproducer, layout: Layout, notify: Notify) -> Reproducer:
+    wanted = crate.registry_dependencies()
+    if not wanted:
+        return crate.with_companions(())
 
     def load(dependency: tuple[str, str, tuple[str, ...]]) -> Companion | tuple[str, str]:
         local, name, features = dependency
@@ -94,7 +93,7 @@ def _with_companions(crate: usercrate.UserCrate, layout: Layout, notify: Notify)
     if found:
         names = ", ".join(c.crate for c in found)
         notify(f"companion crates of {crate.name} move with each release: {names}")
-    return replace(crate, companions=found)
+    return crate.with_companions(found)
 
 
 def _library_default() -> list[Scenario]:

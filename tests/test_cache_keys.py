@@ -94,7 +94,7 @@ def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> N
     def record_key(scenario=SCENARIO, options: Options | None = None) -> str:
         cell = Cell(scenario, RELEASE, INTERP)
         evaluator = Evaluator(layout, TOOLS, options or Options())
-        return evaluator.key(cell, evaluator.job(cell, LOCK))
+        return evaluator.keys.key(cell, evaluator.keys.job(cell, LOCK))
 
     base = record_key()
     assert record_key() == base
@@ -103,6 +103,24 @@ def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> N
     assert record_key(options=Options(repeat=3)) != base
     assert record_key(options=Options(profile="release")) != base
     assert record_key(dataclasses.replace(SCENARIO, description="words only")) == base
+
+
+def test_scenario_keys_are_pinned(tmp_path: Path, monkeypatch) -> None:
+    """Golden keys: a refactor of how a scenario's cell is planned must not change its build or
+    record key (a changed key rebuilds every cached scenario). Change these only with the
+    build scheme or the harness version (part of a record key), and say so in the commit."""
+    import pyo3_triage.building.locks as locks
+
+    assert key() == "3a60599e478b58858d66"
+    assert key(abi3="abi3-py37") == "d791868e82978c1e364a"
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    cell = Cell(SCENARIO, RELEASE, INTERP)
+    found = []
+    for options in (Options(), Options(repeat=3, abi3=True)):
+        keys = Evaluator(layout, TOOLS, options).keys
+        found.append(keys.key(cell, keys.job(cell, LOCK)))
+    assert found == ["e5d40df8ba76f3bbe8a2756f", "de1514e00729cb28069cd565"]
 
 
 def test_abi3_builds_are_shared_across_interpreters_and_distinct_from_normal_ones() -> None:
@@ -166,7 +184,7 @@ def test_a_cell_renders_its_crate_once_from_key_to_build(tmp_path: Path, monkeyp
         info = BuildInfo(job.key, False, None, 1.0, False, "/b.log", "error[E0308]", False)
         return build.Built(dataclasses.replace(info, compile_error=True))
 
-    monkeypatch.setattr(build, "render_crate", counting_render)
+    monkeypatch.setattr(scenarios, "render_crate", counting_render)
     monkeypatch.setattr(build, "build", failing_build)
     monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
     layout = Layout(tmp_path / "cache", tmp_path / "results")
@@ -176,8 +194,9 @@ def test_a_cell_renders_its_crate_once_from_key_to_build(tmp_path: Path, monkeyp
     assert rendered == [SCENARIO.name]
     assert [job.key for job in seen] == [key()] and record.build is not None
     assert record.build.key == key()
+    assert isinstance(seen[0].crate, scenarios.TemplateCrate)
     assert (
-        dict(seen[0].files)["src/lib.rs"]
+        dict(seen[0].crate.files)["src/lib.rs"]
         == dict(real_render(SCENARIO, RELEASE.version, "0.20.3").files)["src/lib.rs"]
     )
 

@@ -23,6 +23,7 @@ from pyo3_triage.rendering import scenarios
 from pyo3_triage.rendering.companions import Companion, parse_versions
 from pyo3_triage.store import records
 from pyo3_triage.store.paths import Layout
+from pyo3_triage.store.records import Happened
 from pyo3_triage.versions.releases import Release
 
 SCENARIO = scenarios.resolve("unsendable_gc_traverse")
@@ -106,7 +107,7 @@ def test_an_unsupported_cells_key_ignores_the_run_options(layout: Layout) -> Non
     outside = Cell(SCENARIO, OLD, PY312)
 
     def key(options: Options, cell: Cell = outside) -> str:
-        return Evaluator(layout, TOOLS, options).key(cell, None)
+        return Evaluator(layout, TOOLS, options).keys.key(cell, None)
 
     assert key(Options()) == key(Options(repeat=3)) == key(Options(profile="release"))
     assert key(Options(build_unsupported=True)) != key(Options())  # then it is a forced build
@@ -118,7 +119,7 @@ def test_the_abi3_feature_follows_the_release_floor_or_the_crates_own(
     layout: Layout, tmp_path: Path
 ) -> None:
     def abi3(cell: Cell, options: Options) -> str | None:
-        return Evaluator(layout, TOOLS, options)._abi3(cell)
+        return Evaluator(layout, TOOLS, options).keys.abi3(cell)
 
     assert abi3(Cell(SCENARIO, NEW, PY312), Options()) is None
     assert abi3(Cell(SCENARIO, NEW, PY312), Options(abi3=True)) == "abi3-py37"
@@ -132,7 +133,7 @@ def test_the_abi3_feature_follows_the_release_floor_or_the_crates_own(
 def test_unsupported_cells_are_recorded_without_a_build_then_reused(layout: Layout) -> None:
     evaluator = Evaluator(layout, TOOLS, Options())
     cell = Cell(SCENARIO, OLD, PY312)
-    assert evaluator.cached_record(cell) is None
+    assert evaluator.keys.cached_record(cell) is None
     record, reused = evaluator.evaluate(cell)
     assert not reused and record.outcome is Outcome.UNSUPPORTED
     assert record.note == "PyO3 0.16.6 declares CPython 3.7-3.10"
@@ -141,8 +142,8 @@ def test_unsupported_cells_are_recorded_without_a_build_then_reused(layout: Layo
     assert records.load(layout, SCENARIO.name, record.key) == record
     again, reused = evaluator.evaluate(cell)
     assert reused and again == record
-    assert evaluator.cached_record(cell) == record
-    assert Evaluator(layout, TOOLS, Options(), rerun=True).cached_record(cell) is None
+    assert evaluator.keys.cached_record(cell) == record
+    assert Evaluator(layout, TOOLS, Options(), rerun=True).keys.cached_record(cell) is None
 
 
 def test_a_release_that_cannot_be_resolved_is_a_setup_error_tried_once_per_run(
@@ -169,21 +170,24 @@ def test_cached_records_are_found_by_their_inputs_without_resolving(
     cell = Cell(SCENARIO, NEW, PY312)
     monkeypatch.setattr(locks, "load_cached", lambda layout, release: None)
     evaluator = Evaluator(layout, TOOLS, Options())
-    assert evaluator.cached_record(cell) is None and not evaluator.has_cached_build(cell)
+    assert evaluator.keys.cached_record(cell) is None and not evaluator.keys.has_cached_build(cell)
 
     monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
-    job = evaluator.job(cell, LOCK)
-    key = evaluator.key(cell, job)
-    stored = evaluator._store(cell, key, Outcome.ABORT, runs=(make_run(Outcome.ABORT),))
-    assert evaluator.cached_record(cell) == stored
-    assert Evaluator(layout, TOOLS, Options(repeat=2)).cached_record(cell) is None
-    evaluator._store(cell, key, Outcome.SETUP_ERROR, transient=True)  # tried again next run
-    assert evaluator.cached_record(cell) is None
+    job = evaluator.keys.job(cell, LOCK)
+    key = evaluator.keys.key(cell, job)
+    ran = Happened(Outcome.ABORT, runs=(make_run(Outcome.ABORT),))
+    stored = evaluator.keys.record(cell, key, ran)
+    assert evaluator.keys.cached_record(cell) == stored
+    assert Evaluator(layout, TOOLS, Options(repeat=2)).keys.cached_record(cell) is None
+    evaluator.keys.record(
+        cell, key, Happened(Outcome.SETUP_ERROR, transient=True)
+    )  # tried again next run
+    assert evaluator.keys.cached_record(cell) is None
 
-    assert not evaluator.has_cached_build(cell)
+    assert not evaluator.keys.has_cached_build(cell)
     layout.build_info(job.key).parent.mkdir(parents=True, exist_ok=True)
     layout.build_info(job.key).write_text("{}")
-    assert evaluator.has_cached_build(cell)
+    assert evaluator.keys.has_cached_build(cell)
 
 
 def _with_pyo3_file(tmp_path: Path) -> object:
@@ -203,20 +207,86 @@ def test_a_release_no_companion_accepts_is_incompatible_without_a_build(
     record, reused = evaluator.evaluate(cell)
     assert not reused and record.outcome is Outcome.INCOMPATIBLE
     assert record.note == "no pyo3-file release accepts pyo3 0.20.3" == record.message
-    assert record.build is None and not evaluator.has_cached_build(cell)
-    assert evaluator.cached_record(cell) == record
+    assert record.build is None and not evaluator.keys.has_cached_build(cell)
+    assert evaluator.keys.cached_record(cell) == record
 
 
 def test_the_companion_version_is_part_of_the_build_key(tmp_path: Path) -> None:
     crate = _with_pyo3_file(tmp_path)
     release = Release(Version("0.26.0"), vers="0.26.0")
-    job = Evaluator(Layout(tmp_path, tmp_path), TOOLS, Options()).job(
+    job = Evaluator(Layout(tmp_path, tmp_path), TOOLS, Options()).keys.job(
         Cell(crate, release, PY312),  # type: ignore[arg-type]
         LOCK,
     )
     assert job.companions == (("pyo3-file", "0.14.0"),)
     bare = dataclasses.replace(crate, companions=())  # type: ignore[type-var]
-    other = Evaluator(Layout(tmp_path, tmp_path), TOOLS, Options()).job(
+    other = Evaluator(Layout(tmp_path, tmp_path), TOOLS, Options()).keys.job(
         Cell(bare, release, PY312), LOCK
     )
     assert other.key != job.key
+
+
+def test_a_commit_that_does_not_compile_for_its_older_api_is_tried_with_the_newer(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The retry is the commit's (`Commit.retry_after`); the evaluator only asks."""
+    from pyo3_triage.building import build
+    from pyo3_triage.evidence import BuildInfo
+    from pyo3_triage.versions.revisions import Commit
+
+    eras: list[str] = []
+
+    def failing_build(
+        layout: Layout, job: build.Job, toolchain: Toolchain, *, rebuild: bool = False
+    ) -> build.Built:
+        eras.append(str(job.release.version))
+        info = BuildInfo(job.key, False, None, 1.0, False, "/b.log", "error[E0308]", False)
+        return build.Built(dataclasses.replace(info, compile_error=True))
+
+    monkeypatch.setattr(build, "build", failing_build)
+    monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
+    commit = Commit(
+        Version("0.20.3"),
+        vers="git:abcdef012",
+        revision="abcdef012" * 4,
+        source=tmp_path,
+        next_era=Version("0.21.0"),
+    )
+    record, reused = Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, commit, PY312))
+    assert eras == ["0.20.3", "0.21.0"] and not reused
+    assert record.outcome is Outcome.BUILD_ERROR and record.era == "0.21.0"
+    assert Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, NEW, PY312))[0].era == ""
+    assert eras == ["0.20.3", "0.21.0", "0.20.3"]  # a published release is built once
+
+
+def test_a_user_crate_cell_never_resolves_the_templates_lock(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A user's crate pins its own lock as it is built: the template's probe lock for the
+    release is neither resolved (no network for a lock it never uses) nor in its build key."""
+    from pyo3_triage.building import build
+    from pyo3_triage.evidence import BuildInfo
+
+    def no_resolve(*args: object) -> ResolvedLock:
+        raise AssertionError("resolved the template's lock for a user crate")
+
+    seen: list[build.Job] = []
+
+    def failing_build(
+        layout: Layout, job: build.Job, toolchain: Toolchain, *, rebuild: bool = False
+    ) -> build.Built:
+        seen.append(job)
+        return build.Built(BuildInfo(job.key, False, None, 1.0, False, "/b.log", "no net", False))
+
+    monkeypatch.setattr(locks, "resolve", no_resolve)
+    monkeypatch.setattr(locks, "load_cached", no_resolve)
+    monkeypatch.setattr(build, "build", failing_build)
+    crate = make_crate(tmp_path, "python a.py")
+    evaluator = Evaluator(layout, TOOLS, Options())
+    cell = Cell(crate, NEW, PY312)
+    assert evaluator.keys.cached_record(cell) is None and not evaluator.keys.has_cached_build(cell)
+    record, _ = evaluator.evaluate(cell)
+    assert record.outcome is Outcome.SETUP_ERROR and record.lock is None
+    assert [job.lock for job in seen] == [None]
+    keys = evaluator.keys
+    assert keys.job(cell, LOCK).key == keys.job(cell, None).key == seen[0].key

@@ -177,7 +177,7 @@ def test_window_eras_and_export_on_a_made_history(tmp_path: Path) -> None:
         and release.revision == history.line[2]
     )
     assert release.source is not None and (release.source / "Cargo.toml").is_file()
-    newer = revisions.other_era(revisions.at(repo, history.line[2], layout, eras=_eras()))
+    newer = revisions.at(repo, history.line[2], layout, eras=_eras()).other_era()
     assert newer is not None and str(newer.version) == "0.21.0" and newer.next_era is None
     with pytest.raises(UserError, match="has no revision 'nope'"):
         repo.resolve("nope")
@@ -208,7 +208,7 @@ class FakeEvaluator:
         self.calls.append((release.revision, str(release.version)))
         outcome = self.outcome_of[release.revision]
         if release.revision in self.fails_old_era and release.next_era is not None:
-            newer = revisions.other_era(release)
+            newer = release.retry_after(Outcome.BUILD_ERROR)
             assert newer is not None
             self.calls.append((release.revision, str(newer.version)))
             outcome, release = self.outcome_of[release.revision], newer

@@ -45,7 +45,7 @@ def test_crates_io_unreachable_mid_run(tmp_path: Path, monkeypatch: pytest.Monke
     assert record.outcome is Outcome.SETUP_ERROR
     assert "cannot resolve pyo3 0.21.2" in record.note
     # The failure is evidence for this run, never a stored answer for the next one.
-    assert evaluator.cached_record(cell) is None
+    assert evaluator.keys.cached_record(cell) is None
 
 
 def test_interpreter_disappears_between_plan_and_build(tmp_path: Path, build_cache: Path) -> None:

@@ -23,7 +23,7 @@ from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.store.paths import Layout
-from pyo3_triage.store.records import Record
+from pyo3_triage.store.records import Happened, Record
 from pyo3_triage.versions.releases import Release
 
 SCENARIO = scenarios.resolve("unsendable_gc_traverse")
@@ -63,12 +63,12 @@ def test_the_plan_is_described_cell_by_cell(
     ]
 
     monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
-    job = evaluator.job(inside, LOCK)
+    job = evaluator.keys.job(inside, LOCK)
     layout.build_info(job.key).parent.mkdir(parents=True, exist_ok=True)
     layout.build_info(job.key).write_text("{}")
     assert matrix.describe_plan([inside], evaluator) == [f"{inside.label}: run (build cached)"]
     evaluator.evaluate(outside)  # stores the unsupported record
-    evaluator._store(inside, evaluator.key(inside, job), Outcome.ABORT)
+    evaluator.keys.record(inside, evaluator.keys.key(inside, job), Happened(Outcome.ABORT))
     assert matrix.describe_plan([outside, inside], evaluator) == [
         f"{outside.label}: cached: unsupported",
         f"{inside.label}: cached: abort",
@@ -97,6 +97,8 @@ def test_grids_follow_the_plan_one_per_scenario() -> None:
 
 
 class FakeEvaluator:
+    options = Options()
+
     def __init__(self, stop_at: int | None = None) -> None:
         self.seen: list[Cell] = []
         self.stop_at = stop_at
@@ -120,7 +122,7 @@ def test_execute_runs_every_cell_in_plan_order_and_counts_reuse() -> None:
     cells = plan([SCENARIO], [OLD, NEW], [PY312])
     fake = FakeEvaluator()
     screen, out = console()
-    run = matrix.execute(cells, fake, screen)  # type: ignore[arg-type]
+    run = matrix.execute(cells, fake, screen)
     assert fake.seen == cells and run.cells == tuple(cells)
     assert [r.pyo3 for r in run.records] == ["0.16.6", "0.20.3"]
     assert (run.reused, run.interrupted) == (1, False)
@@ -131,7 +133,7 @@ def test_execute_runs_every_cell_in_plan_order_and_counts_reuse() -> None:
 
 def test_an_interrupted_run_keeps_what_finished() -> None:
     cells = plan([SCENARIO, OTHER], [NEW], [PY310, PY312])
-    run = matrix.execute(cells, FakeEvaluator(stop_at=3), console()[0])  # type: ignore[arg-type]
+    run = matrix.execute(cells, FakeEvaluator(stop_at=3), console()[0])
     assert run.interrupted and len(run.records) == 3 and len(run.cells) == 4
 
 

@@ -10,6 +10,7 @@ from factories import git
 from packaging.version import Version
 
 from pyo3_triage.errors import UserError
+from pyo3_triage.outcome import Outcome
 from pyo3_triage.store.paths import Layout
 from pyo3_triage.versions import revisions
 from pyo3_triage.versions.gitrepo import Repo, open_repo
@@ -98,10 +99,13 @@ def test_a_commit_between_releases_speaks_two_eras(tmp_path: Path, layout: Layou
     assert release.repo == repo.source == str(path)
     assert release.source is not None
     assert (release.source / "Cargo.toml").read_text() == MANIFEST.format("0.21.0-dev")
-    newer = revisions.other_era(release)
+    newer = release.other_era()
     assert newer is not None and newer.version == Version("0.21.0") and newer.next_era is None
     assert (newer.revision, newer.source, newer.vers) == (later, release.source, release.vers)
-    assert revisions.other_era(newer) is None
+    assert newer.other_era() is None
+    assert release.retry_after(Outcome.BUILD_ERROR) == newer
+    assert release.retry_after(Outcome.ABORT) is None  # only a compile error tries the other API
+    assert newer.retry_after(Outcome.BUILD_ERROR) is None
 
 
 def test_a_tagged_commit_speaks_one_era(tmp_path: Path, layout: Layout) -> None:
@@ -109,7 +113,7 @@ def test_a_tagged_commit_speaks_one_era(tmp_path: Path, layout: Layout) -> None:
     release = revisions.at(open_repo(str(path), layout), "v0.20.3", layout)
     assert release.version == Version("0.20.3") and release.next_era is None
     assert release.describe == "v0.20.3" and release.revision == tagged
-    assert revisions.other_era(release) is None
+    assert release.other_era() is None and release.retry_after(Outcome.BUILD_ERROR) is None
 
 
 def test_explicit_eras_win_over_tag_and_manifest(tmp_path: Path, layout: Layout) -> None:
@@ -155,5 +159,5 @@ def test_an_unknown_revision_is_the_repositorys_one_line(tmp_path: Path, layout:
         revisions.at(repo, "v0.21.0", layout)
 
 
-def test_other_era_of_a_release_is_none() -> None:
-    assert revisions.other_era(Release(Version("0.21.0"))) is None
+def test_a_published_release_is_never_retried() -> None:
+    assert Release(Version("0.21.0")).retry_after(Outcome.BUILD_ERROR) is None

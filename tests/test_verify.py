@@ -108,7 +108,7 @@ ABORT_UNTIL_0_21["0.21.0"] = Outcome.PASS
 
 def test_a_finding_that_still_holds(layout: Layout) -> None:
     fake = FakeEvaluator(ABORT_UNTIL_0_21)
-    check = verify.verify_one(with_claim(**CLAIM), layout, fake, [PY311])  # type: ignore[arg-type]
+    check = verify.verify_one(with_claim(**CLAIM), layout, fake, [PY311])
     assert check == verify.Check(
         FOUNDING.name, "0.21.0: abort -> pass", "0.21.0: abort -> pass", True
     )
@@ -117,27 +117,27 @@ def test_a_finding_that_still_holds(layout: Layout) -> None:
 
 def test_a_finding_that_moved_is_a_mismatch(layout: Layout) -> None:
     outcomes = {**ABORT_UNTIL_0_21, "0.20.3": Outcome.PASS, "0.20.4": Outcome.PASS}
-    check = verify.verify_one(with_claim(**CLAIM), layout, FakeEvaluator(outcomes), [PY311])  # type: ignore[arg-type]
+    check = verify.verify_one(with_claim(**CLAIM), layout, FakeEvaluator(outcomes), [PY311])
     assert not check.ok
     assert (check.expected, check.found) == ("0.21.0: abort -> pass", "0.20.3: abort -> pass")
 
 
 def test_no_change_is_a_mismatch_named_by_its_kind(layout: Layout) -> None:
     same = {v: Outcome.ABORT for v in ABORT_UNTIL_0_21}
-    check = verify.verify_one(with_claim(**CLAIM), layout, FakeEvaluator(same), [PY311])  # type: ignore[arg-type]
+    check = verify.verify_one(with_claim(**CLAIM), layout, FakeEvaluator(same), [PY311])
     assert (check.found, check.ok) == ("no-change", False)
 
 
 def test_one_release_is_nothing_to_search(layout: Layout) -> None:
     claim = {**CLAIM, "verify_range": "0.21.0"}
-    check = verify.verify_one(with_claim(**claim), layout, FakeEvaluator({}), [PY311])  # type: ignore[arg-type]
+    check = verify.verify_one(with_claim(**claim), layout, FakeEvaluator({}), [PY311])
     assert (check.found, check.ok) == ("nothing to search on that CPython", False)
 
 
 def test_the_recorded_python_must_be_found(layout: Layout) -> None:
     other = dataclasses.replace(PY311, version=Version("3.12.1"))
     with pytest.raises(UserError, match="no CPython interpreter matches '3.11'"):
-        verify.verify_one(with_claim(**CLAIM), layout, FakeEvaluator({}), [other])  # type: ignore[arg-type]
+        verify.verify_one(with_claim(**CLAIM), layout, FakeEvaluator({}), [other])
 
 
 # --- the command line ----------------------------------------------------------------------

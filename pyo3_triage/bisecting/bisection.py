@@ -18,7 +18,7 @@ from pyo3_triage.bisecting.search import (
     bisect_with_refinement,
     steps_left,
 )
-from pyo3_triage.cells import Cell, Evaluator
+from pyo3_triage.cells import Cell, Evaluate
 from pyo3_triage.errors import GIT_BAD, GIT_GOOD, GIT_SKIP, UserError
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import NEVER_VERDICTS, Outcome
@@ -203,7 +203,7 @@ class Search:
 
 def _run_search(
     candidates: Candidates,
-    evaluator: Evaluator,
+    evaluator: Evaluate,
     criteria: Criteria,
     on_step: StepCallback | None,
 ) -> tuple[SearchResult, tuple[Probe, ...], bool]:
@@ -242,7 +242,7 @@ def _run_search(
 
 def run(
     candidates: Candidates,
-    evaluator: Evaluator,
+    evaluator: Evaluate,
     criteria: Criteria,
     on_step: StepCallback | None = None,
 ) -> Search:
@@ -316,7 +316,7 @@ def over_releases(
     releases: Sequence[Release],
     primary: set[str],
     interp: Interpreter,
-    evaluator: Evaluator,
+    evaluator: Evaluate,
     criteria: Criteria,
     on_step: StepCallback | None = None,
 ) -> Search | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pyo3_triage import interpreters, selection
 from pyo3_triage.bisecting.bisection import criteria_from, over_releases
-from pyo3_triage.cells import Evaluator
+from pyo3_triage.cells import Evaluate
 from pyo3_triage.errors import UserError
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.store.paths import Layout
@@ -46,7 +46,7 @@ def claims(scenario: scenarios.Scenario) -> dict[str, str] | None:
 def verify_one(
     scenario: scenarios.Scenario,
     layout: Layout,
-    evaluator: Evaluator,
+    evaluator: Evaluate,
     found_pythons: Sequence[interpreters.Interpreter],
 ) -> Check:
     claim = claims(scenario)

@@ -24,15 +24,11 @@ from pyo3_triage.building.buildlog import (
     own_code_failed,
     worth_caching,
 )
-from pyo3_triage.building.locks import ResolvedLock, requirement
+from pyo3_triage.building.locks import ResolvedLock
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.evidence import BuildInfo, LockInfo
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.rendering import manifests, usercrate
-from pyo3_triage.rendering.render import render_crate
-from pyo3_triage.rendering.reproducer import Reproducer
-from pyo3_triage.rendering.scenarios import Scenario
-from pyo3_triage.rendering.usercrate import UserCrate
+from pyo3_triage.rendering.reproducer import Crate, Reproducer
 from pyo3_triage.running import procs
 from pyo3_triage.store.paths import Layout, write_atomic, write_if_changed
 from pyo3_triage.tomlcompat import tomllib
@@ -68,24 +64,28 @@ def interpreter_tag(interp: Interpreter) -> str:
 class Job:
     """One build, decided before anything runs: what is built, for which cell, under which key.
 
-    A scenario's crate is rendered here, once; `build` only writes the files. A user's project
-    is copied and moved to the release at build time (its key follows the project's content)."""
+    The reproducer's crate is decided here, once (a scenario's rendered, a user's project
+    named by content); `build` only writes it."""
 
     scenario: Reproducer
     release: Release
-    lock: ResolvedLock
+    lock: ResolvedLock | None  # the release's lock, when the reproducer builds with it
     interp: Interpreter
     profile: str
     abi3: str | None  # e.g. "abi3-py37": one stable-ABI wheel serves every CPython above
-    files: tuple[tuple[str, str], ...]  # the rendered crate; empty for a user's project
+    crate: Crate
     key: str
-    companions: tuple[tuple[str, str], ...] = ()  # (crate, version) a user's crate moves to
+
+    @property
+    def companions(self) -> tuple[tuple[str, str], ...]:
+        """(crate, version) the reproducer's companion crates move to for this release."""
+        return self.scenario.companions_for(self.release.version).versions
 
 
 def plan(
     scenario: Reproducer,
     release: Release,
-    lock: ResolvedLock,
+    lock: ResolvedLock | None,
     interp: Interpreter,
     toolchain: Toolchain,
     profile: str = "dev",
@@ -93,26 +93,11 @@ def plan(
 ) -> Job:
     """The build a cell needs and its key. With `abi3` the wheel serves every interpreter at
     or above the floor, so the interpreter is not part of the key."""
-    files: tuple[tuple[str, str], ...] = ()
-    companions = scenario.companions_for(release.version).versions
-    if isinstance(scenario, UserCrate):
-        # The user's project by content, and how it is moved to the release (the rewrite, the
-        # pinning, the companion crates' versions): each changes what gets built.
-        moved = ",".join(f"{crate}={vers}" for crate, vers in companions)
-        source = f"{scenario.build_hash}-rewrite{manifests.REWRITE_VERSION}-{moved}"
-    elif isinstance(scenario, Scenario):
-        # The rendered crate itself: a template change that renders the same files keeps the key.
-        files = render_crate(
-            scenario, release.version, requirement(release), abi3=abi3, pyo3_path=release.source
-        ).files
-        source = hashes.digest(json.dumps(files))
-    else:
-        raise TypeError(f"no way to build a {type(scenario).__name__}")
+    crate = scenario.crate_for(release, lock, abi3)
     parts: dict[str, object] = {
         "scheme": BUILD_SCHEME,
-        "source": source,
+        **crate.key_parts(),
         "pyo3": release.cargo_version,
-        "lock": lock.lock_hash,
         "python": str(interp.version),
         "python_path": str(interp.realpath),
         "soabi": interp.soabi,
@@ -126,7 +111,7 @@ def plan(
             parts.pop(name)
         parts["abi3"] = abi3
     key = hashes.digest(json.dumps(parts, sort_keys=True), hashes.BUILD)
-    return Job(scenario, release, lock, interp, profile, abi3, files, key, companions)
+    return Job(scenario, release, lock, interp, profile, abi3, crate, key)
 
 
 def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = False) -> Built:
@@ -156,32 +141,48 @@ def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = Fal
 
 
 def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Path) -> Built:
-    """Build with the target dir's lock held (see `build`)."""
-    key, scenario = job.key, job.scenario
+    """Build with the target dir's lock held (see `build`): write the crate, run maturin,
+    judge the result, cache it."""
+    key = job.key
     crate = layout.crate(key).path
-    manifest, workdir = crate / "Cargo.toml", crate
-    pinned = None
-    if isinstance(scenario, UserCrate):
-        manifest = crate / scenario.project.manifest
-        workdir = crate / scenario.project.workdir
-        try:
-            pinned = _prepare_user_crate(scenario, job, crate, toolchain, log)
-        except locks.ResolveError as err:
-            return _failed(key, log, str(err))
-        # The lock this build used: beside the records, and in the cache for later results.
+    try:
+        prepared = job.crate.write(crate, toolchain, log)
+    except locks.ResolveError as err:
+        return _failed(key, log, str(err))
+    pinned = prepared.lock
+    if pinned is not None:
+        # The lock the crate pinned: beside the records, and in the cache for later results.
         write_if_changed(layout.kept_lock(pinned.pyo3, pinned.lock_hash), pinned.lock_text)
         write_if_changed(layout.cached_build_lock(key), pinned.lock_text)
-    else:
-        for name, text in job.files:
-            write_if_changed(crate / name, text)
-        write_if_changed(crate / "Cargo.lock", job.lock.lock_text)
     own = own_packages(crate)
     _fresh_sources(crate)
-    wheels = layout.wheels(key).path
+    wheels = _emptied(layout.wheels(key).path)
+    # Debug info costs build time and is not needed for panic messages or backtraces; the
+    # template says so in its manifest, a user's crate is told through cargo's environment.
+    env = procs.clean_env(
+        CARGO_TARGET_DIR=str(target), CARGO_TERM_COLOR="never", CARGO_PROFILE_DEV_DEBUG="false"
+    )
+    argv = _maturin_argv(job, toolchain, prepared.manifest, wheels)
+    done = procs.run(argv, cwd=prepared.workdir, env=env, timeout=BUILD_TIMEOUT, log_path=log)
+    log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    info = _judged(key, done, log, log_text, sorted(wheels.glob("*.whl")), own)
+    kept = pinned and layout.kept_lock(pinned.pyo3, pinned.lock_hash)
+    result = Built(info, pinned.info(kept) if pinned and kept else None)
+    write_atomic(layout.cached_build_log(key), log_text)
+    if not info.transient:
+        write_atomic(layout.build_info(key), result.as_json())
+    return result
+
+
+def _emptied(wheels: Path) -> Path:
+    """The build's wheel folder, made and emptied of an earlier build's wheels."""
     wheels.mkdir(parents=True, exist_ok=True)
     for stale in wheels.glob("*.whl"):
         stale.unlink()
+    return wheels
 
+
+def _maturin_argv(job: Job, toolchain: Toolchain, manifest: Path, wheels: Path) -> list[str]:
     argv = [
         toolchain.maturin_bin,
         "build",
@@ -197,18 +198,14 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         "skip",
         "--locked",
     ]
-    if job.profile == "release":
-        argv.append("--release")
-    # Debug info costs build time and is not needed for panic messages or backtraces; the
-    # template says so in its manifest, a user's crate is told through cargo's environment.
-    env = procs.clean_env(
-        CARGO_TARGET_DIR=str(target), CARGO_TERM_COLOR="never", CARGO_PROFILE_DEV_DEBUG="false"
-    )
-    started = time.monotonic()
-    done = procs.run(argv, cwd=workdir, env=env, timeout=BUILD_TIMEOUT, log_path=log)
-    duration = time.monotonic() - started
-    log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-    built = sorted(wheels.glob("*.whl"))
+    return [*argv, "--release"] if job.profile == "release" else argv
+
+
+def _judged(
+    key: str, done: procs.Completed, log: Path, log_text: str, built: list[Path], own: set[str]
+) -> BuildInfo:
+    """What maturin's run says of the build: a wheel, a compile error of the reproducer's own
+    code, or a failure to set up (then whether the inputs explain it, so it may be cached)."""
     ok = done.returncode == 0 and bool(built)
     error = None
     if ok and own and not compiled(log_text, own):
@@ -218,11 +215,11 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         error = first_error(log_text) or (
             "build timed out" if done.timed_out else f"maturin exited with {done.returncode}"
         )
-    info = BuildInfo(
+    return BuildInfo(
         key=key,
         ok=ok,
         wheel=str(built[-1]) if ok else None,
-        duration=round(duration, 3),
+        duration=round(done.duration, 3),
         cached=False,
         log=str(log),
         error=error,
@@ -232,12 +229,6 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         compile_error=not ok and own_code_failed(log_text, own),
         denied_lint=(denied_lint(log_text) or "") if not ok else "",
     )
-    kept = pinned and layout.kept_lock(pinned.pyo3, pinned.lock_hash)
-    result = Built(info, pinned.info(kept) if pinned and kept else None)
-    write_atomic(layout.cached_build_log(key), log_text)
-    if not info.transient:
-        write_atomic(layout.build_info(key), result.as_json())
-    return result
 
 
 def _fresh_sources(crate: Path) -> None:
@@ -278,25 +269,6 @@ def own_packages(crate: Path) -> set[str]:
             if isinstance(pattern, str):
                 manifests.extend(m / "Cargo.toml" for m in manifest.parent.glob(pattern))
     return names
-
-
-def _prepare_user_crate(
-    user: UserCrate, job: Job, crate: Path, toolchain: Toolchain, log: Path
-) -> locks.ResolvedLock:
-    """Copy the user's project, point it (and its companion crates) at the release and pin
-    its lock (fresh if the user's own Cargo.lock cannot be moved to this release)."""
-    version = job.release.cargo_version
-    features = [job.abi3] if job.abi3 else []
-    usercrate.prepare(user, version, crate, features, dict(job.companions))
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.unlink(missing_ok=True)
-    folder = crate / user.project.lock_dir
-    names = [name for name, _ in job.companions]
-    try:
-        return locks.pin(folder, version, toolchain.cargo_bin, log, names)
-    except locks.ResolveError:
-        (folder / "Cargo.lock").unlink(missing_ok=True)
-        return locks.pin(folder, version, toolchain.cargo_bin, log, names)
 
 
 def _failed(key: str, log: Path, error: str, *, transient: bool = False) -> Built:

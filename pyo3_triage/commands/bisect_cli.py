@@ -31,7 +31,6 @@ from pyo3_triage.commands import invocation, workflow
 from pyo3_triage.commands.invocation import Invocation
 from pyo3_triage.errors import EXIT_NO_CHANGE, EXIT_OK, EXIT_UNSEARCHABLE, UserError, run_cli
 from pyo3_triage.rendering.reproducer import Reproducer
-from pyo3_triage.rendering.usercrate import UserCrate
 from pyo3_triage.reporting import markdown
 from pyo3_triage.store import evict
 from pyo3_triage.store.paths import write_atomic
@@ -303,7 +302,7 @@ def _question(
     parts += [f"old-{'+'.join(sorted(o.value for o in criteria.old))}"] if criteria.old else []
     parts += [f"flaky-{criteria.flaky_rule}"] if criteria.flaky_rule != "crash-wins" else []
     parts += ["commits"] if commit_level else []
-    extra = [*options.as_args(), *(scenario.selector() if isinstance(scenario, UserCrate) else ())]
+    extra = [*options.as_args(), *scenario.question_args()]
     if extra:
         parts.append(hashes.digest("\0".join(extra), hashes.TAG))
     return "-".join(parts)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from packaging.version import Version
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering.scenarios import Scenario, own_module
 from pyo3_triage.store.paths import template_dir
 from pyo3_triage.tomlcompat import tomllib
+
+if TYPE_CHECKING:  # a scenario renders its own crate through this module (`Scenario.crate_for`)
+    from pyo3_triage.rendering.scenarios import Scenario
 
 TEMPLATE_DIR = template_dir()
 ERAS_FILE = "eras.toml"
@@ -123,7 +125,7 @@ def render_crate(
         scenario=scenario.name,
         classes=scenario.classes,
         functions=scenario.functions,
-        own_module=own_module(scenario.rust_source) is not None,
+        own_module=scenario.defines_module,
     )
     try:
         context["scenario_rust"] = env.from_string(scenario.rust_source).render(context)

@@ -2,19 +2,49 @@
 
 A `scenarios.Scenario` is a folder the template renders into a crate and a driver script runs;
 a `usercrate.UserCrate` is the user's own maturin project and the command that shows the bug.
-Planning, keys, runs, records and reports speak only this protocol; the two places that make
-a crate on disk (`build.plan`, `build.build`) and the one that picks the run's folder ask
-which kind they have.
+Planning, keys, builds, runs, records and reports speak only this protocol: each kind makes its
+own crate for a release (`crate_for`, a `Crate`), says where it runs (`run_folder`), takes its
+companion crates and says what it adds to a bisect question. No step asks which kind it has.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from packaging.version import Version
 
-from pyo3_triage.rendering.companions import Choice
+from pyo3_triage.rendering.companions import Choice, Companion
+
+if TYPE_CHECKING:
+    from pyo3_triage.building.locks import ResolvedLock
+    from pyo3_triage.building.toolchain import Toolchain
+    from pyo3_triage.store.areas import Area
+    from pyo3_triage.store.paths import Layout
+    from pyo3_triage.versions.releases import Release
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A reproducer's crate on disk for one release, ready for maturin."""
+
+    manifest: Path  # the Cargo.toml maturin builds
+    workdir: Path  # where maturin runs
+    lock: ResolvedLock | None = None  # the lock the crate pinned itself (a user's crate)
+
+
+class Crate(Protocol):
+    """A reproducer's crate for one release, decided when its cell is planned: what names it in
+    the build key, and how it is put on disk when the key has no build in the cache."""
+
+    def key_parts(self) -> dict[str, object]:
+        """What names the crate in the build key (beside release, interpreter, toolchain)."""
+
+    def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:
+        """Put the crate into `into`; `locks.ResolveError` when a lock the crate pins itself
+        cannot be resolved (that step's output goes to `log`)."""
 
 
 class Reproducer(Protocol):
@@ -73,3 +103,27 @@ class Reproducer(Protocol):
 
     def argv(self, python: Path) -> list[str]:
         """The command that runs it, with `python` the cell's venv interpreter."""
+
+    @property
+    def needs_release_lock(self) -> bool:
+        """Built with the release's own pinned lock, resolved before the cell is keyed (a
+        scenario); a user's crate pins its own lock while its crate is written."""
+
+    def crate_for(self, release: Release, lock: ResolvedLock | None, abi3: str | None) -> Crate:
+        """Its crate for `release` (`lock`: the release's lock when `needs_release_lock`;
+        `abi3`: the stable-ABI feature to build with, e.g. "abi3-py37")."""
+
+    def run_folder(self, layout: Layout, build_key: str, record_key: str) -> tuple[Area, Path]:
+        """Where a run starts, and the cache area that folder is in."""
+
+    def registry_dependencies(self) -> Sequence[tuple[str, str, tuple[str, ...]]]:
+        """Its dependencies from crates.io that may depend on PyO3 themselves: (the name its
+        manifest uses, the crate's name, its features)."""
+
+    def with_companions(self, found: tuple[Companion, ...]) -> Reproducer:
+        """Itself, moving `found` (those dependencies that do depend on PyO3) with each
+        release."""
+
+    def question_args(self) -> tuple[str, ...]:
+        """What it adds to a bisect question's identity beyond its name: a user's crate is
+        asked with its run command and options, a scenario by its name alone."""

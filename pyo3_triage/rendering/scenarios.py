@@ -7,6 +7,7 @@ live in the project's `scenarios/` (named by folder) or anywhere on disk (named 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,10 +17,16 @@ from typing import Any
 from packaging.version import Version
 
 from pyo3_triage import hashes
+from pyo3_triage.building.locks import ResolvedLock, requirement
+from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering.companions import Choice
-from pyo3_triage.store.paths import scenario_library
+from pyo3_triage.rendering.companions import Choice, Companion
+from pyo3_triage.rendering.render import render_crate
+from pyo3_triage.rendering.reproducer import Prepared
+from pyo3_triage.store.areas import Area
+from pyo3_triage.store.paths import Layout, scenario_library, write_if_changed
 from pyo3_triage.tomlcompat import tomllib
+from pyo3_triage.versions.releases import Release
 
 METADATA = "scenario.toml"
 DEFAULT_TIMEOUT = 60.0
@@ -74,6 +81,39 @@ class Scenario:
     def argv(self, python: Path) -> list[str]:
         return [str(python), str(self.driver)]
 
+    needs_release_lock = True  # the template's crate is built with the release's pinned lock
+
+    def crate_for(
+        self, release: Release, lock: ResolvedLock | None, abi3: str | None
+    ) -> TemplateCrate:
+        """The template rendered for the release (once per cell: the key and the build both
+        use these files)."""
+        if lock is None:
+            raise ValueError(f"scenario {self.name} is built with its release's lock")
+        source = release.source  # a PyO3 commit's tree, else None: the release from crates.io
+        rendered = render_crate(
+            self, release.version, requirement(release), abi3=abi3, pyo3_path=source
+        )
+        return TemplateCrate(rendered.files, lock)
+
+    def run_folder(self, layout: Layout, build_key: str, record_key: str) -> tuple[Area, Path]:
+        work = layout.work(record_key)  # the driver runs in a scratch folder of its own
+        return work, work.path
+
+    def registry_dependencies(self) -> Sequence[tuple[str, str, tuple[str, ...]]]:
+        return ()  # the template depends on PyO3 alone
+
+    def with_companions(self, found: tuple[Companion, ...]) -> Scenario:
+        return self
+
+    def question_args(self) -> tuple[str, ...]:
+        return ()  # its name says which scenario: the results folder is named by it
+
+    @property
+    def defines_module(self) -> bool:
+        """Its Rust defines its own `#[pymodule]`, so the template writes none."""
+        return own_module(self.rust_source) is not None
+
     @property
     def build_hash(self) -> str:
         parts = [self.module, ",".join(self.classes), ",".join(self.functions), self.rust_source]
@@ -83,6 +123,25 @@ class Scenario:
     def run_hash(self) -> str:
         parts = [self.build_hash, self.driver_source, repr(self.timeout), ""]
         return digest([*parts, *self.requirements])
+
+
+@dataclass(frozen=True)
+class TemplateCrate:
+    """A scenario's crate for one release: the rendered template and the release's pinned
+    lock (a `reproducer.Crate`)."""
+
+    files: tuple[tuple[str, str], ...]  # (relative path, text)
+    lock: ResolvedLock
+
+    def key_parts(self) -> dict[str, object]:
+        # The rendered crate itself: a template change that renders the same files keeps the key.
+        return {"source": hashes.digest(json.dumps(self.files)), "lock": self.lock.lock_hash}
+
+    def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:
+        for name, text in self.files:
+            write_if_changed(into / name, text)
+        write_if_changed(into / "Cargo.lock", self.lock.lock_text)
+        return Prepared(into / "Cargo.toml", into)
 
 
 def installs(with_: Sequence[str]) -> tuple[str, ...]:

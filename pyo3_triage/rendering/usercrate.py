@@ -12,20 +12,26 @@ import os
 import re
 import shlex
 import shutil
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.version import Version
 
 from pyo3_triage import hashes
+from pyo3_triage.building import locks
+from pyo3_triage.building.locks import ResolvedLock
+from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.errors import UserError
 from pyo3_triage.rendering import manifests
 from pyo3_triage.rendering.companions import Choice, Companion, choose_all
 from pyo3_triage.rendering.manifests import Project
+from pyo3_triage.rendering.reproducer import Prepared
 from pyo3_triage.rendering.scenarios import DEFAULT_TIMEOUT, digest, installs
 from pyo3_triage.store import areas
-from pyo3_triage.store.paths import ours
+from pyo3_triage.store.areas import Area
+from pyo3_triage.store.paths import Layout, ours
+from pyo3_triage.versions.releases import Release
 
 SKIP_DIRS = {
     "target",
@@ -43,6 +49,9 @@ SKIP_SUFFIXES = (".so", ".pyd", ".whl", ".pyc")
 
 
 MAX_NAMED_FILES = 5000  # a folder named by --run beyond this is refused, not fingerprinted
+# Part of a user crate's build key. 2: the key no longer names the template's probe lock for
+# the release (the crate pins its own lock as it is written), so no build keyed before is reused.
+KEY_SCHEME = 2
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,31 @@ class UserCrate:
             first = str(python)
         return [first, *rest]
 
+    needs_release_lock = False  # it pins its own lock as its crate is written (`MovedCrate`)
+
+    def crate_for(
+        self, release: Release, lock: ResolvedLock | None, abi3: str | None
+    ) -> MovedCrate:
+        """The project moved to the release when it is written (its key follows its content;
+        `lock`, the template's lock for the release, is not used: it pins its own)."""
+        companions = self.companions_for(release.version).versions
+        features = (abi3,) if abi3 else ()
+        return MovedCrate(self, release.cargo_version, features, companions)
+
+    def run_folder(self, layout: Layout, build_key: str, record_key: str) -> tuple[Area, Path]:
+        """The project's own (copied) folder, so `python repro.py` finds its script."""
+        crate = layout.crate(build_key)
+        return crate, crate.path / self.project.workdir
+
+    def registry_dependencies(self) -> Sequence[tuple[str, str, tuple[str, ...]]]:
+        return manifests.registry_dependencies(self.project)
+
+    def with_companions(self, found: tuple[Companion, ...]) -> UserCrate:
+        return replace(self, companions=found)
+
+    def question_args(self) -> tuple[str, ...]:
+        return self.selector()  # the same project asked with another command is another question
+
     @property
     def build_hash(self) -> str:
         return digest([self.module, "", "", "", self.source_hash])
@@ -115,6 +149,40 @@ class UserCrate:
     def run_hash(self) -> str:
         parts = [self.build_hash, self.command, repr(self.timeout), self.run_inputs]
         return digest([*parts, *self.requirements])
+
+
+@dataclass(frozen=True)
+class MovedCrate:
+    """A user's project for one release (a `reproducer.Crate`): copied, its `pyo3*` and
+    companion dependencies moved to the release, and its own lock pinned as it is written."""
+
+    user: UserCrate
+    pyo3: str  # the release, as cargo spells it
+    features: tuple[str, ...]  # added to its pyo3 dependency, e.g. ("abi3-py37",)
+    companions: tuple[tuple[str, str], ...]  # (crate, version) its companions move to
+
+    def key_parts(self) -> dict[str, object]:
+        # The user's project by content, and how it is moved to the release (the rewrite, the
+        # pinning, the companion crates' versions): each changes what gets built.
+        moved = ",".join(f"{crate}={vers}" for crate, vers in self.companions)
+        source = f"{self.user.build_hash}-rewrite{manifests.REWRITE_VERSION}-{moved}"
+        return {"source": source, "usercrate": KEY_SCHEME}
+
+    def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:
+        """Copy the project, point it at the release and pin its lock (fresh when the user's
+        own Cargo.lock cannot be moved to this release)."""
+        prepare(self.user, self.pyo3, into, list(self.features), dict(self.companions))
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.unlink(missing_ok=True)
+        project = self.user.project
+        folder = into / project.lock_dir
+        names = [name for name, _ in self.companions]
+        try:
+            pinned = locks.pin(folder, self.pyo3, toolchain.cargo_bin, log, names)
+        except locks.ResolveError:
+            (folder / "Cargo.lock").unlink(missing_ok=True)
+            pinned = locks.pin(folder, self.pyo3, toolchain.cargo_bin, log, names)
+        return Prepared(into / project.manifest, into / project.workdir, pinned)
 
 
 def _files(root: Path, limit: int | None = None) -> list[Path]:

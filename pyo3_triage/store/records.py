@@ -8,14 +8,16 @@ that is unreadable or of another schema is ignored, never trusted.
 
 from __future__ import annotations
 
+import datetime
 import json
+import platform
 import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyo3_triage import hashes
+from pyo3_triage import __version__, hashes
 from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store.paths import (
@@ -26,7 +28,31 @@ from pyo3_triage.store.paths import (
     write_atomic,
 )
 
+if TYPE_CHECKING:
+    from pyo3_triage.cells import Cell
+
 SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Happened:
+    """What became of a cell: its outcome and the evidence behind it (`Record.for_cell`)."""
+
+    outcome: Outcome
+    runs: tuple[RunDetails, ...] = ()
+    note: str = ""  # why the cell is untestable, in one line
+    build: BuildInfo | None = None  # None: no build was tried
+    lock: LockInfo | None = None
+    transient: bool = False  # a problem of the moment: the next run computes the cell again
+
+
+@dataclass(frozen=True)
+class BuiltAs:
+    """How a built cell was built: the record names it so the cell can be made again (a cell
+    outside its release's window that is not built has none)."""
+
+    options: tuple[str, ...]  # the run options as command-line options (`Options.as_args`)
+    abi3: str  # the stable-ABI feature, or ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +88,47 @@ class Record:
     describe: str = ""
     era: str = ""
     schema: int = SCHEMA
+
+    @classmethod
+    def for_cell(
+        cls, cell: Cell, key: str, happened: Happened, built_as: BuiltAs | None, tools: ToolVersions
+    ) -> Record:
+        """The record of `cell` under `key`: what happened, with what it ran on and what
+        selects it again. `built_as` is None for a cell that is not built (outside the
+        release's window): its record then names no build option."""
+        scenario, release, interp = cell.scenario, cell.release, cell.interp
+        commit = bool(release.revision)
+        return cls(
+            key=key,
+            scenario=scenario.name,
+            scenario_hash=scenario.run_hash,
+            pyo3=release.cargo_version,
+            yanked=release.yanked,
+            python=str(interp.version),
+            python_label=interp.minor,
+            executable=str(interp.executable),
+            outcome=happened.outcome,
+            runs=happened.runs,
+            forced=built_as is not None and not cell.declared,
+            note=happened.note,
+            build=happened.build,
+            lock=happened.lock,
+            transient=happened.transient,
+            toolchain=tools,
+            platform=platform.platform(),
+            created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            harness=__version__,
+            scenario_source=str(scenario.folder),
+            abi3=built_as.abi3 if built_as else "",
+            selection=(
+                *scenario.selector(),
+                *(built_as.options if built_as else ()),
+                *(("--pyo3-git", release.repo) if commit else ()),
+            ),
+            revision=release.revision,
+            describe=release.describe,
+            era=str(release.version) if commit else "",
+        )
 
     @property
     def flaky(self) -> bool:

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
+
+if TYPE_CHECKING:
+    from pyo3_triage.outcome import Outcome
 
 SPECIFIER_OPERATORS = ("<", ">", "=", "!", "~")
 _SEMVER_PRE = {"a": "alpha", "b": "beta", "rc": "rc"}
@@ -51,7 +55,6 @@ class Release:
     revision: str = field(default="", compare=False)
     describe: str = field(default="", compare=False)
     source: Path | None = field(default=None, compare=False)
-    next_era: Version | None = field(default=None, compare=False)  # tried when `version`'s fails
     repo: str = field(default="", compare=False)  # the --pyo3-git repository it came from
 
     @property
@@ -63,6 +66,11 @@ class Release:
     def series(self) -> tuple[int, int]:
         """The (major, minor) series, e.g. (0, 21) for 0.21.2."""
         return _series(self.version)
+
+    def retry_after(self, outcome: Outcome) -> Release | None:
+        """The candidate to try instead after this one gave `outcome`, or None: a published
+        release speaks one API (a commit may speak two, `revisions.Commit`)."""
+        return None
 
     def __str__(self) -> str:
         return self.cargo_version

@@ -1,17 +1,18 @@
 """PyO3 commits as candidates beside releases: `--pyo3 git:REV` rows and the commit steps of a
-bisect. A commit is a `Release` whose `source` is its tree (every `pyo3*` crate by path) and
+bisect. A commit is a `Commit`, a `Release` whose `source` is its tree (every `pyo3*` crate by path) and
 whose `version` is the release whose API the reproducer is rendered for: a commit between two
 releases may speak either, so the older is tried first and the newer when that does not
-compile (`next_era`)."""
+compile (`Commit.retry_after`)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
+from pyo3_triage.outcome import Outcome
 from pyo3_triage.store.paths import Layout
 from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.gitrepo import Repo
@@ -21,9 +22,27 @@ from pyo3_triage.versions.support import window_for
 _TAG = re.compile(r"v(\d+\.\d+\.\d+)(?:-\d+-g[0-9a-f]+)?$")
 
 
-def at(
-    repo: Repo, rev: str, layout: Layout, eras: tuple[Version, Version] | None = None
-) -> Release:
+# eq=False: compared and ordered as `Release` compares, by the version it is rendered for.
+@dataclass(frozen=True, eq=False)
+class Commit(Release):
+    """A PyO3 commit as a candidate. `version` is the older API it may speak, `next_era` the
+    newer one (None when it speaks one only)."""
+
+    next_era: Version | None = None
+
+    def other_era(self) -> Commit | None:
+        """The same commit rendered for its newer candidate API, if it has one."""
+        if self.next_era is None:
+            return None
+        return replace(self, version=self.next_era, next_era=None)
+
+    def retry_after(self, outcome: Outcome) -> Release | None:
+        """A reproducer that does not compile for the older API is tried with the newer one
+        (the record says which, `era`)."""
+        return self.other_era() if outcome is Outcome.BUILD_ERROR else None
+
+
+def at(repo: Repo, rev: str, layout: Layout, eras: tuple[Version, Version] | None = None) -> Commit:
     """The commit `rev` names, exported into the cache, rendered first for the older of
     `eras` (default: the tag `git describe` names and the version in its Cargo.toml)."""
     sha = repo.resolve(rev)
@@ -39,7 +58,7 @@ def at(
     # A commit past the newest release the tool knows (main after the last tag, its manifest
     # at the next version) still speaks its tag's API: it is tried with the era that is known.
     older, newer = known[0], known[-1]
-    return Release(
+    return Commit(
         version=older,
         vers=f"git:{sha[:9]}",
         revision=sha,
@@ -56,13 +75,6 @@ def _known(era: Version) -> bool:
     except LookupError:
         return False
     return True
-
-
-def other_era(release: Release) -> Release | None:
-    """The same commit rendered for its newer candidate API, if it has one."""
-    if release.next_era is None:
-        return None
-    return replace(release, version=release.next_era, next_era=None)
 
 
 def _eras(describe: str, manifest: str) -> tuple[Version, Version]:
