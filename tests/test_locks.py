@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from factories import TOOLS
 from packaging.version import Version
 
 from pyo3_triage.building import locks
@@ -54,9 +55,6 @@ name = "pyo3-log"
 version = "0.7.0"
 """
 
-TOOLS = Toolchain(
-    "rustc 1.95.0\nhost: x", "cargo 1.95.0", "maturin 1.16.0", "uv 0.13", "c", "m", "u"
-)
 RELEASE = Release(Version("0.17.0"), vers="0.17.0")
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_usercrate import make_project
+from factories import make_project
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"

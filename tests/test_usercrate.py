@@ -3,11 +3,10 @@ release in a copy (the user's files untouched), built, run by the user's command
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
-from factories import make_record, write_files
+from factories import CARGO, crate_args, fingerprint, make_project, make_record, write_files
 
 from pyo3_triage.commands import cli
 from pyo3_triage.errors import UserError
@@ -15,97 +14,6 @@ from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering import usercrate
 from pyo3_triage.store import records
 from pyo3_triage.store.paths import Layout
-
-CARGO = """[package]
-name = "byo"
-version = "0.3.0"
-edition = "2021"
-
-[lib]
-name = "byo_ext"
-crate-type = ["cdylib"]
-
-[dependencies]
-pyo3 = { version = "0.19.0", features = ["extension-module"] }
-"""
-PYPROJECT = """[build-system]
-requires = ["maturin>=1,<2"]
-build-backend = "maturin"
-
-[project]
-name = "byo"
-version = "0.3.0"
-
-[tool.maturin]
-module-name = "byo_ext"
-"""
-LIB = """use pyo3::prelude::*;
-use pyo3::{PyTraverseError, PyVisit};
-
-#[pyclass(unsendable)]
-struct Holder { other: Option<Py<Holder>> }
-
-#[pymethods]
-impl Holder {
-    #[new]
-    fn new() -> Self { Holder { other: None } }
-    fn hold(&mut self, other: Py<Holder>) { self.other = Some(other); }
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Some(o) = &self.other { visit.call(o)?; }
-        Ok(())
-    }
-    fn __clear__(&mut self) { self.other = None; }
-}
-
-#[pymodule]
-fn byo_ext(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
-    m.add_class::<Holder>()?;
-    Ok(())
-}
-"""
-REPRO = """import gc, threading
-import byo_ext
-gc.disable()
-a, b = byo_ext.Holder(), byo_ext.Holder()
-a.hold(b); b.hold(a)
-del a, b
-t = threading.Thread(target=gc.collect); t.start(); t.join()
-"""
-
-
-def make_project(root: Path) -> Path:
-    (root / "src").mkdir(parents=True)
-    (root / "Cargo.toml").write_text(CARGO)
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / "src" / "lib.rs").write_text(LIB)
-    (root / "repro.py").write_text(REPRO)
-    return root
-
-
-def crate_args(
-    project: Path, run: str, pyo3: str, python: str, cache: Path, results: Path, *extra: str
-) -> list[str]:
-    """The matrix arguments of a `--crate` test: the project, its run command and the cell."""
-    return [
-        "--crate",
-        str(project),
-        "--run",
-        run,
-        "--pyo3",
-        pyo3,
-        "--python",
-        python,
-        *extra,
-        "--cache",
-        str(cache),
-        "--results",
-        str(results),
-    ]
-
-
-def fingerprint(root: Path) -> str:
-    files = sorted(p for p in root.rglob("*") if p.is_file())
-    return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
 
 
 def test_load_reads_module_and_command(tmp_path: Path) -> None:
