@@ -98,6 +98,16 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return done.stdout.strip()
 
 
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (relative name -> bytes): equal before and after means that
+    nothing in it was written, added or removed."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
 def write_files(root: Path, files: dict[str, str]) -> Path:
     """A folder holding `files` (relative name -> text), folders made as needed; `root`."""
     for name, text in files.items():

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from factories import make_project
+from factories import REPO, make_project
 
-REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 FIXTURE = REPO.parent / "shared" / "fixtures" / "pyo3-v0.20.0-v0.21.0.git.tar.gz"
 COMMAND_WORDS = ("nox", "python", "python3", "git", "gh", "pyo3-triage")
@@ -121,7 +120,7 @@ def readme_commands() -> list[str]:
 def test_every_readme_command_is_in_the_contract() -> None:
     commands = readme_commands()
     assert sorted(set(commands)) == sorted(CONTRACT), (
-        "README commands and tests/test_readme.py disagree: "
+        "README commands and tests/integration/test_readme.py disagree: "
         f"untested {sorted(set(commands) - set(CONTRACT))}, gone {sorted(set(CONTRACT) - set(commands))}"
     )
 

@@ -8,7 +8,7 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
-from factories import LOCK, TOOLS, interp, make_crate, make_run
+from factories import DATA, LOCK, TOOLS, interp, make_crate, make_run
 from packaging.version import Version
 
 from pyo3_triage.building import locks
@@ -176,7 +176,7 @@ def test_cached_records_are_found_by_their_inputs_without_resolving(
 
 
 def _with_pyo3_file(tmp_path: Path) -> object:
-    text = (Path(__file__).parent / "data" / "index" / "pyo3-file.jsonl").read_text()
+    text = (DATA / "index" / "pyo3-file.jsonl").read_text()
     found = Companion("pyo3-file", "pyo3-file", (), parse_versions(text, "pyo3-file"))
     return dataclasses.replace(make_crate(tmp_path, "python a.py"), companions=(found,))
 

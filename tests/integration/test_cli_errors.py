@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from factories import REPO, snapshot
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.store.paths import Layout
 from pyo3_triage.versions import crates_index
 
-REPO = Path(__file__).resolve().parent.parent
 NOXFILE = REPO / "noxfile.py"
 KEEP_JSON = b'{"schema": 1, "note": "written by a user, must survive"}\n'
 KEEP_MD = b"# matrix from an earlier run\n\n| a | b |\n"
@@ -47,14 +47,6 @@ def results(tmp_path: Path) -> Path:
     (folder / "records" / "x" / "keep.json").write_bytes(KEEP_JSON)
     (folder / "matrix.md").write_bytes(KEEP_MD)
     return folder
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 def run_matrix(

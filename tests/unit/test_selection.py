@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from factories import interp
+from factories import DATA, interp
 from packaging.version import Version
 
 from pyo3_triage import selection
@@ -238,7 +238,7 @@ def test_a_users_crate_gets_its_companions_from_the_cached_index(tmp_path: Path)
     cargo = project / "Cargo.toml"
     cargo.write_text(cargo.read_text() + 'pyo3-file = "0.18"\nplain = "1"\n')
     layout = Layout(tmp_path / "cache", tmp_path / "results")
-    saved = Path(__file__).parent / "data" / "index" / "pyo3-file.jsonl"
+    saved = DATA / "index" / "pyo3-file.jsonl"
     layout.index_file("pyo3-file").parent.mkdir(parents=True)
     layout.index_file("pyo3-file").write_text(saved.read_text())
     layout.index_file("plain").write_text('{"name": "plain", "vers": "1.0.0", "deps": []}\n')
