@@ -175,9 +175,3 @@ def test_a_cell_renders_its_crate_once_from_key_to_build(tmp_path: Path, monkeyp
         dict(seen[0].files)["src/lib.rs"]
         == dict(real_render(SCENARIO, RELEASE.version, "0.20.3").files)["src/lib.rs"]
     )
-
-
-def test_the_unit_tier_cannot_build() -> None:
-    """The autouse guard in conftest: a unit test that reaches a build fails loudly."""
-    with pytest.raises(AssertionError, match="mark it @pytest.mark.build"):
-        build._build()  # type: ignore[call-arg]
