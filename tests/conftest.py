@@ -66,7 +66,8 @@ def build_layout(build_cache: Path, tmp_path: Path) -> Layout:
 
 
 def in_unit_tier(item: pytest.Item) -> bool:
-    return item.path.is_relative_to(UNIT)
+    """By folder (resolved, so a checkout reached through a symlink is held all the same)."""
+    return item.path.resolve().is_relative_to(UNIT)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
