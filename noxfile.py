@@ -56,8 +56,23 @@ def verify(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Unit tests and the build tier (real PyO3 releases from crates.io)."""
-    session.run(sys.executable, "-m", "pytest", *session.posargs, external=True)
+    """The unit tier (tests/unit: no build, no network), then, only if it passed, the
+    integration tier (tests/integration: real PyO3 releases from crates.io built, nox runs).
+
+    Arguments after `--` go to both tiers (`nox -s tests -- -k readme`); a filter that leaves
+    one tier with nothing to run is no failure, but a tier empty without one is."""
+    pytest = (sys.executable, "-m", "pytest")
+    nothing_selected = 5  # pytest's exit status when no test was collected or all deselected
+    success = [0, nothing_selected] if session.posargs else [0]
+    session.run(*pytest, "tests/unit", *session.posargs, external=True, success_codes=success)
+    session.run(
+        *pytest,
+        "tests/integration",
+        "--durations=10",
+        *session.posargs,
+        external=True,
+        success_codes=success,
+    )
 
 
 @nox.session(venv_backend="none")

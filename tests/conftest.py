@@ -1,9 +1,27 @@
-"""Shared fixtures. Build-tier tests (marker `build`) use a persistent cache so a rerun is warm;
-unit tests never touch it."""
+"""Shared fixtures and what each test tier promises.
+
+tests/unit: no build, no network, no nox session. In-process, an attempt to compile a crate,
+resolve a lockfile or make a venv fails the test, and so does a connection to anything but
+this machine (AF_INET/AF_INET6 to a non-loopback address; loopback and AF_UNIX are allowed).
+
+tests/integration: builds (marker `build`, with a persistent cache so a rerun is warm), nox
+runs, crates.io. Tests that need crates.io are marked `network`; crates.io's sparse index is
+probed once per session, and when it does not answer they are skipped with one reason. Build
+tests need crates.io too (for a cold cache) but are never skipped for it: the build tier must
+not pass by not running.
+
+Everywhere, a test not marked `build` cannot build in-process.
+"""
 
 from __future__ import annotations
 
+import functools
+import http.client
+import ipaddress
 import os
+import socket
+import urllib.request
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +29,20 @@ import pytest
 from pyo3_triage.store.paths import Layout
 
 REPO = Path(__file__).resolve().parent.parent
+UNIT = Path(__file__).resolve().parent / "unit"
+CRATES_IO_PROBE = "https://index.crates.io/config.json"
+PROBE_TIMEOUT = 5.0  # seconds
+
+BUILD_REFUSED = (
+    "a unit test tried to build or resolve a crate: give it a fake, or make it a build test "
+    "(tests/integration, marked @pytest.mark.build)"
+)
+NETWORK_REFUSED = (
+    "a unit test tried to reach {address} over the network: give it a fake, or move it to "
+    "tests/integration and mark it @pytest.mark.network"
+)
+_REFUSALS = pytest.StashKey[list[str]]()
+_CALL_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="session")
@@ -30,27 +62,136 @@ def build_layout(build_cache: Path, tmp_path: Path) -> Layout:
     return layout
 
 
-def _refuse_to_build(*args: object, **kwargs: object) -> object:
-    raise AssertionError(
-        "a unit test tried to build or resolve a crate: mark it @pytest.mark.build "
-        "(the build tier) or give it a fake"
-    )
+# --- tiers ------------------------------------------------------------------------------------
+
+
+def in_unit_tier(item: pytest.Item) -> bool:
+    """By folder (resolved, so a checkout reached through a symlink is held all the same)."""
+    return item.path.resolve().is_relative_to(UNIT)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A unit test marked `build` or `network` is in the wrong folder: say so before running."""
+    wrong = [
+        f"{item.nodeid} is marked {marker}"
+        for item in items
+        if in_unit_tier(item)
+        for marker in ("build", "network")
+        if item.get_closest_marker(marker) is not None
+    ]
+    if wrong:
+        raise pytest.UsageError(
+            "tests/unit runs no build and needs no network; move these to tests/integration:\n  "
+            + "\n  ".join(wrong)
+        )
+
+
+@functools.cache
+def crates_io_unreachable() -> str:
+    """'' when crates.io's sparse index answers, else why not: the one reason every `network`
+    test is skipped with. Asked once per session, and only if a `network` test is to run."""
+    try:
+        with urllib.request.urlopen(CRATES_IO_PROBE, timeout=PROBE_TIMEOUT) as response:
+            response.read()
+    except (OSError, http.client.HTTPException, ValueError) as err:
+        return f"crates.io unreachable ({CRATES_IO_PROBE}: {err})"
+    return ""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("network") is not None:
+        reason = crates_io_unreachable()
+        if reason:
+            pytest.skip(reason)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remembers whether the test itself failed, for `tier_guard`'s teardown."""
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+def _refuser(refusals: list[str], message: str) -> Callable[..., object]:
+    def refuse(*args: object, **kwargs: object) -> object:
+        refusals.append(message)
+        raise AssertionError(message)
+
+    return refuse
+
+
+def _is_this_machine(address: object) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    if not isinstance(host, str):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_network(monkeypatch: pytest.MonkeyPatch, refusals: list[str]) -> None:
+    """Connections (and name lookups) to anything but loopback fail; AF_UNIX is untouched."""
+
+    def guard(original: Callable[[socket.socket, object], object]) -> Callable[..., object]:
+        def connect(self: socket.socket, address: object) -> object:
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_this_machine(address):
+                message = NETWORK_REFUSED.format(address=address)
+                refusals.append(message)
+                raise AssertionError(message)
+            return original(self, address)
+
+        return connect
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host is not None and not _is_this_machine(
+            host.decode() if isinstance(host, bytes) else host
+        ):
+            message = NETWORK_REFUSED.format(address=host)
+            refusals.append(message)
+            raise AssertionError(message)
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guard(socket.socket.connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guard(socket.socket.connect_ex))
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture
+def refusals(request: pytest.FixtureRequest) -> list[str]:
+    """What the tier guard refused in this test so far; a test that provokes a refusal on
+    purpose clears it (else the test fails at teardown)."""
+    return request.node.stash.setdefault(_REFUSALS, [])
 
 
 @pytest.fixture(autouse=True)
-def no_builds_in_unit_tests(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Unit tests are fast and offline by promise: in-process, any attempt to compile a crate,
-    resolve a lockfile or make a venv fails the test (build-tier tests are marked `build`)."""
-    if request.node.get_closest_marker("build") is not None:
-        return
-    from pyo3_triage.building import build, locks, venvs
+def tier_guard(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, refusals: list[str]
+) -> Iterator[None]:
+    """Holds each test to its tier's promise (see the module docstring). A refusal raises
+    AssertionError at once; if the code under test caught it (a broad `except` that turns any
+    failure into an exit status, say), the test still fails, at teardown."""
+    if request.node.get_closest_marker("build") is None:
+        from pyo3_triage.building import build, locks, venvs
 
-    for module, name in (
-        (build, "_build"),
-        (locks, "pin"),
-        (locks, "_resolve_fresh"),
-        (venvs, "ensure"),
-    ):
-        monkeypatch.setattr(module, name, _refuse_to_build)
+        for module, name in (
+            (build, "_build"),
+            (locks, "pin"),
+            (locks, "_resolve_fresh"),
+            (venvs, "ensure"),
+        ):
+            monkeypatch.setattr(module, name, _refuser(refusals, BUILD_REFUSED))
+    if in_unit_tier(request.node):
+        _refuse_network(monkeypatch, refusals)
+    yield
+    if refusals and not request.node.stash.get(_CALL_FAILED, False):
+        pytest.fail(f"{refusals[0]} (the code under test caught the refusal)", pytrace=False)

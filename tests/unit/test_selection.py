@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from factories import DATA, interp
 from packaging.version import Version
 
 from pyo3_triage import selection
@@ -19,11 +20,6 @@ from pyo3_triage.rendering import scenarios
 from pyo3_triage.store.paths import Layout
 from pyo3_triage.versions import crates_index, releases
 from pyo3_triage.versions.releases import Release, ReleaseIndex, unreachable_error
-
-
-def interp(version: str) -> Interpreter:
-    path = Path(f"/opt/python{version}/bin/python")
-    return Interpreter(Version(version), path, path, "cpython", False, "", "path")
 
 
 class Notes(list):  # type: ignore[type-arg]
@@ -234,7 +230,7 @@ def test_pick_repo_without_a_source(layout: Layout) -> None:
 def test_a_users_crate_gets_its_companions_from_the_cached_index(tmp_path: Path) -> None:
     """Each crates.io dependency's index (fresh in the cache here, so nothing is fetched) says
     whether it depends on PyO3: pyo3-file does, `plain` does not."""
-    from test_usercrate import make_project
+    from factories import make_project
 
     from pyo3_triage.rendering import usercrate
 
@@ -242,7 +238,7 @@ def test_a_users_crate_gets_its_companions_from_the_cached_index(tmp_path: Path)
     cargo = project / "Cargo.toml"
     cargo.write_text(cargo.read_text() + 'pyo3-file = "0.18"\nplain = "1"\n')
     layout = Layout(tmp_path / "cache", tmp_path / "results")
-    saved = Path(__file__).parent / "data" / "index" / "pyo3-file.jsonl"
+    saved = DATA / "index" / "pyo3-file.jsonl"
     layout.index_file("pyo3-file").parent.mkdir(parents=True)
     layout.index_file("pyo3-file").write_text(saved.read_text())
     layout.index_file("plain").write_text('{"name": "plain", "vers": "1.0.0", "deps": []}\n')

@@ -1,182 +1,18 @@
-"""Bring your own reproducer: a user's maturin project, its pyo3 dependency rewritten per
-release in a copy (the user's files untouched), built, run by the user's command, tabulated."""
+"""Bring your own reproducer, built (build tier): users' maturin projects (plain, a workspace,
+their own abi3, a mixed layout, a companion crate) built per release, run by the user's
+command and tabulated, the user's files untouched."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
-from factories import make_record, write_files
+from factories import crate_args, fingerprint, make_project, write_files
 
 from pyo3_triage.commands import matrix_cli
-from pyo3_triage.errors import UserError
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering import usercrate
 from pyo3_triage.store import records
 from pyo3_triage.store.paths import Layout
-
-CARGO = """[package]
-name = "byo"
-version = "0.3.0"
-edition = "2021"
-
-[lib]
-name = "byo_ext"
-crate-type = ["cdylib"]
-
-[dependencies]
-pyo3 = { version = "0.19.0", features = ["extension-module"] }
-"""
-PYPROJECT = """[build-system]
-requires = ["maturin>=1,<2"]
-build-backend = "maturin"
-
-[project]
-name = "byo"
-version = "0.3.0"
-
-[tool.maturin]
-module-name = "byo_ext"
-"""
-LIB = """use pyo3::prelude::*;
-use pyo3::{PyTraverseError, PyVisit};
-
-#[pyclass(unsendable)]
-struct Holder { other: Option<Py<Holder>> }
-
-#[pymethods]
-impl Holder {
-    #[new]
-    fn new() -> Self { Holder { other: None } }
-    fn hold(&mut self, other: Py<Holder>) { self.other = Some(other); }
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Some(o) = &self.other { visit.call(o)?; }
-        Ok(())
-    }
-    fn __clear__(&mut self) { self.other = None; }
-}
-
-#[pymodule]
-fn byo_ext(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
-    m.add_class::<Holder>()?;
-    Ok(())
-}
-"""
-REPRO = """import gc, threading
-import byo_ext
-gc.disable()
-a, b = byo_ext.Holder(), byo_ext.Holder()
-a.hold(b); b.hold(a)
-del a, b
-t = threading.Thread(target=gc.collect); t.start(); t.join()
-"""
-
-
-def make_project(root: Path) -> Path:
-    (root / "src").mkdir(parents=True)
-    (root / "Cargo.toml").write_text(CARGO)
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / "src" / "lib.rs").write_text(LIB)
-    (root / "repro.py").write_text(REPRO)
-    return root
-
-
-def crate_args(
-    project: Path, run: str, pyo3: str, python: str, cache: Path, results: Path, *extra: str
-) -> list[str]:
-    """The matrix arguments of a `--crate` test: the project, its run command and the cell."""
-    return [
-        "--crate",
-        str(project),
-        "--run",
-        run,
-        "--pyo3",
-        pyo3,
-        "--python",
-        python,
-        *extra,
-        "--cache",
-        str(cache),
-        "--results",
-        str(results),
-    ]
-
-
-def fingerprint(root: Path) -> str:
-    files = sorted(p for p in root.rglob("*") if p.is_file())
-    return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
-
-
-def test_load_reads_module_and_command(tmp_path: Path) -> None:
-    scenario = usercrate.load(str(make_project(tmp_path / "proj")), "python repro.py --fast")
-    assert scenario.module == "byo_ext"
-    assert scenario.run == ("python", "repro.py", "--fast")
-    assert scenario.folder == (tmp_path / "proj").resolve()
-
-
-def test_prepare_rewrites_only_the_copy(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "proj")
-    before = fingerprint(project)
-    scenario = usercrate.load(str(project), "python repro.py")
-    usercrate.prepare(scenario, "0.21.2", tmp_path / "copy")
-    copied = (tmp_path / "copy" / "Cargo.toml").read_text()
-    assert 'version = "0.21.2"' in copied and '"extension-module"' in copied
-    assert fingerprint(project) == before
-
-
-def test_a_whole_copy_is_kept_and_a_half_made_one_replaced(tmp_path: Path) -> None:
-    """A run may be using the copy (its command runs there): a whole one is never remade."""
-    scenario = usercrate.load(str(make_project(tmp_path / "proj")), "python repro.py")
-    copy = tmp_path / "copy"
-    usercrate.prepare(scenario, "0.21.2", copy)
-    (copy / "written-by-a-run").write_text("kept")
-    usercrate.prepare(scenario, "0.21.2", copy)
-    assert (copy / "written-by-a-run").is_file()
-    half = tmp_path / "half"
-    (half / "src").mkdir(parents=True)  # a copy from a killed run: no marker
-    (half / "src" / "stale.rs").write_text("")
-    usercrate.prepare(scenario, "0.21.2", half)
-    assert not (half / "src" / "stale.rs").exists() and (half / "Cargo.toml").is_file()
-    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
-
-
-@pytest.mark.parametrize(
-    ("files", "run", "expect"),
-    [
-        ({}, "python repro.py", "no Cargo.toml"),
-        ({"Cargo.toml": "[package]\nname='x'\n"}, "python repro.py", "has no pyo3 dependency"),
-        ({"Cargo.toml": CARGO}, "", "--run is empty"),
-        ({"Cargo.toml": CARGO}, "python 'unclosed", "cannot be split"),
-        ({"Cargo.toml": CARGO}, "python reproo.py", "--run names reproo.py, which is not in"),
-        ({"Cargo.toml": CARGO}, "python -X dev -u ./gone.py --fast", "--run names ./gone.py"),
-        ({"Cargo.toml": CARGO}, "python -m pytest -x tests/test_gc.py::test_a", "tests/test_gc.py"),
-    ],
-)
-def test_bad_projects_are_one_line_errors(
-    tmp_path: Path, files: dict[str, str], run: str, expect: str
-) -> None:
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    with pytest.raises(UserError, match=expect):
-        usercrate.load(str(tmp_path), run)
-
-
-@pytest.mark.parametrize(
-    "run",
-    [
-        "python repro.py",
-        "python3 -u repro.py --flag missing.py",  # the script's own arguments are its business
-        'python -c "import byo_ext"',
-        "python -m byo_check",
-        "python -m pytest -x -q -k 'gc and not slow'",
-        "python -m pytest --junitxml out/report.xml",  # a file pytest will make
-        "./run-me.sh",
-    ],
-)
-def test_commands_whose_files_are_there_are_taken(tmp_path: Path, run: str) -> None:
-    project = make_project(tmp_path / "proj")
-    assert usercrate.load(str(project), run).command
 
 
 @pytest.mark.build
@@ -193,58 +29,6 @@ def test_a_users_project_gets_the_same_table(build_cache: Path, tmp_path: Path) 
     assert set(dict(found["0.21.2"].lock.crates).values()) == {"0.21.2"}
     assert fingerprint(project) == before
     assert "| 0.20.3 | **abort** |" in (results / "matrix.md").read_text()
-
-
-# --- what the run command names is part of the key ----------------------------------------
-def test_a_script_outside_the_crate_is_part_of_the_key(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "proj")
-    smoke = tmp_path / "checks" / "smoke.py"
-    smoke.parent.mkdir()
-    smoke.write_text("import byo_ext\n")
-    first = usercrate.load(str(project), "python ../checks/smoke.py -v")
-    assert first.run == ("python", str(smoke.resolve()), "-v")  # runs from the copy too
-    assert first.run_inputs
-    smoke.write_text("import byo_ext\nraise AssertionError('edited')\n")
-    edited = usercrate.load(str(project), "python ../checks/smoke.py -v")
-    assert edited.run_hash != first.run_hash
-    assert edited.build_hash == first.build_hash  # the extension itself need not rebuild
-
-
-def test_a_test_folder_outside_the_crate_and_option_values_count_too(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "proj")
-    tests = tmp_path / "suite"
-    tests.mkdir()
-    (tests / "test_a.py").write_text("def test_a(): pass\n")
-    config = tmp_path / "pytest.ini"
-    config.write_text("[pytest]\n")
-    run = f"python -m pytest {tests} -c={config}"
-    first = usercrate.load(str(project), run)
-    (tests / "test_a.py").write_text("def test_a(): assert False\n")
-    second = usercrate.load(str(project), run)
-    config.write_text("[pytest]\naddopts = -x\n")
-    third = usercrate.load(str(project), run)
-    assert len({first.run_hash, second.run_hash, third.run_hash}) == 3
-    assert f"-c={config.resolve()}" in first.run
-
-
-def test_files_inside_the_crate_and_plain_words_are_not_run_inputs(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "proj")
-    scenario = usercrate.load(str(project), "python repro.py --count 3")
-    assert scenario.run == ("python", "repro.py", "--count", "3")
-    assert scenario.run_inputs == ""
-
-
-def test_a_huge_folder_named_by_run_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    project = make_project(tmp_path / "proj")
-    big = tmp_path / "big"
-    big.mkdir()
-    for number in range(4):
-        (big / f"f{number}.py").write_text("")
-    monkeypatch.setattr(usercrate, "MAX_NAMED_FILES", 3)
-    with pytest.raises(UserError, match="more than 3 files"):
-        usercrate.load(str(project), f"python -m pytest {big}")
 
 
 @pytest.mark.build
@@ -347,39 +131,6 @@ def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
     assert sorted(r.build.cached for r in again) == [False, True]
 
 
-def test_extra_installs_the_projects_own_extra(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "proj")
-    text = (project / "pyproject.toml").read_text()
-    text = text.replace(
-        'version = "0.3.0"\n',
-        'version = "0.3.0"\ndependencies = ["attrs"]\n'
-        '[project.optional-dependencies]\ntest = ["pytest>=8"]\n',
-        1,
-    )
-    (project / "pyproject.toml").write_text(text)
-    scenario = usercrate.load(str(project), "python -m pytest", extra="test")
-    assert scenario.requirements == ("attrs", "pytest>=8")
-    with pytest.raises(UserError, match="no such optional-dependencies entry or dependency group"):
-        usercrate.load(str(project), "python -m pytest", extra="docs")
-    alone = usercrate.load(str(project), "python -m pytest", extra="dependencies")
-    assert alone.requirements == ("attrs",)
-
-
-def test_extra_names_a_dependency_group_too(tmp_path: Path) -> None:
-    """PEP 735 groups, where many projects keep `test`, with their included groups."""
-    project = make_project(tmp_path / "proj")
-    text = (project / "pyproject.toml").read_text()
-    text = text.replace('version = "0.3.0"\n', 'version = "0.3.0"\ndependencies = ["attrs"]\n', 1)
-    text += (
-        '\n[dependency-groups]\nlint = ["ruff"]\ntest = ["pytest>=8", {include-group = "lint"}]\n'
-    )
-    (project / "pyproject.toml").write_text(text)
-    scenario = usercrate.load(str(project), "python -m pytest", extra="test")
-    assert scenario.requirements == ("attrs", "pytest>=8", "ruff")
-    with pytest.raises(UserError, match=r"it has: lint \(group\), test \(group\)"):
-        usercrate.load(str(project), "python -m pytest", extra="docs")
-
-
 @pytest.mark.build
 def test_a_run_command_that_needs_test_dependencies(build_cache: Path, tmp_path: Path) -> None:
     """`--extra test` puts the project's test extra into the cell's venv (from PyPI)."""
@@ -411,16 +162,6 @@ def test_a_run_command_that_needs_test_dependencies(build_cache: Path, tmp_path:
     (found,) = records.all_records(Layout(build_cache, results))
     assert found.outcome is Outcome.PASS, found.message
     assert "1 passed" in found.runs[0].stdout_tail
-
-
-def test_results_inside_the_crate_are_not_its_content(tmp_path: Path) -> None:
-    """`pyo3-triage matrix --crate .` writes ./results inside the crate: never part of its key."""
-    project = make_project(tmp_path / "proj")
-    layout = Layout(cache=tmp_path / "cache", results=project / "results")
-    first = usercrate.load(str(project), "python repro.py").build_hash
-    records.save(layout, make_record(key="k" * 24))
-    (project / "results" / "matrix.md").write_text("a table\n")
-    assert usercrate.load(str(project), "python repro.py").build_hash == first
 
 
 @pytest.mark.build
@@ -554,11 +295,3 @@ def test_a_companion_crate_moves_with_each_release(build_cache: Path, tmp_path: 
     assert "| 0.22.1 (yanked) | incompatible |" in table
     assert "Companion crates: pythonize 0.22.0 (PyO3 0.22.6); pythonize 0.23.0" in table
     assert "no pythonize release accepts pyo3 0.22.1" in table
-
-
-def test_a_crate_is_named_as_its_package_not_its_folder(tmp_path: Path) -> None:
-    """An sdist's folder carries the version (blake3-1.0.11); tables are titled `byo`, and the
-    description holds no Markdown the report would show literally."""
-    crate = usercrate.load(str(make_project(tmp_path / "byo-0.3.0")), "python repro.py")
-    assert crate.name == "byo"
-    assert crate.description == "byo, run with: python repro.py" and "`" not in crate.description

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import REPO
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.rendering.scenarios import DEFAULT_TIMEOUT, Scenario, available, load, resolve
 
-REPO = Path(__file__).resolve().parent.parent
 LIBRARY = REPO / "scenarios"
 FOUNDING = "unsendable_gc_traverse"
 WORKAROUND = "unsendable_gc_traverse_workaround"

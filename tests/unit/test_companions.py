@@ -4,9 +4,9 @@ PyO3 release, read from real crates.io index lines (tests/data/index/, saved 202
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from factories import DATA
 from packaging.version import Version
 
 from pyo3_triage.rendering.companions import (
@@ -16,7 +16,7 @@ from pyo3_triage.rendering.companions import (
     requirement_accepts,
 )
 
-INDEX = Path(__file__).parent / "data" / "index"
+INDEX = DATA / "index"
 
 
 def companion(crate: str, features: tuple[str, ...] = ()) -> Companion:

@@ -8,6 +8,8 @@ or checked without running (GitHub-only, the test command itself, the install li
 entry whose command left the README. Commands run from a copy of this checkout, or from a
 user's folder where the README shows one, with `HOME` pointing at a folder that holds what the
 README's `~/...` paths name (the worked `--crate` example and `~/pyo3-triage`, this checkout).
+Commands that need the crates.io release list (a range rather than exact versions) are marked
+`network`: skipped, with the reason, when crates.io does not answer.
 """
 
 from __future__ import annotations
@@ -23,9 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_usercrate import make_project
+from factories import REPO, make_project
 
-REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 FIXTURE = REPO.parent / "shared" / "fixtures" / "pyo3-v0.20.0-v0.21.0.git.tar.gz"
 COMMAND_WORDS = ("nox", "python", "python3", "git", "gh", "pyo3-triage")
@@ -39,6 +40,7 @@ class Check:
     status: int = 0
     says: tuple[str, ...] = ()  # phrases the output must hold
     where: str = "checkout"  # or "user" (a user's own folder outside the checkout)
+    network: bool = True  # needs the crates.io release list (False: exact versions only)
 
 
 CONTRACT: dict[str, Check] = {
@@ -70,7 +72,7 @@ CONTRACT: dict[str, Check] = {
         "list", says=("CPython 3.8", "CPython 3.13")
     ),
     "python bisect.py --python 3.8..3.13 --pyo3 0.20.3": Check(
-        "list", says=("left out CPython 3.13", "PyO3 0.20.3: 5 candidates")
+        "list", says=("left out CPython 3.13", "PyO3 0.20.3: 5 candidates"), network=False
     ),
     "python bisect.py --pyo3 0.19..0.21 --new abort,segfault": Check("list"),
     "python bisect.py --pyo3 0.16..0.30 --python 3.8..3.13 --list": Check(
@@ -92,14 +94,14 @@ CONTRACT: dict[str, Check] = {
         "list", says=("10 candidates",)
     ),
     "nox -s matrix -- --pyo3 0.20.3,git:v0.21.0,0.21.0 --pyo3-git ~/src/pyo3 --python 3.11": Check(
-        "list", says=("git:d854ea054",)
+        "list", says=("git:d854ea054",), network=False
     ),
     "git bisect start BAD GOOD": Check("git"),
     "git bisect run nox -f ~/pyo3-triage/noxfile.py -s matrix -- --git-bisect-exit --scenario path/to/scenario --pyo3 0.21.2 --python 3.11": Check(
         "git", says=("scenario · PyO3 0.21.2 · CPython 3.11",), where="user"
     ),
-    "nox -s verify": Check("list", says=("unsendable_gc_traverse: bisect",)),
-    "nox -s report": Check("run", says=("report",)),
+    "nox -s verify": Check("list", says=("unsendable_gc_traverse: bisect",), network=False),
+    "nox -s report": Check("run", says=("report",), network=False),
     "gh issue comment 1234 --body-file results/report.md": Check("gh"),
 }
 
@@ -121,7 +123,7 @@ def readme_commands() -> list[str]:
 def test_every_readme_command_is_in_the_contract() -> None:
     commands = readme_commands()
     assert sorted(set(commands)) == sorted(CONTRACT), (
-        "README commands and tests/test_readme.py disagree: "
+        "README commands and tests/integration/test_readme.py disagree: "
         f"untested {sorted(set(commands) - set(CONTRACT))}, gone {sorted(set(CONTRACT) - set(commands))}"
     )
 
@@ -207,7 +209,12 @@ def built_anything(world: World) -> bool:
 
 
 @pytest.mark.parametrize(
-    "command", [c for c, check in CONTRACT.items() if check.how in ("run", "list")]
+    "command",
+    [
+        pytest.param(c, marks=[pytest.mark.network] * check.network)
+        for c, check in CONTRACT.items()
+        if check.how in ("run", "list")
+    ],
 )
 def test_readme_command_runs_as_printed(command: str, world: World) -> None:
     check = CONTRACT[command]
@@ -230,6 +237,7 @@ def test_readme_command_runs_as_printed(command: str, world: World) -> None:
     assert not built_anything(world), f"{shown} built something"
 
 
+@pytest.mark.network
 def test_default_matrix_numbers_match_the_plan(world: World) -> None:
     """The README's count of the default matrix: 210 cells, 182 built and run, 28 unsupported."""
     done = run(world, "nox -s matrix -- --list", world.checkout)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-from factories import make_record
+from factories import TESTS, make_record
 
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.reporting import chart, table
@@ -73,11 +72,11 @@ def test_drawing_logs_nothing_under_a_debug_root_logger() -> None:
         "import logging; logging.basicConfig(level=logging.DEBUG)\n"
         "from pyo3_triage.reporting import chart\n"
         "from pyo3_triage.reporting.table import grid_from_records\n"
-        "from factories import make_record\n"
+        "from factories import make_record, TESTS\n"
         "svg, png = chart.draw([grid_from_records('s', '', '', [make_record()])])\n"
         "assert svg and png\n"
     )
-    here = Path(__file__).parent  # for `factories`
+    here = TESTS  # for `factories`
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=here, capture_output=True, text=True, check=False
     )

@@ -9,17 +9,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from factories import make_record, make_run
+from factories import LOCK, TOOLS, interp, make_record, make_run
 from packaging.version import Version
 from rich.console import Console
 
 from pyo3_triage import matrix
 from pyo3_triage.building import locks
-from pyo3_triage.building.locks import ResolvedLock
-from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options, plan
 from pyo3_triage.evidence import BuildInfo
-from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.store.paths import Layout
@@ -30,15 +27,6 @@ SCENARIO = scenarios.resolve("unsendable_gc_traverse")
 OTHER = scenarios.resolve("unsendable_gc_traverse_workaround")
 OLD = Release(Version("0.16.6"), vers="0.16.6")  # declares CPython 3.7-3.10
 NEW = Release(Version("0.20.3"), vers="0.20.3", yanked=True)
-LOCK = ResolvedLock("0.20.3", "# lock\n", (("pyo3", "0.20.3"),), ())
-TOOLS = Toolchain(
-    "rustc 1.95.0\nhost: x", "cargo 1.95.0", "maturin 1.16.0", "uv 0.13", "c", "m", "u"
-)
-
-
-def interp(version: str) -> Interpreter:
-    exe = Path(f"/py/bin/python{version}")
-    return Interpreter(Version(version), exe, exe, "cpython", False, f"soabi-{version}", "pyenv")
 
 
 PY310, PY312 = interp("3.10.13"), interp("3.12.1")

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_usercrate import make_project
+from factories import REPO, make_project
 
-REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.build
 
 

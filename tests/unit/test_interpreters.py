@@ -10,6 +10,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from factories import interp
 from packaging.version import Version
 
 from pyo3_triage.errors import UserError
@@ -35,19 +36,6 @@ def link(path: Path, target: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.symlink_to(target)
     return path
-
-
-def interp(
-    version: str,
-    free_threaded: bool = False,
-    source: str = "pyenv",
-    path: str | None = None,
-    implementation: str = "cpython",
-) -> Interpreter:
-    exe = Path(path or f"/opt/py/{version}{'t' if free_threaded else ''}/{source}/bin/python3")
-    v = Version(version)
-    soabi = f"cpython-{v.major}{v.minor}{'t' if free_threaded else ''}-x86_64-linux-gnu"
-    return Interpreter(v, exe, exe, implementation, free_threaded, soabi, source)
 
 
 FOUND = [

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_usercrate import PYPROJECT, crate_args
+from factories import PYPROJECT, crate_args
 
 from pyo3_triage.commands import matrix_cli
 from pyo3_triage.outcome import Outcome

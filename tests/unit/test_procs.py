@@ -14,13 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+from factories import REPO
 
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.running.classify import classify_run
 from pyo3_triage.running.procs import clean_env, run
 from pyo3_triage.running.supervisor import disable_core_dumps
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -316,7 +315,7 @@ def test_a_grandchild_that_escapes_with_setsid_is_killed_after_the_run(tmp_path:
             "-c",
             f"""
 import sys, os, time
-sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+sys.path.insert(0, {str(REPO)!r})
 from pyo3_triage.running import procs
 from pyo3_triage.running.supervisor import SUPERVISOR
 SUPERVISOR.harden()
@@ -344,7 +343,7 @@ def test_parallel_runs_never_take_each_other_for_orphans() -> None:
             f"""
 import sys
 from concurrent.futures import ThreadPoolExecutor
-sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+sys.path.insert(0, {str(REPO)!r})
 from pyo3_triage.running import procs
 from pyo3_triage.running.supervisor import SUPERVISOR
 SUPERVISOR.harden()

@@ -4,6 +4,7 @@ nothing is built even if validation let something through by mistake."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -11,32 +12,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from factories import REPO, snapshot
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.store.paths import Layout
 from pyo3_triage.versions import crates_index
 
-REPO = Path(__file__).resolve().parent.parent
 NOXFILE = REPO / "noxfile.py"
 KEEP_JSON = b'{"schema": 1, "note": "written by a user, must survive"}\n'
 KEEP_MD = b"# matrix from an earlier run\n\n| a | b |\n"
 
 
-@dataclass(frozen=True)
-class Shared:
-    cache: Path
-    online: bool  # the crates.io release list is in `cache`
-
-
 @pytest.fixture(scope="session")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Shared:
-    """One cache for every case, with the release list fetched once (if crates.io answers)."""
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for every case, with the release list fetched once if crates.io answers (the
+    cases that need it are marked `network`; the others never ask for it)."""
     cache = tmp_path_factory.mktemp("cli-cache")
-    try:
+    with contextlib.suppress(UserError):
         crates_index.load_index("pyo3", Layout(cache=cache, results=cache).index_file("pyo3"))
-    except UserError:
-        return Shared(cache, online=False)
-    return Shared(cache, online=True)
+    return cache
 
 
 @pytest.fixture
@@ -47,14 +41,6 @@ def results(tmp_path: Path) -> Path:
     (folder / "records" / "x" / "keep.json").write_bytes(KEEP_JSON)
     (folder / "matrix.md").write_bytes(KEEP_MD)
     return folder
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 def run_matrix(
@@ -78,7 +64,7 @@ def own_lines(stderr: str) -> list[str]:
 class Case:
     args: tuple[str, ...]
     expect: str  # a phrase the error line must contain
-    network: bool = False  # the phrase needs the crates.io release list
+    network: bool = False  # the phrase needs the crates.io release list (marker `network`)
     xfail: str = ""
 
 
@@ -112,33 +98,33 @@ CASES: dict[str, Case] = {
 @pytest.mark.parametrize(
     "case",
     [
-        pytest.param(case, id=name, marks=[pytest.mark.xfail(strict=True, reason=case.xfail)])
-        if case.xfail
-        else pytest.param(case, id=name)
+        pytest.param(
+            case,
+            id=name,
+            marks=[pytest.mark.network] * case.network
+            + [pytest.mark.xfail(strict=True, reason=case.xfail)] * bool(case.xfail),
+        )
         for name, case in CASES.items()
     ],
 )
 def test_bad_input_is_one_error_line(
-    case: Case, shared: Shared, results: Path, tmp_path: Path
+    case: Case, shared_cache: Path, results: Path, tmp_path: Path
 ) -> None:
-    if case.args == ("--pyo3", "0.20.99") and not shared.online:
-        pytest.skip("crates.io unreachable: an exact version cannot be checked offline")
     before = snapshot(results)
-    done = run_matrix(tmp_path, shared.cache, results, "--list", *case.args)
+    done = run_matrix(tmp_path, shared_cache, results, "--list", *case.args)
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode == 2, done.stdout + done.stderr
     lines = own_lines(done.stderr)
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("error: ")
-    if shared.online or not case.network:
-        assert case.expect in lines[0]
+    assert case.expect in lines[0]
     assert snapshot(results) == before
-    assert not (shared.cache / "targets").exists()
+    assert not (shared_cache / "targets").exists()
 
 
-def test_results_pointing_at_a_file(shared: Shared, results: Path, tmp_path: Path) -> None:
+def test_results_pointing_at_a_file(shared_cache: Path, results: Path, tmp_path: Path) -> None:
     before = snapshot(results)
-    done = run_matrix(tmp_path, shared.cache, results / "matrix.md", "--list")
+    done = run_matrix(tmp_path, shared_cache, results / "matrix.md", "--list")
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode == 2
     lines = own_lines(done.stderr)
@@ -147,10 +133,10 @@ def test_results_pointing_at_a_file(shared: Shared, results: Path, tmp_path: Pat
     assert snapshot(results) == before
 
 
-def test_list_plans_without_building(shared: Shared, results: Path, tmp_path: Path) -> None:
+def test_list_plans_without_building(shared_cache: Path, results: Path, tmp_path: Path) -> None:
     before = snapshot(results)
     done = run_matrix(
-        tmp_path, shared.cache, results, "--list", "--pyo3", "0.20.3,0.21.0", "--python", "3.11"
+        tmp_path, shared_cache, results, "--list", "--pyo3", "0.20.3,0.21.0", "--python", "3.11"
     )
     if "no CPython interpreter matches" in done.stderr:
         pytest.skip("no CPython 3.11 on this machine")
@@ -164,7 +150,7 @@ def test_list_plans_without_building(shared: Shared, results: Path, tmp_path: Pa
     assert all(" · CPython 3.11." in line for line in planned)
     assert all(line.endswith(": build and run") for line in planned)
     for built in ("targets", "crates", "wheels", "venvs"):
-        assert not (shared.cache / built).exists(), built
+        assert not (shared_cache / built).exists(), built
     assert snapshot(results) == before
 
 
@@ -237,14 +223,14 @@ def test_clean_in_a_folder_the_tool_made(results: Path, tmp_path: Path) -> None:
 
 
 def test_git_bisect_exit_refuses_build_error_as_both_new_and_old(
-    shared: Shared, results: Path, tmp_path: Path
+    shared_cache: Path, results: Path, tmp_path: Path
 ) -> None:
     """Refused in one line before anything is built; 125 so git skips instead of reading 2
     as "bad"."""
     before = snapshot(results)
     done = run_matrix(
         tmp_path,
-        shared.cache,
+        shared_cache,
         results,
         "--git-bisect-exit",
         "--new",
@@ -258,15 +244,15 @@ def test_git_bisect_exit_refuses_build_error_as_both_new_and_old(
     lines = own_lines(done.stderr)
     assert len(lines) == 1 and "--new and --old both name build-error" in lines[0], done.stderr
     assert snapshot(results) == before
-    assert not (shared.cache / "targets").exists()
+    assert not (shared_cache / "targets").exists()
 
 
 @pytest.mark.parametrize("args", [("--list", "--pyo3", "0.20.3"), ("--pyo3", "0.20.99x")])
 def test_list_and_bad_input_leave_no_results_folder(
-    shared: Shared, tmp_path: Path, args: tuple[str, ...]
+    shared_cache: Path, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
     """A results folder appears with the first record stored, not before."""
     fresh = tmp_path / "never-made"
-    done = run_matrix(tmp_path, shared.cache, fresh, *args)
+    done = run_matrix(tmp_path, shared_cache, fresh, *args)
     assert "Traceback" not in done.stdout + done.stderr
     assert not fresh.exists(), done.stdout + done.stderr

@@ -1,4 +1,4 @@
-"""What the runner adds to a classified run (tests/test_runner_venvs.py covers the plain
+"""What the runner adds to a classified run (test_runner_venvs.py covers the plain
 outcomes): the environment every reproducer gets, a panic found in the full log after the
 tail scrolled past it, compile errors named, and the log each run leaves. The interpreter
 running these tests stands in for a cell's venv python."""

@@ -6,11 +6,10 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from factories import LOCK, TOOLS
 from packaging.version import Version
 
 from pyo3_triage.building import build, buildlog
-from pyo3_triage.building.locks import ResolvedLock
-from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.rendering import scenarios
@@ -19,7 +18,6 @@ from pyo3_triage.versions.releases import Release
 
 SCENARIO = scenarios.resolve("unsendable_gc_traverse")
 RELEASE = Release(Version("0.20.3"), vers="0.20.3")
-LOCK = ResolvedLock("0.20.3", "# lock\n", (("pyo3", "0.20.3"),), ())
 INTERP = Interpreter(
     Version("3.12.1"),
     Path("/py/bin/python3.12"),
@@ -28,9 +26,6 @@ INTERP = Interpreter(
     False,
     "cpython-312-x86_64-linux-gnu",
     "pyenv",
-)
-TOOLS = Toolchain(
-    "rustc 1.95.0\nhost: x", "cargo 1.95.0", "maturin 1.16.0", "uv 0.13", "cargo", "maturin", "uv"
 )
 
 
@@ -199,9 +194,3 @@ def test_a_cell_renders_its_crate_once_from_key_to_build(tmp_path: Path, monkeyp
         dict(seen[0].crate.files)["src/lib.rs"]
         == dict(real_render(SCENARIO, RELEASE.version, "0.20.3").files)["src/lib.rs"]
     )
-
-
-def test_the_unit_tier_cannot_build() -> None:
-    """The autouse guard in conftest: a unit test that reaches a build fails loudly."""
-    with pytest.raises(AssertionError, match="mark it @pytest.mark.build"):
-        build._build()  # type: ignore[call-arg]

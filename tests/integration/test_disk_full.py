@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from factories import snapshot
 from fault_kit import COMMON_META, matrix_args, nox_matrix_command, write_common
 
 from pyo3_triage.commands import matrix_cli
@@ -41,10 +42,6 @@ def nox_matrix(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 def own_lines(stderr: str) -> list[str]:
     """stderr without nox's own framing lines."""
     return [line for line in stderr.splitlines() if line.strip() and not line.startswith("nox >")]
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from factories import DATA
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -336,7 +337,7 @@ def test_classify_real_child(
 
 
 # --- a failure's message when the program printed it to stdout (pytest, many scripts) ----
-STDOUT = Path(__file__).parent / "data" / "stdout"
+STDOUT = DATA / "stdout"
 
 
 def _on_stdout(stdout: str, stderr: str = "") -> Completed:

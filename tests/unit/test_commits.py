@@ -1,19 +1,15 @@
 """From a release boundary to the commit and the pull request: message parsing on real PyO3
 subjects, the commit window and the era fallback on a small repository made here (real git,
-fake builds), the read-only promise, and (build tier) the founding bisect on the fixture of
-PyO3's own history."""
+fake builds), the read-only promise. The founding bisect on the fixture of PyO3's own history
+(build tier): integration/test_commits_build.py."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from factories import NOX_MATRIX, git, make_record
+from factories import git, make_record, snapshot
 from packaging.version import Version
 
 from pyo3_triage.bisecting import commits
@@ -28,7 +24,6 @@ from pyo3_triage.store.records import Record
 from pyo3_triage.versions import gitrepo, revisions
 from pyo3_triage.versions.pulls import PullRequest, is_batch, pull_requests
 
-REPO = Path(__file__).resolve().parent.parent
 INTERP = Interpreter(
     version=Version("3.11.7"),
     executable=Path("/py"),
@@ -38,7 +33,6 @@ INTERP = Interpreter(
     soabi="",
     source="explicit",
 )
-FIXTURE = REPO.parent / "shared" / "fixtures" / "pyo3-v0.20.0-v0.21.0.git.tar.gz"
 
 
 # --- pull requests from real PyO3 commit messages ------------------------------------------
@@ -150,12 +144,6 @@ def make_history(root: Path, *, batch: bool = False) -> History:
     line.append(commit(repo, "release: 0.21.0", "0.21.0"))
     git(repo, "tag", "v0.21.0")
     return History(repo, line, culprit, heads)
-
-
-def snapshot(path: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
-    }
 
 
 def test_window_eras_and_export_on_a_made_history(tmp_path: Path) -> None:
@@ -343,77 +331,6 @@ def test_bad_repositories_are_one_line(tmp_path: Path, source: str, message: str
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
     with pytest.raises(UserError, match=message):
         gitrepo.open_repo(str(tmp_path / source), layout)
-
-
-# --- the founding case on the fixture of PyO3's own history (build tier) --------------------
-@pytest.fixture(scope="module")
-def fixture_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not FIXTURE.is_file():
-        pytest.skip(f"{FIXTURE} is not here")
-    folder = tmp_path_factory.mktemp("fixture")
-    with tarfile.open(FIXTURE) as tar:
-        tar.extractall(folder, filter="data")
-    return folder / "pyo3.git"
-
-
-@pytest.mark.build
-def test_the_founding_bisect_names_pull_request_3689(
-    fixture_repo: Path, build_cache: Path, tmp_path: Path
-) -> None:
-    refs_before = snapshot(fixture_repo)
-    results = tmp_path / "results"
-    argv = [
-        sys.executable,
-        str(REPO / "bisect.py"),
-        "--pyo3",
-        "0.20.3..0.21.0",
-        "--python",
-        "3.11",
-        "--pyo3-git",
-        str(fixture_repo),
-        "--cache",
-        str(build_cache),
-        "--results",
-        str(results),
-    ]
-    done = subprocess.run(
-        argv,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "fixed in 0.21.0 (0.20.3: abort -> 0.21.0: pass)" in done.stdout
-    assert "first new commit: 8bef6e339 'Merge pull request #3689" in done.stdout
-    assert "https://github.com/PyO3/pyo3/pull/3689" in done.stdout
-    (report,) = results.glob("bisect-*-commits.md")
-    text = report.read_text()
-    assert "[#3689](https://github.com/PyO3/pyo3/pull/3689)" in text
-    assert "newsfragments/3689.changed.md" in text
-    assert snapshot(fixture_repo) == refs_before
-    # The same commit as a matrix row, next to releases, marked as not a release.
-    matrix = [
-        *NOX_MATRIX,
-        "--scenario",
-        "unsendable_gc_traverse",
-        "--pyo3",
-        "0.20.3,git:8bef6e339",
-        "--pyo3-git",
-        str(fixture_repo),
-        "--python",
-        "3.11",
-        "--cache",
-        str(build_cache),
-        "--results",
-        str(results),
-    ]
-    done = subprocess.run(matrix, capture_output=True, text=True, timeout=1800, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    table = (results / "matrix.md").read_text()
-    assert "| git:8bef6e339 (v0.20.0-218-g8bef6e3) | pass |" in table
-    assert "| 0.20.3 | **abort** |" in table and "not releases" in table
 
 
 def test_a_url_is_cloned_once_into_the_cache_and_fetched_only_when_asked(tmp_path: Path) -> None:

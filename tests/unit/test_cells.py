@@ -8,7 +8,7 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
-from factories import make_crate, make_run
+from factories import DATA, LOCK, TOOLS, interp, make_crate, make_run
 from packaging.version import Version
 
 from pyo3_triage.building import locks
@@ -17,7 +17,6 @@ from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options, cell_outcome, plan, shard
 from pyo3_triage.commands import parser
 from pyo3_triage.commands.cliargs import options_from
-from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.rendering.companions import Companion, parse_versions
@@ -30,16 +29,6 @@ SCENARIO = scenarios.resolve("unsendable_gc_traverse")
 OTHER = scenarios.resolve("unsendable_gc_traverse_workaround")
 OLD = Release(Version("0.16.6"), vers="0.16.6")  # declares CPython 3.7-3.10
 NEW = Release(Version("0.20.3"), vers="0.20.3")  # declares CPython 3.7-3.12
-LOCK = ResolvedLock("0.20.3", "# lock\n", (("pyo3", "0.20.3"),), ())
-TOOLS = Toolchain(
-    "rustc 1.95.0\nhost: x", "cargo 1.95.0", "maturin 1.16.0", "uv 0.13", "c", "m", "u"
-)
-
-
-def interp(version: str) -> Interpreter:
-    minor = "".join(version.split(".")[:2])
-    exe = Path(f"/py/bin/python{version}")
-    return Interpreter(Version(version), exe, exe, "cpython", False, f"cpython-{minor}-x", "pyenv")
 
 
 PY310, PY312 = interp("3.10.13"), interp("3.12.1")
@@ -191,7 +180,7 @@ def test_cached_records_are_found_by_their_inputs_without_resolving(
 
 
 def _with_pyo3_file(tmp_path: Path) -> object:
-    text = (Path(__file__).parent / "data" / "index" / "pyo3-file.jsonl").read_text()
+    text = (DATA / "index" / "pyo3-file.jsonl").read_text()
     found = Companion("pyo3-file", "pyo3-file", (), parse_versions(text, "pyo3-file"))
     return dataclasses.replace(make_crate(tmp_path, "python a.py"), companions=(found,))
 

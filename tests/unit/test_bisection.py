@@ -3,10 +3,8 @@ its record came from, a whole search over fake cells, and the answer's wording f
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from factories import make_record, make_run
+from factories import interp, make_record, make_run
 from packaging.version import Version
 
 from pyo3_triage.bisecting.bisection import (
@@ -22,7 +20,6 @@ from pyo3_triage.bisecting.bisection import (
 )
 from pyo3_triage.bisecting.search import FlakyPolicy, SearchResult, Verdict
 from pyo3_triage.evidence import BuildInfo
-from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.rendering import scenarios
 from pyo3_triage.store.records import Record
@@ -33,11 +30,6 @@ SCENARIO = scenarios.resolve("unsendable_gc_traverse")
 
 def release(vers: str, yanked: bool = False) -> Release:
     return Release(Version(vers), yanked=yanked, vers=vers)
-
-
-def interp(version: str) -> Interpreter:
-    exe = Path(f"/py/bin/python{version}")
-    return Interpreter(Version(version), exe, exe, "cpython", False, f"soabi-{version}", "pyenv")
 
 
 # 0.16.6 declares 3.7-3.10, 0.17.3 3.7-3.11, 0.20.3 3.7-3.12, 0.22.x 3.7-3.13

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import DATA
 
 from pyo3_triage.building.build import own_packages
 from pyo3_triage.building.buildlog import (
@@ -18,7 +19,7 @@ from pyo3_triage.building.buildlog import (
     worth_caching,
 )
 
-LOGS = Path(__file__).parent / "data" / "buildlogs"
+LOGS = DATA / "buildlogs"
 
 
 def log(name: str) -> str:

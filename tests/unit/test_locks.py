@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from factories import DATA, TOOLS
 from packaging.version import Version
 
 from pyo3_triage.building import locks
@@ -54,9 +55,6 @@ name = "pyo3-log"
 version = "0.7.0"
 """
 
-TOOLS = Toolchain(
-    "rustc 1.95.0\nhost: x", "cargo 1.95.0", "maturin 1.16.0", "uv 0.13", "c", "m", "u"
-)
 RELEASE = Release(Version("0.17.0"), vers="0.17.0")
 
 
@@ -208,7 +206,7 @@ def test_a_resolve_error_keeps_its_log() -> None:
 def test_a_conflict_names_the_package_cargo_blames() -> None:
     """Real cargo output (a crate asking pyo3 =0.29.0 and pyo3-file 0.18, which wants ^0.30):
     the one-line error names pyo3-file, not only "failed to select a version"."""
-    stderr = (Path(__file__).parent / "data" / "cargo" / "links-conflict.txt").read_text()
+    stderr = (DATA / "cargo" / "links-conflict.txt").read_text()
     assert locks.blamed_packages(stderr) == ["pyo3-file v0.18.0", "calamine-like v0.9.1"]
     done = Completed(("cargo",), 101, False, 1.0, "", stderr, False, None)
     message = locks._cargo_error(done, "cannot resolve pyo3 0.29.0")
