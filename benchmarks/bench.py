@@ -34,15 +34,20 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pyo3_triage import interpreters  # noqa: E402
-from pyo3_triage.building import locks, toolchain  # noqa: E402
+from pyo3_triage.building import (  # noqa: E402
+    locks,
+    template,  # noqa: E402
+    toolchain,
+)
 from pyo3_triage.commands import bisect_cli, matrix_cli  # noqa: E402
 from pyo3_triage.evidence import BuildInfo  # noqa: E402
-from pyo3_triage.rendering import render, scenarios  # noqa: E402
-from pyo3_triage.running import procs, runner  # noqa: E402
+from pyo3_triage.reproducers import scenarios  # noqa: E402
+from pyo3_triage.running import runner  # noqa: E402
 from pyo3_triage.running.classify import classify_run  # noqa: E402
-from pyo3_triage.running.supervisor import SUPERVISOR  # noqa: E402
 from pyo3_triage.store import records  # noqa: E402
-from pyo3_triage.store.paths import Layout, write_if_changed  # noqa: E402
+from pyo3_triage.system import procs  # noqa: E402
+from pyo3_triage.system.paths import Layout, write_if_changed  # noqa: E402
+from pyo3_triage.system.supervisor import SUPERVISOR  # noqa: E402
 from pyo3_triage.versions.releases import Release  # noqa: E402
 
 DEFAULT_SCENARIOS = "unsendable_gc_traverse,panic_in_traverse,subclass_base_traverse"
@@ -94,7 +99,7 @@ def naive(
             for folder in folders:
                 scenario = scenarios.load(folder)
                 crate = work / f"naive-{scenario.name}-{version}-{interp.minor}"
-                for name, text in render.render_crate(scenario, release.version, version).files:
+                for name, text in template.render_crate(scenario, release.version, version).files:
                     write_if_changed(crate / name, text)
                 write_if_changed(crate / "Cargo.lock", lock.lock_text)
                 venv = crate / "venv"

@@ -1,4 +1,4 @@
-"""A cell: one scenario x one PyO3 release x one interpreter, from plan to stored record.
+"""A cell: one reproducer x one PyO3 release x one interpreter, from plan to stored record.
 
 `plan` says what will happen before anything is built (unsupported cells are known without
 building; cache hits are known from stored records). `Evaluator.evaluate` turns a cell into a
@@ -25,12 +25,12 @@ from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering.reproducer import Reproducer
+from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.running import runner
 from pyo3_triage.store import records
-from pyo3_triage.store.areas import Area
-from pyo3_triage.store.paths import Layout, write_if_changed
 from pyo3_triage.store.records import BuiltAs, Happened, Record
+from pyo3_triage.system.areas import Area
+from pyo3_triage.system.paths import Layout, write_if_changed
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import window_for
 
@@ -56,7 +56,7 @@ class Options:
 
 @dataclass(frozen=True)
 class Cell:
-    scenario: Reproducer
+    reproducer: Reproducer
     release: Release
     interp: Interpreter
 
@@ -73,20 +73,20 @@ class Cell:
     @property
     def label(self) -> str:
         yanked = " (yanked)" if self.release.yanked else ""
-        return f"{self.scenario.name} · PyO3 {self.release.cargo_version}{yanked} · CPython {self.interp.version}"
+        return f"{self.reproducer.name} · PyO3 {self.release.cargo_version}{yanked} · CPython {self.interp.version}"
 
 
 def plan(
-    scenarios: Sequence[Reproducer],
+    reproducers: Sequence[Reproducer],
     releases: Sequence[Release],
     interpreters: Sequence[Interpreter],
 ) -> list[Cell]:
-    """Every cell, ordered so that all scenarios of one (release, interpreter) run together."""
+    """Every cell, ordered so that all reproducers of one (release, interpreter) run together."""
     return [
-        Cell(scenario, release, interp)
+        Cell(reproducer, release, interp)
         for release in releases
         for interp in interpreters
-        for scenario in scenarios
+        for reproducer in reproducers
     ]
 
 
@@ -142,8 +142,8 @@ class CellKeys:
 
     def job(self, cell: Cell, lock: locks.ResolvedLock | None) -> build.Job:
         """The cell's build, rendered and keyed: the one place a cell's crate is rendered."""
-        return build.plan(
-            cell.scenario,
+        return build.job_for(
+            cell.reproducer,
             cell.release,
             lock,
             cell.interp,
@@ -155,7 +155,7 @@ class CellKeys:
     def key(self, cell: Cell, job: build.Job | None) -> str:
         """The record key: every input that can change the cell's result."""
         inputs: dict[str, object] = {
-            "scenario": cell.scenario.run_hash,
+            "scenario": cell.reproducer.run_hash,
             "pyo3": cell.release.cargo_version,
             "revision": cell.release.revision,
             "era": str(cell.release.version),
@@ -178,15 +178,15 @@ class CellKeys:
         if not self.builds(cell):
             note = f"PyO3 {cell.release.cargo_version} declares CPython {cell.window}"
             return Outcome.UNSUPPORTED, note
-        choice = cell.scenario.companions_for(cell.release.version)
+        choice = cell.reproducer.companions_for(cell.release.version)
         if choice.missing:
             return Outcome.INCOMPATIBLE, choice.note(cell.release.cargo_version)
         return None
 
     def abi3(self, cell: Cell) -> str | None:
         """The stable-ABI feature for the release's CPython floor, e.g. "abi3-py37"."""
-        if cell.scenario.own_abi3:
-            return cell.scenario.own_abi3  # the crate's own stable-ABI build: built once
+        if cell.reproducer.own_abi3:
+            return cell.reproducer.own_abi3  # the crate's own stable-ABI build: built once
         if not self.options.abi3:
             return None
         floor = window_for(cell.release.version).declared_min
@@ -197,7 +197,7 @@ class CellKeys:
         (a network error, a vanished interpreter): those cells are tried again."""
         if self.rerun:
             return None
-        found = records.load(self.layout, cell.scenario.name, key)
+        found = records.load(self.layout, cell.reproducer.name, key)
         if found is not None and found.transient:
             return None
         return found
@@ -206,7 +206,7 @@ class CellKeys:
         """The cell's job if the lock it needs is already resolved (no network): for planning."""
         if not self.builds(cell):
             return None
-        if not cell.scenario.needs_release_lock:
+        if not cell.reproducer.needs_release_lock:
             return self.job(cell, None)
         lock = locks.load_cached(self.layout, cell.release)
         return None if lock is None else self.job(cell, lock)
@@ -253,7 +253,7 @@ class CellRunner:
         use, so another run's eviction never takes the venv, wheel or folder a run is using
         (held until the caller has made the record)."""
         venv = self._venv(cell, job.key)
-        work, folder = cell.scenario.run_folder(self.layout, job.key, key)
+        work, folder = cell.reproducer.run_folder(self.layout, job.key, key)
         with contextlib.ExitStack() as held:
             for area in (self.layout.wheels(job.key), venv, work):
                 held.enter_context(area.in_use())
@@ -271,7 +271,7 @@ class CellRunner:
             return happened(failed, note=built.error or "", transient=built.transient)
 
         log = self.layout.run_log(
-            cell.scenario.name, cell.release.cargo_version, str(cell.interp.version), key
+            cell.reproducer.name, cell.release.cargo_version, str(cell.interp.version), key
         )
         log.unlink(missing_ok=True)  # a --rerun starts a fresh log; every step below appends
         try:
@@ -281,7 +281,7 @@ class CellRunner:
         folder.mkdir(parents=True, exist_ok=True)
         # From the venv's folder: in the project's folder Python would import the project's
         # source package (maturin's mixed layout), not the wheel.
-        failed_import = runner.check_import(python, cell.scenario.module, venv.path, log)
+        failed_import = runner.check_import(python, cell.reproducer.module, venv.path, log)
         if failed_import is not None:
             if gone := self._vanished(cell, python, folder):
                 return happened(Outcome.SETUP_ERROR, (failed_import,), gone, transient=True)
@@ -316,7 +316,7 @@ class CellRunner:
 
     def _venv(self, cell: Cell, build_key: str) -> Area:
         """The venv of the cell's interpreter for this build (and the reproducer's extras)."""
-        wanted = cell.scenario.requirements
+        wanted = cell.reproducer.requirements
         return self.layout.venv(
             build_key + (venvs.requirements_tag(wanted) if wanted else ""),
             build.interpreter_tag(cell.interp),
@@ -326,22 +326,22 @@ class CellRunner:
         """The venv with the wheel (and what the reproducer asks for) installed; its python."""
         uv = self.toolchain.uv_bin
         python = venvs.ensure(uv, venv, cell.interp, log)
-        venvs.install(uv, venv, built.wheel or "", cell.scenario.module, built.key, log)
-        if cell.scenario.requirements:
-            venvs.install_requirements(uv, venv, cell.scenario.requirements, log)
+        venvs.install(uv, venv, built.wheel or "", cell.reproducer.module, built.key, log)
+        if cell.reproducer.requirements:
+            venvs.install_requirements(uv, venv, cell.reproducer.requirements, log)
         return python
 
     def _runs(self, cell: Cell, key: str, python: Path, work: Path) -> Iterator[RunDetails]:
         """The reproducer, `--repeat` times, each run with its own log."""
         for attempt in range(1, self.options.repeat + 1):
             log = self.layout.run_log(
-                cell.scenario.name,
+                cell.reproducer.name,
                 cell.release.cargo_version,
                 str(cell.interp.version),
                 key,
                 attempt,
             )
-            yield runner.run_driver(python, cell.scenario, work, log)
+            yield runner.run_driver(python, cell.reproducer, work, log)
 
 
 class Evaluator:
@@ -369,7 +369,7 @@ class Evaluator:
         instead = cell.release.retry_after(record.outcome)
         if instead is None:
             return record, reused
-        return self._evaluate(Cell(cell.scenario, instead, cell.interp))
+        return self._evaluate(Cell(cell.reproducer, instead, cell.interp))
 
     def _evaluate(self, cell: Cell) -> tuple[Record, bool]:
         keys = self.keys
@@ -380,7 +380,7 @@ class Evaluator:
             outcome, note = unbuilt
             return keys.record(cell, key, Happened(outcome, note=note)), False
 
-        lock = keys.lock(cell.release) if cell.scenario.needs_release_lock else None
+        lock = keys.lock(cell.release) if cell.reproducer.needs_release_lock else None
         if isinstance(lock, locks.ResolveError):
             happened = Happened(Outcome.SETUP_ERROR, note=str(lock))
             return keys.record(cell, keys.key(cell, None), happened), False

@@ -19,7 +19,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.running import procs
+from pyo3_triage.system import procs
 
 # Source priority when one interpreter is reachable several ways: the first one wins.
 SOURCES: tuple[str, ...] = ("PATH", "pyenv", "uv", "explicit")

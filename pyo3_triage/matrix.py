@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pyo3_triage.cells import Cell, Evaluate, Evaluator
-from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.reporting import table
-from pyo3_triage.running.supervisor import SUPERVISOR, Interrupted
-from pyo3_triage.store.paths import Layout, write_atomic
+from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store.records import Record
+from pyo3_triage.system.paths import Layout, write_atomic
+from pyo3_triage.system.supervisor import SUPERVISOR, Interrupted
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def execute(
             else:  # a log or nox's pipe: one compact line per cell, never wrapped mid-word
                 release = cell.release.cargo_version
                 line = (
-                    f"[{len(done)}/{len(cells)}] {cell.scenario.name} {release} "
+                    f"[{len(done)}/{len(cells)}] {cell.reproducer.name} {release} "
                     f"py{cell.interp.version}: [{style}]{table.cell_text(record)}[/] ({origin})"
                 )
             console.print(line, highlight=False, soft_wrap=True)
@@ -133,7 +133,7 @@ def grids(
     by_cell = {(r.scenario, r.pyo3, r.python_label): r for r in found}
     result = []
     for scenario in scenarios:
-        own = [c for c in cells if c.scenario.name == scenario.name]
+        own = [c for c in cells if c.reproducer.name == scenario.name]
         rows = tuple(dict.fromkeys((c.release.cargo_version, c.release.yanked) for c in own))
         columns = tuple(dict.fromkeys(c.interp.minor for c in own))
         mine = {

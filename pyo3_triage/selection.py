@@ -6,17 +6,18 @@ from __future__ import annotations
 import concurrent.futures
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from pyo3_triage import interpreters
 from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.rendering import scenarios, usercrate
-from pyo3_triage.rendering.companions import Companion
-from pyo3_triage.rendering.reproducer import Reproducer
-from pyo3_triage.rendering.scenarios import Scenario
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.reproducers import scenarios, usercrate
+from pyo3_triage.reproducers.companions import Companion, parse_versions
+from pyo3_triage.reproducers.reproducer import Reproducer
+from pyo3_triage.reproducers.scenarios import Scenario
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions import crates_index, gitrepo, releases
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import window_for
@@ -79,7 +80,7 @@ def _with_companions(crate: Reproducer, layout: Layout, notify: Notify) -> Repro
     def load(dependency: tuple[str, str, tuple[str, ...]]) -> Companion | tuple[str, str]:
         local, name, features = dependency
         try:
-            return crates_index.load_companion(name, layout.index_file(name), local, features)
+            return _load_companion(name, layout.index_file(name), local, features)
         except UserError as err:
             return name, err.message
 
@@ -94,6 +95,16 @@ def _with_companions(crate: Reproducer, layout: Layout, notify: Notify) -> Repro
         names = ", ".join(c.crate for c in found)
         notify(f"companion crates of {crate.name} move with each release: {names}")
     return crate.with_companions(found)
+
+
+def _load_companion(
+    crate: str, cache_file: Path, local: str, features: tuple[str, ...]
+) -> Companion:
+    """A dependency of the project with every version crates.io has (see `companions`)."""
+    found = crates_index.load_text(
+        crate, cache_file, readable=lambda text: bool(parse_versions(text, crate))
+    )
+    return Companion(local, crate, features, parse_versions(found.text, crate))
 
 
 def _library_default() -> list[Scenario]:

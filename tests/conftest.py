@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 REPO = Path(__file__).resolve().parent.parent
 UNIT = Path(__file__).resolve().parent / "unit"

@@ -19,8 +19,8 @@ from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.evidence import RunDetails
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering.manifests import Project
-from pyo3_triage.rendering.usercrate import UserCrate
+from pyo3_triage.reproducers.manifests import Project
+from pyo3_triage.reproducers.usercrate import UserCrate
 from pyo3_triage.store.records import Record
 
 TESTS = Path(__file__).resolve().parent  # tests/: conftest.py, these helpers, data/

@@ -11,7 +11,6 @@ from typing import Any
 from pyo3_triage.bisecting.bisection import Probe, Search, answer
 from pyo3_triage.bisecting.commits import CommitSearch
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.reporting.markdown import (
     Environment,
     details,
@@ -20,6 +19,7 @@ from pyo3_triage.reporting.markdown import (
     md_code,
     md_escape,
 )
+from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store.records import reproduce_command
 from pyo3_triage.versions import changelog
 

@@ -22,7 +22,7 @@ from pyo3_triage.cells import Cell, Evaluate
 from pyo3_triage.errors import GIT_BAD, GIT_GOOD, GIT_SKIP, UserError
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import NEVER_VERDICTS, Outcome
-from pyo3_triage.rendering.reproducer import Reproducer
+from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store.records import Record
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import window_for

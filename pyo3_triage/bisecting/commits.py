@@ -22,9 +22,9 @@ from pyo3_triage.cells import Cell, Evaluator
 from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering.reproducer import Reproducer
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store.records import Record
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions import revisions
 from pyo3_triage.versions.gitrepo import Commit, GitError, Repo
 from pyo3_triage.versions.pulls import PullRequest, is_batch, pull_requests
@@ -80,7 +80,7 @@ class CommitBisect:
     interpreter to build and run it with, and the criteria that judge the outcome."""
 
     repo: Repo
-    scenario: Reproducer
+    reproducer: Reproducer
     interp: Interpreter
     evaluator: Evaluator
     criteria: Criteria
@@ -102,7 +102,7 @@ class _Boundary:
         probe keeps the verdict the user's options give (never swapped)."""
         tools = self.tools
         release = revisions.at(tools.repo, sha, tools.layout, self.eras)
-        record, reused = tools.evaluator.evaluate(Cell(tools.scenario, release, tools.interp))
+        record, reused = tools.evaluator.evaluate(Cell(tools.reproducer, release, tools.interp))
         verdict = judge(record, self.start, tools.criteria)
         return Probe(label, record, verdict, reused, (not reused and built(record)))
 

@@ -17,8 +17,8 @@ from pyo3_triage import interpreters, selection
 from pyo3_triage.bisecting.bisection import criteria_from, over_releases
 from pyo3_triage.cells import Evaluate
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering import scenarios
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.reproducers import scenarios
+from pyo3_triage.system.paths import Layout
 
 KEYS = ("changed_in", "outcome_before", "outcome_after", "verify_range", "verify_python")
 

@@ -14,6 +14,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from pyo3_triage import hashes
 from pyo3_triage.building import locks
@@ -28,9 +29,8 @@ from pyo3_triage.building.locks import ResolvedLock
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.evidence import BuildInfo, LockInfo
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.rendering.reproducer import Crate, Reproducer
-from pyo3_triage.running import procs
-from pyo3_triage.store.paths import Layout, write_atomic, write_if_changed
+from pyo3_triage.system import procs
+from pyo3_triage.system.paths import Layout, write_atomic, write_if_changed
 from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.releases import Release
 
@@ -61,13 +61,45 @@ def interpreter_tag(interp: Interpreter) -> str:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A reproducer's crate on disk for one release, ready for maturin."""
+
+    manifest: Path  # the Cargo.toml maturin builds
+    workdir: Path  # where maturin runs
+    lock: ResolvedLock | None = None  # the lock the crate pinned itself (a user's crate)
+
+
+class Crate(Protocol):
+    """A reproducer's crate for one release, decided when its cell is planned: what names it in
+    the build key, and how it is put on disk when the key has no build in the cache."""
+
+    def key_parts(self) -> dict[str, object]:
+        """What names the crate in the build key (beside release, interpreter, toolchain)."""
+
+    def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:
+        """Put the crate into `into`; `locks.ResolveError` when a lock the crate pins itself
+        cannot be resolved (that step's output goes to `log`)."""
+
+
+class Buildable(Protocol):
+    """What a build needs of a reproducer (`reproducer.Reproducer` is one): its name, for
+    logs, and its crate for a release."""
+
+    @property
+    def name(self) -> str: ...
+
+    def crate_for(self, release: Release, lock: ResolvedLock | None, abi3: str | None) -> Crate:
+        """Its crate for `release` (with the release's lock, when it builds with it)."""
+
+
+@dataclass(frozen=True)
 class Job:
     """One build, decided before anything runs: what is built, for which cell, under which key.
 
     The reproducer's crate is decided here, once (a scenario's rendered, a user's project
     named by content); `build` only writes it."""
 
-    scenario: Reproducer
+    name: str  # the reproducer's, for the build log
     release: Release
     lock: ResolvedLock | None  # the release's lock, when the reproducer builds with it
     interp: Interpreter
@@ -76,14 +108,9 @@ class Job:
     crate: Crate
     key: str
 
-    @property
-    def companions(self) -> tuple[tuple[str, str], ...]:
-        """(crate, version) the reproducer's companion crates move to for this release."""
-        return self.scenario.companions_for(self.release.version).versions
 
-
-def plan(
-    scenario: Reproducer,
+def job_for(
+    reproducer: Buildable,
     release: Release,
     lock: ResolvedLock | None,
     interp: Interpreter,
@@ -93,7 +120,7 @@ def plan(
 ) -> Job:
     """The build a cell needs and its key. With `abi3` the wheel serves every interpreter at
     or above the floor, so the interpreter is not part of the key."""
-    crate = scenario.crate_for(release, lock, abi3)
+    crate = reproducer.crate_for(release, lock, abi3)
     parts: dict[str, object] = {
         "scheme": BUILD_SCHEME,
         **crate.key_parts(),
@@ -111,7 +138,7 @@ def plan(
             parts.pop(name)
         parts["abi3"] = abi3
     key = hashes.digest(json.dumps(parts, sort_keys=True), hashes.BUILD)
-    return Job(scenario, release, lock, interp, profile, abi3, crate, key)
+    return Job(reproducer.name, release, lock, interp, profile, abi3, crate, key)
 
 
 def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = False) -> Built:
@@ -120,7 +147,7 @@ def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = Fal
     Every area the build reads or writes is held in use until it returns (a caller that goes
     on to install the wheel holds the wheel's area longer)."""
     key, release = job.key, job.release
-    log = layout.build_log(job.scenario.name, release.cargo_version, str(job.interp.version), key)
+    log = layout.build_log(job.name, release.cargo_version, str(job.interp.version), key)
     with layout.wheels(key).in_use(), layout.crate(key).in_use():
         if not rebuild and (cached := _cached(layout, key, log)) is not None:
             return cached

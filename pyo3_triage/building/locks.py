@@ -21,11 +21,11 @@ from pathlib import Path
 from filelock import FileLock
 
 from pyo3_triage import hashes
+from pyo3_triage.building.template import render_manifest
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.evidence import LockInfo
-from pyo3_triage.rendering.render import render_manifest
-from pyo3_triage.running import procs
-from pyo3_triage.store.paths import Layout, write_atomic
+from pyo3_triage.system import procs
+from pyo3_triage.system.paths import Layout, write_atomic
 from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.releases import Release
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.evidence import ToolVersions
-from pyo3_triage.running import procs
+from pyo3_triage.system import procs
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 uv makes a venv in tens of milliseconds and installs a local wheel without pip, which is
 what keeps "run again, nothing changed" fast. A marker per module records which build is
 installed, so an unchanged build is never reinstalled. Each function takes the venv's cache
-area; the caller holds it in use (see `store/areas.py`) for as long as the venv is needed.
+area; the caller holds it in use (see `system/areas.py`) for as long as the venv is needed.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pyo3_triage import hashes
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.running import procs
-from pyo3_triage.store.areas import Area, touch
-from pyo3_triage.store.paths import write_atomic
+from pyo3_triage.system import procs
+from pyo3_triage.system.areas import Area, touch
+from pyo3_triage.system.paths import write_atomic
 
 VENV_TIMEOUT = 120.0
 

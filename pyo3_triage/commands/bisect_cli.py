@@ -30,10 +30,10 @@ from pyo3_triage.cells import Options
 from pyo3_triage.commands import invocation, workflow
 from pyo3_triage.commands.invocation import Invocation
 from pyo3_triage.errors import EXIT_NO_CHANGE, EXIT_OK, EXIT_UNSEARCHABLE, UserError, run_cli
-from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.reporting import markdown
+from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store import evict
-from pyo3_triage.store.paths import write_atomic
+from pyo3_triage.system.paths import write_atomic
 from pyo3_triage.versions import changelog
 from pyo3_triage.versions.support import window_for
 

@@ -26,10 +26,10 @@ from pyo3_triage.commands import parser, program
 from pyo3_triage.commands.cliargs import options_from
 from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.rendering.reproducer import Reproducer
-from pyo3_triage.running.supervisor import SUPERVISOR
+from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store import evict
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
+from pyo3_triage.system.supervisor import SUPERVISOR
 from pyo3_triage.versions import gitrepo, releases, revisions
 from pyo3_triage.versions.releases import Release
 

@@ -29,7 +29,7 @@ from pyo3_triage.errors import (
 from pyo3_triage.matrix import MatrixRun
 from pyo3_triage.reporting import markdown, report, table
 from pyo3_triage.store import evict
-from pyo3_triage.store.paths import Layout, write_atomic
+from pyo3_triage.system.paths import Layout, write_atomic
 
 
 def housekeeping(layout: Layout, console: Console, *, clean: bool, limit: int) -> int:

@@ -10,10 +10,10 @@ from rich.console import Console
 from pyo3_triage import matrix
 from pyo3_triage.commands import parser, program
 from pyo3_triage.errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
-from pyo3_triage.rendering import scenarios
 from pyo3_triage.reporting import markdown, report, table
+from pyo3_triage.reproducers import scenarios
 from pyo3_triage.store import merge
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 
 def main(argv: Sequence[str]) -> int:

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from pyo3_triage.commands import parser, program
 from pyo3_triage.errors import EXIT_OK, UserError, run_cli
-from pyo3_triage.rendering import scenarios
 from pyo3_triage.reporting import report
+from pyo3_triage.reproducers import scenarios
 from pyo3_triage.selection import split_list
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 
 def main(argv: Sequence[str]) -> int:

@@ -13,8 +13,8 @@ from pyo3_triage.bisecting.verify import Check, claims, verify_one
 from pyo3_triage.commands import invocation
 from pyo3_triage.commands.invocation import Invocation
 from pyo3_triage.errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
-from pyo3_triage.rendering import scenarios
-from pyo3_triage.rendering.scenarios import Scenario
+from pyo3_triage.reproducers import scenarios
+from pyo3_triage.reproducers.scenarios import Scenario
 from pyo3_triage.store import evict
 
 

@@ -10,13 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from pyo3_triage.rendering.reproducer import Reproducer
 from pyo3_triage.reporting import chart, markdown, table
 from pyo3_triage.reporting.markdown import md_escape
-from pyo3_triage.running import procs
+from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout, write_atomic
 from pyo3_triage.store.records import Record
+from pyo3_triage.system import procs
+from pyo3_triage.system.paths import Layout, write_atomic
 
 
 def grids_from_store(

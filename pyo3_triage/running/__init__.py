@@ -1,3 +1,3 @@
-"""Running children and telling what happened: the one subprocess layer and its supervisor, bounded
-output capture, the reproducer's runs and their classification.
+"""Running a reproducer and telling what happened: the import check and the driver's runs
+(`runner`), and their classification into outcomes and evidence (`classify`).
 """

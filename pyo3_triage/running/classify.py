@@ -10,7 +10,7 @@ import re
 
 from pyo3_triage.evidence import RunDetails
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.running.procs import Completed
+from pyo3_triage.system.procs import Completed
 
 __all__ = ["classify_run", "last_exception", "panic_message", "stdout_reason"]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pyo3_triage.evidence import RunDetails
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering.reproducer import Reproducer
-from pyo3_triage.running import procs
+from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.running.classify import classify_run, panic_message
+from pyo3_triage.system import procs
 
 IMPORT_TIMEOUT = 60.0
 # Python reports a driver it cannot compile without a "Traceback" header, so the traceback

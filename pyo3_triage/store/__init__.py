@@ -1,3 +1,1 @@
-"""Where everything lives on disk and what is kept: the layout, the JSON records, the cache's size
-limit, merging shards.
-"""
+"""What is kept: the JSON records, the cache's size limit (eviction), merging shards."""

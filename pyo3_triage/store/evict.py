@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.store.areas import Area, Kind, touch
-from pyo3_triage.store.paths import Layout, tree_size
+from pyo3_triage.system.areas import Area, Kind, touch
+from pyo3_triage.system.paths import Layout, tree_size
 
 DEFAULT_LIMIT = 10 * 2**30
 ENV = "PYO3_TRIAGE_CACHE_LIMIT"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout
 from pyo3_triage.store.records import Record
+from pyo3_triage.system.paths import Layout
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,47 @@ import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pyo3_triage import __version__, hashes
 from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
+from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.store.paths import (
+from pyo3_triage.system.paths import (
     Layout,
     matrix_command,
     reproduce_folder,
     scenario_library,
     write_atomic,
 )
-
-if TYPE_CHECKING:
-    from pyo3_triage.cells import Cell
+from pyo3_triage.versions.releases import Release
 
 SCHEMA = 1
+
+
+class _Source(Protocol):
+    """What a record names of the reproducer it ran."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def run_hash(self) -> str: ...
+    @property
+    def folder(self) -> Path: ...
+    def selector(self) -> tuple[str, ...]: ...
+
+
+class Asked(Protocol):
+    """What a record needs of the cell it records (`cells.Cell` is one)."""
+
+    @property
+    def reproducer(self) -> _Source: ...
+    @property
+    def release(self) -> Release: ...
+    @property
+    def interp(self) -> Interpreter: ...
+    @property
+    def declared(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -91,12 +115,17 @@ class Record:
 
     @classmethod
     def for_cell(
-        cls, cell: Cell, key: str, happened: Happened, built_as: BuiltAs | None, tools: ToolVersions
+        cls,
+        cell: Asked,
+        key: str,
+        happened: Happened,
+        built_as: BuiltAs | None,
+        tools: ToolVersions,
     ) -> Record:
         """The record of `cell` under `key`: what happened, with what it ran on and what
         selects it again. `built_as` is None for a cell that is not built (outside the
         release's window): its record then names no build option."""
-        scenario, release, interp = cell.scenario, cell.release, cell.interp
+        scenario, release, interp = cell.reproducer, cell.release, cell.interp
         commit = bool(release.revision)
         return cls(
             key=key,

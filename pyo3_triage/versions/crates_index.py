@@ -7,21 +7,22 @@ talks to crates.io; the cache file is replaced atomically and its mtime records 
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering.companions import Companion, index_entries, parse_versions
-from pyo3_triage.store.paths import write_atomic
+from pyo3_triage.system.paths import write_atomic
 from pyo3_triage.versions.releases import Release, ReleaseIndex, unreachable_error
 
 INDEX_URL = "https://index.crates.io/"
@@ -46,6 +47,18 @@ def index_path(crate: str) -> str:
 
 def index_url(crate: str) -> str:
     return INDEX_URL + index_path(crate)
+
+
+def index_entries(text: str, crate: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a sparse-index file that describe `crate` (one per published
+    version); lines that do not parse are skipped."""
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line) if line.strip() else None
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and str(entry.get("name", "")).lower() == crate.lower():
+            yield entry
 
 
 def parse_index(text: str, crate: str) -> tuple[Release, ...]:
@@ -162,11 +175,3 @@ def load_index(
     )
     releases = parse_index(found.text, crate)
     return ReleaseIndex(crate, releases, found.fetched_at, found.from_cache_offline)
-
-
-def load_companion(
-    crate: str, cache_file: Path, local: str, features: tuple[str, ...]
-) -> Companion:
-    """A dependency of the project with every version crates.io has (see `companions`)."""
-    found = load_text(crate, cache_file, readable=lambda text: bool(parse_versions(text, crate)))
-    return Companion(local, crate, features, parse_versions(found.text, crate))

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.running import procs
-from pyo3_triage.store.paths import Layout, slug
+from pyo3_triage.system import procs
+from pyo3_triage.system.paths import Layout, slug
 
 GIT_TIMEOUT = 600.0
 _SHA = re.compile(r"[0-9a-f]{40}")

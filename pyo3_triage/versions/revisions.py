@@ -13,7 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.gitrepo import Repo
 from pyo3_triage.versions.releases import Release

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from factories import REPO
 
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions import crates_index
 
 

@@ -15,7 +15,7 @@ import pytest
 from factories import REPO, snapshot
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions import crates_index
 
 NOXFILE = REPO / "noxfile.py"

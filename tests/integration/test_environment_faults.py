@@ -14,8 +14,8 @@ from pyo3_triage import interpreters
 from pyo3_triage.building import toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering import scenarios
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.reproducers import scenarios
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions.releases import Release
 
 pytestmark = pytest.mark.build

@@ -17,7 +17,7 @@ from fault_kit import COMMON_META, PYO3, matrix_args, nox_matrix_command, write_
 
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 pytestmark = pytest.mark.build
 

@@ -18,7 +18,7 @@ from factories import PYPROJECT, crate_args
 from pyo3_triage.commands import matrix_cli
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 pytestmark = pytest.mark.build
 

@@ -12,7 +12,7 @@ from factories import REPO
 
 from pyo3_triage.commands import matrix_cli, merge_cli
 from pyo3_triage.store import merge, records
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 
 def _table_part(markdown: str) -> str:

@@ -10,9 +10,10 @@ import pytest
 from packaging.version import Version
 
 from pyo3_triage.building import locks, toolchain
-from pyo3_triage.rendering import render, scenarios
-from pyo3_triage.running import procs
-from pyo3_triage.store.paths import write_if_changed
+from pyo3_triage.building import template as render
+from pyo3_triage.reproducers import scenarios
+from pyo3_triage.system import procs
+from pyo3_triage.system.paths import write_if_changed
 from pyo3_triage.versions.releases import Release
 
 FOUNDING = scenarios.resolve("unsendable_gc_traverse")

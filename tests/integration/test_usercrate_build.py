@@ -12,7 +12,7 @@ from factories import crate_args, fingerprint, make_project, write_files
 from pyo3_triage.commands import matrix_cli
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 
 @pytest.mark.build

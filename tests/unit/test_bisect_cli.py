@@ -16,8 +16,8 @@ from pyo3_triage.bisecting.bisection import Criteria, Probe, Search, answer, jud
 from pyo3_triage.bisecting.search import SearchResult, Step, Verdict
 from pyo3_triage.errors import UserError
 from pyo3_triage.outcome import NEVER_VERDICTS, Outcome
-from pyo3_triage.store.paths import Layout
 from pyo3_triage.store.records import Record
+from pyo3_triage.system.paths import Layout
 
 
 def record(outcome: Outcome, *runs: Outcome, pyo3: str = "0.20.3") -> Record:
@@ -318,8 +318,8 @@ def test_report_names_tell_questions_apart(tmp_path: Path) -> None:
 
     from pyo3_triage.cells import Options
     from pyo3_triage.commands.bisect_cli import _question
-    from pyo3_triage.rendering.scenarios import Scenario
-    from pyo3_triage.rendering.usercrate import UserCrate
+    from pyo3_triage.reproducers.scenarios import Scenario
+    from pyo3_triage.reproducers.usercrate import UserCrate
 
     def crate(run: str) -> UserCrate:
         return make_crate(tmp_path, run)

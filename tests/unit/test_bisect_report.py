@@ -15,8 +15,8 @@ from pyo3_triage.bisecting.commits import CommitSearch
 from pyo3_triage.bisecting.search import SearchResult, Step, Verdict
 from pyo3_triage.evidence import BuildInfo, LockInfo
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering.scenarios import Scenario
 from pyo3_triage.reporting.markdown import Environment
+from pyo3_triage.reproducers.scenarios import Scenario
 from pyo3_triage.versions.gitrepo import Commit
 from pyo3_triage.versions.pulls import PullRequest
 

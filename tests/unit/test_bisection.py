@@ -21,7 +21,7 @@ from pyo3_triage.bisecting.bisection import (
 from pyo3_triage.bisecting.search import FlakyPolicy, SearchResult, Verdict
 from pyo3_triage.evidence import BuildInfo
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering import scenarios
+from pyo3_triage.reproducers import scenarios
 from pyo3_triage.store.records import Record
 from pyo3_triage.versions.releases import Release
 

@@ -12,8 +12,8 @@ from packaging.version import Version
 from pyo3_triage.building import build, buildlog
 from pyo3_triage.cells import Cell, Evaluator, Options
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.rendering import scenarios
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.reproducers import scenarios
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions.releases import Release
 
 SCENARIO = scenarios.resolve("unsendable_gc_traverse")
@@ -31,7 +31,7 @@ INTERP = Interpreter(
 
 def key(**change: object) -> str:
     inputs = {
-        "scenario": SCENARIO,
+        "reproducer": SCENARIO,
         "release": RELEASE,
         "lock": LOCK,
         "interp": INTERP,
@@ -39,15 +39,15 @@ def key(**change: object) -> str:
         "profile": "dev",
         **change,
     }
-    return build.plan(**inputs).key  # type: ignore[arg-type]
+    return build.job_for(**inputs).key  # type: ignore[arg-type]
 
 
 BUILD_CHANGES = {
     "rust source": {
-        "scenario": dataclasses.replace(SCENARIO, rust_source=SCENARIO.rust_source + "\n")
+        "reproducer": dataclasses.replace(SCENARIO, rust_source=SCENARIO.rust_source + "\n")
     },
-    "module name": {"scenario": dataclasses.replace(SCENARIO, module="other")},
-    "exported classes": {"scenario": dataclasses.replace(SCENARIO, classes=("Other",))},
+    "module name": {"reproducer": dataclasses.replace(SCENARIO, module="other")},
+    "exported classes": {"reproducer": dataclasses.replace(SCENARIO, classes=("Other",))},
     "pyo3 release": {"release": Release(Version("0.21.0"), vers="0.21.0")},
     "lockfile": {"lock": dataclasses.replace(LOCK, lock_text="# other lock\n")},
     "python patch": {"interp": dataclasses.replace(INTERP, version=Version("3.12.2"))},
@@ -75,7 +75,7 @@ def test_things_that_do_not_change_the_wheel_keep_the_build_key() -> None:
         folder=Path("/elsewhere"),
         name="renamed",
     )
-    assert key(scenario=same) == key()
+    assert key(reproducer=same) == key()
     assert key(toolchain=dataclasses.replace(TOOLS, uv="uv 9", cargo_bin="/x/cargo")) == key()
 
 
@@ -162,8 +162,8 @@ def test_a_cell_renders_its_crate_once_from_key_to_build(tmp_path: Path, monkeyp
     """Key, store lookup and build all use the one job: the crate is rendered once, and the
     build gets exactly the files the key was computed from."""
     from pyo3_triage.building import locks
+    from pyo3_triage.building import template as render
     from pyo3_triage.evidence import BuildInfo
-    from pyo3_triage.rendering import render
 
     rendered: list[str] = []
     real_render = render.render_crate

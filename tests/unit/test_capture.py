@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from pyo3_triage.running import capture
-from pyo3_triage.running.capture import Log, Tail
+from pyo3_triage.system import capture
+from pyo3_triage.system.capture import Log, Tail
 
 
 # --- Tail -------------------------------------------------------------------------------------

@@ -18,11 +18,11 @@ from pyo3_triage.cells import Cell, Evaluator, Options, cell_outcome, plan, shar
 from pyo3_triage.commands import parser
 from pyo3_triage.commands.cliargs import options_from
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering import scenarios
-from pyo3_triage.rendering.companions import Companion, parse_versions
+from pyo3_triage.reproducers import scenarios
+from pyo3_triage.reproducers.companions import Companion, parse_versions
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout
 from pyo3_triage.store.records import Happened
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions.releases import Release
 
 SCENARIO = scenarios.resolve("unsendable_gc_traverse")
@@ -46,7 +46,7 @@ def test_plan_keeps_the_scenarios_of_one_release_and_cpython_together() -> None:
     assert len(cells) == 8
     pairs = [(c.release.cargo_version, str(c.interp.version)) for c in cells]
     assert pairs[0::2] == pairs[1::2]  # each pair of neighbours: the two scenarios
-    assert [c.scenario.name for c in cells[:2]] == [SCENARIO.name, OTHER.name]
+    assert [c.reproducer.name for c in cells[:2]] == [SCENARIO.name, OTHER.name]
     assert pairs[::2] == [("0.16.6", "3.10.13"), ("0.16.6", "3.12.1")] + [
         ("0.20.3", "3.10.13"),
         ("0.20.3", "3.12.1"),
@@ -207,7 +207,7 @@ def test_the_companion_version_is_part_of_the_build_key(tmp_path: Path) -> None:
         Cell(crate, release, PY312),  # type: ignore[arg-type]
         LOCK,
     )
-    assert job.companions == (("pyo3-file", "0.14.0"),)
+    assert crate.companions_for(release.version).versions == (("pyo3-file", "0.14.0"),)
     bare = dataclasses.replace(crate, companions=())  # type: ignore[type-var]
     other = Evaluator(Layout(tmp_path, tmp_path), TOOLS, Options()).keys.job(
         Cell(bare, release, PY312), LOCK

@@ -19,8 +19,8 @@ from pyo3_triage.running.classify import (
     panic_message,
     stdout_reason,
 )
-from pyo3_triage.running.procs import Completed, clean_env, run, signal_name
-from pyo3_triage.running.supervisor import disable_core_dumps
+from pyo3_triage.system.procs import Completed, clean_env, run, signal_name
+from pyo3_triage.system.supervisor import disable_core_dumps
 
 # What a classification says: outcome, exit status, signal, panic message, exception.
 Verdict = tuple[Outcome, int | None, str | None, str | None, str | None]

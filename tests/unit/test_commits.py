@@ -19,8 +19,8 @@ from pyo3_triage.errors import UserError
 from pyo3_triage.evidence import BuildInfo
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.store.paths import Layout
 from pyo3_triage.store.records import Record
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions import gitrepo, revisions
 from pyo3_triage.versions.pulls import PullRequest, is_batch, pull_requests
 

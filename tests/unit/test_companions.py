@@ -9,7 +9,7 @@ import pytest
 from factories import DATA
 from packaging.version import Version
 
-from pyo3_triage.rendering.companions import (
+from pyo3_triage.reproducers.companions import (
     Companion,
     choose_all,
     parse_versions,

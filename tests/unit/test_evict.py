@@ -14,8 +14,8 @@ import pytest
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.store import evict
-from pyo3_triage.store.areas import Area, Kind
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.areas import Area, Kind
+from pyo3_triage.system.paths import Layout
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_least_recently_used_go_first_until_under_the_limit(layout: Layout) -> N
 HOLDER = """
 import sys, time
 from pathlib import Path
-from pyo3_triage.store.areas import Area, Kind
+from pyo3_triage.system.areas import Area, Kind
 kind, path, mutex, hold = sys.argv[1:]
 with Area(Kind(kind), Path(path), Path(mutex), Path(hold)).in_use():
     print("held", flush=True)

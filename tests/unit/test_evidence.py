@@ -153,7 +153,7 @@ def test_a_record_holding_a_refused_form_is_ignored_not_half_trusted(tmp_path: P
     from factories import make_record
 
     from pyo3_triage.store import records
-    from pyo3_triage.store.paths import Layout
+    from pyo3_triage.system.paths import Layout
 
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
     path = records.save(layout, make_record(Outcome.ABORT, key="k1"))

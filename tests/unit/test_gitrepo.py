@@ -10,7 +10,7 @@ import factories
 import pytest
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions import gitrepo
 from pyo3_triage.versions.gitrepo import GitError, Repo, open_repo
 

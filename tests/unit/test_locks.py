@@ -15,8 +15,8 @@ from pyo3_triage.building import locks
 from pyo3_triage.building.locks import ResolvedLock
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.evidence import LockInfo
-from pyo3_triage.running.procs import Completed
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
+from pyo3_triage.system.procs import Completed
 from pyo3_triage.versions.releases import Release
 
 CARGO_LOCK = """\

@@ -11,7 +11,7 @@ import pytest
 from factories import write_files
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering import manifests
+from pyo3_triage.reproducers import manifests
 from pyo3_triage.tomlcompat import tomllib
 
 PYPROJECT = '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n'
@@ -206,7 +206,7 @@ def test_selection_drops_what_the_project_rules_out(tmp_path: Path) -> None:
 
     from pyo3_triage import selection
     from pyo3_triage.interpreters import Interpreter
-    from pyo3_triage.rendering import usercrate
+    from pyo3_triage.reproducers import usercrate
 
     workspace(tmp_path, pyproject='[project]\nname = "w"\nrequires-python = ">=3.10"\n')
     scenario = usercrate.load(str(tmp_path), "python -c pass")

@@ -13,7 +13,7 @@ from pyo3_triage.outcome import Outcome
 from pyo3_triage.reporting import markdown
 from pyo3_triage.reporting.markdown import Environment
 from pyo3_triage.reporting.table import grid_from_records
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 TOOLS = ToolVersions(
     "rustc 1.95.0", "rustc 1.95.0\nhost: x86_64", "cargo 1.95.0", "maturin 1.16.0", "uv 0.9"

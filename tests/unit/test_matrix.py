@@ -18,9 +18,9 @@ from pyo3_triage.building import locks
 from pyo3_triage.cells import Cell, Evaluator, Options, plan
 from pyo3_triage.evidence import BuildInfo
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering import scenarios
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.reproducers import scenarios
 from pyo3_triage.store.records import Happened, Record
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions.releases import Release
 
 SCENARIO = scenarios.resolve("unsendable_gc_traverse")

@@ -15,8 +15,8 @@ from pyo3_triage.evidence import BuildInfo
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
 from pyo3_triage.store.merge import MergeResult, evidence, merge
-from pyo3_triage.store.paths import Layout
 from pyo3_triage.store.records import Record
+from pyo3_triage.system.paths import Layout
 
 
 def folder(tmp_path: Path, name: str, *saved: Record) -> Layout:

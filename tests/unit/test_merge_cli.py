@@ -14,8 +14,8 @@ from pyo3_triage.commands import merge_cli, parser
 from pyo3_triage.errors import EXIT_FINDING, EXIT_OK, UserError
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout
 from pyo3_triage.store.records import Record
+from pyo3_triage.system.paths import Layout
 
 CACHE = "cache"
 

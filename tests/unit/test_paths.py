@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.store.paths import CACHEDIR_TAG, Layout, slug, write_atomic, write_if_changed
+from pyo3_triage.system.paths import CACHEDIR_TAG, Layout, slug, write_atomic, write_if_changed
 
 
 def one_line(err: UserError) -> str:

@@ -18,8 +18,8 @@ from factories import REPO
 
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.running.classify import classify_run
-from pyo3_triage.running.procs import clean_env, run
-from pyo3_triage.running.supervisor import disable_core_dumps
+from pyo3_triage.system.procs import clean_env, run
+from pyo3_triage.system.supervisor import disable_core_dumps
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -233,7 +233,7 @@ sys.stderr.write("err-" * 100 + "END-OF-STDERR\\n")
 HARNESS = """
 import json, resource, sys
 from pathlib import Path
-from pyo3_triage.running.procs import run
+from pyo3_triage.system.procs import run
 done = run([sys.executable, "-c", sys.argv[2]], log_path=Path(sys.argv[1]),
            log_cap_bytes=100_000, tail_chars=1000, timeout=60)
 # VmHWM is this process's own peak; ru_maxrss on Linux also carries the peak of the
@@ -316,8 +316,8 @@ def test_a_grandchild_that_escapes_with_setsid_is_killed_after_the_run(tmp_path:
             f"""
 import sys, os, time
 sys.path.insert(0, {str(REPO)!r})
-from pyo3_triage.running import procs
-from pyo3_triage.running.supervisor import SUPERVISOR
+from pyo3_triage.system import procs
+from pyo3_triage.system.supervisor import SUPERVISOR
 SUPERVISOR.harden()
 procs.run([sys.executable, {str(script)!r}], timeout=10)
 pid = int(open({str(pidfile)!r}).read())
@@ -344,8 +344,8 @@ def test_parallel_runs_never_take_each_other_for_orphans() -> None:
 import sys
 from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, {str(REPO)!r})
-from pyo3_triage.running import procs
-from pyo3_triage.running.supervisor import SUPERVISOR
+from pyo3_triage.system import procs
+from pyo3_triage.system.supervisor import SUPERVISOR
 SUPERVISOR.harden()
 def one(_):
     return procs.run([sys.executable, "-c", "pass"], timeout=30).returncode

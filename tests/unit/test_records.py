@@ -14,8 +14,8 @@ import pytest
 from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout
 from pyo3_triage.store.records import SCHEMA, Record, record_key
+from pyo3_triage.system.paths import Layout
 
 
 def make_run(outcome: Outcome = Outcome.PASS, **overrides: Any) -> RunDetails:

@@ -16,7 +16,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.store import paths
+from pyo3_triage.system import paths
 from pyo3_triage.versions import crates_index
 from pyo3_triage.versions.crates_index import index_path, load_index, offline_notice, parse_index
 from pyo3_triage.versions.releases import Release, ReleaseIndex, select_releases

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from pyo3_triage.building import template as render
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering import render, scenarios
+from pyo3_triage.reproducers import scenarios
 
 ERAS = """
 [signature]

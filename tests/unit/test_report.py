@@ -12,11 +12,11 @@ from factories import make_record
 
 from pyo3_triage.commands import parser
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering import scenarios
 from pyo3_triage.reporting import markdown, report
+from pyo3_triage.reproducers import scenarios
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout, noxfile
 from pyo3_triage.store.records import Record, reproduce_command
+from pyo3_triage.system.paths import Layout, noxfile
 
 SCENARIO_A = scenarios.resolve("unsendable_gc_traverse")
 
@@ -95,7 +95,7 @@ def test_reports_show_only_records_and_bisects_of_one_version_of_a_reproducer(
     from pyo3_triage.reporting.markdown import Environment, report_document
     from pyo3_triage.reporting.report import bisect_answers, grids_from_store
     from pyo3_triage.store import records
-    from pyo3_triage.store.paths import Layout
+    from pyo3_triage.system.paths import Layout
 
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
     older = dict(scenario="ext", scenario_hash="run-a", created="2026-11-29T10:00:00+00:00")

@@ -13,9 +13,9 @@ from factories import make_record
 from pyo3_triage.commands import report_cli
 from pyo3_triage.errors import EXIT_OK, EXIT_USAGE, UserError
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering import scenarios
+from pyo3_triage.reproducers import scenarios
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 LIBRARY = "unsendable_gc_traverse"
 

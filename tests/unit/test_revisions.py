@@ -11,7 +11,7 @@ from packaging.version import Version
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions import revisions
 from pyo3_triage.versions.gitrepo import Repo, open_repo
 from pyo3_triage.versions.releases import Release

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering.scenarios import Scenario
-from pyo3_triage.running import procs, runner
+from pyo3_triage.reproducers.scenarios import Scenario
+from pyo3_triage.running import runner
+from pyo3_triage.system import procs
 
 PY = Path(sys.executable)
 PANIC = "thread 'main' panicked at src/lib.rs:12:9:\nalready mutably borrowed\nnote: run with"

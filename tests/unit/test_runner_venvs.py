@@ -12,9 +12,9 @@ from factories import make_crate
 
 from pyo3_triage.building import venvs
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering.scenarios import Scenario
+from pyo3_triage.reproducers.scenarios import Scenario
 from pyo3_triage.running import runner
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 PY = Path(sys.executable)
 

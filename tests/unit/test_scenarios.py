@@ -9,8 +9,8 @@ import pytest
 from factories import REPO
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering import scenarios
-from pyo3_triage.rendering.scenarios import DEFAULT_TIMEOUT, Scenario, available, load, resolve
+from pyo3_triage.reproducers import scenarios
+from pyo3_triage.reproducers.scenarios import DEFAULT_TIMEOUT, Scenario, available, load, resolve
 
 LIBRARY = REPO / "scenarios"
 FOUNDING = "unsendable_gc_traverse"
@@ -316,7 +316,7 @@ fn pasted_ext(m: &Bound<'_, PyModule>) -> PyResult<()> {
 def test_own_pymodule_names_the_module_and_the_template_writes_none(tmp_path: Path) -> None:
     from packaging.version import Version
 
-    from pyo3_triage.rendering.render import render_crate
+    from pyo3_triage.building.template import render_crate
 
     scenario = load(make_folder(tmp_path, "bug", toml="", rust=OWN_MODULE))
     assert scenario.module == "pasted_ext"
@@ -356,7 +356,7 @@ def test_template_renders_the_same_crate_for_scenarios_without_their_own_module(
     """Build keys hash the rendered crate: the own-module switch must not change old renders."""
     from packaging.version import Version
 
-    from pyo3_triage.rendering.render import render_crate
+    from pyo3_triage.building.template import render_crate
 
     lib = render_crate(resolve("vec_u8_return"), Version("0.23.5"), "=0.23.5").text("src/lib.rs")
     assert (

@@ -16,8 +16,8 @@ from packaging.version import Version
 from pyo3_triage import selection
 from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
-from pyo3_triage.rendering import scenarios
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.reproducers import scenarios
+from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions import crates_index, releases
 from pyo3_triage.versions.releases import Release, ReleaseIndex, unreachable_error
 
@@ -232,7 +232,7 @@ def test_a_users_crate_gets_its_companions_from_the_cached_index(tmp_path: Path)
     whether it depends on PyO3: pyo3-file does, `plain` does not."""
     from factories import make_project
 
-    from pyo3_triage.rendering import usercrate
+    from pyo3_triage.reproducers import usercrate
 
     project = make_project(tmp_path / "proj")
     cargo = project / "Cargo.toml"

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from pyo3_triage.cells import shard
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import merge, records
-from pyo3_triage.store.paths import Layout
 from pyo3_triage.store.records import Record
+from pyo3_triage.system.paths import Layout
 
 
 @given(st.integers(0, 200), st.integers(1, 12))

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from pyo3_triage.running.procs import clean_env, run
-from pyo3_triage.running.supervisor import Interrupted, Supervisor
+from pyo3_triage.system.procs import clean_env, run
+from pyo3_triage.system.supervisor import Interrupted, Supervisor
 
 SLEEP = [sys.executable, "-c", "import time; time.sleep(30)"]
 

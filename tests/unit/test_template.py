@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
-from pyo3_triage.rendering import render, scenarios
+from pyo3_triage.building import template as render
+from pyo3_triage.reproducers import scenarios
 
 FOUNDING = scenarios.resolve("unsendable_gc_traverse")
 

@@ -11,9 +11,9 @@ import pytest
 from factories import CARGO, fingerprint, make_project, make_record
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering import usercrate
+from pyo3_triage.reproducers import usercrate
 from pyo3_triage.store import records
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.system.paths import Layout
 
 
 def test_load_reads_module_and_command(tmp_path: Path) -> None:

@@ -22,10 +22,10 @@ from pyo3_triage.commands import verify_cli
 from pyo3_triage.errors import EXIT_OK, EXIT_USAGE, UserError
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.rendering import scenarios
-from pyo3_triage.running.supervisor import SUPERVISOR
-from pyo3_triage.store.paths import Layout
+from pyo3_triage.reproducers import scenarios
 from pyo3_triage.store.records import Record
+from pyo3_triage.system.paths import Layout
+from pyo3_triage.system.supervisor import SUPERVISOR
 from pyo3_triage.versions import crates_index
 
 FOUNDING = scenarios.resolve("unsendable_gc_traverse")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pyo3_triage.running.capture import Log, Tail
-from pyo3_triage.running.supervisor import SUPERVISOR, Interrupted, Supervisor, kill_group
+from pyo3_triage.system.capture import Log, Tail
+from pyo3_triage.system.supervisor import SUPERVISOR, Interrupted, Supervisor, kill_group
 
 __all__ = ["Completed", "Interrupted", "clean_env", "run", "signal_name"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.store.areas import PARTIAL, Area, Kind
+from pyo3_triage.system.areas import PARTIAL, Area, Kind
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -106,7 +106,7 @@ class Layout:
     def pinned_lock_info(self, pyo3: str) -> Path:
         return self.cache / "locks" / slug(pyo3) / "resolved.json"
 
-    # --- areas: the folders eviction may take, each with its locks (see store/areas.py) ----
+    # --- areas: the folders eviction may take, each with its locks (see system/areas.py) ----
     def area(self, kind: Kind, name: str) -> Area:
         """The area `name` of a kind; its lock files are named after it, here only."""
         name = slug(name)

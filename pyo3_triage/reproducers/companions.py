@@ -10,13 +10,13 @@ release, the newest version that is not yanked and accepts it.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from packaging.version import InvalidVersion, Version
+
+from pyo3_triage.versions.crates_index import index_entries
 
 # The crates of PyO3 itself: a dependency on any of them ties a crate to one PyO3 release.
 PYO3_CRATES = frozenset(
@@ -87,18 +87,6 @@ class CrateVersion:
         wanted = set(features)
         active = [req for _, req, optional, on in self.needs if not optional or wanted & set(on)]
         return bool(active) and all(requirement_accepts(req, release) for req in active)
-
-
-def index_entries(text: str, crate: str) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a sparse-index file that describe `crate` (one per published
-    version); lines that do not parse are skipped."""
-    for line in text.splitlines():
-        try:
-            entry = json.loads(line) if line.strip() else None
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and str(entry.get("name", "")).lower() == crate.lower():
-            yield entry
 
 
 def parse_versions(text: str, crate: str) -> tuple[CrateVersion, ...]:

@@ -10,41 +10,19 @@ companion crates and says what it adds to a bisect question. No step asks which 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from packaging.version import Version
 
-from pyo3_triage.rendering.companions import Choice, Companion
+from pyo3_triage.reproducers.companions import Choice, Companion
 
 if TYPE_CHECKING:
+    from pyo3_triage.building.build import Crate
     from pyo3_triage.building.locks import ResolvedLock
-    from pyo3_triage.building.toolchain import Toolchain
-    from pyo3_triage.store.areas import Area
-    from pyo3_triage.store.paths import Layout
+    from pyo3_triage.system.areas import Area
+    from pyo3_triage.system.paths import Layout
     from pyo3_triage.versions.releases import Release
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A reproducer's crate on disk for one release, ready for maturin."""
-
-    manifest: Path  # the Cargo.toml maturin builds
-    workdir: Path  # where maturin runs
-    lock: ResolvedLock | None = None  # the lock the crate pinned itself (a user's crate)
-
-
-class Crate(Protocol):
-    """A reproducer's crate for one release, decided when its cell is planned: what names it in
-    the build key, and how it is put on disk when the key has no build in the cache."""
-
-    def key_parts(self) -> dict[str, object]:
-        """What names the crate in the build key (beside release, interpreter, toolchain)."""
-
-    def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:
-        """Put the crate into `into`; `locks.ResolveError` when a lock the crate pins itself
-        cannot be resolved (that step's output goes to `log`)."""
 
 
 class Reproducer(Protocol):

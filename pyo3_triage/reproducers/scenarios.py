@@ -17,14 +17,14 @@ from typing import Any
 from packaging.version import Version
 
 from pyo3_triage import hashes
+from pyo3_triage.building.build import Prepared
 from pyo3_triage.building.locks import ResolvedLock, requirement
+from pyo3_triage.building.template import render_crate
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering.companions import Choice, Companion
-from pyo3_triage.rendering.render import render_crate
-from pyo3_triage.rendering.reproducer import Prepared
-from pyo3_triage.store.areas import Area
-from pyo3_triage.store.paths import Layout, scenario_library, write_if_changed
+from pyo3_triage.reproducers.companions import Choice, Companion
+from pyo3_triage.system.areas import Area
+from pyo3_triage.system.paths import Layout, scenario_library, write_if_changed
 from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.releases import Release
 

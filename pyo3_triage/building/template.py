@@ -10,17 +10,32 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import jinja2
 from packaging.version import Version
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.store.paths import template_dir
+from pyo3_triage.system.paths import template_dir
 from pyo3_triage.tomlcompat import tomllib
 
-if TYPE_CHECKING:  # a scenario renders its own crate through this module (`Scenario.crate_for`)
-    from pyo3_triage.rendering.scenarios import Scenario
+
+class Source(Protocol):
+    """What the template needs of a scenario's Rust side (`scenarios.Scenario` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def module(self) -> str: ...
+    @property
+    def classes(self) -> tuple[str, ...]: ...
+    @property
+    def functions(self) -> tuple[str, ...]: ...
+    @property
+    def defines_module(self) -> bool: ...
+    @property
+    def rust_source(self) -> str: ...
+
 
 TEMPLATE_DIR = template_dir()
 ERAS_FILE = "eras.toml"
@@ -102,7 +117,7 @@ def render_manifest(
 
 
 def render_crate(
-    scenario: Scenario,
+    scenario: Source,
     pyo3: Version,
     pyo3_requirement: str,
     *,

@@ -20,17 +20,17 @@ from packaging.version import Version
 
 from pyo3_triage import hashes
 from pyo3_triage.building import locks
+from pyo3_triage.building.build import Prepared
 from pyo3_triage.building.locks import ResolvedLock
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.errors import UserError
-from pyo3_triage.rendering import manifests
-from pyo3_triage.rendering.companions import Choice, Companion, choose_all
-from pyo3_triage.rendering.manifests import Project
-from pyo3_triage.rendering.reproducer import Prepared
-from pyo3_triage.rendering.scenarios import DEFAULT_TIMEOUT, digest, installs
-from pyo3_triage.store import areas
-from pyo3_triage.store.areas import Area
-from pyo3_triage.store.paths import Layout, ours
+from pyo3_triage.reproducers import manifests
+from pyo3_triage.reproducers.companions import Choice, Companion, choose_all
+from pyo3_triage.reproducers.manifests import Project
+from pyo3_triage.reproducers.scenarios import DEFAULT_TIMEOUT, digest, installs
+from pyo3_triage.system import areas
+from pyo3_triage.system.areas import Area
+from pyo3_triage.system.paths import Layout, ours
 from pyo3_triage.versions.releases import Release
 
 SKIP_DIRS = {
