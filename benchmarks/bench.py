@@ -98,7 +98,7 @@ def naive(
         for interp in pythons:
             for folder in folders:
                 scenario = scenarios.load(folder)
-                crate = work / f"naive-{scenario.name}-{version}-{interp.minor}"
+                crate = work / f"naive-{scenario.name}-{version}-{interp.python_label}"
                 for name, text in template.render_crate(scenario, release.version, version).files:
                     write_if_changed(crate / name, text)
                 write_if_changed(crate / "Cargo.lock", lock.lock_text)
@@ -111,7 +111,7 @@ def naive(
                     text=True,
                 )
                 if pip.returncode != 0:
-                    outcomes[(scenario.name, version, interp.minor)] = "build-error"
+                    outcomes[(scenario.name, version, interp.python_label)] = "build-error"
                     continue
                 done = procs.run(
                     [str(venv / "bin" / "python"), str(scenario.driver)],
@@ -119,7 +119,9 @@ def naive(
                     env=runner.driver_env(),
                     timeout=scenario.timeout,
                 )
-                outcomes[(scenario.name, version, interp.minor)] = classify_run(done).outcome.value
+                outcomes[(scenario.name, version, interp.python_label)] = classify_run(
+                    done
+                ).outcome.value
     return time.monotonic() - started, outcomes
 
 

@@ -67,7 +67,7 @@ class Interpreter:
     source: str
 
     @property
-    def minor(self) -> str:
+    def python_label(self) -> str:
         """Matrix key: "3.12", or "3.13t" for a free-threaded build (a different ABI)."""
         return f"{self.version.major}.{self.version.minor}{'t' if self.free_threaded else ''}"
 
@@ -303,10 +303,10 @@ def select_interpreters(
     by_minor: dict[str, Interpreter] = {}
     for item in items:
         for interpreter in _select_item(item, spec, found, probe):
-            earlier = by_minor.setdefault(interpreter.minor, interpreter)
+            earlier = by_minor.setdefault(interpreter.python_label, interpreter)
             if earlier.realpath != interpreter.realpath:
                 raise UserError(
-                    f"{spec!r} asks for {interpreter.minor} twice ({earlier.label} at "
+                    f"{spec!r} asks for {interpreter.python_label} twice ({earlier.label} at "
                     f"{earlier.executable} and {interpreter.label} at {interpreter.executable}); "
                     "name one interpreter per minor version"
                 )

@@ -135,11 +135,11 @@ def grids(
     for scenario in scenarios:
         own = [c for c in cells if c.reproducer.name == scenario.name]
         rows = tuple(dict.fromkeys((c.release.cargo_version, c.release.yanked) for c in own))
-        columns = tuple(dict.fromkeys(c.interp.minor for c in own))
+        columns = tuple(dict.fromkeys(c.interp.python_label for c in own))
         mine = {
-            (c.release.cargo_version, c.interp.minor): by_cell[key]
+            (c.release.cargo_version, c.interp.python_label): by_cell[key]
             for c in own
-            if (key := (scenario.name, c.release.cargo_version, c.interp.minor)) in by_cell
+            if (key := (scenario.name, c.release.cargo_version, c.interp.python_label)) in by_cell
         }
         result.append(
             table.Grid(scenario.name, scenario.description, scenario.upstream, rows, columns, mine)

@@ -33,7 +33,7 @@ def split_list(values: Sequence[str] | None) -> list[str]:
     return items
 
 
-def pick_scenarios(
+def pick_reproducers(
     specs: Sequence[str] | None,
     crate: str | None = None,
     run: str | None = None,

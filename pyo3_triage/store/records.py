@@ -134,7 +134,7 @@ class Record:
             pyo3=release.cargo_version,
             yanked=release.yanked,
             python=str(interp.version),
-            python_label=interp.minor,
+            python_label=interp.python_label,
             executable=str(interp.executable),
             outcome=happened.outcome,
             runs=happened.runs,

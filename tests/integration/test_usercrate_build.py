@@ -109,7 +109,7 @@ def test_a_crate_with_its_own_abi3_is_built_once_and_labelled(
 ) -> None:
     from pyo3_triage import interpreters
 
-    pythons = [i for i in interpreters.discover() if i.minor in ("3.11", "3.12")]
+    pythons = [i for i in interpreters.discover() if i.python_label in ("3.11", "3.12")]
     if len(pythons) < 2:
         pytest.skip("needs CPython 3.11 and 3.12")
     project = make_workspace(tmp_path / "ws", '["extension-module", "abi3-py311"]')

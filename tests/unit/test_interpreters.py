@@ -152,7 +152,7 @@ def test_probe_running_interpreter() -> None:
     assert found.executable == Path(sys.executable)
     assert found.realpath == Path(sys.executable).resolve()
     assert found.source == "explicit"
-    assert found.minor == f"{sys.version_info[0]}.{sys.version_info[1]}" + (
+    assert found.python_label == f"{sys.version_info[0]}.{sys.version_info[1]}" + (
         "t" if found.free_threaded else ""
     )
 
@@ -201,7 +201,7 @@ def test_probe_parses_prerelease_and_uses_reported_executable(tmp_path: Path) ->
     found = probe(wrapper, "uv")
     assert found is not None
     assert found.version == Version("3.14.0rc2")
-    assert found.free_threaded and found.minor == "3.14t" and found.label == "3.14.0rc2t"
+    assert found.free_threaded and found.python_label == "3.14t" and found.label == "3.14.0rc2t"
     assert found.executable == wrapper
     assert found.realpath == real.resolve()
 
@@ -257,7 +257,7 @@ def test_discover_finds_the_running_interpreter() -> None:
 def test_default_selects_newest_gil_patch_per_minor() -> None:
     selected = select_interpreters(None, FOUND)
     assert labels(selected) == ["3.8.18", "3.9.18", "3.11.7", "3.12.3", "3.13.0"]
-    assert [i.minor for i in selected] == ["3.8", "3.9", "3.11", "3.12", "3.13"]
+    assert [i.python_label for i in selected] == ["3.8", "3.9", "3.11", "3.12", "3.13"]
 
 
 @pytest.mark.parametrize(

@@ -186,14 +186,16 @@ def test_an_interpreter_is_dropped_only_when_every_reproducer_rules_it_out() -> 
 )
 def test_wrong_scenario_combinations(kwargs: dict[str, Any], words: str) -> None:
     with pytest.raises(UserError, match=re.escape(words)):
-        selection.pick_scenarios(kwargs.pop("specs", None), **kwargs)
+        selection.pick_reproducers(kwargs.pop("specs", None), **kwargs)
 
 
 def test_named_or_default_scenarios_get_the_requirements() -> None:
-    chosen = selection.pick_scenarios(["unsendable_gc_traverse"], with_=["numpy >= 1.0", "pytest"])
+    chosen = selection.pick_reproducers(
+        ["unsendable_gc_traverse"], with_=["numpy >= 1.0", "pytest"]
+    )
     assert [s.name for s in chosen] == ["unsendable_gc_traverse"]
     assert chosen[0].requirements == chosen[0].with_ == ("numpy>=1.0", "pytest")
-    names = {s.name for s in selection.pick_scenarios(None)}  # none named: the default set
+    names = {s.name for s in selection.pick_reproducers(None)}  # none named: the default set
     expected = {
         s for s in scenarios.available() if scenarios.resolve(s).metadata.get("default") is True
     }
@@ -209,7 +211,7 @@ def test_a_crate_keeps_its_own_requirements_first(monkeypatch: pytest.MonkeyPatc
         return dataclasses.replace(base, requirements=("own-dep",))
 
     monkeypatch.setattr(selection.usercrate, "load", load)
-    (chosen,) = selection.pick_scenarios(
+    (chosen,) = selection.pick_reproducers(
         None, crate="proj", run="python r.py", with_=["pytest"], extra="test"
     )
     assert seen == [("proj", "python r.py", scenarios.DEFAULT_TIMEOUT, "test")]
