@@ -7,7 +7,9 @@
     (what the founding reproduction's README tells a user to do), then the driver;
 (b) harness, cold cache; (c) harness again, nothing changed; (d) one driver edited;
 (e) one scenario's Rust edited; (f) bisect over every release of a wide range; (g) the
-founding bisect down to the commit and pull request (`--pyo3-git`), cold and warm.
+founding bisect down to the commit and pull request (`--pyo3-git`), cold and warm; (h) a real
+maturin project from PyPI with a dependency tree of its own (blake3), cold, with the target
+dir shared across releases (the default) and with `--isolated-builds`. (b) runs both ways too.
 Every path's outcomes are compared: speed must never change a verdict. The figures are
 printed and written to benchmarks/latest.json.
 """
@@ -133,6 +135,75 @@ def harness(argv: list[str]) -> float:
     return time.monotonic() - started
 
 
+def tree_bytes(folder: Path) -> int:
+    """What a cache folder holds on disk, in bytes (files only, symlinks not followed)."""
+    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def real_project(
+    spec: str, pyo3: str, pythons: list[interpreters.Interpreter], work: Path
+) -> dict[str, object]:
+    """(h) A real project's sdist from PyPI over `pyo3` x `pythons`, cold, both ways."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            spec,
+            "-d",
+            str(work / "sdist"),
+        ],
+        check=True,
+    )
+    (archive,) = (work / "sdist").glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        tar.extractall(work / "sdist", filter="data")
+    (project,) = (p for p in (work / "sdist").iterdir() if p.is_dir())
+    name = spec.split("==")[0]
+    (project / "bench_repro.py").write_text(f"import {name}\nprint({name}.__name__)\n")
+    figures: dict[str, object] = {"h_project": spec, "h_pyo3": pyo3}
+    found = {}
+    for way, extra in (("unshared", ["--isolated-builds"]), ("shared", [])):
+        cache, results = work / f"cache-h-{way}", work / f"results-h-{way}"
+        stamp(f"(h) {spec} over {pyo3} x {len(pythons)} CPython(s), cold, {way}")
+        figures[f"h_{way}_s"] = round(
+            harness(
+                [
+                    "--crate",
+                    str(project),
+                    "--run",
+                    "python bench_repro.py",
+                    "--pyo3",
+                    pyo3,
+                    "--newest-patch",
+                    "--python",
+                    ",".join(str(i.executable) for i in pythons),
+                    "--cache",
+                    str(cache),
+                    "--results",
+                    str(results),
+                    *extra,
+                ]
+            ),
+            1,
+        )
+        figures[f"h_cache_{way}_bytes"] = tree_bytes(cache)
+        found[way] = outcomes_in(results, cache)
+    figures["h_cells"] = len(found["shared"])
+    figures["h_outcomes"] = {"/".join(k): v for k, v in sorted(found["shared"].items())}
+    figures["h_same_outcomes"] = found["shared"] == found["unshared"]
+    figures["ratio_h_shared_over_unshared"] = round(
+        figures["h_shared_s"] / figures["h_unshared_s"],
+        3,  # type: ignore[operator]
+    )
+    return figures
+
+
 def outcomes_in(results: Path, cache: Path) -> dict[tuple[str, str, str], str]:
     found = {}
     for record in records.all_records(Layout(cache, results)):
@@ -206,6 +277,13 @@ def main() -> int:
         default=FIXTURE if FIXTURE.is_file() else None,
         help="a PyO3 git repository (or the .git.tar.gz fixture) for (g)",
     )
+    parser.add_argument(
+        "--real", default="blake3==1.0.11", help="(h): a maturin project on PyPI, NAME==VERSION"
+    )
+    parser.add_argument(
+        "--real-pyo3", default="0.26..0.30", help="(h): its releases (newest patch)"
+    )
+    parser.add_argument("--skip-real", action="store_true", help="leave out (h)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "latest.json")
     args = parser.parse_args()
     SUPERVISOR.harden()
@@ -245,10 +323,19 @@ def main() -> int:
             locks.resolve(naive_layout, Release(Version(version), vers=version), toolchain.detect())
         figures["a_naive_s"], naive_outcomes = naive(folders, pyo3, pythons, naive_layout, work)
 
+    stamp("(b) harness, cold cache, --isolated-builds")
+    isolated = work / "results-b-unshared"
+    unshared_cache = work / "cache-b-unshared"
+    figures["b_unshared_s"] = harness(
+        [*common[:-1], str(unshared_cache), "--results", str(isolated), "--isolated-builds"]
+    )
+    figures["b_cache_unshared_bytes"] = tree_bytes(unshared_cache)
     stamp("(b) harness, cold cache")
     first = work / "results-b"
-    figures["b_cold_s"] = harness([*common, "--results", str(first)])
+    figures["b_cold_s"] = figures["b_shared_s"] = harness([*common, "--results", str(first)])
+    figures["b_cache_shared_bytes"] = tree_bytes(cache)
     cold = outcomes_in(first, cache)
+    unshared_outcomes = outcomes_in(isolated, unshared_cache)
     builds_b = builds_in(first, cache)
     figures["b_builds"] = sum(1 for b in builds_b if not b.cached)
     figures["b_pyo3_compiles"] = sum(1 for b in builds_b if b.compiled_pyo3)
@@ -313,7 +400,14 @@ def main() -> int:
         stamp("(g) commit-level bisect (--pyo3-git), cold then warm")
         figures.update(commit_level(args.pyo3_git, pythons[0], work))
 
-    same = cold == after
+    if not args.skip_real:
+        figures.update(real_project(args.real, args.real_pyo3, pythons, work))
+
+    same = cold == after == unshared_outcomes and figures.get("h_same_outcomes", True) is True
+    figures["ratio_b_shared_over_unshared"] = round(
+        figures["b_shared_s"] / figures["b_unshared_s"],
+        3,  # type: ignore[operator]
+    )
     if naive_outcomes is not None:
         same = same and naive_outcomes == cold
         figures["ratio_b_over_a"] = round(figures["b_cold_s"] / figures["a_naive_s"], 3)  # type: ignore[operator]
@@ -321,7 +415,7 @@ def main() -> int:
     figures["same_outcomes_on_every_path"] = same
     figures["outcomes"] = {"/".join(k): v for k, v in sorted(cold.items())}
     for name, value in figures.items():
-        if name != "outcomes":
+        if name not in ("outcomes", "h_outcomes"):
             print(f"{name:28} {value}")
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"written to {args.out}")

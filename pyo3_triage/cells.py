@@ -239,12 +239,19 @@ class CellRunner:
     what happened to the cell. Every cache area the cell uses is held while it runs."""
 
     def __init__(
-        self, layout: Layout, toolchain: Toolchain, options: Options, *, rerun: bool = False
+        self,
+        layout: Layout,
+        toolchain: Toolchain,
+        options: Options,
+        *,
+        rerun: bool = False,
+        shared: bool = True,
     ) -> None:
         self.layout = layout
         self.toolchain = toolchain
         self.options = options
         self.rerun = rerun
+        self.shared = shared  # one target dir per interpreter (see `build.build`)
         self._rebuilt: set[str] = set()  # build keys built in this run (--rerun builds each once)
 
     @contextlib.contextmanager
@@ -263,7 +270,7 @@ class CellRunner:
         """The cell's steps, with its areas held (`holding`)."""
         rebuild = self.rerun and job.key not in self._rebuilt  # --rerun: each build once a run
         self._rebuilt.add(job.key)
-        made = build.build(self.layout, job, self.toolchain, rebuild=rebuild)
+        made = build.build(self.layout, job, self.toolchain, rebuild=rebuild, shared=self.shared)
         built = made.info
         happened = functools.partial(Happened, build=built, lock=self._lock_info(job, made))
         if not built.ok:
@@ -350,11 +357,17 @@ class Evaluator:
     stored answers, and the record (`Record.for_cell`)."""
 
     def __init__(
-        self, layout: Layout, toolchain: Toolchain, options: Options, *, rerun: bool = False
+        self,
+        layout: Layout,
+        toolchain: Toolchain,
+        options: Options,
+        *,
+        rerun: bool = False,
+        shared: bool = True,
     ) -> None:
         self.layout = layout
         self.keys = CellKeys(layout, toolchain, options, rerun=rerun)
-        self.runner = CellRunner(layout, toolchain, options, rerun=rerun)
+        self.runner = CellRunner(layout, toolchain, options, rerun=rerun, shared=shared)
 
     @property
     def options(self) -> Options:

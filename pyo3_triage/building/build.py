@@ -2,8 +2,9 @@
 
 Builds are cached by content: the build key covers everything that changes the wheel
 (template, scenario Rust side, PyO3 release and its lockfile, exact interpreter and ABI,
-rustc, maturin, profile). All scenarios of a cell share one cargo target dir, so PyO3 itself
-is compiled once per cell and each further scenario only compiles its own small crate.
+rustc, maturin, profile). Every reproducer and release built for one interpreter shares one
+cargo target dir, so PyO3 is compiled once per (release, interpreter), what every release
+needs alike once per interpreter, and each further reproducer only compiles its own crate.
 """
 
 from __future__ import annotations
@@ -141,18 +142,24 @@ def job_for(
     return Job(reproducer.name, release, lock, interp, profile, abi3, crate, key)
 
 
-def build(layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = False) -> Built:
+def build(
+    layout: Layout, job: Job, toolchain: Toolchain, *, rebuild: bool = False, shared: bool = True
+) -> Built:
     """The job's wheel: from the cache when an identical build left one, else built now.
 
-    Every area the build reads or writes is held in use until it returns (a caller that goes
-    on to install the wheel holds the wheel's area longer)."""
+    `shared`: one cargo target dir per interpreter, for every release and reproducer, so what
+    does not change with the release (syn, a project's own dependency tree, build scripts and
+    their C) is compiled once and reused by cargo; else one per (release, interpreter). The
+    wheel is the same either way: cargo keys each unit by its package, version, features and
+    dependencies. Every area the build reads or writes is held in use until it returns (a
+    caller that goes on to install the wheel holds the wheel's area longer)."""
     key, release = job.key, job.release
     log = layout.build_log(job.name, release.cargo_version, str(job.interp.version), key)
     with layout.wheels(key).in_use(), layout.crate(key).in_use():
         if not rebuild and (cached := _cached(layout, key, log)) is not None:
             return cached
-        # Commits share one target dir per interpreter: cargo recompiles only what changed.
-        series = "git" if release.revision else release.cargo_version
+        # Commits always share one per interpreter: cargo recompiles only what changed.
+        series = "git" if release.revision else "shared" if shared else release.cargo_version
         target = layout.target(series, job.abi3 or interpreter_tag(job.interp))
         tree = layout.tree(release.source.name) if release.source else None
         # Scenarios of one cell share the target dir; cargo locks it during the build, but

@@ -113,6 +113,13 @@ def _add_build(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--release", action="store_true", help="build with --release")
     parser.add_argument(
+        "--isolated-builds",
+        action="store_true",
+        help="one cargo target dir per (release, CPython), compiling everything for each; by "
+        "default every release built for a CPython shares one, so what they need alike "
+        "(syn, your project's dependency tree) is compiled once (the wheels are the same)",
+    )
+    parser.add_argument(
         "--abi3",
         action="store_true",
         help="build each release once for the stable ABI and run it on every CPython "

@@ -65,7 +65,8 @@ class Invocation:
     def evaluator(self) -> Evaluator:
         """Made on first use: `--list` of a bisect and `--cache-info` never detect the toolchain."""
         rerun = bool(getattr(self.args, "rerun", False))
-        return Evaluator(self.layout, toolchain.detect(), self.options, rerun=rerun)
+        shared = not getattr(self.args, "isolated_builds", False)
+        return Evaluator(self.layout, toolchain.detect(), self.options, rerun=rerun, shared=shared)
 
     def start(self) -> None:
         """Create the results and cache folders and take charge of child processes."""

@@ -121,9 +121,10 @@ class Layout:
         """The crate a build compiles: a scenario rendered, or a copy of a user's project."""
         return self.area(Kind.CRATE, build_key)
 
-    def target(self, pyo3: str, interpreter_tag: str) -> Area:
-        """One cargo target dir per (PyO3 release, interpreter): shared by all scenarios."""
-        return self.area(Kind.TARGET, f"{slug(pyo3)}-{slug(interpreter_tag)}")
+    def target(self, series: str, interpreter_tag: str) -> Area:
+        """A cargo target dir for an interpreter: "shared" by every release (the default),
+        "git" for PyO3 commits, or one PyO3 release's own (`--isolated-builds`)."""
+        return self.area(Kind.TARGET, f"{slug(series)}-{slug(interpreter_tag)}")
 
     def wheels(self, build_key: str) -> Area:
         """A build's wheel, with its log, info and (a user's crate) pinned lock."""

@@ -174,7 +174,7 @@ def test_a_cell_renders_its_crate_once_from_key_to_build(tmp_path: Path, monkeyp
 
     seen: list[build.Job] = []
 
-    def failing_build(layout, job, toolchain, *, rebuild=False):
+    def failing_build(layout, job, toolchain, *, rebuild=False, shared=True):
         seen.append(job)
         info = BuildInfo(job.key, False, None, 1.0, False, "/b.log", "error[E0308]", False)
         return build.Built(dataclasses.replace(info, compile_error=True))

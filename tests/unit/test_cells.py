@@ -226,7 +226,12 @@ def test_a_commit_that_does_not_compile_for_its_older_api_is_tried_with_the_newe
     eras: list[str] = []
 
     def failing_build(
-        layout: Layout, job: build.Job, toolchain: Toolchain, *, rebuild: bool = False
+        layout: Layout,
+        job: build.Job,
+        toolchain: Toolchain,
+        *,
+        rebuild: bool = False,
+        shared: bool = True,
     ) -> build.Built:
         eras.append(str(job.release.version))
         info = BuildInfo(job.key, False, None, 1.0, False, "/b.log", "error[E0308]", False)
@@ -262,7 +267,12 @@ def test_a_user_crate_cell_never_resolves_the_templates_lock(
     seen: list[build.Job] = []
 
     def failing_build(
-        layout: Layout, job: build.Job, toolchain: Toolchain, *, rebuild: bool = False
+        layout: Layout,
+        job: build.Job,
+        toolchain: Toolchain,
+        *,
+        rebuild: bool = False,
+        shared: bool = True,
     ) -> build.Built:
         seen.append(job)
         return build.Built(BuildInfo(job.key, False, None, 1.0, False, "/b.log", "no net", False))
