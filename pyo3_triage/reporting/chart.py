@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pyo3_triage import hashes
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.reporting.table import FORCED_MARK, Grid, row_label
 
@@ -76,6 +77,17 @@ def chart_cells(grid: Grid) -> list[ChartCell]:
 
 def row_labels(grid: Grid) -> list[str]:
     return [row_label(pyo3, yanked, grid.describe(pyo3)) for pyo3, yanked in grid.rows]
+
+
+# Part of `shows`: a change to how the chart is drawn draws it again.
+DRAWING = 1
+
+
+def shows(grids: Sequence[Grid]) -> str:
+    """A digest of everything the picture of `grids` shows (pure): the same digest, the
+    same picture, so a caller need not draw it again."""
+    seen = [(grid.scenario, grid.columns, row_labels(grid), chart_cells(grid)) for grid in grids]
+    return hashes.digest(repr((DRAWING, seen)), hashes.CONTENT)
 
 
 def draw(grids: Sequence[Grid]) -> tuple[bytes, bytes]:

@@ -101,6 +101,22 @@ def bisect_answers(layout: Layout, grids: Sequence[table.Grid]) -> list[str]:
     return lines
 
 
+def _draw(layout: Layout, grids: Sequence[table.Grid]) -> None:
+    """The chart, drawn only when what it shows changed: drawing costs seconds (the plotting
+    library's import, two files) and a warm rerun changes nothing."""
+    shown = chart.shows(grids)
+    files = (layout.report_svg(), layout.report_png(), layout.chart_digest())
+    try:
+        if all(f.is_file() for f in files) and files[2].read_text(encoding="utf-8") == shown:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass  # unreadable: draw it again
+    svg, png = chart.draw(grids)
+    write_atomic(layout.report_svg(), svg)
+    write_atomic(layout.report_png(), png)
+    write_atomic(layout.chart_digest(), shown)
+
+
 def write(layout: Layout, grids: Sequence[table.Grid], question: str = "") -> Path:
     """`report.md` and the chart (the latest), and with a `question` a copy of the report
     kept under its own name, so a later run about something else does not erase it."""
@@ -109,9 +125,7 @@ def write(layout: Layout, grids: Sequence[table.Grid], question: str = "") -> Pa
     text = markdown.report_document(grids, bisect_answers(layout, grids), env, layout)
     path = layout.report_markdown()
     write_atomic(path, text)
-    svg, png = chart.draw(grids)
-    write_atomic(layout.report_svg(), svg)
-    write_atomic(layout.report_png(), png)
+    _draw(layout, grids)
     if question:
         write_atomic(layout.question_file("report", question), text)
     return path

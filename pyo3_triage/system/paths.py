@@ -221,6 +221,10 @@ class Layout:
     def report_svg(self) -> Path:
         return self.results / "matrix.svg"
 
+    def chart_digest(self) -> Path:
+        """What the chart files show (`chart.shows`), so an unchanged chart is not drawn again."""
+        return self.results / ".matrix.digest"
+
     def bisect_report(
         self, scenario: str, axis: str, low: str, high: str, question: str, suffix: str
     ) -> Path:

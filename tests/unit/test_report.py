@@ -140,3 +140,24 @@ def test_the_report_draws_the_version_the_newest_run_asked_about(tmp_path: Path)
     (grid,) = report.grids_from_store(layout, latest={"s": "A"})
     assert len(grid.cells) == 3 and grid.left_out == 1
     assert "Left out: 1 record(s) of other versions" in markdown.section(grid)
+
+
+def test_the_chart_is_drawn_again_only_when_what_it_shows_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyo3_triage.reporting import chart, table
+
+    drawn: list[int] = []
+    monkeypatch.setattr(chart, "draw", lambda grids: drawn.append(1) or (b"<svg/>", b"png"))
+    monkeypatch.setattr(report, "python_versions", lambda executables: {})
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    layout.results.mkdir()
+    one = [table.grid_from_records("s", "", "", [make_record(Outcome.ABORT)])]
+    report.write(layout, one)
+    report.write(layout, one)  # nothing changed: the files stay as they are
+    assert len(drawn) == 1 and layout.report_png().read_bytes() == b"png"
+    report.write(layout, [table.grid_from_records("s", "", "", [make_record(Outcome.PASS)])])
+    assert len(drawn) == 2  # a cell changed
+    layout.report_svg().unlink()
+    report.write(layout, [table.grid_from_records("s", "", "", [make_record(Outcome.PASS)])])
+    assert len(drawn) == 3 and layout.report_svg().is_file()  # a file was missing
