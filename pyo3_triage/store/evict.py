@@ -5,7 +5,9 @@ cache), venvs, built wheels, PyO3 commit trees, crate folders (rendered scenario
 of users' projects) and drivers' work folders. Whoever uses an area holds it (`Area.in_use`)
 for the whole build, install or run; eviction takes the area exclusively without waiting and
 leaves alone whatever another process holds. Use is recorded by touching an area when a run
-uses it, so "least recently used" is the oldest touch. Results are never part of the cache.
+uses it, so "least recently used" is the oldest touch. Each area's size is measured once and
+recorded until the area is used again (`Area.size`), so a run that added nothing walks
+nothing big. Results are never part of the cache.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.system.areas import Area, Kind, touch
-from pyo3_triage.system.paths import Layout, tree_size
+from pyo3_triage.system.areas import Area, Kind, touch, tree_size
+from pyo3_triage.system.paths import Layout
 
 DEFAULT_LIMIT = 10 * 2**30
 ENV = "PYO3_TRIAGE_CACHE_LIMIT"
@@ -75,7 +77,7 @@ def areas(layout: Layout) -> Iterator[Candidate]:
                 used = area.path.stat().st_mtime
             except OSError:
                 continue  # gone meanwhile
-            yield Candidate(area, tree_size(area.path), used)
+            yield Candidate(area, area.size(), used)
 
 
 def evict(layout: Layout, limit: int) -> list[Candidate]:
@@ -83,9 +85,12 @@ def evict(layout: Layout, limit: int) -> list[Candidate]:
     kept (then the cache may stay above the limit until that use is over)."""
     if not layout.tagged():
         return []  # a folder this tool did not make: never delete there
-    total = sum(layout.cache_usage().values())
+    found = list(areas(layout))
+    kinds = {kind.value for kind in Kind}
+    rest = [path for name, path in layout.cache_areas().items() if name not in kinds]
+    total = sum(c.size for c in found) + sum(tree_size(path) for path in rest)
     removed: list[Candidate] = []
-    for candidate in sorted(areas(layout), key=lambda c: c.used):
+    for candidate in sorted(found, key=lambda c: c.used):
         if total <= limit:
             break
         if candidate.area.evict():

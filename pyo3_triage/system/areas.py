@@ -71,14 +71,39 @@ class Area:
         self.mutex.parent.mkdir(parents=True, exist_ok=True)
         return FileLock(str(self.mutex))
 
+    @property
+    def measured(self) -> Path:
+        """What the area held when eviction last measured it (see `size`)."""
+        return self.hold.with_suffix(".size")
+
     @contextlib.contextmanager
     def in_use(self) -> Iterator[Path]:
         """Hold the area for a step: eviction leaves it alone until the step is done. Taken
-        before the step checks that the area exists, so it never sees one being deleted."""
+        before the step checks that the area exists, so it never sees one being deleted.
+        A step may make the area grow, so its measured size is forgotten when it ends."""
         self.hold.parent.mkdir(parents=True, exist_ok=True)
         with ReadWriteLock(str(self.hold), is_singleton=False).read_lock():
             touch(self.path)
-            yield self.path
+            try:
+                yield self.path
+            finally:
+                self.measured.unlink(missing_ok=True)
+
+    def size(self) -> int:
+        """Bytes the area holds. Measured once and recorded, so an area nobody used since is
+        not walked again; measured under the eviction hold (never waiting), and only recorded
+        when nobody was using it meanwhile."""
+        with contextlib.suppress(OSError, ValueError):
+            return int(self.measured.read_text(encoding="utf-8"))
+        self.hold.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with ReadWriteLock(str(self.hold), is_singleton=False, blocking=False).write_lock():
+                size = tree_size(self.path)
+                with contextlib.suppress(OSError):
+                    self.measured.write_text(str(size), encoding="utf-8")
+                return size
+        except Timeout:
+            return tree_size(self.path)  # in use: it may still grow, so not recorded
 
     def evict(self) -> bool:
         """Delete the area unless someone holds it (never waits); True when it is gone. The
@@ -90,6 +115,16 @@ class Area:
         except Timeout:
             return False
         return not self.path.exists()
+
+
+def tree_size(path: Path) -> int:
+    """Bytes of the files under `path` (0 when it is gone)."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
 
 
 def touch(path: Path) -> None:

@@ -9,7 +9,6 @@ string; writes go through `write_atomic` so a crash never leaves half a file beh
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.system.areas import PARTIAL, Area, Kind
+from pyo3_triage.system.areas import PARTIAL, Area, Kind, tree_size
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -330,15 +329,6 @@ def ours(folder: Path) -> bool:
     """A results folder or cache this tool made (e.g. `./results` inside the user's crate): never
     part of a project's content, never copied."""
     return (folder / RESULTS_MARK).is_file() or (folder / "CACHEDIR.TAG").is_file()
-
-
-def tree_size(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(root, name)).st_size
-    return total
 
 
 def _read_umask() -> int:

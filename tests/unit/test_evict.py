@@ -62,14 +62,15 @@ def layout(tmp_path: Path) -> Layout:
 
 
 def test_least_recently_used_go_first_until_under_the_limit(layout: Layout) -> None:
-    old = area(layout, "targets", "0.20.3-a", 4000, used=1000)
-    mid = area(layout, "venvs", "k1-a", 3000, used=2000)
-    new = area(layout, "targets", "0.21.2-a", 4000, used=3000)
-    removed = evict.evict(layout, limit=7000)
+    # Sizes well above the few KiB of lock files the cache also counts.
+    old = area(layout, "targets", "0.20.3-a", 400_000, used=1000)
+    mid = area(layout, "venvs", "k1-a", 300_000, used=2000)
+    new = area(layout, "targets", "0.21.2-a", 400_000, used=3000)
+    removed = evict.evict(layout, limit=750_000)
     assert [a.path for a in removed] == [old]
     assert mid.exists() and new.exists()
     evict.touch(mid)  # used again now: newest
-    removed = evict.evict(layout, limit=3500)
+    removed = evict.evict(layout, limit=350_000)
     assert [a.path for a in removed] == [new]
     assert mid.exists()
 
@@ -147,3 +148,23 @@ def test_results_and_foreign_folders_are_never_touched(layout: Layout, tmp_path:
     foreign = Layout(cache=tmp_path / "someone-elses", results=tmp_path / "r2")
     folder = area(foreign, "targets", "keep", 4000, used=1)  # no CACHEDIR.TAG of ours
     assert evict.evict(foreign, limit=0) == [] and folder.exists()
+
+
+def test_an_area_is_walked_once_until_it_is_used_again(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm run adds nothing: eviction then reads recorded sizes instead of walking."""
+    from pyo3_triage.system import areas as areas_module
+
+    folder = area(layout, "targets", "0.20.3-a", 1000, used=1000)
+    (target,) = layout.areas(Kind.TARGET)
+    walked: list[Path] = []
+    real = areas_module.tree_size
+    monkeypatch.setattr(areas_module, "tree_size", lambda p: walked.append(p) or real(p))
+    assert target.size() == 1000 and target.size() == 1000 and walked == [folder]
+    with target.in_use():  # a build may add files: the recorded size is forgotten
+        (folder / "more").write_bytes(b"y" * 500)
+    assert target.size() == 1500 and walked == [folder, folder]
+    target.measured.unlink()
+    with held_by_another_process(target):  # still growing there: measured, not recorded
+        assert target.size() == 1500 and not target.measured.exists()
