@@ -72,7 +72,10 @@ class RenderedCrate:
         return dict(self.files)[name]
 
 
+@functools.cache
 def _environment(template_dir: Path) -> jinja2.Environment:
+    """One per template folder, so each template is compiled once per process (Jinja keeps
+    the compiled templates; a matrix renders the same four for every cell)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
         undefined=jinja2.StrictUndefined,
@@ -116,6 +119,12 @@ def render_manifest(
     return _environment(template_dir).get_template("Cargo.toml").render(context)
 
 
+@functools.lru_cache(maxsize=256)
+def _source(template_dir: Path, text: str) -> jinja2.Template:
+    """A scenario's Rust side, compiled once per process."""
+    return _environment(template_dir).from_string(text)
+
+
 def render_crate(
     scenario: Source,
     pyo3: Version,
@@ -143,7 +152,7 @@ def render_crate(
         own_module=scenario.defines_module,
     )
     try:
-        context["scenario_rust"] = env.from_string(scenario.rust_source).render(context)
+        context["scenario_rust"] = _source(template_dir, scenario.rust_source).render(context)
         files = tuple((name, env.get_template(name).render(context)) for name in TEMPLATE_FILES)
     except (jinja2.TemplateError, TypeError) as err:  # TypeError: an undefined value in a filter
         raise UserError(
