@@ -8,6 +8,7 @@ that fail for versions that are installed but not activated).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -15,11 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.system import procs
+from pyo3_triage.system.paths import write_atomic
 
 # Source priority when one interpreter is reachable several ways: the first one wins.
 SOURCES: tuple[str, ...] = ("PATH", "pyenv", "uv", "explicit")
@@ -175,18 +178,81 @@ def probe(executable: Path, source: str, timeout: float = 10.0) -> Interpreter |
     return _parse_probe(done.stdout_tail, executable, source)
 
 
+class Remembered:
+    """Probe answers kept in a file (`memo`), each with the identity of the file its
+    candidate resolves to (inode, size, mtime): an interpreter is run again only when that
+    file changed, so finding a dozen interpreters costs a dozen `stat` calls."""
+
+    def __init__(self, memo: Path, probe: Callable[[Path, str], Interpreter | None]) -> None:
+        self.memo, self.probe, self.changed = memo, probe, False
+        try:
+            known = json.loads(memo.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        self.known: dict[str, Any] = known if isinstance(known, dict) else {}
+
+    def __call__(self, executable: Path, source: str) -> Interpreter | None:
+        try:
+            real = executable.resolve()
+            stat = real.stat()
+        except OSError:
+            return None
+        identity = [str(real), stat.st_ino, stat.st_size, stat.st_mtime_ns]
+        kept = self.known.get(str(executable))
+        if isinstance(kept, dict) and kept.get("identity") == identity:
+            with contextlib.suppress(ValueError, KeyError, TypeError, InvalidVersion):
+                return _from_memo(kept["answer"], executable, source)
+        found = self.probe(executable, source)
+        if found is not None:  # a failure may be of the moment: asked again next time
+            self.known[str(executable)] = {"identity": identity, "answer": _to_memo(found)}
+            self.changed = True
+        return found
+
+    def save(self) -> None:
+        if self.changed:
+            with contextlib.suppress(OSError):  # a memo that cannot be kept costs time only
+                write_atomic(self.memo, json.dumps(self.known, indent=1, sort_keys=True) + "\n")
+
+
+def _to_memo(found: Interpreter) -> dict[str, Any]:
+    return {
+        "version": str(found.version),
+        "realpath": str(found.realpath),
+        "implementation": found.implementation,
+        "free_threaded": found.free_threaded,
+        "soabi": found.soabi,
+    }
+
+
+def _from_memo(data: dict[str, Any], executable: Path, source: str) -> Interpreter:
+    return Interpreter(
+        Version(str(data["version"])),
+        executable,
+        Path(str(data["realpath"])),
+        str(data["implementation"]),
+        bool(data["free_threaded"]),
+        str(data["soabi"]),
+        source,
+    )
+
+
 def discover(
     env: Mapping[str, str] | None = None,
     home: Path | None = None,
     probe: Callable[[Path, str], Interpreter | None] = probe,
+    memo: Path | None = None,
 ) -> list[Interpreter]:
-    """All working CPython 3 interpreters, one per realpath, sorted by version.
+    """All working CPython 3 interpreters, one per realpath, sorted by version. With a
+    `memo` file, an interpreter already probed is not run again while its file is unchanged.
 
     Probing is process start-up, not CPU work, so a small thread pool hides most of it.
     """
     candidates = candidate_paths(env, home)
+    asked = Remembered(memo, probe) if memo is not None else None
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda item: probe(*item), candidates))
+        answers = list(pool.map(lambda item: (asked or probe)(*item), candidates))
+    if asked is not None:
+        asked.save()
     seen: set[Path] = set()
     kept: list[Interpreter] = []
     for interpreter in answers:  # candidate order is source priority

@@ -68,6 +68,10 @@ class Invocation:
         shared = not getattr(self.args, "isolated_builds", False)
         return Evaluator(self.layout, toolchain.detect(), self.options, rerun=rerun, shared=shared)
 
+    def interpreters_found(self) -> list[Interpreter]:
+        """The interpreters on this machine (probed once and remembered in the cache)."""
+        return interpreters.discover(memo=self.layout.interpreter_memo())
+
     def start(self) -> None:
         """Create the results and cache folders and take charge of child processes."""
         self.layout.ensure()
@@ -138,7 +142,9 @@ def select_matrix(inv: Invocation) -> Invocation:
         )
     if repo is not None:
         chosen += [revisions.at(repo, rev, inv.layout) for rev in revs]
-    found = selection.pick_interpreters(args.python, chosen, inv.notify)
+    found = selection.pick_interpreters(
+        args.python, chosen, inv.notify, find=inv.interpreters_found
+    )
     kept = selection.drop_excluded(reproducers, found, inv.notify)
     return dataclasses.replace(
         inv, reproducers=reproducers, releases=tuple(chosen), interpreters=tuple(kept), repo=repo
@@ -162,7 +168,7 @@ def select_bisect(inv: Invocation) -> Invocation:
     if args.python is None:
         pythons = [_running_interpreter()]
     else:
-        pythons = interpreters.select_interpreters(args.python, interpreters.discover())
+        pythons = interpreters.select_interpreters(args.python, inv.interpreters_found())
     kept = selection.drop_excluded(reproducers, pythons, inv.notify)
     repo = selection.pick_repo(args.pyo3_git, inv.layout, fetch=args.pyo3_git_fetch)
     return dataclasses.replace(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
-from pyo3_triage import interpreters, selection
+from pyo3_triage import selection
 from pyo3_triage.bisecting.verify import Check, claims, verify_one
 from pyo3_triage.commands import invocation
 from pyo3_triage.commands.invocation import Invocation
@@ -26,7 +26,7 @@ def main(argv: Sequence[str]) -> int:
         _describe(inv, chosen)
         return EXIT_OK
     inv.start()  # only now: --list starts nothing
-    found = interpreters.discover()
+    found = inv.interpreters_found()
     verdicts = []
     for scenario in chosen:
         inv.console.rule(scenario.name)

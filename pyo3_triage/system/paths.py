@@ -220,6 +220,10 @@ class Layout:
     def report_svg(self) -> Path:
         return self.results / "matrix.svg"
 
+    def interpreter_memo(self) -> Path:
+        """What each interpreter found said of itself, kept while its file is unchanged."""
+        return self.cache / "index" / "interpreters.json"
+
     def chart_digest(self) -> Path:
         """What the chart files show (`chart.shows`), so an unchanged chart is not drawn again."""
         return self.results / ".matrix.digest"

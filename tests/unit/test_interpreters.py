@@ -357,3 +357,28 @@ def test_explicit_path_errors(tmp_path: Path) -> None:
     for fake, words in ((pypy, "pypy 3.10.14"), (py2, "cpython 2.7.18")):
         with pytest.raises(UserError, match=f"{words}, not CPython 3"):
             select_interpreters(str(broken), [], probe=fake)
+
+
+def test_an_interpreter_is_probed_again_only_when_its_file_changed(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    make_exe(bin_dir / "python3.11")
+    make_exe(bin_dir / "python3.12")
+    answers = {
+        "python3.11": interp("3.11.7", source="PATH", path=str(bin_dir / "python3.11")),
+        "python3.12": None,  # broken now: asked again next time
+    }
+    asked: list[str] = []
+
+    def fake_probe(executable: Path, source: str) -> Interpreter | None:
+        asked.append(executable.name)
+        return answers[executable.name]
+
+    memo = tmp_path / "cache" / "interpreters.json"
+    env = {"PATH": str(bin_dir)}
+    first = discover(env, home=tmp_path, probe=fake_probe, memo=memo)
+    assert sorted(asked) == ["python3.11", "python3.12"] and memo.is_file()
+    again = discover(env, home=tmp_path, probe=fake_probe, memo=memo)
+    assert again == first and sorted(asked) == ["python3.11", "python3.12", "python3.12"]
+    (bin_dir / "python3.11").write_text("#!/bin/sh\n# reinstalled\n")  # another file now
+    discover(env, home=tmp_path, probe=fake_probe, memo=memo)
+    assert asked.count("python3.11") == 2
