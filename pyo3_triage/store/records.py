@@ -160,6 +160,15 @@ class Record:
         )
 
     @property
+    def interpreter(self) -> str:
+        """The interpreter in words, from the record alone: "CPython 3.12.1", "CPython
+        3.13.5t" (free-threaded), "CPython 3.11.2d" (debug), "PyPy 3.9.16"."""
+        label = self.python_label
+        marks = label[len(label.rstrip("td")) :]
+        name = "PyPy" if label.startswith("pp") else "CPython"
+        return f"{name} {self.python}{marks}"
+
+    @property
     def flaky(self) -> bool:
         return len({run.outcome for run in self.runs}) > 1
 
