@@ -287,8 +287,8 @@ def _axis_name(searches: Sequence[Search]) -> str:
     """The axis and the fixed values: a search on another CPython must not overwrite it."""
     if searches[0].axis == "python":
         return "python-" + searches[0].fixed.removeprefix("PyO3 ")
-    minors = [s.fixed.replace("CPython ", "").replace("PyPy ", "pp") for s in searches]
-    return f"pyo3-py{minors[0]}" + (f"-{minors[-1]}" if len(minors) > 1 else "")
+    minors = [s.fixed.replace("CPython ", "py").replace("PyPy ", "pp") for s in searches]
+    return f"pyo3-{minors[0]}" + (f"-{minors[-1].removeprefix('py')}" if len(minors) > 1 else "")
 
 
 def _question(
