@@ -31,6 +31,7 @@ from pyo3_triage.store import records
 from pyo3_triage.store.records import BuiltAs, Happened, Record
 from pyo3_triage.system.areas import Area
 from pyo3_triage.system.paths import Layout, write_if_changed
+from pyo3_triage.versions import support
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import window_for
 
@@ -62,18 +63,20 @@ class Cell:
 
     @property
     def declared(self) -> bool:
-        """Inside the CPython window the release declares (derived, never stored)."""
-        return window_for(self.release.version).declares(self.interp.version)
+        """Inside the window the release declares for this interpreter's build (CPython,
+        debug, free-threaded or PyPy; derived, never stored)."""
+        return support.declares(self.release.version, self.interp.version, self.interp.build)
 
     @property
     def window(self) -> str:
-        """The release's declared window in words, e.g. "3.7-3.12", for notes."""
-        return window_for(self.release.version).span
+        """The release's declared window for this build in words, e.g. "3.7-3.12" or
+        "PyPy 3.9-3.11", for notes."""
+        return support.declared_span(self.release.version, self.interp.build)
 
     @property
     def label(self) -> str:
         yanked = " (yanked)" if self.release.yanked else ""
-        return f"{self.reproducer.name} · PyO3 {self.release.cargo_version}{yanked} · CPython {self.interp.version}"
+        return f"{self.reproducer.name} · PyO3 {self.release.cargo_version}{yanked} · {self.interp.name}"
 
 
 def plan(
@@ -184,7 +187,10 @@ class CellKeys:
         return None
 
     def abi3(self, cell: Cell) -> str | None:
-        """The stable-ABI feature for the release's CPython floor, e.g. "abi3-py37"."""
+        """The stable-ABI feature for the release's CPython floor, e.g. "abi3-py37". PyPy
+        has no stable ABI: its cells are built for PyPy itself, with or without `--abi3`."""
+        if cell.interp.implementation == "pypy":
+            return None
         if cell.reproducer.own_abi3:
             return cell.reproducer.own_abi3  # the crate's own stable-ABI build: built once
         if not self.options.abi3:

@@ -6,6 +6,7 @@ know is refused (the record is then ignored, never half-trusted).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -115,3 +116,17 @@ class ToolVersions:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ToolVersions:
         return cls(**data)
+
+
+# What a C-level crash prints before it dies: an assertion (CPython's debug checks, glibc's
+# assert) or CPython's "Fatal Python error: ...".
+_ASSERTION = re.compile(r"\bAssertion\b.*\bfailed\b")
+_FATAL = "Fatal Python error:"
+
+
+def fatal_line(stderr: str) -> str | None:
+    """The line that says why a process died in C, when it printed one: the first failed
+    assertion, else the first "Fatal Python error" line."""
+    lines = [line.strip() for line in stderr.splitlines()]
+    found = next((line for line in lines if _ASSERTION.search(line)), None)
+    return found or next((line for line in lines if line.startswith(_FATAL)), None)

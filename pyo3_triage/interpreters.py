@@ -29,8 +29,12 @@ SOURCES: tuple[str, ...] = ("PATH", "pyenv", "uv", "explicit")
 
 # Names worth probing. `python3.13t` is the free-threaded build's name; `-config`,
 # `-gdb.py` and `python3.6m` hard links never match.
-_PATH_NAME = re.compile(r"python(3(\.\d+t?)?)?")
-_MANAGED_NAME = re.compile(r"python3(\.\d+t?)?")
+# `python3.11d` and Debian's `python3.11-dbg` are debug builds; `pypy3`, `pypy3.9` PyPy.
+_PATH_NAME = re.compile(r"python(3(\.\d+t?)?)?|python3\.\d+(d|-dbg)|pypy3(\.\d+)?")
+_MANAGED_NAME = re.compile(r"python3(\.\d+t?)?|pypy3(\.\d+)?")
+
+# What the matrix runs: CPython 3 (release, debug or free-threaded builds) and PyPy 3.
+IMPLEMENTATIONS = ("cpython", "pypy")
 
 # Variables that would make a probed interpreter load someone else's stdlib or site.
 _STRIPPED_ENV = ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONSTARTUP", "__PYVENV_LAUNCHER__")
@@ -46,6 +50,7 @@ print(json.dumps({
     'version_info': list(sys.version_info[:5]),
     'implementation': platform.python_implementation().lower(),
     'gil_disabled': bool(sysconfig.get_config_var('Py_GIL_DISABLED')),
+    'debug': bool(sysconfig.get_config_var('Py_DEBUG')),
     'soabi': sysconfig.get_config_var('SOABI') or '',
     'executable': sys.executable or '',
 }))
@@ -54,7 +59,9 @@ print(json.dumps({
 _RELEASE_LEVELS = {"alpha": "a", "beta": "b", "candidate": "rc", "final": ""}
 
 _PASS_PATH = "pass the path of a python executable"
-ACCEPTED_FORMS = "3.12, 3.13t, 3.12.1, 3.8..3.13, 3.11,3.12 or a path to a python executable"
+ACCEPTED_FORMS = (
+    "3.12, 3.13t, 3.11d, pp3.9, 3.12.1, 3.8..3.13, 3.11,3.12 or a path to a python executable"
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -68,16 +75,41 @@ class Interpreter:
     free_threaded: bool
     soabi: str
     source: str
+    debug: bool = False  # Py_DEBUG: another build, never a stand-in for the release build
+
+    @property
+    def build(self) -> str:
+        """Which build it is, for its support window: "pypy", "free-threaded", "debug" or
+        "cpython" (a release build with the GIL)."""
+        if self.implementation == "pypy":
+            return "pypy"
+        if self.free_threaded:
+            return "free-threaded"
+        return "debug" if self.debug else "cpython"
+
+    @property
+    def _marks(self) -> tuple[str, str]:
+        prefix = "pp" if self.implementation == "pypy" else ""
+        return prefix, ("t" if self.free_threaded else "") + ("d" if self.debug else "")
 
     @property
     def python_label(self) -> str:
-        """Matrix key: "3.12", or "3.13t" for a free-threaded build (a different ABI)."""
-        return f"{self.version.major}.{self.version.minor}{'t' if self.free_threaded else ''}"
+        """Matrix key: "3.12"; "3.13t" free-threaded, "3.11d" debug, "pp3.9" PyPy (each a
+        different build, its own column)."""
+        prefix, suffix = self._marks
+        return f"{prefix}{self.version.major}.{self.version.minor}{suffix}"
+
+    @property
+    def name(self) -> str:
+        """For sentences: "CPython 3.13.0t", "CPython 3.11.2d", "PyPy 3.9.16"."""
+        implementation = "PyPy" if self.implementation == "pypy" else "CPython"
+        return f"{implementation} {self.version}{self._marks[1]}"
 
     @property
     def label(self) -> str:
-        """Exact version for messages, e.g. "3.12.1" or "3.13.0t"."""
-        return f"{self.version}{'t' if self.free_threaded else ''}"
+        """Exact version for messages, e.g. "3.12.1", "3.13.0t", "3.11.2d" or "pp3.9.16"."""
+        prefix, suffix = self._marks
+        return f"{prefix}{self.version}{suffix}"
 
 
 # --- finding candidates -------------------------------------------------------------------
@@ -160,13 +192,16 @@ def _parse_probe(stdout: str, executable: Path, source: str) -> Interpreter | No
             version = Version(f"{version}{serial}")
         implementation = str(data["implementation"])
         free_threaded = bool(data["gil_disabled"])
+        debug = bool(data.get("debug", False))
         soabi = str(data["soabi"])
         reported = str(data["executable"])
     except (ValueError, KeyError, TypeError, InvalidVersion):
         return None
     # A wrapper script resolves to itself; the interpreter it started knows the real file.
     real = Path(reported).resolve() if reported else executable.resolve()
-    return Interpreter(version, executable, real, implementation, free_threaded, soabi, source)
+    return Interpreter(
+        version, executable, real, implementation, free_threaded, soabi, source, debug
+    )
 
 
 def probe(executable: Path, source: str, timeout: float = 10.0) -> Interpreter | None:
@@ -197,7 +232,7 @@ class Remembered:
             stat = real.stat()
         except OSError:
             return None
-        identity = [str(real), stat.st_ino, stat.st_size, stat.st_mtime_ns]
+        identity = [_MEMO_FORMAT, str(real), stat.st_ino, stat.st_size, stat.st_mtime_ns]
         kept = self.known.get(str(executable))
         if isinstance(kept, dict) and kept.get("identity") == identity:
             with contextlib.suppress(ValueError, KeyError, TypeError, InvalidVersion):
@@ -214,6 +249,9 @@ class Remembered:
                 write_atomic(self.memo, json.dumps(self.known, indent=1, sort_keys=True) + "\n")
 
 
+_MEMO_FORMAT = 2  # 2: answers say whether the build is a debug build
+
+
 def _to_memo(found: Interpreter) -> dict[str, Any]:
     return {
         "version": str(found.version),
@@ -221,6 +259,7 @@ def _to_memo(found: Interpreter) -> dict[str, Any]:
         "implementation": found.implementation,
         "free_threaded": found.free_threaded,
         "soabi": found.soabi,
+        "debug": found.debug,
     }
 
 
@@ -233,6 +272,7 @@ def _from_memo(data: dict[str, Any], executable: Path, source: str) -> Interpret
         bool(data["free_threaded"]),
         str(data["soabi"]),
         source,
+        bool(data["debug"]),
     )
 
 
@@ -242,7 +282,7 @@ def discover(
     probe: Callable[[Path, str], Interpreter | None] = probe,
     memo: Path | None = None,
 ) -> list[Interpreter]:
-    """All working CPython 3 interpreters, one per realpath, sorted by version. With a
+    """All working CPython 3 and PyPy 3 interpreters, one per realpath, sorted by version. With a
     `memo` file, an interpreter already probed is not run again while its file is unchanged.
 
     Probing is process start-up, not CPU work, so a small thread pool hides most of it.
@@ -258,7 +298,7 @@ def discover(
     for interpreter in answers:  # candidate order is source priority
         if interpreter is None or interpreter.realpath in seen:
             continue
-        if interpreter.implementation == "cpython" and interpreter.version.major == 3:
+        if interpreter.implementation in IMPLEMENTATIONS and interpreter.version.major == 3:
             seen.add(interpreter.realpath)
             kept.append(interpreter)
     return sorted(kept)
@@ -266,8 +306,8 @@ def discover(
 
 # --- selecting ----------------------------------------------------------------------------
 
-_MINOR = re.compile(r"3\.(\d+)(t?)")
-_PATCH = re.compile(r"3\.(\d+)\.(\d+)(t?)")
+# `3.12`, `3.13t`, `3.11d`, `pp3.9` (or `pypy3.9`), each with an optional patch: `3.12.1`.
+_NAMED = re.compile(r"(?P<pypy>pp|pypy)?3\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?(?P<t>t?)(?P<d>d?)")
 _RANGE = re.compile(r"3\.(\d+)\.\.3\.(\d+)")
 
 
@@ -277,19 +317,29 @@ def _preference(interpreter: Interpreter) -> tuple[Version, int, str]:
     return (interpreter.version, -rank, str(interpreter.executable))
 
 
-def _newest(found: Sequence[Interpreter], minor: int, free_threaded: bool) -> Interpreter | None:
-    matching = [
-        i
-        for i in found
-        if i.version.major == 3 and i.version.minor == minor and i.free_threaded == free_threaded
-    ]
+def _newest(found: Sequence[Interpreter], minor: int, label: str = "") -> Interpreter | None:
+    """The newest of one minor and build (`label`: its column, "3.13t"; default the release
+    build with the GIL)."""
+    wanted = label or f"3.{minor}"
+    matching = [i for i in found if i.python_label == wanted]
     return max(matching, key=_preference) if matching else None
 
 
+def _named(match: re.Match[str], found: Sequence[Interpreter]) -> Interpreter | None:
+    """The interpreter an item such as `3.12`, `3.11d`, `pp3.9` or `3.12.1` names."""
+    prefix = "pp" if match["pypy"] else ""
+    label = f"{prefix}3.{match['minor']}{match['t']}{match['d']}"
+    if match["patch"] is None:
+        return _newest(found, int(match["minor"]), label)
+    wanted = Version(f"3.{match['minor']}.{match['patch']}")
+    exact = [i for i in found if i.python_label == label and i.version == wanted]
+    return max(exact, key=_preference) if exact else None
+
+
 def _no_match(item: str, found: Sequence[Interpreter]) -> UserError:
-    labels = ", ".join(i.label for i in sorted(found, key=lambda i: (i.version, i.free_threaded)))
+    labels = ", ".join(i.label for i in sorted(found, key=lambda i: (i.version, i.python_label)))
     return UserError(
-        f"no CPython interpreter matches {item!r} (found {labels or 'none'}); "
+        f"no interpreter matches {item!r} (found {labels or 'none'}); "
         "install it (e.g. `pyenv install` or `uv python install`) or pass a path to it"
     )
 
@@ -303,10 +353,10 @@ def _explicit(item: str, probe: Callable[[Path, str], Interpreter | None]) -> In
     interpreter = probe(path.absolute(), "explicit")
     if interpreter is None:
         raise UserError(f"{item!r} did not run as a Python interpreter; pass a working CPython 3")
-    if interpreter.implementation != "cpython" or interpreter.version.major != 3:
+    if interpreter.implementation not in IMPLEMENTATIONS or interpreter.version.major != 3:
         raise UserError(
             f"{item!r} is {interpreter.implementation} {interpreter.version}, "
-            "not CPython 3; pass a CPython 3 interpreter"
+            "not CPython 3 or PyPy 3; pass one of those"
         )
     return interpreter
 
@@ -319,22 +369,16 @@ def _select_item(
 ) -> list[Interpreter]:
     if "/" in item or item.startswith("~") or (os.sep != "/" and os.sep in item):
         return [_explicit(item, probe)]
-    if match := _MINOR.fullmatch(item):
-        chosen = _newest(found, int(match[1]), match[2] == "t")
+    if match := _NAMED.fullmatch(item):
+        chosen = _named(match, found)
         if chosen is None:
             raise _no_match(item, found)
         return [chosen]
-    if match := _PATCH.fullmatch(item):
-        wanted, free_threaded = Version(f"3.{match[1]}.{match[2]}"), match[3] == "t"
-        exact = [i for i in found if i.version == wanted and i.free_threaded == free_threaded]
-        if not exact:
-            raise _no_match(item, found)
-        return [max(exact, key=_preference)]
     if match := _RANGE.fullmatch(item):
         low, high = int(match[1]), int(match[2])
         if low > high:
             raise UserError(f"range {item!r} is reversed; write the older version first")
-        picked = [_newest(found, minor, False) for minor in range(low, high + 1)]
+        picked = [_newest(found, minor) for minor in range(low, high + 1)]
         matched = [i for i in picked if i is not None]
         if not matched:
             raise _no_match(item, found)
@@ -347,15 +391,16 @@ def select_interpreters(
     found: Sequence[Interpreter],
     probe: Callable[[Path, str], Interpreter | None] = probe,
 ) -> list[Interpreter]:
-    """The interpreters `spec` names, one per minor, sorted by version.
+    """The interpreters `spec` names, one per column, sorted by version.
 
-    Without a spec: the newest patch of every minor found (GIL builds; free-threaded
-    builds are a different ABI and only run when asked for, e.g. `3.13t`).
+    Without a spec: the newest patch of every minor found of CPython's release build with
+    the GIL. Free-threaded, debug and PyPy builds are other builds, and run when asked for
+    (`3.13t`, `3.11d`, `pp3.9`), so the default table means the same on every machine.
     """
     if spec is None:
-        gil = [i for i in found if i.version.major == 3 and not i.free_threaded]
+        gil = [i for i in found if i.build == "cpython" and i.version.major == 3]
         minors = sorted({i.version.minor for i in gil})
-        chosen = [_newest(found, minor, False) for minor in minors]
+        chosen = [_newest(found, minor) for minor in minors]
         if not chosen:
             raise UserError(
                 "no CPython 3 interpreter found on PATH, in pyenv or in uv's folder; "
@@ -376,4 +421,4 @@ def select_interpreters(
                     f"{earlier.executable} and {interpreter.label} at {interpreter.executable}); "
                     "name one interpreter per minor version"
                 )
-    return sorted(by_minor.values(), key=lambda i: (i.version, i.free_threaded))
+    return sorted(by_minor.values(), key=lambda i: (i.version, i.python_label))

@@ -76,7 +76,7 @@ def execute(
                 release = cell.release.cargo_version
                 line = (
                     f"[{len(done)}/{len(cells)}] {cell.reproducer.name} {release} "
-                    f"py{cell.interp.version}: [{style}]{table.cell_text(record)}[/] ({origin})"
+                    f"{_column(cell)}: [{style}]{table.cell_text(record)}[/] ({origin})"
                 )
             console.print(line, highlight=False, soft_wrap=True)
 
@@ -118,6 +118,12 @@ def _parallel(cells: Sequence[Cell], jobs: int, one: Callable[[int], None]) -> N
     except Interrupted:
         raise KeyboardInterrupt from None
     pool.shutdown(wait=True)
+
+
+def _column(cell: Cell) -> str:
+    """The interpreter in a progress line: "py3.12.1", "py3.11.2d", "pp3.9.16"."""
+    label = cell.interp.label
+    return label if label.startswith("pp") else f"py{label}"
 
 
 def _took(record: Record) -> str:

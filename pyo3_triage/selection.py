@@ -20,7 +20,7 @@ from pyo3_triage.reproducers.scenarios import Scenario
 from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions import crates_index, gitrepo, releases
 from pyo3_triage.versions.releases import Release
-from pyo3_triage.versions.support import window_for
+from pyo3_triage.versions.support import declares, window_for
 
 Notify = Callable[[str], None]
 
@@ -173,8 +173,9 @@ def pick_interpreters(
     picked = interpreters.select_interpreters(spec, found)
     if spec is not None:
         return picked
-    windows = [window_for(release.version) for release in chosen_releases]
-    useful = [i for i in picked if any(w.declares(i.version) for w in windows)]
+    useful = [
+        i for i in picked if any(declares(r.version, i.version, i.build) for r in chosen_releases)
+    ]
     skipped = [i.label for i in picked if i not in useful]
     if skipped:
         notify(f"skipping CPython {', '.join(skipped)}: no selected PyO3 release supports it")
@@ -195,7 +196,7 @@ def drop_excluded(
     for interp in found:
         reasons = {r for s in chosen if (r := s.excludes(interp.version))}
         if reasons and len(reasons) == len(chosen):
-            notify(f"skipping CPython {interp.label}: {'; '.join(sorted(reasons))}")
+            notify(f"skipping {interp.name}: {'; '.join(sorted(reasons))}")
         else:
             kept.append(interp)
     if not kept:

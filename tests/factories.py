@@ -133,12 +133,17 @@ def interp(
     source: str = "pyenv",
     path: str | None = None,
     implementation: str = "cpython",
+    debug: bool = False,
 ) -> Interpreter:
-    """A CPython `version` as discovery would find it under `source` (nothing on disk)."""
-    exe = Path(path or f"/opt/py/{version}{'t' if free_threaded else ''}/{source}/bin/python3")
+    """An interpreter `version` as discovery would find it under `source` (nothing on disk):
+    CPython unless `implementation` says "pypy"; free-threaded or debug when asked."""
+    marks = ("t" if free_threaded else "") + ("d" if debug else "")
+    exe = Path(path or f"/opt/{implementation}/{version}{marks}/{source}/bin/python3")
     v = Version(version)
-    soabi = f"cpython-{v.major}{v.minor}{'t' if free_threaded else ''}-x86_64-linux-gnu"
-    return Interpreter(v, exe, exe, implementation, free_threaded, soabi, source)
+    soabi = f"cpython-{v.major}{v.minor}{marks}-x86_64-linux-gnu"
+    if implementation == "pypy":
+        soabi = f"pypy{v.major}{v.minor}-pp73-x86_64-linux-gnu"
+    return Interpreter(v, exe, exe, implementation, free_threaded, soabi, source, debug)
 
 
 # --- a user's own maturin project (`--crate`): the founding bug as a stand-alone crate ------

@@ -25,7 +25,7 @@ from pyo3_triage.outcome import NEVER_VERDICTS, Outcome
 from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store.records import Record
 from pyo3_triage.versions.releases import Release
-from pyo3_triage.versions.support import window_for
+from pyo3_triage.versions.support import declares
 
 # How a flaky probe (runs disagree) is judged. The default: a crash seen once is a crash, so
 # the cell's outcome (its first non-passing run) decides; "stop" ends the search there.
@@ -270,7 +270,9 @@ def release_candidates(
     """The releases to search on one CPython: those whose declared window holds it (all with
     `build_unsupported`); None when fewer than two of `primary` remain (nothing to search)."""
     usable = [
-        r for r in releases if build_unsupported or window_for(r.version).declares(interp.version)
+        r
+        for r in releases
+        if build_unsupported or declares(r.version, interp.version, interp.build)
     ]
     chosen = tuple(i for i, r in enumerate(usable) if r.cargo_version in primary)
     if len(chosen) < 2:
@@ -278,7 +280,7 @@ def release_candidates(
     cells = tuple(Cell(scenario, r, interp) for r in usable)
     return Candidates(
         "pyo3",
-        f"CPython {interp.version}",
+        interp.name,
         tuple(r.cargo_version for r in usable),
         cells,
         chosen,
@@ -295,8 +297,11 @@ def python_candidates(
 ) -> Candidates | None:
     """The CPythons to search for one release: those inside its declared window (all with
     `build_unsupported`), like releases outside a CPython's window; None when fewer than two."""
-    window = window_for(release.version)
-    usable = [i for i in interpreters if build_unsupported or window.declares(i.version)]
+    usable = [
+        i
+        for i in interpreters
+        if build_unsupported or declares(release.version, i.version, i.build)
+    ]
     if len(usable) < 2:
         return None
     cells = tuple(Cell(scenario, release, i) for i in usable)

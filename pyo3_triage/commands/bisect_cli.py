@@ -225,13 +225,11 @@ def _release_searches(inv: Invocation) -> list[Candidates]:
             inv.reproducers[0], inv.every, wanted, interp, inv.options.build_unsupported
         )
         if found is None:
-            inv.notify(
-                f"CPython {interp.version}: fewer than two releases in the range support it; skipped"
-            )
+            inv.notify(f"{interp.name}: fewer than two releases in the range support it; skipped")
             continue
         if found.excluded:
             inv.notify(
-                f"CPython {interp.version}: not searched {', '.join(found.excluded)} "
+                f"{interp.name}: not searched {', '.join(found.excluded)} "
                 "(outside their declared CPython window)"
             )
         plans.append(found)
@@ -289,8 +287,8 @@ def _axis_name(searches: Sequence[Search]) -> str:
     """The axis and the fixed values: a search on another CPython must not overwrite it."""
     if searches[0].axis == "python":
         return "python-" + searches[0].fixed.removeprefix("PyO3 ")
-    minors = [s.fixed.removeprefix("CPython ") for s in searches]
-    return f"pyo3-py{minors[0]}" + (f"-{minors[-1]}" if len(minors) > 1 else "")
+    minors = [s.fixed.replace("CPython ", "py").replace("PyPy ", "pp") for s in searches]
+    return f"pyo3-{minors[0]}" + (f"-{minors[-1].removeprefix('py')}" if len(minors) > 1 else "")
 
 
 def _question(

@@ -146,6 +146,7 @@ def select_matrix(inv: Invocation) -> Invocation:
         args.python, chosen, inv.notify, find=inv.interpreters_found
     )
     kept = selection.drop_excluded(reproducers, found, inv.notify)
+    _no_stable_abi(inv, kept)
     return dataclasses.replace(
         inv, reproducers=reproducers, releases=tuple(chosen), interpreters=tuple(kept), repo=repo
     )
@@ -170,6 +171,7 @@ def select_bisect(inv: Invocation) -> Invocation:
     else:
         pythons = interpreters.select_interpreters(args.python, inv.interpreters_found())
     kept = selection.drop_excluded(reproducers, pythons, inv.notify)
+    _no_stable_abi(inv, kept)
     repo = selection.pick_repo(args.pyo3_git, inv.layout, fetch=args.pyo3_git_fetch)
     return dataclasses.replace(
         inv,
@@ -179,6 +181,16 @@ def select_bisect(inv: Invocation) -> Invocation:
         interpreters=tuple(kept),
         repo=repo,
     )
+
+
+def _no_stable_abi(inv: Invocation, chosen: Sequence[Interpreter]) -> None:
+    """Say so when `--abi3` meets PyPy, which has no stable ABI."""
+    pypy = [i.python_label for i in chosen if i.implementation == "pypy"]
+    if pypy and inv.options.abi3:
+        inv.notify(
+            f"PyPy has no stable ABI: {', '.join(pypy)} cells are built for PyPy itself, "
+            "not for abi3"
+        )
 
 
 def _running_interpreter() -> Interpreter:

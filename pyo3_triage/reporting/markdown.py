@@ -260,12 +260,12 @@ def environment(found: Sequence[Record], env: Environment) -> str:
     for tool in tools.values():
         named = (tool.rustc, tool.cargo, tool.maturin, tool.uv)
         lines.append("- Toolchain: " + "; ".join(md_escape(n) for n in named if n))
-    pythons = sorted({(r.python, r.executable) for r in found}, key=lambda p: _version_key(p[0]))
-    for version, exe in pythons:
+    pythons = sorted(
+        {(r.python, r.interpreter, r.executable) for r in found}, key=lambda p: _version_key(p[0])
+    )
+    for _, name, exe in pythons:
         asked = env.pythons.get(exe)
-        lines.append(
-            f"- CPython {md_escape(version)}: `{exe}`" + (f" ({md_escape(asked)})" if asked else "")
-        )
+        lines.append(f"- {md_escape(name)}: `{exe}`" + (f" ({md_escape(asked)})" if asked else ""))
     if env.logs:
         lines.append(f"- Full logs: `{env.logs}` (one build and one run log per cell)")
     for verbose in tools:
@@ -312,7 +312,7 @@ def _group_details(group: Sequence[Record], limit: int, results: Path) -> str:
         body.append(f"Exit status: {run.exit_status}")
     if run and run.stderr_tail.strip():
         body.append(
-            f"stderr of PyO3 {record.pyo3} on CPython {record.python}:\n\n"
+            f"stderr of PyO3 {record.pyo3} on {record.interpreter}:\n\n"
             f"```\n{_excerpt(run.stderr_tail, limit)}\n```"
         )
     logs = [record.build.log] if record.build and record.build.log else []

@@ -51,7 +51,7 @@ def merge(sources: Sequence[Path], target: Layout) -> MergeResult:
                 identical += 1
             else:
                 conflicts.append(
-                    f"{record.scenario} PyO3 {record.pyo3} CPython {record.python}: "
+                    f"{record.scenario} PyO3 {record.pyo3} {record.interpreter}: "
                     f"{existing.outcome.value} here, {record.outcome.value} in {source} (kept the first)"
                 )
     return MergeResult(added, identical, tuple(conflicts))

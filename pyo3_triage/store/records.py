@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pyo3_triage import __version__, hashes
-from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails, ToolVersions
+from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails, ToolVersions, fatal_line
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.system.paths import (
@@ -160,6 +160,15 @@ class Record:
         )
 
     @property
+    def interpreter(self) -> str:
+        """The interpreter in words, from the record alone: "CPython 3.12.1", "CPython
+        3.13.5t" (free-threaded), "CPython 3.11.2d" (debug), "PyPy 3.9.16"."""
+        label = self.python_label
+        marks = label[len(label.rstrip("td")) :]
+        name = "PyPy" if label.startswith("pp") else "CPython"
+        return f"{name} {self.python}{marks}"
+
+    @property
     def flaky(self) -> bool:
         return len({run.outcome for run in self.runs}) > 1
 
@@ -170,8 +179,9 @@ class Record:
     @property
     def message(self) -> str | None:
         """The cell's evidence in one line: the panic message, else the Python exception, else
-        why it was not run (a compile error), else the last line the process wrote to stderr
-        (a run command that failed without a traceback still says why)."""
+        why it was not run (a compile error), else the assertion or fatal error a crash in C
+        printed, else the last line the process wrote to stderr (a run command that failed
+        without a traceback still says why)."""
         failed = next((run for run in self.runs if run.outcome is not Outcome.PASS), None)
         run = failed or (self.runs[0] if self.runs else None)
         if self.panic_message:
@@ -181,6 +191,8 @@ class Record:
         if self.note:
             return self.note
         if run is not None and run.outcome is not Outcome.PASS:
+            if (fatal := fatal_line(run.stderr_tail)) is not None:
+                return fatal
             lines = [line.strip() for line in run.stderr_tail.splitlines() if line.strip()]
             return lines[-1] if lines else None
         return None

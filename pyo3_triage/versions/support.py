@@ -1,4 +1,5 @@
-"""Which CPython versions each PyO3 release declares, and which its build script accepts.
+"""Which CPython versions each PyO3 release declares, and which its build script accepts; and
+which PyPy, free-threaded and debug builds it declares (`build_window`).
 
 The two windows differ: before 0.20.3 nothing stops a build against a CPython the release never
 supported, and from 0.28 the next unreleased minor builds with only a warning. A cell outside the
@@ -9,7 +10,7 @@ in `data/cpython_support.toml`, with the CHANGELOG / build-script evidence for e
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +93,59 @@ def _parse_row(row: dict[str, Any]) -> tuple[SpecifierSet, Window]:
     return spec, window
 
 
+# The builds with a window of their own, and the table of each in the data file. A debug
+# build has CPython's window with its own floor (`[[debug]]`).
+BUILDS = ("cpython", "debug", "free-threaded", "pypy")
+_TABLES = {"cpython": "window", "free-threaded": "free_threaded", "pypy": "pypy"}
+
+
 @functools.cache
-def load_windows(path: Path | None = None) -> tuple[tuple[SpecifierSet, Window], ...]:
-    """Read the table once; a malformed row is a packaging bug, so it raises ValueError."""
+def load_windows(
+    path: Path | None = None, table: str = "window"
+) -> tuple[tuple[SpecifierSet, Window], ...]:
+    """Read a table once; a malformed row is a packaging bug, so it raises ValueError."""
     with (path or DATA_PATH).open("rb") as handle:
         data = tomllib.load(handle)
-    rows = data.get("window")
+    rows = data.get(table)
     if not isinstance(rows, list) or not rows:
-        raise ValueError("cpython_support: no [[window]] rows")
+        raise ValueError(f"cpython_support: no [[{table}]] rows")
     return tuple(_parse_row(row) for row in rows)
+
+
+def build_window(pyo3: Version, build: str) -> Window | None:
+    """The window `pyo3` declares for a build (`BUILDS`); None when it declares none of it
+    (PyPy 3.9 after 0.26, free-threaded CPython before 0.23). Raises LookupError for releases
+    the table does not cover, as `window_for` does."""
+    cpython = window_for(pyo3)
+    if build == "cpython":
+        return cpython
+    release = Version(pyo3.base_version)
+    if build == "debug":
+        floor = _matching(load_windows(table="debug"), release)
+        if floor is None or _minor(floor.declared_min) <= _minor(cpython.declared_min):
+            return cpython
+        return replace(cpython, declared_min=floor.declared_min, note=floor.note)
+    return _matching(load_windows(table=_TABLES[build]), release)
+
+
+def declares(pyo3: Version, python: Version, build: str = "cpython") -> bool:
+    """True if the release declares this interpreter (its version and its build)."""
+    window = build_window(pyo3, build)
+    return window is not None and window.declares(python)
+
+
+def declared_span(pyo3: Version, build: str = "cpython") -> str:
+    """What the release declares for a build, in words: "3.7-3.12", "PyPy 3.9-3.11",
+    "free-threaded 3.13-3.14", or "no PyPy"."""
+    window = build_window(pyo3, build)
+    name = {"cpython": "", "debug": "debug ", "free-threaded": "free-threaded ", "pypy": "PyPy "}
+    if window is None:
+        return f"no {name[build].strip()}"
+    return f"{name[build]}{window.span}"
+
+
+def _matching(windows: tuple[tuple[SpecifierSet, Window], ...], release: Version) -> Window | None:
+    return next((w for spec, w in windows if spec.contains(release, prereleases=True)), None)
 
 
 def window_for(pyo3: Version) -> Window:

@@ -138,7 +138,7 @@ def test_list_plans_without_building(shared_cache: Path, results: Path, tmp_path
     done = run_matrix(
         tmp_path, shared_cache, results, "--list", "--pyo3", "0.20.3,0.21.0", "--python", "3.11"
     )
-    if "no CPython interpreter matches" in done.stderr:
+    if "no interpreter matches" in done.stderr:
         pytest.skip("no CPython 3.11 on this machine")
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode == 0, done.stdout + done.stderr

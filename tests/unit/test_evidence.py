@@ -162,3 +162,21 @@ def test_a_record_holding_a_refused_form_is_ignored_not_half_trusted(tmp_path: P
     data["runs"][0]["verdict"] = "old"
     path.write_text(json.dumps(data))
     assert records.load(layout, "s", "k1") is None
+
+
+def test_a_crash_in_c_is_told_by_its_assertion_or_fatal_error() -> None:
+    from pyo3_triage.evidence import fatal_line
+
+    debug_gc = (
+        '../Modules/gcmodule.c:442: update_refs: Assertion "gc_get_refs(gc) != 0" failed\n'
+        "object refcount : 0\n"
+        "Fatal Python error: _PyObject_AssertFailed: _PyObject_AssertFailed\n"
+        '  File "driver.py", line 23 in <module>\n'
+    )
+    assert fatal_line(debug_gc) == (
+        '../Modules/gcmodule.c:442: update_refs: Assertion "gc_get_refs(gc) != 0" failed'
+    )
+    assert fatal_line("Fatal Python error: Segmentation fault\nstack\n") == (
+        "Fatal Python error: Segmentation fault"
+    )
+    assert fatal_line("Traceback (most recent call last):\nValueError: x\n") is None

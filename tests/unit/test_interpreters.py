@@ -232,7 +232,7 @@ def test_discover_keeps_cpython3_once_per_realpath(tmp_path: Path) -> None:
         "python": interp("2.7.18", path=str(bin_dir / "python")),
         "python3": kept,
         "python3.11": wrapper,
-        "python3.12": interp("3.12.1", implementation="pypy"),
+        "python3.12": interp("3.12.1", implementation="graalpy"),
         "python3.13": None,
     }
 
@@ -247,7 +247,7 @@ def test_discover_finds_the_running_interpreter() -> None:
     found = discover()
     assert Path(sys.executable).resolve() in {i.realpath for i in found}
     assert found == sorted(found)
-    assert all(i.implementation == "cpython" and i.version.major == 3 for i in found)
+    assert all(i.implementation in ("cpython", "pypy") and i.version.major == 3 for i in found)
     assert len({i.realpath for i in found}) == len(found)
 
 
@@ -348,13 +348,13 @@ def test_explicit_path_errors(tmp_path: Path) -> None:
     broken = make_exe(tmp_path / "python3", "echo garbage\n")
     assert "did not run as a Python interpreter" in error_for(str(broken))
 
-    def pypy(executable: Path, source: str) -> Interpreter | None:
-        return interp("3.10.14", implementation="pypy", path=str(executable))
+    def graalpy(executable: Path, source: str) -> Interpreter | None:
+        return interp("3.10.14", implementation="graalpy", path=str(executable))
 
     def py2(executable: Path, source: str) -> Interpreter | None:
         return interp("2.7.18", path=str(executable))
 
-    for fake, words in ((pypy, "pypy 3.10.14"), (py2, "cpython 2.7.18")):
+    for fake, words in ((graalpy, "graalpy 3.10.14"), (py2, "cpython 2.7.18")):
         with pytest.raises(UserError, match=f"{words}, not CPython 3"):
             select_interpreters(str(broken), [], probe=fake)
 
@@ -382,3 +382,60 @@ def test_an_interpreter_is_probed_again_only_when_its_file_changed(tmp_path: Pat
     (bin_dir / "python3.11").write_text("#!/bin/sh\n# reinstalled\n")  # another file now
     discover(env, home=tmp_path, probe=fake_probe, memo=memo)
     assert asked.count("python3.11") == 2
+
+
+OTHER_BUILDS = [
+    interp("3.11.7"),
+    interp("3.11.2", debug=True, source="PATH"),
+    interp("3.9.16", implementation="pypy", source="PATH"),
+    interp("3.13.5", free_threaded=True),
+]
+
+
+def test_each_build_is_its_own_column() -> None:
+    release, debug, pypy, free = OTHER_BUILDS
+    assert [i.python_label for i in OTHER_BUILDS] == ["3.11", "3.11d", "pp3.9", "3.13t"]
+    assert [i.label for i in OTHER_BUILDS] == ["3.11.7", "3.11.2d", "pp3.9.16", "3.13.5t"]
+    assert [i.build for i in OTHER_BUILDS] == ["cpython", "debug", "pypy", "free-threaded"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("3.11", ["3.11.7"]),
+        ("3.11d", ["3.11.2d"]),
+        ("pp3.9", ["pp3.9.16"]),
+        ("pypy3.9", ["pp3.9.16"]),
+        ("pp3.9.16", ["pp3.9.16"]),
+        ("3.11,3.11d,pp3.9", ["pp3.9.16", "3.11.2d", "3.11.7"]),
+        (None, ["3.11.7"]),  # the default: CPython's release builds only
+    ],
+)
+def test_other_builds_are_named_never_stand_ins(spec: str | None, expected: list[str]) -> None:
+    chosen = select_interpreters(spec, OTHER_BUILDS)
+    assert sorted(i.label for i in chosen) == sorted(expected)
+
+
+def test_a_debug_or_pypy_build_does_not_answer_for_cpython() -> None:
+    only_others = OTHER_BUILDS[1:3]
+    with pytest.raises(UserError, match="no interpreter matches '3.11'"):
+        select_interpreters("3.11", only_others)
+    with pytest.raises(UserError, match="no interpreter matches '3.9'"):
+        select_interpreters("3.9", only_others)
+
+
+def test_discover_keeps_pypy_and_debug_builds(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    for name in ("pypy3", "python3.11-dbg", "python3.11d"):
+        make_exe(bin_dir / name)
+    answers = {
+        "pypy3": interp(
+            "3.9.16", implementation="pypy", source="PATH", path=str(bin_dir / "pypy3")
+        ),
+        "python3.11-dbg": interp("3.11.2", debug=True, source="PATH", path=str(bin_dir / "x")),
+        "python3.11d": None,
+    }
+    found = discover(
+        {"PATH": str(bin_dir)}, home=tmp_path, probe=lambda exe, source: answers[exe.name]
+    )
+    assert sorted(i.python_label for i in found) == ["3.11d", "pp3.9"]

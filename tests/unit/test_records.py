@@ -340,3 +340,14 @@ def test_panic_message_is_the_first_one_seen() -> None:
     )
     assert record.panic_message == "first"
     assert make_record().panic_message is None
+
+
+def test_a_record_names_its_interpreter_build() -> None:
+    named = {
+        ("3.12.1", "3.12"): "CPython 3.12.1",
+        ("3.13.5", "3.13t"): "CPython 3.13.5t",
+        ("3.11.2", "3.11d"): "CPython 3.11.2d",
+        ("3.9.16", "pp3.9"): "PyPy 3.9.16",
+    }
+    for (python, label), words in named.items():
+        assert make_record(python=python, python_label=label).interpreter == words

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.version import Version
 
+from pyo3_triage.versions import support
 from pyo3_triage.versions.support import DATA_PATH, Window, load_windows, window_for
 
 # Every PyO3 release on crates.io from 0.16.0 to 0.30.1 (repository tags, plus 0.29.3 and 0.30.1
@@ -240,3 +241,31 @@ def test_empty_enforced_bounds_mean_no_check(tmp_path: Path) -> None:
     assert spec.contains("0.1.5")
     assert window.enforced_min is None and window.enforced_max is None
     assert window.enforces(V("2.7")) and not window.declares(V("3.11"))
+
+
+@pytest.mark.parametrize(
+    ("pyo3", "python", "build", "declared"),
+    [
+        ("0.26.0", "3.9", "pypy", True),
+        ("0.27.0", "3.9", "pypy", False),  # "Drop support for PyPy 3.9 and 3.10. #5516"
+        ("0.19.0", "3.10", "pypy", False),
+        ("0.19.1", "3.10", "pypy", True),  # "Support PyPy 3.10. #3289"
+        ("0.23.4", "3.11", "pypy", False),
+        ("0.23.5", "3.11", "pypy", True),  # "Add support for PyPy3.11 #4760"
+        ("0.22.6", "3.13", "free-threaded", False),  # opt-in only from 0.22.2 (#4327)
+        ("0.23.0", "3.13", "free-threaded", True),  # "Support free-threaded Python 3.13t. #4588"
+        ("0.29.0", "3.13", "free-threaded", False),  # 0.29.0 dropped 3.13t
+        ("0.29.0", "3.14", "free-threaded", True),
+        ("0.19.2", "3.7", "debug", True),
+        ("0.20.0", "3.7", "debug", False),  # "Drop support for debug builds of Python 3.7. #3387"
+        ("0.20.0", "3.7", "cpython", True),
+    ],
+)
+def test_each_build_has_its_own_window(pyo3: str, python: str, build: str, declared: bool) -> None:
+    assert support.declares(Version(pyo3), Version(python), build) is declared
+
+
+def test_a_build_without_a_window_says_so() -> None:
+    assert support.declared_span(Version("0.22.6"), "free-threaded") == "no free-threaded"
+    assert support.declared_span(Version("0.26.0"), "pypy") == "PyPy 3.9-3.11"
+    assert support.declared_span(Version("0.26.0")) == "3.7-3.14"

@@ -136,7 +136,7 @@ def test_one_release_is_nothing_to_search(layout: Layout) -> None:
 
 def test_the_recorded_python_must_be_found(layout: Layout) -> None:
     other = dataclasses.replace(PY311, version=Version("3.12.1"))
-    with pytest.raises(UserError, match="no CPython interpreter matches '3.11'"):
+    with pytest.raises(UserError, match="no interpreter matches '3.11'"):
         verify.verify_one(with_claim(**CLAIM), layout, FakeEvaluator({}), [other])
 
 
