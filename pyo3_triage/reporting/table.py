@@ -90,8 +90,16 @@ def row_order(record: Record) -> tuple[Version, float]:
         return Version(record.era or "0"), 0.5
 
 
-def _minor_key(label: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in label.rstrip("t").split("."))
+_COLUMN = re.compile(r"(pp)?(\d+)\.(\d+)([td]*)")
+
+
+def _minor_key(label: str) -> tuple[int, int, int, str]:
+    """Columns in version order; at one version CPython's release build first, then its other
+    builds ("3.11d", "3.13t"), then PyPy ("pp3.11"); a label of another shape last."""
+    found = _COLUMN.fullmatch(label)
+    if found is None:
+        return (999, 0, 0, label)
+    return (int(found[2]), int(found[3]), 1 if found[1] else 0, found[4])
 
 
 def cell_text(record: Record) -> str:

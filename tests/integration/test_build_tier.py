@@ -24,7 +24,9 @@ pytestmark = pytest.mark.build
 def cpython() -> str:
     """A CPython that PyO3 0.20.3 and 0.21.0 both declare (3.7-3.12), preferring the running one."""
     found = interpreters.discover()
-    usable = [i for i in found if Version("3.7") <= Version(i.python_label) <= Version("3.12")]
+    usable = [
+        i for i in found if i.build == "cpython" and Version("3.7") <= i.version < Version("3.13")
+    ]
     if not usable:
         pytest.skip("no CPython 3.7-3.12 on this machine")
     running = [i for i in usable if i.version == Version(".".join(map(str, sys.version_info[:3])))]

@@ -338,3 +338,10 @@ def test_a_long_description_is_not_wrapped_at_the_tables_width() -> None:
     console = Console(record=True, width=200)
     console.print(rich_table(grid))
     assert long in console.export_text()
+
+
+def test_columns_of_other_builds_sort_by_version_then_build() -> None:
+    labels = ["pp3.9", "3.11d", "3.13t", "3.9", "3.11", "3.10"]
+    records = [make_record(python_label=label, key=label) for label in labels]
+    grid = table.grid_from_records("s", "", "", records)
+    assert grid.columns == ("3.9", "pp3.9", "3.10", "3.11", "3.11d", "3.13t")
