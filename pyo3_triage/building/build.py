@@ -268,7 +268,7 @@ def _judged(
 def _fresh_sources(crate: Path) -> None:
     """Give every file of the crate this build's time, so cargo compiles the crate's own code.
 
-    Every reproducer of a (release, interpreter) shares one target dir, where cargo knows a
+    Every reproducer and release built for an interpreter shares one target dir, where cargo knows a
     package by name and version, not by folder, and calls it fresh when its sources are older
     than its last build there. A crate folder kept from an earlier build (a scenario's, a
     user's project copied with its own times) would then get another reproducer's library

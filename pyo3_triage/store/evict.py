@@ -1,6 +1,6 @@
 """Keep the cache under a size limit: after each run, the least recently used areas go.
 
-The areas that grow (`areas.Kind`) are per-(release, CPython) cargo target dirs (most of the
+The areas that grow (`areas.Kind`) are cargo target dirs, one per CPython (most of the
 cache), venvs, built wheels, PyO3 commit trees, crate folders (rendered scenarios and copies
 of users' projects) and drivers' work folders. Whoever uses an area holds it (`Area.in_use`)
 for the whole build, install or run; eviction takes the area exclusively without waiting and
