@@ -195,7 +195,7 @@ def _run(job: _Job, supervisor: Supervisor, handle: IO[bytes] | None = None) -> 
     start = time.monotonic()
     supervisor.check(job.args)
     try:
-        proc = supervisor.start(lambda: _popen(job))
+        proc = supervisor.start(lambda: _popen(job), job.args)
     except OSError as err:
         return _not_started(job, err, start, log, tails["stderr"])
     timed_out = _pump_then_reap(proc, start, job.timeout, log, tails, supervisor)

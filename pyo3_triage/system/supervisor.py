@@ -86,10 +86,15 @@ class Supervisor:
         if self._interrupted.is_set():
             raise Interrupted(shlex.join(args))
 
-    def start(self, popen: Callable[[], subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    def start(
+        self, popen: Callable[[], subprocess.Popen[bytes]], args: tuple[str, ...] = ()
+    ) -> subprocess.Popen[bytes]:
         """Start a child and know it as ours at once: a sweep in another thread must never see
-        it before it is registered (it would take it for an orphan)."""
+        it before it is registered (it would take it for an orphan). The interrupt is checked
+        under the same lock: a child started while `interrupt_all` ran would be in neither its
+        list nor refused, and would run to its end after the interrupt."""
         with self._lock:
+            self.check(args)
             proc = popen()
             self._active.add(proc.pid)
         return proc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 import time
@@ -52,3 +53,19 @@ def test_supervisors_do_not_share_state() -> None:
     done = run([sys.executable, "-c", "print('still runs')"], env=clean_env(), supervisor=other)
     assert done.returncode == 0 and "still runs" in done.stdout_tail
     assert not other.interrupted
+
+
+def test_no_child_starts_once_the_interrupt_is_set() -> None:
+    """`check` then `start` is not atomic: an interrupt between them would let a child start
+    that `interrupt_all` never saw, and it would run to its end. `start` refuses it."""
+    supervisor = Supervisor()
+    supervisor.interrupt_all()
+    started: list[str] = []
+
+    def popen() -> subprocess.Popen[bytes]:
+        started.append("popen")
+        raise AssertionError("a child was started after the interrupt")
+
+    with pytest.raises(Interrupted):
+        supervisor.start(popen, ("python", "driver.py"))
+    assert started == []
