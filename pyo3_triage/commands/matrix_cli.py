@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from rich.console import Console
 
@@ -87,6 +88,11 @@ class MatrixState:
     run: MatrixRun = MatrixRun((), (), 0, False)
     grids: tuple[table.Grid, ...] = ()
 
+    @cached_property
+    def question(self) -> str:
+        """The name of what was asked, for the tables and report kept under it."""
+        return _question(self)
+
 
 def prepare(state: MatrixState) -> MatrixState | int:
     """`--cache-info` and `--clean` answer before anything is created; else set up."""
@@ -161,10 +167,10 @@ def write(state: MatrixState) -> MatrixState:
         state.grids, markdown.here(inv.line, inv.layout.logs_dir()), note
     )
     matrix.write_markdown(inv.layout, text)
-    write_atomic(inv.layout.question_file("matrix", _question(state)), text)
+    write_atomic(inv.layout.question_file("matrix", state.question), text)
     report.write_latest(inv.layout, inv.reproducers)
     if not run.interrupted:
-        report.write(inv.layout, state.grids, _question(state))
+        report.write(inv.layout, state.grids, state.question)
     return state
 
 
@@ -179,7 +185,7 @@ def exit_status(state: MatrixState) -> int:
     inv.console.print(
         f"{len(run.records)} cells ({run.reused} from stored records); "
         f"table written to {inv.layout.matrix_markdown()} and kept as "
-        f"{inv.layout.question_file('matrix', _question(state)).name}"
+        f"{inv.layout.question_file('matrix', state.question).name}"
     )
     if run.interrupted:
         inv.console.print(
