@@ -11,12 +11,13 @@ import pytest
 from factories import DATA, LOCK, TOOLS, interp, make_crate, make_run
 from packaging.version import Version
 
-from pyo3_triage.building import locks
+from pyo3_triage.building import build, locks
 from pyo3_triage.building.locks import ResolvedLock
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.cells import Cell, Evaluator, Options, cell_outcome, plan, shard
 from pyo3_triage.commands import parser
 from pyo3_triage.commands.cliargs import options_from
+from pyo3_triage.evidence import BuildInfo
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.reproducers import scenarios
 from pyo3_triage.reproducers.companions import Companion, parse_versions
@@ -215,15 +216,11 @@ def test_the_companion_version_is_part_of_the_build_key(tmp_path: Path) -> None:
     assert other.key != job.key
 
 
-def test_a_commit_that_does_not_compile_for_its_older_api_is_tried_with_the_newer(
-    layout: Layout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """The retry is the commit's (`Commit.retry_after`); the evaluator only asks."""
-    from pyo3_triage.building import build
-    from pyo3_triage.evidence import BuildInfo
-    from pyo3_triage.versions.revisions import Commit
-
-    eras: list[str] = []
+def _failing_builds(
+    monkeypatch: pytest.MonkeyPatch, error: str, *, compile_error: bool = False
+) -> list[build.Job]:
+    """Every build fails with `error` (nothing is built); the jobs asked for, in order."""
+    jobs: list[build.Job] = []
 
     def failing_build(
         layout: Layout,
@@ -233,11 +230,21 @@ def test_a_commit_that_does_not_compile_for_its_older_api_is_tried_with_the_newe
         rebuild: bool = False,
         shared: bool = True,
     ) -> build.Built:
-        eras.append(str(job.release.version))
-        info = BuildInfo(job.key, False, None, 1.0, False, "/b.log", "error[E0308]", False)
-        return build.Built(dataclasses.replace(info, compile_error=True))
+        jobs.append(job)
+        info = BuildInfo(job.key, False, None, 1.0, False, "/b.log", error, False)
+        return build.Built(dataclasses.replace(info, compile_error=compile_error))
 
     monkeypatch.setattr(build, "build", failing_build)
+    return jobs
+
+
+def test_a_commit_that_does_not_compile_for_its_older_api_is_tried_with_the_newer(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The retry is the commit's (`Commit.retry_after`); the evaluator only asks."""
+    from pyo3_triage.versions.revisions import Commit
+
+    jobs = _failing_builds(monkeypatch, "error[E0308]", compile_error=True)
     monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
     commit = Commit(
         Version("0.20.3"),
@@ -247,9 +254,10 @@ def test_a_commit_that_does_not_compile_for_its_older_api_is_tried_with_the_newe
         next_era=Version("0.21.0"),
     )
     record, reused = Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, commit, PY312))
-    assert eras == ["0.20.3", "0.21.0"] and not reused
+    assert [str(j.release.version) for j in jobs] == ["0.20.3", "0.21.0"] and not reused
     assert record.outcome is Outcome.BUILD_ERROR and record.era == "0.21.0"
     assert Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, NEW, PY312))[0].era == ""
+    eras = [str(j.release.version) for j in jobs]
     assert eras == ["0.20.3", "0.21.0", "0.20.3"]  # a published release is built once
 
 
@@ -258,28 +266,13 @@ def test_a_user_crate_cell_never_resolves_the_templates_lock(
 ) -> None:
     """A user's crate pins its own lock as it is built: the template's probe lock for the
     release is neither resolved (no network for a lock it never uses) nor in its build key."""
-    from pyo3_triage.building import build
-    from pyo3_triage.evidence import BuildInfo
 
     def no_resolve(*args: object) -> ResolvedLock:
         raise AssertionError("resolved the template's lock for a user crate")
 
-    seen: list[build.Job] = []
-
-    def failing_build(
-        layout: Layout,
-        job: build.Job,
-        toolchain: Toolchain,
-        *,
-        rebuild: bool = False,
-        shared: bool = True,
-    ) -> build.Built:
-        seen.append(job)
-        return build.Built(BuildInfo(job.key, False, None, 1.0, False, "/b.log", "no net", False))
-
+    seen = _failing_builds(monkeypatch, "no net")
     monkeypatch.setattr(locks, "resolve", no_resolve)
     monkeypatch.setattr(locks, "load_cached", no_resolve)
-    monkeypatch.setattr(build, "build", failing_build)
     crate = make_crate(tmp_path, "python a.py")
     evaluator = Evaluator(layout, TOOLS, Options())
     cell = Cell(crate, NEW, PY312)
