@@ -1,4 +1,5 @@
-"""A cell: one reproducer x one PyO3 release x one interpreter, from plan to stored record.
+"""A cell: one reproducer x one PyO3 release x one interpreter (x one Rust toolchain chosen
+with `--rust`), from plan to stored record.
 
 `plan` says what will happen before anything is built (unsupported cells are known without
 building; cache hits are known from stored records). `Evaluator.evaluate` turns a cell into a
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -31,7 +32,8 @@ from pyo3_triage.store import records
 from pyo3_triage.store.records import BuiltAs, Happened, Record
 from pyo3_triage.system.areas import Area
 from pyo3_triage.system.paths import Layout, write_if_changed
-from pyo3_triage.versions import support
+from pyo3_triage.toolchains import RustChoice, Rustup
+from pyo3_triage.versions import rust_support, support
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import window_for
 
@@ -60,12 +62,21 @@ class Cell:
     reproducer: Reproducer
     release: Release
     interp: Interpreter
+    rust: RustChoice | None = None  # None: the toolchain on PATH
 
     @property
     def declared(self) -> bool:
-        """Inside the window the release declares for this interpreter's build (CPython,
-        debug, free-threaded or PyPy; derived, never stored)."""
+        """Inside the windows the release declares: for this interpreter's build (CPython,
+        debug, free-threaded or PyPy) and for the chosen Rust (derived, never stored)."""
+        return self.python_declared and self.rust_declared
+
+    @property
+    def python_declared(self) -> bool:
         return support.declares(self.release.version, self.interp.version, self.interp.build)
+
+    @property
+    def rust_declared(self) -> bool:
+        return self.rust is None or rust_support.declares(self.release, self.rust.version)
 
     @property
     def window(self) -> str:
@@ -74,19 +85,34 @@ class Cell:
         return support.declared_span(self.release.version, self.interp.build)
 
     @property
+    def outside(self) -> str:
+        """Why the release does not declare this cell, in words ("declares CPython 3.7-3.10",
+        "declares Rust 1.63 or newer"; "" when it does)."""
+        if not self.python_declared:
+            return f"declares CPython {self.window}"
+        if not self.rust_declared:
+            return f"declares {rust_support.floor_text(self.release)}"
+        return ""
+
+    @property
     def label(self) -> str:
         yanked = " (yanked)" if self.release.yanked else ""
-        return f"{self.reproducer.name} · PyO3 {self.release.cargo_version}{yanked} · {self.interp.name}"
+        rust = f" · Rust {self.rust.label}" if self.rust else ""
+        release = self.release.cargo_version
+        return f"{self.reproducer.name} · PyO3 {release}{yanked} · {self.interp.name}{rust}"
 
 
 def plan(
     reproducers: Sequence[Reproducer],
     releases: Sequence[Release],
     interpreters: Sequence[Interpreter],
+    rusts: Sequence[RustChoice | None] = (None,),
 ) -> list[Cell]:
-    """Every cell, ordered so that all reproducers of one (release, interpreter) run together."""
+    """Every cell, ordered so that all reproducers of one (toolchain, release, interpreter) run
+    together."""
     return [
-        Cell(reproducer, release, interp)
+        Cell(reproducer, release, interp, rust)
+        for rust in rusts
         for release in releases
         for interp in interpreters
         for reproducer in reproducers
@@ -122,35 +148,59 @@ class CellKeys:
     store lookup; and the record a cell's life ends in, under that key."""
 
     def __init__(
-        self, layout: Layout, toolchain: Toolchain, options: Options, *, rerun: bool = False
+        self,
+        layout: Layout,
+        toolchain: Toolchain,
+        options: Options,
+        *,
+        rerun: bool = False,
+        rustup: Rustup | None = None,
     ) -> None:
         self.layout = layout
         self.toolchain = toolchain
         self.options = options
         self.rerun = rerun
+        self.rustup = rustup  # given when cells name a Rust toolchain (--rust)
         self._locks: dict[str, locks.ResolvedLock | locks.ResolveError] = {}
 
-    def lock(self, release: Release) -> locks.ResolvedLock | locks.ResolveError:
-        """The release's pinned lock, resolved once per run (a failure too)."""
-        version = release.cargo_version
-        if version not in self._locks:
+    def toolchain_for(self, cell: Cell, *, install: bool = True) -> Toolchain | str:
+        """The tools that build the cell: the harness's, with the cell's Rust when it names one,
+        installed first (with `install` False nothing is installed). A str says why there is
+        no such toolchain: rustup's error, or "" when it is not installed."""
+        if cell.rust is None:
+            return self.toolchain
+        if self.rustup is None:
+            raise RuntimeError("a cell names a Rust toolchain but the evaluator has no rustup")
+        found = (
+            self.rustup.ensure(cell.rust.name) if install else self.rustup.installed(cell.rust.name)
+        )
+        if found is None or isinstance(found, str):
+            return found or ""
+        return self.toolchain.with_rust(found)
+
+    def lock(
+        self, release: Release, toolchain: Toolchain
+    ) -> locks.ResolvedLock | locks.ResolveError:
+        """The release's pinned lock for the toolchain, resolved once per run (a failure too)."""
+        name = locks.lock_name(release, toolchain)
+        if name not in self._locks:
             try:
-                self._locks[version] = locks.resolve(self.layout, release, self.toolchain)
+                self._locks[name] = locks.resolve(self.layout, release, toolchain)
             except locks.ResolveError as err:
-                self._locks[version] = err  # remembered: one failure per release per run
-        return self._locks[version]
+                self._locks[name] = err  # remembered: one failure per release per run
+        return self._locks[name]
 
     def builds(self, cell: Cell) -> bool:
         return cell.declared or self.options.build_unsupported
 
-    def job(self, cell: Cell, lock: locks.ResolvedLock | None) -> build.Job:
+    def job(self, cell: Cell, lock: locks.ResolvedLock | None, toolchain: Toolchain) -> build.Job:
         """The cell's build, rendered and keyed: the one place a cell's crate is rendered."""
         return build.job_for(
             cell.reproducer,
             cell.release,
             lock,
             cell.interp,
-            self.toolchain,
+            toolchain,
             self.options.profile,
             self.abi3(cell),
         )
@@ -166,8 +216,11 @@ class CellKeys:
             "python_path": str(cell.interp.realpath),
             "soabi": cell.interp.soabi,
         }
+        if cell.rust is not None:  # the toolchain on PATH is named by the build key alone
+            inputs["rust"] = cell.rust.name
         if not self.builds(cell):
-            return records.record_key({**inputs, "unsupported": cell.window})
+            why = cell.window if not cell.python_declared else cell.outside
+            return records.record_key({**inputs, "unsupported": why})
         if (unbuilt := self.unbuilt(cell)) is not None:
             return records.record_key({**inputs, "incompatible": unbuilt[1]})
         if job is not None:
@@ -179,8 +232,7 @@ class CellKeys:
         """Why the cell is not built at all (its record then says so), or None: outside the
         release's CPython window, or a companion crate with no version for the release."""
         if not self.builds(cell):
-            note = f"PyO3 {cell.release.cargo_version} declares CPython {cell.window}"
-            return Outcome.UNSUPPORTED, note
+            return Outcome.UNSUPPORTED, f"PyO3 {cell.release.cargo_version} {cell.outside}"
         choice = cell.reproducer.companions_for(cell.release.version)
         if choice.missing:
             return Outcome.INCOMPATIBLE, choice.note(cell.release.cargo_version)
@@ -209,13 +261,17 @@ class CellKeys:
         return found
 
     def _cached_job(self, cell: Cell) -> build.Job | None:
-        """The cell's job if the lock it needs is already resolved (no network): for planning."""
+        """The cell's job if its toolchain is installed and the lock it needs is already
+        resolved (no network, nothing installed): for planning."""
         if not self.builds(cell):
             return None
+        toolchain = self.toolchain_for(cell, install=False)
+        if isinstance(toolchain, str):
+            return None
         if not cell.reproducer.needs_release_lock:
-            return self.job(cell, None)
-        lock = locks.load_cached(self.layout, cell.release)
-        return None if lock is None else self.job(cell, lock)
+            return self.job(cell, None, toolchain)
+        lock = locks.load_cached(self.layout, cell.release, toolchain)
+        return None if lock is None else self.job(cell, lock, toolchain)
 
     def cached_record(self, cell: Cell) -> Record | None:
         """The stored record for exactly this cell's inputs, without building or resolving."""
@@ -233,9 +289,13 @@ class CellKeys:
         """The cell's record under `key`, stored."""
         # An unsupported cell's key and record name no build option.
         built_as = BuiltAs(self.options.as_args(), self.abi3(cell) or "")
-        made = Record.for_cell(
-            cell, key, happened, built_as if self.builds(cell) else None, self.toolchain.versions
+        toolchain = self.toolchain_for(cell, install=False)
+        tools = (  # a toolchain never installed names no rustc: none ran
+            replace(self.toolchain.versions, rustc="", rustc_verbose="", cargo="")
+            if isinstance(toolchain, str)
+            else toolchain.versions
         )
+        made = Record.for_cell(cell, key, happened, built_as if self.builds(cell) else None, tools)
         records.save(self.layout, made)
         return made
 
@@ -272,11 +332,19 @@ class CellRunner:
                 held.enter_context(area.in_use())
             yield venv, folder
 
-    def run(self, cell: Cell, key: str, job: build.Job, venv: Area, folder: Path) -> Happened:
+    def run(
+        self,
+        cell: Cell,
+        key: str,
+        job: build.Job,
+        toolchain: Toolchain,
+        venv: Area,
+        folder: Path,
+    ) -> Happened:
         """The cell's steps, with its areas held (`holding`)."""
         rebuild = self.rerun and job.key not in self._rebuilt  # --rerun: each build once a run
         self._rebuilt.add(job.key)
-        made = build.build(self.layout, job, self.toolchain, rebuild=rebuild, shared=self.shared)
+        made = build.build(self.layout, job, toolchain, rebuild=rebuild, shared=self.shared)
         built = made.info
         happened = functools.partial(Happened, build=built, lock=self._lock_info(job, made))
         if not built.ok:
@@ -370,9 +438,10 @@ class Evaluator:
         *,
         rerun: bool = False,
         shared: bool = True,
+        rustup: Rustup | None = None,
     ) -> None:
         self.layout = layout
-        self.keys = CellKeys(layout, toolchain, options, rerun=rerun)
+        self.keys = CellKeys(layout, toolchain, options, rerun=rerun, rustup=rustup)
         self.runner = CellRunner(layout, toolchain, options, rerun=rerun, shared=shared)
 
     @property
@@ -388,7 +457,7 @@ class Evaluator:
         instead = cell.release.retry_after(record.outcome)
         if instead is None:
             return record, reused
-        return self._evaluate(Cell(cell.reproducer, instead, cell.interp))
+        return self._evaluate(replace(cell, release=instead))
 
     def _evaluate(self, cell: Cell) -> tuple[Record, bool]:
         keys = self.keys
@@ -399,11 +468,16 @@ class Evaluator:
             outcome, note = unbuilt
             return keys.record(cell, key, Happened(outcome, note=note)), False
 
-        lock = keys.lock(cell.release) if cell.reproducer.needs_release_lock else None
+        toolchain = keys.toolchain_for(cell)
+        if isinstance(toolchain, str):  # rustup could not install it: perhaps the network
+            happened = Happened(Outcome.SETUP_ERROR, note=toolchain, transient=True)
+            return keys.record(cell, keys.key(cell, None), happened), False
+        needs_lock = cell.reproducer.needs_release_lock
+        lock = keys.lock(cell.release, toolchain) if needs_lock else None
         if isinstance(lock, locks.ResolveError):
             happened = Happened(Outcome.SETUP_ERROR, note=str(lock))
             return keys.record(cell, keys.key(cell, None), happened), False
-        job = keys.job(cell, lock)
+        job = keys.job(cell, lock, toolchain)
         key = keys.key(cell, job)
         if (found := keys.reusable(cell, key)) is not None:
             return found, True
@@ -412,7 +486,7 @@ class Evaluator:
             if (found := keys.reusable(cell, key)) is not None:
                 return found, True
             with self.runner.holding(cell, key, job) as (venv, folder):
-                happened = self.runner.run(cell, key, job, venv, folder)
+                happened = self.runner.run(cell, key, job, toolchain, venv, folder)
                 return keys.record(cell, key, happened), False
 
 

@@ -38,7 +38,7 @@ def describe_plan(cells: Sequence[Cell], evaluator: Evaluator) -> list[str]:
         if found is not None:
             what = f"cached: {found.outcome.value}"
         elif not cell.declared and not keys.options.build_unsupported:
-            what = f"unsupported (declares CPython {cell.window}); not built"
+            what = f"unsupported ({cell.outside}); not built"
         else:
             what = "run (build cached)" if keys.has_cached_build(cell) else "build and run"
             what += "" if cell.declared else " (forced: outside window)"
@@ -94,9 +94,11 @@ def execute(
 
 
 def _parallel(cells: Sequence[Cell], jobs: int, one: Callable[[int], None]) -> None:
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[tuple[str, str, str], list[int]] = {}
     for index, cell in enumerate(cells):
-        groups.setdefault((cell.release.cargo_version, str(cell.interp.realpath)), []).append(index)
+        rust = cell.rust.name if cell.rust else ""
+        where = (cell.release.cargo_version, str(cell.interp.realpath), rust)
+        groups.setdefault(where, []).append(index)
 
     def work(indices: list[int]) -> None:
         for index in indices:
@@ -121,9 +123,11 @@ def _parallel(cells: Sequence[Cell], jobs: int, one: Callable[[int], None]) -> N
 
 
 def _column(cell: Cell) -> str:
-    """The interpreter in a progress line: "py3.12.1", "py3.11.2d", "pp3.9.16"."""
+    """The interpreter in a progress line: "py3.12.1", "py3.11.2d", "pp3.9.16" (and the
+    toolchain, "py3.11.2 rust1.80", when one was chosen)."""
     label = cell.interp.label
-    return label if label.startswith("pp") else f"py{label}"
+    rust = f" rust{cell.rust.name}" if cell.rust else ""
+    return (label if label.startswith("pp") else f"py{label}") + rust
 
 
 def _took(record: Record) -> str:
@@ -135,21 +139,30 @@ def _took(record: Record) -> str:
 def grids(
     scenarios: Sequence[Reproducer], cells: Sequence[Cell], found: Sequence[Record]
 ) -> list[table.Grid]:
-    """One grid per scenario, laid out by the plan (cells not yet run show as '·')."""
-    by_cell = {(r.scenario, r.pyo3, r.python_label): r for r in found}
+    """One grid per scenario (and toolchain, see `table.arrange`), laid out by the plan (cells
+    not yet run show as '·')."""
+    by_cell = {(r.scenario, r.pyo3, r.rust, r.python_label): r for r in found}
     result = []
     for scenario in scenarios:
         own = [c for c in cells if c.reproducer.name == scenario.name]
         rows = tuple(dict.fromkeys((c.release.cargo_version, c.release.yanked) for c in own))
         columns = tuple(dict.fromkeys(c.interp.python_label for c in own))
+        rusts = tuple(dict.fromkeys(c.rust.name if c.rust else "" for c in own)) or ("",)
         mine = {
-            (c.release.cargo_version, c.interp.python_label): by_cell[key]
+            key[1:]: by_cell[key]
             for c in own
-            if (key := (scenario.name, c.release.cargo_version, c.interp.python_label)) in by_cell
+            if (
+                key := (
+                    scenario.name,
+                    c.release.cargo_version,
+                    c.rust.name if c.rust else "",
+                    c.interp.python_label,
+                )
+            )
+            in by_cell
         }
-        result.append(
-            table.Grid(scenario.name, scenario.description, scenario.upstream, rows, columns, mine)
-        )
+        shape = table.Grid(scenario.name, scenario.description, scenario.upstream, rows, columns)
+        result += table.arrange(shape, rusts, mine)
     return result
 
 

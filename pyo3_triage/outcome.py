@@ -19,7 +19,7 @@ class Outcome(str, enum.Enum):
     TIMEOUT = "timeout"  # still running at the scenario's timeout; process group killed
     BUILD_ERROR = "build-error"  # the reproducer's own code did not compile for this cell
     SETUP_ERROR = "setup-error"  # the cell could not be set up (resolve, toolchain, interpreter)
-    UNSUPPORTED = "unsupported"  # outside the CPython window the PyO3 release declares
+    UNSUPPORTED = "unsupported"  # outside the CPython (or Rust) window the release declares
     INCOMPATIBLE = "incompatible"  # no version of a companion crate accepts the release
     IMPORT_ERROR = "import-error"  # built, but importing the extension failed
 
@@ -57,7 +57,8 @@ DESCRIPTIONS: dict[Outcome, str] = {
     Outcome.TIMEOUT: "still running at the timeout; its process group was killed",
     Outcome.BUILD_ERROR: "the reproducer's code does not compile against this release",
     Outcome.SETUP_ERROR: "the cell could not be set up (resolve, toolchain, interpreter); not a result",
-    Outcome.UNSUPPORTED: "outside the CPython window this PyO3 release declares; not built",
+    Outcome.UNSUPPORTED: "outside the CPython (or Rust) window this PyO3 release declares; "
+    "not built",
     Outcome.INCOMPATIBLE: "no release of a crate the project depends on (named in the notes) accepts this PyO3 release; not built",
     Outcome.IMPORT_ERROR: "built, but importing the extension module failed",
 }

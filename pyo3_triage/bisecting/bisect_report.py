@@ -24,14 +24,21 @@ from pyo3_triage.store.records import reproduce_command
 from pyo3_triage.versions import changelog
 
 COMPARE = "https://github.com/PyO3/pyo3/compare/v{old}...v{new}"
+RUST_NOTES = "https://github.com/rust-lang/rust/releases/tag/{version}"
 MAX_CHANGELOG_LINES = 120
 
 
 def compare_link(search: Search) -> str | None:
+    """PyO3's compare view between the answer's releases, or the release notes of the first
+    Rust that behaved the new way."""
     old, new = search.label_at(search.result.last_old), search.label_at(search.result.first_new)
-    if search.axis != "pyo3" or old is None or new is None:
+    if old is None or new is None:
         return None
-    return COMPARE.format(old=old, new=new)
+    if search.axis == "rust":
+        probe = search.probe_for(search.result.first_new)
+        rustc = probe.record.toolchain.rustc.split() if probe else []
+        return RUST_NOTES.format(version=rustc[1]) if len(rustc) > 1 else None
+    return COMPARE.format(old=old, new=new) if search.axis == "pyo3" else None
 
 
 def first_new_releases(searches: Sequence[Search]) -> list[str]:
@@ -112,7 +119,8 @@ def _section(
     out.append(_probes_table(search))
     if search.excluded:
         out.append(
-            f"Not searched (outside their declared CPython window): {', '.join(search.excluded)}."
+            "Not searched (outside their declared CPython or Rust window): "
+            f"{', '.join(search.excluded)}."
         )
     if evidence := _evidence(search, results):
         out.append(evidence)

@@ -1,4 +1,5 @@
-"""Bisect a scenario over PyO3 releases (one search per CPython) or over CPython versions.
+"""Bisect a scenario over PyO3 releases (one search per CPython), over CPython versions, or
+over Rust toolchains (`--rust 1.70..1.95` with one release: which rustc changed the build).
 
 Cells are evaluated exactly as the matrix evaluates them (same records, same cache), so a
 bisect reuses what a matrix computed and the other way round. What a cell did (`Outcome`) is
@@ -24,6 +25,8 @@ from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import NEVER_VERDICTS, Outcome
 from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store.records import Record
+from pyo3_triage.toolchains import RustChoice
+from pyo3_triage.versions import rust_support
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import declares
 
@@ -143,13 +146,13 @@ class Candidates:
     """What one search will walk: the cells in order, which of them the first pass uses
     (`primary`: yanked releases are left to the refinement), and what was left out."""
 
-    axis: str  # "pyo3" or "python"
-    fixed: str  # the other axis' value, e.g. "CPython 3.12.1"
+    axis: str  # "pyo3", "python" or "rust"
+    fixed: str  # the other axes' values, e.g. "CPython 3.12.1"
     labels: tuple[str, ...]  # every candidate, in order (yanked included)
     cells: tuple[Cell, ...]
     primary: tuple[int, ...]
     yanked: frozenset[str]
-    excluded: tuple[str, ...]  # outside the declared CPython window: not searched
+    excluded: tuple[str, ...]  # outside the declared CPython (or Rust) window: not searched
 
     @property
     def first_pass_bound(self) -> int:
@@ -160,8 +163,8 @@ class Candidates:
 
 @dataclass(frozen=True)
 class Search:
-    axis: str  # "pyo3" or "python"
-    fixed: str  # the other axis' value, e.g. "CPython 3.12.1"
+    axis: str  # "pyo3", "python" or "rust"
+    fixed: str  # the other axes' values, e.g. "CPython 3.12.1"
     labels: tuple[str, ...]  # every candidate, in order (full list, yanked included)
     yanked: frozenset[str]
     result: SearchResult
@@ -260,27 +263,28 @@ def run(
     )
 
 
+def _on(rust: RustChoice | None) -> str:
+    return f" with Rust {rust.name}" if rust else ""
+
+
 def release_candidates(
     scenario: Reproducer,
     releases: Sequence[Release],
     primary: set[str],
     interp: Interpreter,
     build_unsupported: bool = False,
+    rust: RustChoice | None = None,
 ) -> Candidates | None:
-    """The releases to search on one CPython: those whose declared window holds it (all with
-    `build_unsupported`); None when fewer than two of `primary` remain (nothing to search)."""
-    usable = [
-        r
-        for r in releases
-        if build_unsupported or declares(r.version, interp.version, interp.build)
-    ]
+    """The releases to search on one CPython (and toolchain): those whose declared windows
+    hold it (all with `build_unsupported`); None when fewer than two of `primary` remain."""
+    usable = [r for r in releases if build_unsupported or Cell(scenario, r, interp, rust).declared]
     chosen = tuple(i for i, r in enumerate(usable) if r.cargo_version in primary)
     if len(chosen) < 2:
         return None
-    cells = tuple(Cell(scenario, r, interp) for r in usable)
+    cells = tuple(Cell(scenario, r, interp, rust) for r in usable)
     return Candidates(
         "pyo3",
-        interp.name,
+        interp.name + _on(rust),
         tuple(r.cargo_version for r in usable),
         cells,
         chosen,
@@ -294,6 +298,7 @@ def python_candidates(
     release: Release,
     interpreters: Sequence[Interpreter],
     build_unsupported: bool = False,
+    rust: RustChoice | None = None,
 ) -> Candidates | None:
     """The CPythons to search for one release: those inside its declared window (all with
     `build_unsupported`), like releases outside a CPython's window; None when fewer than two."""
@@ -304,15 +309,39 @@ def python_candidates(
     ]
     if len(usable) < 2:
         return None
-    cells = tuple(Cell(scenario, release, i) for i in usable)
+    cells = tuple(Cell(scenario, release, i, rust) for i in usable)
     return Candidates(
         "python",
-        f"PyO3 {release.cargo_version}",
+        f"PyO3 {release.cargo_version}" + _on(rust),
         tuple(str(i.version) for i in usable),
         cells,
         tuple(range(len(usable))),
         frozenset(),
         tuple(str(i.version) for i in interpreters if i not in usable),
+    )
+
+
+def rust_candidates(
+    scenario: Reproducer,
+    release: Release,
+    interp: Interpreter,
+    rusts: Sequence[RustChoice],
+    build_unsupported: bool = False,
+) -> Candidates | None:
+    """The toolchains to search for one release on one CPython: those at or above the Rust
+    the release declares (all with `build_unsupported`); None when fewer than two."""
+    usable = [r for r in rusts if build_unsupported or rust_support.declares(release, r.version)]
+    if len(usable) < 2:
+        return None
+    cells = tuple(Cell(scenario, release, interp, r) for r in usable)
+    return Candidates(
+        "rust",
+        f"PyO3 {release.cargo_version} on {interp.name}",
+        tuple(r.name for r in usable),
+        cells,
+        tuple(range(len(usable))),
+        frozenset(),
+        tuple(r.name for r in rusts if r not in usable),
     )
 
 

@@ -36,6 +36,10 @@ from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.releases import Release
 
 BUILD_TIMEOUT = 1800.0
+_GIT_INDEX = "github.com/rust-lang/crates.io-index"
+GIT_INDEX_HINT = (
+    "cargo before 1.68 reads crates.io's index from GitHub, which this machine could not reach"
+)
 # Part of every build key. 2: the crate's own sources get this build's time before cargo runs
 # (see `_fresh_sources`); a build made before may hold another reproducer's library.
 BUILD_SCHEME = 2
@@ -160,6 +164,8 @@ def build(
             return cached
         # Commits always share one per interpreter: cargo recompiles only what changed.
         series = "git" if release.revision else "shared" if shared else release.cargo_version
+        # One per chosen toolchain too: an older cargo need not read a newer one's target dir.
+        series += f"-rust-{toolchain.rust_name}" if toolchain.rust_name else ""
         target = layout.target(series, job.abi3 or interpreter_tag(job.interp))
         tree = layout.tree(release.source.name) if release.source else None
         # Scenarios of one cell share the target dir; cargo locks it during the build, but
@@ -196,10 +202,13 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
     env = procs.clean_env(
         CARGO_TARGET_DIR=str(target), CARGO_TERM_COLOR="never", CARGO_PROFILE_DEV_DEBUG="false"
     )
+    env.update(toolchain.build_env())
     argv = _maturin_argv(job, toolchain, prepared.manifest, wheels)
     done = procs.run(argv, cwd=prepared.workdir, env=env, timeout=BUILD_TIMEOUT, log_path=log)
     log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     info = _judged(key, done, log, log_text, sorted(wheels.glob("*.whl")), own)
+    if info.error and toolchain.reads_index_through_git and _GIT_INDEX in log_text:
+        info = replace(info, error=f"{info.error} ({toolchain.rust_name}: {GIT_INDEX_HINT})")
     kept = pinned and layout.kept_lock(pinned.pyo3, pinned.lock_hash)
     result = Built(info, pinned.info(kept) if pinned and kept else None)
     write_atomic(layout.cached_build_log(key), log_text)

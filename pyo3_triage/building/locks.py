@@ -7,7 +7,9 @@ Why a lockfile and not `pyo3 = "=X"`:
   `pyo3-build-config` 0.17.3; every `pyo3*` crate is pinned to the release under test here;
 - every cell of a release then compiles the same dependency graph, which is what lets the
   scenarios of a cell share one compiled PyO3 in one target dir.
-The lock is resolved once and kept, so a cell can be rebuilt identically later.
+The lock is resolved once and kept, so a cell can be rebuilt identically later. For a Rust
+toolchain chosen with `--rust` it is resolved for that toolchain (one lock per release and
+toolchain): dependency versions it can build, in a lock format its cargo reads.
 """
 
 from __future__ import annotations
@@ -81,29 +83,36 @@ def pyo3_crates(lock_text: str) -> dict[str, str]:
     }
 
 
+def lock_name(release: Release, toolchain: Toolchain) -> str:
+    """What the kept lock is filed under: the release, and the toolchain it was resolved for
+    when one was chosen with --rust."""
+    version = release.cargo_version
+    return f"{version}-rust-{toolchain.rust_release}" if toolchain.rust_name else version
+
+
 def resolve(layout: Layout, release: Release, toolchain: Toolchain) -> ResolvedLock:
     """The pinned lock for `release`, resolving it on first use (one process at a time)."""
-    version = release.cargo_version
-    with FileLock(str(layout.mutex(f"resolve-{version}"))):
-        cached = _load(layout, version)
+    name = lock_name(release, toolchain)
+    with FileLock(str(layout.mutex(f"resolve-{name}"))):
+        cached = _load(layout, name, release.cargo_version)
         if cached is not None:
             return cached
-        lock = _resolve_fresh(layout, release, toolchain)
-        write_atomic(layout.pinned_lock(version), lock.lock_text)
-        info = lock.info(layout.pinned_lock(version)).as_dict()
-        write_atomic(layout.pinned_lock_info(version), json.dumps(info, indent=2) + "\n")
+        lock = _resolve_fresh(layout, release, toolchain, name)
+        write_atomic(layout.pinned_lock(name), lock.lock_text)
+        info = lock.info(layout.pinned_lock(name)).as_dict()
+        write_atomic(layout.pinned_lock_info(name), json.dumps(info, indent=2) + "\n")
         return lock
 
 
-def load_cached(layout: Layout, release: Release) -> ResolvedLock | None:
+def load_cached(layout: Layout, release: Release, toolchain: Toolchain) -> ResolvedLock | None:
     """The lock if it was already resolved (no network, no lock taken): for planning."""
-    return _load(layout, release.cargo_version)
+    return _load(layout, lock_name(release, toolchain), release.cargo_version)
 
 
-def _load(layout: Layout, version: str) -> ResolvedLock | None:
+def _load(layout: Layout, name: str, version: str) -> ResolvedLock | None:
     try:
-        text = layout.pinned_lock(version).read_text(encoding="utf-8")
-        info = json.loads(layout.pinned_lock_info(version).read_text(encoding="utf-8"))
+        text = layout.pinned_lock(name).read_text(encoding="utf-8")
+        info = json.loads(layout.pinned_lock_info(name).read_text(encoding="utf-8"))
         crates = pyo3_crates(text)
     except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError):
         return None  # missing or half-written: resolve again
@@ -115,9 +124,11 @@ def _load(layout: Layout, version: str) -> ResolvedLock | None:
     )
 
 
-def _resolve_fresh(layout: Layout, release: Release, toolchain: Toolchain) -> ResolvedLock:
+def _resolve_fresh(
+    layout: Layout, release: Release, toolchain: Toolchain, name: str
+) -> ResolvedLock:
     version = release.cargo_version
-    folder = layout.resolve_dir(version)
+    folder = layout.resolve_dir(name)
     (folder / "src").mkdir(parents=True, exist_ok=True)
     write_atomic(
         folder / "Cargo.toml",
@@ -128,43 +139,51 @@ def _resolve_fresh(layout: Layout, release: Release, toolchain: Toolchain) -> Re
     log = folder / "resolve.log"
     log.unlink(missing_ok=True)
     if release.source is not None:
-        return _resolve_tree(folder, version, toolchain.cargo_bin, log)
-    return pin(folder, version, toolchain.cargo_bin, log)
+        return _resolve_tree(folder, version, toolchain, log)
+    return pin(folder, version, toolchain, log)
 
 
-def _resolve_tree(folder: Path, label: str, cargo_bin: str, log: Path) -> ResolvedLock:
-    """A PyO3 commit: every pyo3* crate comes from its tree by path, so there is nothing to
-    pin; the other dependencies are resolved once and kept like a release's."""
-    done = procs.run(
-        [cargo_bin, "generate-lockfile"],
+def _cargo(toolchain: Toolchain, folder: Path, log: Path, *args: str) -> procs.Completed:
+    """Cargo resolving in `folder`, for the toolchain's Rust (see `Toolchain.resolve_env`)."""
+    return procs.run(
+        [toolchain.cargo_bin, *args],
         cwd=folder,
-        env=procs.clean_env(),
+        env={**procs.clean_env(), **toolchain.resolve_env()},
         timeout=RESOLVE_TIMEOUT,
         log_path=log,
         append=True,
     )
+
+
+def _readable(folder: Path, toolchain: Toolchain) -> str:
+    """The folder's Cargo.lock, rewritten in a format the toolchain's cargo reads."""
+    lock = folder / "Cargo.lock"
+    text = lock.read_text(encoding="utf-8")
+    readable = toolchain.readable_lock(text)
+    if readable != text:
+        write_atomic(lock, readable)
+    return readable
+
+
+def _resolve_tree(folder: Path, label: str, toolchain: Toolchain, log: Path) -> ResolvedLock:
+    """A PyO3 commit: every pyo3* crate comes from its tree by path, so there is nothing to
+    pin; the other dependencies are resolved once and kept like a release's."""
+    done = _cargo(toolchain, folder, log, "generate-lockfile")
     if done.returncode != 0:
         raise ResolveError(_cargo_error(done, f"cannot resolve PyO3 {label}"), log)
-    text = (folder / "Cargo.lock").read_text(encoding="utf-8")
+    text = _readable(folder, toolchain)
     return ResolvedLock(label, text, tuple(sorted(pyo3_crates(text).items())), ())
 
 
 def pin(
-    folder: Path, version: str, cargo_bin: str, log: Path, companions: Sequence[str] = ()
+    folder: Path, version: str, toolchain: Toolchain, log: Path, companions: Sequence[str] = ()
 ) -> ResolvedLock:
     """Resolve the crate in `folder` (keeping an existing Cargo.lock as a starting point) and
     pin pyo3 and every sibling crate it has to `version`, yanked or not; say which version of
     each companion crate (`companions`, by name) the lock holds."""
 
     def cargo(*args: str) -> procs.Completed:
-        return procs.run(
-            [cargo_bin, *args],
-            cwd=folder,
-            env=procs.clean_env(),
-            timeout=RESOLVE_TIMEOUT,
-            log_path=log,
-            append=True,
-        )
+        return _cargo(toolchain, folder, log, *args)
 
     def locked() -> dict[str, str]:
         return pyo3_crates((folder / "Cargo.lock").read_text(encoding="utf-8"))
@@ -190,7 +209,7 @@ def pin(
         if locked().get(sibling) not in (None, version):
             # May fail when the release never published this sibling at `version`: recorded below.
             cargo("update", "-p", sibling, "--precise", version)
-    text = (folder / "Cargo.lock").read_text(encoding="utf-8")
+    text = _readable(folder, toolchain)
     crates = pyo3_crates(text)
     held = locked_versions(text)
     return ResolvedLock(

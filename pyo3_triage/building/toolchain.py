@@ -1,20 +1,31 @@
 """The tools that co-vary with every result: rustc, cargo, maturin, uv.
 
 They are recorded in every record and are part of every cache key, so a toolchain change is
-never mistaken for a PyO3 change.
+never mistaken for a PyO3 change. `detect` finds the ones on PATH; `with_rust` swaps in a
+Rust toolchain chosen with `--rust` (maturin and uv stay the harness's own).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.evidence import ToolVersions
 from pyo3_triage.system import procs
+from pyo3_triage.toolchains import Rust
+
+# The lock format cargo 1.78 began to read (and 1.83 to write); older cargo reads version 3,
+# which says the same of a lock whose packages all come from a registry.
+LOCK_V4_CARGO = Version("1.78")
+# The first cargo that can read crates.io's sparse index (HTTP); before it, a git clone from GitHub.
+SPARSE_CARGO = Version("1.68")
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,11 @@ class Toolchain:
     cargo_bin: str
     maturin_bin: str
     uv_bin: str
+    # A toolchain chosen with --rust (rustup's name, and where its binaries are); "" for the
+    # one on PATH. The cargo above then resolves locks for it (the newer of the two cargos).
+    rust_name: str = ""
+    rust_bin: str = ""
+    rust_release: str = ""
 
     @property
     def rustc(self) -> str:
@@ -35,6 +51,71 @@ class Toolchain:
     def versions(self) -> ToolVersions:
         """What a record keeps of the toolchain (not where its binaries live)."""
         return ToolVersions(self.rustc, self.rustc_verbose, self.cargo, self.maturin, self.uv)
+
+    def with_rust(self, rust: Rust) -> Toolchain:
+        """This toolchain with `rust` building the cells; locks are resolved by the newer of
+        the two cargos (Rust-version-aware resolution needs cargo 1.84), for `rust`."""
+        resolver = self.cargo_bin
+        mine = self.rust_release or _cargo_release(self.cargo)
+        if _release_version(rust.release) >= _release_version(mine):
+            resolver = rust.cargo_bin
+        return replace(
+            self,
+            rustc_verbose=rust.rustc_verbose,
+            cargo=rust.cargo,
+            cargo_bin=resolver,
+            rust_name=rust.name,
+            rust_bin=rust.bin_dir,
+            rust_release=rust.release,
+        )
+
+    @property
+    def reads_index_through_git(self) -> bool:
+        """A chosen toolchain whose cargo knows only crates.io's git index (before 1.68)."""
+        return bool(self.rust_name) and _release_version(self.rust_release) < SPARSE_CARGO
+
+    def build_env(self) -> dict[str, str]:
+        """What a build's environment adds for a chosen toolchain: rustup's proxies select it,
+        and its folder comes first on PATH for a cargo that is not rustup's."""
+        if not self.rust_name:
+            return {}
+        path = os.pathsep.join([self.rust_bin, os.environ.get("PATH", "")])
+        # 1.68 and 1.69 know crates.io's sparse index but do not use it unless told.
+        return {
+            "RUSTUP_TOOLCHAIN": self.rust_name,
+            "PATH": path,
+            "CARGO_REGISTRIES_CRATES_IO_PROTOCOL": "sparse",
+        }
+
+    def resolve_env(self) -> dict[str, str]:
+        """What resolving a lock adds for a chosen toolchain: cargo picks, for every crate, a
+        version whose rust-version the toolchain satisfies (falling back to the newest when
+        none does, so the build says which crate needs a newer Rust)."""
+        if not self.rust_name:
+            return {}
+        return {
+            "CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS": "fallback",
+            "RUSTC": str(Path(self.rust_bin) / "rustc"),
+        }
+
+    def readable_lock(self, text: str) -> str:
+        """`text` in a lock format the chosen toolchain's cargo reads."""
+        if self.rust_name and _release_version(self.rust_release) < LOCK_V4_CARGO:
+            return text.replace("\nversion = 4\n", "\nversion = 3\n", 1)
+        return text
+
+
+def _release_version(release: str) -> Version:
+    try:
+        return Version(release.split("-")[0])
+    except InvalidVersion:
+        return Version("0")
+
+
+def _cargo_release(cargo: str) -> str:
+    """`cargo 1.95.0 (f2d3ce0bd 2026-03-21)` -> "1.95.0"."""
+    parts = cargo.split()
+    return parts[1] if len(parts) > 1 else ""
 
 
 def _beside_python(name: str) -> str | None:

@@ -24,6 +24,7 @@ from pyo3_triage.bisecting.bisection import (
     StepCallback,
     python_candidates,
     release_candidates,
+    rust_candidates,
 )
 from pyo3_triage.bisecting.search import Step
 from pyo3_triage.cells import Options
@@ -34,7 +35,8 @@ from pyo3_triage.reporting import markdown
 from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store import evict
 from pyo3_triage.system.paths import write_atomic
-from pyo3_triage.versions import changelog
+from pyo3_triage.toolchains import RustChoice
+from pyo3_triage.versions import changelog, rust_support
 from pyo3_triage.versions.support import window_for
 
 
@@ -115,7 +117,9 @@ def write(state: BisectState) -> BisectState:
     text = bisect_report.markdown(
         scenario, searches, env, inv.layout.results, changelogs, state.refined
     )
-    question = _question(scenario, inv.criteria, inv.options, commit_level=inv.repo is not None)
+    question = _question(
+        scenario, inv.criteria, inv.options, commit_level=inv.repo is not None, rusts=inv.rusts
+    )
     path = inv.layout.bisect_report(
         scenario.name,
         _axis_name(searches),
@@ -201,7 +205,10 @@ def _show_answer(found: Search, refined: commits.CommitSearch | None, console: C
 
 
 def _searches_for(inv: Invocation) -> list[Candidates]:
-    """The searches to run: one per CPython over the releases, or one over the CPythons."""
+    """The searches to run: one per CPython over the releases, one over the CPythons, or one
+    per CPython over the Rust toolchains."""
+    if len(inv.rusts) >= 2:
+        return _rust_searches(inv)
     if len(inv.releases) >= 2:
         return _release_searches(inv)
     if len(inv.interpreters) >= 2:
@@ -219,10 +226,11 @@ def _searches_for(inv: Invocation) -> list[Candidates]:
 def _release_searches(inv: Invocation) -> list[Candidates]:
     """One search over the range's releases per CPython that two of them support."""
     wanted = {r.cargo_version for r in inv.releases}
+    rust = inv.rusts[0] if inv.rusts else None
     plans = []
     for interp in inv.interpreters:
         found = release_candidates(
-            inv.reproducers[0], inv.every, wanted, interp, inv.options.build_unsupported
+            inv.reproducers[0], inv.every, wanted, interp, inv.options.build_unsupported, rust
         )
         if found is None:
             inv.notify(f"{interp.name}: fewer than two releases in the range support it; skipped")
@@ -230,7 +238,7 @@ def _release_searches(inv: Invocation) -> list[Candidates]:
         if found.excluded:
             inv.notify(
                 f"{interp.name}: not searched {', '.join(found.excluded)} "
-                "(outside their declared CPython window)"
+                "(outside their declared CPython or Rust window)"
             )
         plans.append(found)
     if not plans:
@@ -246,7 +254,11 @@ def _python_search(inv: Invocation) -> Candidates:
     release = inv.releases[0]
     span = window_for(release.version).span
     found = python_candidates(
-        inv.reproducers[0], release, inv.interpreters, inv.options.build_unsupported
+        inv.reproducers[0],
+        release,
+        inv.interpreters,
+        inv.options.build_unsupported,
+        inv.rusts[0] if inv.rusts else None,
     )
     if found is None:
         raise UserError(
@@ -260,6 +272,37 @@ def _python_search(inv: Invocation) -> Candidates:
             f"declares ({span})"
         )
     return found
+
+
+def _rust_searches(inv: Invocation) -> list[Candidates]:
+    """One search over the toolchains for the one release, per CPython."""
+    if len(inv.releases) != 1:
+        raise UserError(
+            f"bisect searches one axis at a time: --rust {inv.args.rust!r} names "
+            f"{len(inv.rusts)} toolchains, so name one PyO3 release (e.g. --pyo3 0.20.3), "
+            f"not {len(inv.releases)}"
+        )
+    release = inv.releases[0]
+    plans = []
+    for interp in inv.interpreters:
+        found = rust_candidates(
+            inv.reproducers[0], release, interp, inv.rusts, inv.options.build_unsupported
+        )
+        if found is None:
+            continue
+        if found.excluded:
+            inv.notify(
+                f"left out Rust {', '.join(found.excluded)}: PyO3 {release} declares "
+                f"{rust_support.floor_text(release)}"
+            )
+        plans.append(found)
+    if not plans:
+        raise UserError(
+            f"PyO3 {release} declares {rust_support.floor_text(release)}; fewer than two of "
+            f"--rust {inv.args.rust} are inside it; choose newer toolchains (or "
+            "--build-unsupported)"
+        )
+    return plans
 
 
 def _range(searched: Candidates | Search) -> str:
@@ -279,20 +322,31 @@ def _describe(plan: Candidates, console: Console) -> None:
     )
     if plan.excluded:
         console.print(
-            f"  not searched (outside their declared CPython window): {', '.join(plan.excluded)}"
+            "  not searched (outside their declared CPython or Rust window): "
+            + ", ".join(plan.excluded)
         )
 
 
 def _axis_name(searches: Sequence[Search]) -> str:
     """The axis and the fixed values: a search on another CPython must not overwrite it."""
     if searches[0].axis == "python":
-        return "python-" + searches[0].fixed.removeprefix("PyO3 ")
-    minors = [s.fixed.replace("CPython ", "py").replace("PyPy ", "pp") for s in searches]
+        return "python-" + searches[0].fixed.removeprefix("PyO3 ").replace(" with Rust ", "-rust")
+    if searches[0].axis == "rust":
+        return "rust-" + searches[0].fixed.removeprefix("PyO3 ").replace(" on CPython ", "-py")
+    minors = [
+        s.fixed.replace("CPython ", "py").replace("PyPy ", "pp").replace(" with Rust ", "-rust")
+        for s in searches
+    ]
     return f"pyo3-{minors[0]}" + (f"-{minors[-1].removeprefix('py')}" if len(minors) > 1 else "")
 
 
 def _question(
-    scenario: Reproducer, criteria: Criteria, options: Options, *, commit_level: bool = False
+    scenario: Reproducer,
+    criteria: Criteria,
+    options: Options,
+    *,
+    commit_level: bool = False,
+    rusts: Sequence[RustChoice] = (),
 ) -> str:
     """What else makes this bisect a different question: verdict options, build options and,
     for a user's crate, its run command. Empty for a scenario asked the default way."""
@@ -300,6 +354,7 @@ def _question(
     parts += [f"old-{'+'.join(sorted(o.value for o in criteria.old))}"] if criteria.old else []
     parts += [f"flaky-{criteria.flaky_rule}"] if criteria.flaky_rule != "crash-wins" else []
     parts += ["commits"] if commit_level else []
+    parts += [f"rust-{rusts[0].name}"] if len(rusts) == 1 else []
     extra = [*options.as_args(), *scenario.question_args()]
     if extra:
         parts.append(hashes.digest("\0".join(extra), hashes.TAG))

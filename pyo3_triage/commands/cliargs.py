@@ -126,6 +126,13 @@ def _add_build(parser: argparse.ArgumentParser) -> None:
         "(fast; cells are labelled abi3: a different build from the default)",
     )
     parser.add_argument(
+        "--rust",
+        metavar="SPEC",
+        help="Rust toolchains to build with, through rustup: 1.80, 1.74..1.95, stable, "
+        "nightly-2024-05-01, an installed toolchain's name, or a comma list (default: the "
+        "toolchain on PATH); a missing one is installed (--profile minimal) when first needed",
+    )
+    parser.add_argument(
         "--rerun", action="store_true", help="ignore stored records; build and run again"
     )
     parser.add_argument(

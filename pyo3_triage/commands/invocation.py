@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from pyo3_triage import interpreters, selection
+from pyo3_triage import interpreters, selection, toolchains
 from pyo3_triage.bisecting.bisection import Criteria, criteria_from
 from pyo3_triage.building import toolchain
 from pyo3_triage.cells import Evaluator, Options
@@ -30,6 +30,7 @@ from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store import evict
 from pyo3_triage.system.paths import Layout
 from pyo3_triage.system.supervisor import SUPERVISOR
+from pyo3_triage.toolchains import RustChoice
 from pyo3_triage.versions import gitrepo, releases, revisions
 from pyo3_triage.versions.releases import Release
 
@@ -52,6 +53,12 @@ class Invocation:
     every: tuple[Release, ...] = ()
     interpreters: tuple[Interpreter, ...] = ()
     repo: gitrepo.Repo | None = None
+    rusts: tuple[RustChoice, ...] = ()  # chosen with --rust; none: the toolchain on PATH
+
+    @property
+    def rust_axis(self) -> tuple[RustChoice | None, ...]:
+        """The toolchains cells are built with (None: the one on PATH)."""
+        return self.rusts or (None,)
 
     def notify(self, message: str) -> None:
         self.console.print(f"[yellow]note:[/] {escape(message)}")
@@ -66,7 +73,31 @@ class Invocation:
         """Made on first use: `--list` of a bisect and `--cache-info` never detect the toolchain."""
         rerun = bool(getattr(self.args, "rerun", False))
         shared = not getattr(self.args, "isolated_builds", False)
-        return Evaluator(self.layout, toolchain.detect(), self.options, rerun=rerun, shared=shared)
+        return Evaluator(
+            self.layout,
+            toolchain.detect(),
+            self.options,
+            rerun=rerun,
+            shared=shared,
+            rustup=self.rustup if self.rusts else None,
+        )
+
+    @cached_property
+    def rustup(self) -> toolchains.Rustup:
+        """rustup, for --rust: refused in one line when it is not on PATH."""
+        return toolchains.Rustup.on_path(
+            self.layout.mutex("rustup-install"), self.layout.logs_dir(), self.notify
+        )
+
+    def pick_rusts(self) -> Invocation:
+        """The toolchains --rust asks for (a channel's version is learnt now, installing it
+        if need be; a version is installed when a cell first needs it)."""
+        spec = getattr(self.args, "rust", None)
+        if spec is None:
+            return self
+        return dataclasses.replace(
+            self, rusts=toolchains.choices(toolchains.parse(spec), self.rustup)
+        )
 
     def interpreters_found(self) -> list[Interpreter]:
         """The interpreters on this machine (probed once and remembered in the cache)."""
@@ -148,7 +179,11 @@ def select_matrix(inv: Invocation) -> Invocation:
     kept = selection.drop_excluded(reproducers, found, inv.notify)
     _no_stable_abi(inv, kept)
     return dataclasses.replace(
-        inv, reproducers=reproducers, releases=tuple(chosen), interpreters=tuple(kept), repo=repo
+        inv.pick_rusts(),
+        reproducers=reproducers,
+        releases=tuple(chosen),
+        interpreters=tuple(kept),
+        repo=repo,
     )
 
 
@@ -174,7 +209,7 @@ def select_bisect(inv: Invocation) -> Invocation:
     _no_stable_abi(inv, kept)
     repo = selection.pick_repo(args.pyo3_git, inv.layout, fetch=args.pyo3_git_fetch)
     return dataclasses.replace(
-        inv,
+        inv.pick_rusts(),
         reproducers=reproducers,
         releases=tuple(primary),
         every=tuple(every),

@@ -110,13 +110,18 @@ def select(state: MatrixState) -> MatrixState:
 def plan_cells(state: MatrixState) -> MatrixState:
     """The cells of every reproducer x release x CPython (this shard's slice of them)."""
     inv, shard_of = state.inv, state.inv.args.shard
-    cells = plan(inv.reproducers, inv.releases, inv.interpreters)
+    cells = plan(inv.reproducers, inv.releases, inv.interpreters, inv.rust_axis)
     shown = shard(cells, *shard_of) if shard_of else cells
+    rusts = (
+        f" x {len(inv.rusts)} Rust toolchain(s) ({', '.join(r.name for r in inv.rusts)})"
+        if inv.rusts
+        else ""
+    )
     inv.console.print(
         f"[bold]Plan:[/] {len(inv.reproducers)} scenario(s) x {len(inv.releases)} PyO3 "
         f"release(s) ({', '.join(r.cargo_version for r in inv.releases)}) x "
-        f"{len(inv.interpreters)} CPython(s) ({', '.join(i.label for i in inv.interpreters)}) "
-        f"= {len(cells)} cells"
+        f"{len(inv.interpreters)} CPython(s) ({', '.join(i.label for i in inv.interpreters)})"
+        f"{rusts} = {len(cells)} cells"
         + (f"; shard {shard_of[0]}/{shard_of[1]} runs {len(shown)}" if shard_of else "")
     )
     return replace(state, cells=tuple(shown))
@@ -223,7 +228,8 @@ def _question(state: MatrixState) -> str:
         else f"{len(reproducers)}-scenarios"
     )
     asked = sorted({(c.release.cargo_version, str(c.interp.version)) for c in state.cells})
-    parts = [*(s.run_hash for s in reproducers), *state.inv.options.as_args(), repr(asked)]
+    rusts = [f"rust={r.name}" for r in state.inv.rusts]
+    parts = [*(s.run_hash for s in reproducers), *state.inv.options.as_args(), repr(asked), *rusts]
     return f"{names}-{hashes.digest(chr(0).join(parts), hashes.TAG)}"
 
 

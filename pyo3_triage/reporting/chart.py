@@ -86,7 +86,7 @@ DRAWING = 1
 def shows(grids: Sequence[Grid]) -> str:
     """A digest of everything the picture of `grids` shows (pure): the same digest, the
     same picture, so a caller need not draw it again."""
-    seen = [(grid.scenario, grid.columns, row_labels(grid), chart_cells(grid)) for grid in grids]
+    seen = [(grid.title, grid.columns, row_labels(grid), chart_cells(grid)) for grid in grids]
     return hashes.digest(repr((DRAWING, seen)), hashes.CONTENT)
 
 
@@ -159,7 +159,7 @@ def _draw_grid(axis: Axes, grid: Grid) -> None:
     axis.tick_params(length=0, labelsize=8)
     for side in axis.spines.values():
         side.set_visible(False)
-    axis.set_title(grid.scenario, loc="left", fontsize=10, fontweight="bold", pad=18)
+    axis.set_title(grid.title, loc="left", fontsize=10, fontweight="bold", pad=18)
 
 
 def _outcomes_shown(grids: Sequence[Grid]) -> list[Outcome]:
@@ -185,7 +185,7 @@ def _legend_and_note(figure: Figure, order: Sequence[Outcome]) -> None:
         0.01,
         0.08 / inches,
         "rows: PyO3 releases ((yanked): yanked on crates.io; git:...: a PyO3 commit, not a "
-        "release); columns: CPython",
+        "release), or Rust toolchains where a title names one release; columns: CPython",
         fontsize=6,
         color="#57606a",
     )

@@ -102,7 +102,7 @@ def _cell(record: Record | None) -> str:
 
 
 def grid_table(grid: Grid) -> str:
-    header = "| PyO3 \\ CPython | " + " | ".join(grid.columns) + " |"
+    header = f"| {grid.corner} | " + " | ".join(grid.columns) + " |"
     rule = "|---|" + "|".join(":-:" for _ in grid.columns) + "|"
     lines = [header, rule]
     for pyo3, yanked in grid.rows:
@@ -116,7 +116,8 @@ def legend(grids: Sequence[Grid]) -> str:
     parts = [f"`{o.value}`: {DESCRIPTIONS[o]}" for o in outcomes_in(grids)]
     if any(r.forced for g in grids for r in g.cells.values()):
         parts.append(
-            f"{FORCED_MARK}: built outside the declared CPython window (ABI accident possible)"
+            f"{FORCED_MARK}: built outside the declared CPython or Rust window (ABI accident "
+            "possible)"
         )
     if any(r.revision for g in grids for r in g.cells.values()):
         parts.append(
@@ -134,7 +135,7 @@ def messages(grid: Grid, limit: int = 400) -> str:
         message = record.message
         if not message:
             continue
-        cell = f"{record.pyo3}/{record.python_label}"
+        cell = record.cell_name
         seen.setdefault((record.outcome.value, clip(message, limit)), []).append(cell)
     if not seen:
         return ""
@@ -191,7 +192,7 @@ def left_out(grid: Grid) -> str:
 def section(grid: Grid) -> str:
     title = (
         f"### `{grid.scenario}`" if "`" not in grid.scenario else f"### {md_escape(grid.scenario)}"
-    )
+    ) + (f" · {md_escape(grid.fixed)}" if grid.fixed else "")
     parts = [title]
     intro = md_escape(grid.description)
     if _SAFE_URL.fullmatch(grid.upstream):
@@ -297,7 +298,7 @@ def _group_details(group: Sequence[Record], limit: int, results: Path) -> str:
     """One block per distinct failure: where it happens, the evidence of one cell, how to rerun."""
     record = group[0]
     run = record.runs[0] if record.runs else None
-    cells = ", ".join(f"{r.pyo3}/{r.python_label}" for r in group)
+    cells = ", ".join(r.cell_name for r in group)
     title = f"{record.scenario}: {cell_text(record)} on {len(group)} cell(s)"
     body = [f"Cells: {md_escape(cells)}"]
     if record.panic_message:

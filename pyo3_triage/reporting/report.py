@@ -22,7 +22,7 @@ from pyo3_triage.system.paths import Layout, write_atomic
 def grids_from_store(
     layout: Layout, known: Sequence[Reproducer] = (), latest: Mapping[str, str] | None = None
 ) -> list[table.Grid]:
-    """One grid per scenario, drawn from the records of one version only (a version is a run
+    """One grid per scenario (and toolchain, see `table.arrange`), drawn from the records of one version only (a version is a run
     hash: the same Rust, driver or run command): the version the newest matrix run asked
     about (`latest`, see `read_latest`), else the one of its newest record; newest record per
     cell. Records of another version are never mixed in; the grid counts them as left out."""
@@ -36,15 +36,16 @@ def grids_from_store(
         found = by_scenario[name]
         versions = {r.scenario_hash for r in found}
         current = asked.get(name) if asked.get(name) in versions else found[-1].scenario_hash
-        cells = {(r.pyo3, r.python_label): r for r in found if r.scenario_hash == current}
+        cells = {(r.pyo3, r.rust, r.python_label): r for r in found if r.scenario_hash == current}
         scenario = about.get(name)
-        grid = table.grid_from_records(
+        drawn = table.grids_from_records(
             name,
             scenario.description if scenario else "",
             scenario.upstream if scenario else "",
             cells.values(),
         )
-        grids.append(replace(grid, left_out=sum(r.scenario_hash != current for r in found)))
+        left_out = sum(r.scenario_hash != current for r in found)
+        grids += [replace(grid, left_out=left_out) for grid in drawn]
     return grids
 
 

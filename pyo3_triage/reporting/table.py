@@ -1,13 +1,14 @@
 """Tables drawn from records: the grid (rows PyO3 releases, columns CPython versions, one
 cell per record), its words, and its coloured form for the terminal (rich). The Markdown form
-is `markdown`'s.
+is `markdown`'s. With Rust toolchains chosen (`--rust`) there is one grid per toolchain, or,
+when one release is asked about, one grid whose rows are the toolchains (`arrange`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from packaging.version import InvalidVersion, Version
 from rich import box
@@ -46,9 +47,22 @@ class Grid:
     columns: tuple[str, ...]
     cells: dict[tuple[str, str], Record] = field(default_factory=dict)
     left_out: int = 0  # records of other versions of the reproducer, not drawn
+    rows_are: str = "PyO3"  # or "Rust": toolchains as rows, for one release (`fixed`)
+    fixed: str = ""  # what every cell shares beyond the scenario: "Rust 1.80", "PyO3 0.20.3"
+
+    @property
+    def title(self) -> str:
+        return f"{self.scenario} · {self.fixed}" if self.fixed else self.scenario
+
+    @property
+    def corner(self) -> str:
+        """The header of the rows' column: "PyO3 \\ CPython" or "Rust \\ CPython"."""
+        return f"{self.rows_are} \\ CPython"
 
     def describe(self, row: str) -> str:
         """`git describe` of a row that is a PyO3 commit, "" for a release."""
+        if self.rows_are != "PyO3":
+            return ""
         return next((r.describe for (pyo3, _), r in self.cells.items() if pyo3 == row), "")
 
     def records(self) -> list[Record]:
@@ -62,12 +76,65 @@ class Grid:
 def grid_from_records(
     scenario: str, description: str, upstream: str, found: Iterable[Record]
 ) -> Grid:
-    """A grid whose rows and columns are exactly what the records cover, in version order."""
-    cells = {(r.pyo3, r.python_label): r for r in found}
+    """A grid whose rows and columns are exactly what the records cover, in version order
+    (records of one toolchain; `grids_from_records` splits by toolchain)."""
+    return grids_from_records(scenario, description, upstream, found)[0]
+
+
+def grids_from_records(
+    scenario: str, description: str, upstream: str, found: Iterable[Record]
+) -> list[Grid]:
+    """The scenario's grids (see `arrange`), rows and columns exactly what the records cover,
+    in version order."""
+    cells = {(r.pyo3, r.rust, r.python_label): r for r in found}
     first = {r.pyo3: r for r in cells.values()}
     rows = tuple((v, first[v].yanked) for v in sorted(first, key=lambda v: row_order(first[v])))
     columns = tuple(sorted({r.python_label for r in cells.values()}, key=_minor_key))
-    return Grid(scenario, description, upstream, rows, columns, cells)
+    rusts = tuple(sorted({r.rust for r in cells.values()}, key=rust_order)) or ("",)
+    return arrange(Grid(scenario, description, upstream, rows, columns), rusts, cells)
+
+
+def rust_order(name: str) -> tuple[int, Version | str]:
+    """Toolchains in version order (the one on PATH, "", first; channels after versions)."""
+    if not name:
+        return (0, "")
+    try:
+        return (1, Version(name))
+    except InvalidVersion:
+        return (2, name)
+
+
+def arrange(
+    shape: Grid, rusts: Sequence[str], cells: dict[tuple[str, str, str], Record]
+) -> list[Grid]:
+    """`shape` (rows of releases, columns) filled from `cells` keyed (release, toolchain,
+    column): one grid per toolchain ("" is the one on PATH: the grid as without --rust), or,
+    for one release and several toolchains, one grid with the toolchains as rows."""
+    if len(shape.rows) == 1 and len(rusts) > 1:
+        pyo3, yanked = shape.rows[0]
+        return [
+            replace(
+                shape,
+                rows=tuple((rust, yanked) for rust in rusts),
+                cells={(rust, column): r for (_, rust, column), r in cells.items()},
+                rows_are="Rust",
+                fixed=f"PyO3 {row_label(pyo3, yanked, _describe(cells))}",
+            )
+        ]
+    return [
+        replace(
+            shape,
+            cells={
+                (pyo3, column): r for (pyo3, r_rust, column), r in cells.items() if r_rust == rust
+            },
+            fixed=f"Rust {rust}" if rust else "",
+        )
+        for rust in rusts
+    ]
+
+
+def _describe(cells: dict[tuple[str, str, str], Record]) -> str:
+    return next((r.describe for r in cells.values() if r.describe), "")
 
 
 _DESCRIBE = re.compile(r"v?(\d+\.\d+\.\d+[^-]*)-(\d+)-g[0-9a-f]+")
@@ -169,12 +236,12 @@ def rich_table(grid: Grid, short: bool = False) -> Group:
     """The grid for the terminal, with its description below at the console's full width (a
     caption would wrap at the table's, splitting a run command across lines)."""
     table = Table(
-        title=f"{grid.scenario}",
+        title=None if grid.fixed else grid.title,
         show_lines=False,
         box=box.SIMPLE_HEAD if short else box.HEAVY_HEAD,
         padding=(0, 1),
     )
-    table.add_column("PyO3 \\ CPython", style="bold", no_wrap=True)
+    table.add_column(grid.corner, style="bold", no_wrap=True)
     for column in grid.columns:
         table.add_column(column, justify="center", no_wrap=True)
     for pyo3, yanked in grid.rows:
@@ -191,9 +258,11 @@ def rich_table(grid: Grid, short: bool = False) -> Group:
                 words = short_text(record) if short else cell_text(record)
                 cells.append(Text(words, style=f"{style} reverse" if record.flaky else style))
         table.add_row(*cells)
+    # What the grid is fixed to goes above, unwrapped (a title wraps at the table's width).
+    above = [Text(grid.title, style="bold italic")] if grid.fixed else []
     if not grid.description:
-        return Group(table)
-    return Group(table, Text(grid.description, style="dim"))
+        return Group(*above, table)
+    return Group(*above, table, Text(grid.description, style="dim"))
 
 
 def rich_legend(grids: Sequence[Grid], short: bool = False) -> Text:
@@ -206,7 +275,8 @@ def rich_legend(grids: Sequence[Grid], short: bool = False) -> Text:
         text.append(" ~ flaky (runs disagreed)  * built outside the window or for abi3\n")
     if any(r.forced for g in grids for r in g.cells.values()):
         text.append(
-            f" {FORCED_MARK}  built outside the declared CPython window (ABI accident possible)\n"
+            f" {FORCED_MARK}  built outside the declared CPython or Rust window (ABI accident "
+            "possible)\n"
         )
     if any(r.revision for g in grids for r in g.cells.values()):
         text.append(" git:...  PyO3 commits built from source, not releases\n")

@@ -178,10 +178,10 @@ class MovedCrate:
         folder = into / project.lock_dir
         names = [name for name, _ in self.companions]
         try:
-            pinned = locks.pin(folder, self.pyo3, toolchain.cargo_bin, log, names)
+            pinned = locks.pin(folder, self.pyo3, toolchain, log, names)
         except locks.ResolveError:
             (folder / "Cargo.lock").unlink(missing_ok=True)
-            pinned = locks.pin(folder, self.pyo3, toolchain.cargo_bin, log, names)
+            pinned = locks.pin(folder, self.pyo3, toolchain, log, names)
         return Prepared(into / project.manifest, into / project.workdir, pinned)
 
 

@@ -56,6 +56,15 @@ class Asked(Protocol):
     def interp(self) -> Interpreter: ...
     @property
     def declared(self) -> bool: ...
+    @property
+    def rust(self) -> _Toolchain | None: ...
+
+
+class _Toolchain(Protocol):
+    """What a record names of a Rust toolchain chosen with --rust."""
+
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,9 @@ class Record:
     revision: str = ""
     describe: str = ""
     era: str = ""
+    # The Rust toolchain chosen with --rust, by rustup's name ("" for the toolchain on PATH);
+    # `toolchain` says what it was exactly.
+    rust: str = ""
     schema: int = SCHEMA
 
     @classmethod
@@ -153,10 +165,12 @@ class Record:
                 *scenario.selector(),
                 *(built_as.options if built_as else ()),
                 *(("--pyo3-git", release.repo) if commit else ()),
+                *(("--rust", cell.rust.name) if cell.rust else ()),
             ),
             revision=release.revision,
             describe=release.describe,
             era=str(release.version) if commit else "",
+            rust=cell.rust.name if cell.rust else "",
         )
 
     @property
@@ -167,6 +181,11 @@ class Record:
         marks = label[len(label.rstrip("td")) :]
         name = "PyPy" if label.startswith("pp") else "CPython"
         return f"{name} {self.python}{marks}"
+
+    @property
+    def cell_name(self) -> str:
+        """The cell in a few words: "0.20.3/3.11", with "/Rust 1.80" when a toolchain was chosen."""
+        return f"{self.pyo3}/{self.python_label}" + (f"/Rust {self.rust}" if self.rust else "")
 
     @property
     def flaky(self) -> bool:

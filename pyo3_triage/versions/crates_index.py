@@ -73,8 +73,12 @@ def parse_index(text: str, crate: str) -> tuple[Release, ...]:
         except InvalidVersion:
             continue
         # a later line for a version wins
+        rust = entry.get("rust_version")
         by_version[version] = Release(
-            version=version, yanked=entry.get("yanked") is True, vers=vers
+            version=version,
+            yanked=entry.get("yanked") is True,
+            vers=vers,
+            rust_version=rust if isinstance(rust, str) else "",
         )
     return tuple(sorted(by_version.values()))
 

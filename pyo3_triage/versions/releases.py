@@ -56,6 +56,8 @@ class Release:
     describe: str = field(default="", compare=False)
     source: Path | None = field(default=None, compare=False)
     repo: str = field(default="", compare=False)  # the --pyo3-git repository it came from
+    # The oldest Rust its manifest declares (`rust-version`), "" when it has none or it is unknown.
+    rust_version: str = field(default="", compare=False)
 
     @property
     def cargo_version(self) -> str:

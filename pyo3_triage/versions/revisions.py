@@ -48,7 +48,8 @@ def at(repo: Repo, rev: str, layout: Layout, eras: tuple[Version, Version] | Non
     sha = repo.resolve(rev)
     tree = repo.export(sha, layout)
     describe = repo.describe(sha)
-    older, newer = eras or _eras(describe, tree.joinpath("Cargo.toml").read_text(encoding="utf-8"))
+    manifest = tree.joinpath("Cargo.toml").read_text(encoding="utf-8")
+    older, newer = eras or _eras(describe, manifest)
     known = [era for era in dict.fromkeys((older, newer)) if _known(era)]
     if not known:
         try:
@@ -66,7 +67,21 @@ def at(repo: Repo, rev: str, layout: Layout, eras: tuple[Version, Version] | Non
         source=tree,
         next_era=newer if newer != older else None,
         repo=repo.source,
+        rust_version=rust_version(manifest),
     )
+
+
+def rust_version(manifest: str) -> str:
+    """The `rust-version` a PyO3 manifest declares (its own, or its workspace's), or ""."""
+    try:
+        data = tomllib.loads(manifest)
+    except tomllib.TOMLDecodeError:
+        return ""
+    package, workspace = data.get("package", {}), data.get("workspace", {})
+    found = package.get("rust-version") if isinstance(package, dict) else None
+    if isinstance(workspace, dict) and isinstance(workspace.get("package"), dict):
+        found = found if isinstance(found, str) else workspace["package"].get("rust-version")
+    return found if isinstance(found, str) else ""
 
 
 def _known(era: Version) -> bool:

@@ -76,7 +76,7 @@ CONTRACT: dict[str, Check] = {
     ),
     "python bisect.py --pyo3 0.19..0.21 --new abort,segfault": Check("list"),
     "python bisect.py --pyo3 0.16..0.30 --python 3.8..3.13 --list": Check(
-        "run", says=("not searched (outside their declared CPython window)",)
+        "run", says=("not searched (outside their declared CPython or Rust window)",)
     ),
     'nox -s matrix -- --crate ~/src/my-ext --run "python repro.py" --pyo3 0.19..0.21 --python 3.11': Check(
         "list", says=("byo · PyO3 0.21.2",)

@@ -84,7 +84,7 @@ def test_the_report_of_one_search(tmp_path: Path) -> None:
     assert "Probes: 3 of 3 candidates, 2 build(s) done." in text
     assert "| 1 | 0.19.0 | abort | old | 1.5s | built |" in text
     assert "| 2 | 0.21.0 | pass | new | 1.5s | cached build |" in text
-    assert "Not searched (outside their declared CPython window): 0.16.6." in text
+    assert "Not searched (outside their declared CPython or Rust window): 0.16.6." in text
     # the evidence is the failing side of the boundary: 0.20.3, the last old (a fix)
     assert "Panic / crash on 0.20.3 (abort):\n\n` already mutably borrowed `" in text
     assert "Reproduce that cell: `" in text and "--pyo3 0.20.3" in text

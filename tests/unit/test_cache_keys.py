@@ -83,13 +83,13 @@ def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> N
     """Records (not builds) change with the driver, the timeout and the run options."""
     import pyo3_triage.building.locks as locks
 
-    monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release, toolchain: LOCK)
     layout = Layout(tmp_path / "cache", tmp_path / "results")
 
     def record_key(scenario=SCENARIO, options: Options | None = None) -> str:
         cell = Cell(scenario, RELEASE, INTERP)
         evaluator = Evaluator(layout, TOOLS, options or Options())
-        return evaluator.keys.key(cell, evaluator.keys.job(cell, LOCK))
+        return evaluator.keys.key(cell, evaluator.keys.job(cell, LOCK, TOOLS))
 
     base = record_key()
     assert record_key() == base
@@ -108,13 +108,13 @@ def test_scenario_keys_are_pinned(tmp_path: Path, monkeypatch) -> None:
 
     assert key() == "3a60599e478b58858d66"
     assert key(abi3="abi3-py37") == "d791868e82978c1e364a"
-    monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release, toolchain: LOCK)
     layout = Layout(tmp_path / "cache", tmp_path / "results")
     cell = Cell(SCENARIO, RELEASE, INTERP)
     found = []
     for options in (Options(), Options(repeat=3, abi3=True)):
         keys = Evaluator(layout, TOOLS, options).keys
-        found.append(keys.key(cell, keys.job(cell, LOCK)))
+        found.append(keys.key(cell, keys.job(cell, LOCK, TOOLS)))
     assert found == ["e5d40df8ba76f3bbe8a2756f", "de1514e00729cb28069cd565"]
 
 

@@ -158,12 +158,12 @@ def test_cached_records_are_found_by_their_inputs_without_resolving(
     layout: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cell = Cell(SCENARIO, NEW, PY312)
-    monkeypatch.setattr(locks, "load_cached", lambda layout, release: None)
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release, toolchain: None)
     evaluator = Evaluator(layout, TOOLS, Options())
     assert evaluator.keys.cached_record(cell) is None and not evaluator.keys.has_cached_build(cell)
 
-    monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
-    job = evaluator.keys.job(cell, LOCK)
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release, toolchain: LOCK)
+    job = evaluator.keys.job(cell, LOCK, TOOLS)
     key = evaluator.keys.key(cell, job)
     ran = Happened(Outcome.ABORT, runs=(make_run(Outcome.ABORT),))
     stored = evaluator.keys.record(cell, key, ran)
@@ -207,11 +207,12 @@ def test_the_companion_version_is_part_of_the_build_key(tmp_path: Path) -> None:
     job = Evaluator(Layout(tmp_path, tmp_path), TOOLS, Options()).keys.job(
         Cell(crate, release, PY312),  # type: ignore[arg-type]
         LOCK,
+        TOOLS,
     )
     assert crate.companions_for(release.version).versions == (("pyo3-file", "0.14.0"),)
     bare = dataclasses.replace(crate, companions=())  # type: ignore[type-var]
     other = Evaluator(Layout(tmp_path, tmp_path), TOOLS, Options()).keys.job(
-        Cell(bare, release, PY312), LOCK
+        Cell(bare, release, PY312), LOCK, TOOLS
     )
     assert other.key != job.key
 
@@ -281,4 +282,4 @@ def test_a_user_crate_cell_never_resolves_the_templates_lock(
     assert record.outcome is Outcome.SETUP_ERROR and record.lock is None
     assert [job.lock for job in seen] == [None]
     keys = evaluator.keys
-    assert keys.job(cell, LOCK).key == keys.job(cell, None).key == seen[0].key
+    assert keys.job(cell, LOCK, TOOLS).key == keys.job(cell, None, TOOLS).key == seen[0].key

@@ -104,7 +104,9 @@ def resolve_once(layout: Layout, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Resolve RELEASE through a stand-in for cargo; the calls it got."""
     calls: list[str] = []
 
-    def resolve_fresh(layout: Layout, release: Release, toolchain: Toolchain) -> ResolvedLock:
+    def resolve_fresh(
+        layout: Layout, release: Release, toolchain: Toolchain, name: str
+    ) -> ResolvedLock:
         calls.append(release.cargo_version)
         return FRESH
 
@@ -123,7 +125,7 @@ def kept_files(layout: Layout) -> tuple[Path, Path]:
 def test_resolve_keeps_a_fresh_lock_and_reuses_it(
     layout: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert locks.load_cached(layout, RELEASE) is None  # never resolved
+    assert locks.load_cached(layout, RELEASE, TOOLS) is None  # never resolved
     calls = resolve_once(layout, monkeypatch)
     lock, info = kept_files(layout)
     assert lock.read_text() == CARGO_LOCK
@@ -139,7 +141,7 @@ def test_a_kept_lock_is_read_back_for_planning(
     layout: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     resolve_once(layout, monkeypatch)
-    found = locks.load_cached(layout, RELEASE)
+    found = locks.load_cached(layout, RELEASE, TOOLS)
     assert found is not None and found.lock_text == CARGO_LOCK and found.pyo3 == "0.17.0"
     assert found.crates == (  # read from the lock text itself, not from the JSON
         ("pyo3", "0.17.0"),
@@ -147,7 +149,7 @@ def test_a_kept_lock_is_read_back_for_planning(
         ("pyo3-ffi", "0.17.0"),
     )
     assert found.mismatched == ("pyo3-build-config",)
-    assert locks.load_cached(layout, Release(Version("0.18.0"), vers="0.18.0")) is None
+    assert locks.load_cached(layout, Release(Version("0.18.0"), vers="0.18.0"), TOOLS) is None
 
 
 @pytest.mark.parametrize(
@@ -167,7 +169,7 @@ def test_a_half_written_kept_lock_is_resolved_again(
     lock_file.write_text(text)
     if info is not None:
         info_file.write_text(info)
-    assert locks.load_cached(layout, RELEASE) is None
+    assert locks.load_cached(layout, RELEASE, TOOLS) is None
 
 
 def completed(stderr: str, returncode: int = 101) -> Completed:

@@ -37,7 +37,7 @@ def test_the_plan_is_described_cell_by_cell(
 ) -> None:
     layout = Layout(tmp_path / "cache", tmp_path / "results")
     layout.ensure()
-    monkeypatch.setattr(locks, "load_cached", lambda layout, release: None)
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release, toolchain: None)
     evaluator = Evaluator(layout, TOOLS, Options())
     outside, inside = Cell(SCENARIO, OLD, PY312), Cell(SCENARIO, NEW, PY312)
     lines = matrix.describe_plan([outside, inside], evaluator)
@@ -50,8 +50,8 @@ def test_the_plan_is_described_cell_by_cell(
         f"{outside.label}: build and run (forced: outside window)"
     ]
 
-    monkeypatch.setattr(locks, "load_cached", lambda layout, release: LOCK)
-    job = evaluator.keys.job(inside, LOCK)
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release, toolchain: LOCK)
+    job = evaluator.keys.job(inside, LOCK, TOOLS)
     layout.build_info(job.key).parent.mkdir(parents=True, exist_ok=True)
     layout.build_info(job.key).write_text("{}")
     assert matrix.describe_plan([inside], evaluator) == [f"{inside.label}: run (build cached)"]
