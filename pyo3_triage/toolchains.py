@@ -9,6 +9,7 @@ few it probes. Toolchains live in rustup's folders, never in this tool's cache.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -254,3 +255,13 @@ def choices(names: Sequence[str], rustup: Rustup) -> tuple[RustChoice, ...]:
             version = found.version
         chosen.append(RustChoice(version, name))
     return tuple(sorted(chosen))
+
+
+def rustup_toolchains(env: dict[str, str] | None = None) -> tuple[Path, list[Path]]:
+    """rustup's toolchains folder and the toolchains in it (read from the folder, nothing
+    run): what `--cache-info` shows beside the cache, which never holds a toolchain."""
+    source = os.environ if env is None else env
+    home = Path(source.get("RUSTUP_HOME") or Path.home() / ".rustup")
+    folder = home / "toolchains"
+    found = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return folder, found

@@ -1,7 +1,9 @@
 // Rendered by pyo3-triage for PyO3 {{ pyo3_version }}: module `{{ module }}`.
 // Scenarios with the same Rust side render the same crate and so share one build.
 // Old releases built with a new rustc print many warnings; warnings are not failures.
-#![allow(dead_code, unused_imports, unused_variables)]
+{# A scenario's own crate attributes (`#![deny(warnings)]`) must come first; the allow below
+    still wins for the lints it names. Empty for most: the rendered text is then unchanged. -#}
+{{ crate_attributes }}#![allow(dead_code, unused_imports, unused_variables)]
 
 use pyo3::prelude::*;
 

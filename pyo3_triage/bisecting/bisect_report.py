@@ -110,7 +110,7 @@ def _section(
     out = [f"### {md_escape(search.fixed)}: {md_escape(answer(search))}", _searched(search)]
     link = compare_link(search)
     if link:
-        out.append(f"Compare: {link}")
+        out.append(f"{'Release notes' if search.axis == 'rust' else 'Compare'}: {link}")
     if yanked := _yanked_line(search):
         out.append(yanked)
     if moved := companions_line(search):

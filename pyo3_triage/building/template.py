@@ -125,6 +125,24 @@ def _source(template_dir: Path, text: str) -> jinja2.Template:
     return _environment(template_dir).from_string(text)
 
 
+def crate_attributes(rust: str) -> tuple[str, str]:
+    """A scenario's own crate-level attributes (`#![deny(warnings)]`, `//!` docs at its top)
+    and the rest of its Rust: lib.rs puts them first, the only place Rust accepts them."""
+    lines = rust.splitlines(keepends=True)
+    taken, depth = 0, 0
+    for line in lines:
+        text = line.strip()
+        if depth == 0 and not (text.startswith(("#![", "//!")) or text in ("",)):
+            break
+        if depth or text.startswith("#!["):
+            depth += text.count("[") - text.count("]")
+        taken += 1
+    head = "".join(lines[:taken])
+    if "#![" not in head and "//!" not in head:
+        return "", rust
+    return head.strip() + "\n", "".join(lines[taken:])
+
+
 def render_crate(
     scenario: Source,
     pyo3: Version,
@@ -152,7 +170,8 @@ def render_crate(
         own_module=scenario.defines_module,
     )
     try:
-        context["scenario_rust"] = _source(template_dir, scenario.rust_source).render(context)
+        rust = _source(template_dir, scenario.rust_source).render(context)
+        context["crate_attributes"], context["scenario_rust"] = crate_attributes(rust)
         files = tuple((name, env.get_template(name).render(context)) for name in TEMPLATE_FILES)
     except (jinja2.TemplateError, TypeError) as err:  # TypeError: an undefined value in a filter
         raise UserError(

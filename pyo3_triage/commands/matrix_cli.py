@@ -12,7 +12,7 @@ from functools import cached_property
 
 from rich.console import Console
 
-from pyo3_triage import hashes, matrix
+from pyo3_triage import hashes, matrix, toolchains
 from pyo3_triage.bisecting.bisection import Criteria, git_bisect_status
 from pyo3_triage.cells import Cell, Evaluator, plan, shard
 from pyo3_triage.commands import invocation, workflow
@@ -30,6 +30,7 @@ from pyo3_triage.errors import (
 from pyo3_triage.matrix import MatrixRun
 from pyo3_triage.reporting import markdown, report, table
 from pyo3_triage.store import evict
+from pyo3_triage.system.areas import tree_size
 from pyo3_triage.system.paths import Layout, write_atomic
 
 
@@ -44,6 +45,15 @@ def housekeeping(layout: Layout, console: Console, *, clean: bool, limit: int) -
         f"{'limit':10} {limit / 2**20:10.1f} MiB (least recently used areas are evicted "
         f"after each run; --cache-limit or ${evict.ENV})"
     )
+    folder, installed = toolchains.rustup_toolchains()
+    if installed:
+        sizes = sum(tree_size(path) for path in installed)
+        console.print(
+            f"Rust toolchains are rustup's, not this cache's: {len(installed)} in {folder} "
+            f"({sizes / 2**20:.0f} MiB; --rust installs missing ones with --profile minimal); "
+            "neither the limit nor --clean touches them: `rustup toolchain uninstall NAME`"
+        )
+        console.print("  " + ", ".join(path.name for path in installed), highlight=False)
     if clean:
         freed = layout.clean_cache()
         console.print(f"freed {freed / 2**20:.1f} MiB; results in {layout.results} are untouched")

@@ -1,0 +1,197 @@
+"""The Rust toolchain as an axis, its pure parts: `--rust` words, each release's MSRV window,
+what a chosen toolchain changes in builds and locks, the tables per toolchain and the bisect's
+candidates. Nothing is installed or built here (tests/integration/test_rust_axis.py does)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from factories import TOOLS, interp, make_record
+from packaging.version import Version
+
+from pyo3_triage import toolchains
+from pyo3_triage.bisecting.bisection import release_candidates, rust_candidates
+from pyo3_triage.cells import Cell, Evaluator, Options
+from pyo3_triage.errors import UserError
+from pyo3_triage.outcome import Outcome
+from pyo3_triage.reporting import markdown, table
+from pyo3_triage.reproducers.scenarios import load
+from pyo3_triage.system.paths import Layout, scenario_library
+from pyo3_triage.toolchains import Rust, RustChoice
+from pyo3_triage.versions import rust_support
+from pyo3_triage.versions.crates_index import parse_index
+from pyo3_triage.versions.releases import Release
+from pyo3_triage.versions.revisions import rust_version
+
+SCENARIO = load(scenario_library() / "vec_u8_return")
+PY311 = interp("3.11.7")
+
+
+def release(version: str, rust: str = "") -> Release:
+    return Release(Version(version), vers=version, rust_version=rust)
+
+
+def choice(name: str) -> RustChoice:
+    (found,) = toolchains.choices([name], rustup=None)  # type: ignore[arg-type]
+    return found
+
+
+def test_rust_words_expand_ranges_and_keep_names() -> None:
+    assert toolchains.parse("1.78..1.80") == ["1.78", "1.79", "1.80"]
+    assert toolchains.parse("1.80.1, stable,1.80.1") == ["1.80.1", "stable"]
+    assert toolchains.parse("nightly-2024-05-01,1.70-x86_64-unknown-linux-gnu") == [
+        "nightly-2024-05-01",
+        "1.70-x86_64-unknown-linux-gnu",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("", "--rust is empty"),
+        ("1.80..", "both given"),
+        ("1.80.1..1.82", "from one Rust minor to another"),
+        ("1.90..1.80", "runs backwards"),
+        ("--frozen", "is not a toolchain name"),
+        ("stable beta", "is not a toolchain name"),
+    ],
+)
+def test_bad_rust_words_are_one_line(spec: str, says: str) -> None:
+    with pytest.raises(UserError, match=says):
+        toolchains.parse(spec)
+
+
+def test_a_version_name_needs_nothing_from_rustup_and_sorts_by_version() -> None:
+    chosen = toolchains.choices(["1.80", "1.74.1", "1.9"], rustup=None)  # type: ignore[arg-type]
+    assert [(c.name, str(c.version)) for c in chosen] == [
+        ("1.9", "1.9.0"),
+        ("1.74.1", "1.74.1"),
+        ("1.80", "1.80.0"),
+    ]
+
+
+class _Rustup:
+    """rustup as `choices` sees it: a channel has a version once installed."""
+
+    def __init__(self, answer: Rust | str) -> None:
+        self.answer = answer
+        self.asked: list[str] = []
+
+    def ensure(self, name: str) -> Rust | str:
+        self.asked.append(name)
+        return self.answer
+
+
+def test_a_channel_is_installed_to_learn_its_version() -> None:
+    stable = Rust("stable", "1.95.0", "rustc 1.95.0", "cargo 1.95.0", "/rust/bin")
+    rustup = _Rustup(stable)
+    (found,) = toolchains.choices(["stable"], rustup)  # type: ignore[arg-type]
+    assert found == RustChoice(Version("1.95.0"), "stable") and rustup.asked == ["stable"]
+    with pytest.raises(UserError, match="--rust nightly: rustup could not"):
+        toolchains.choices(["nightly"], _Rustup("rustup could not install"))  # type: ignore[arg-type]
+
+
+def test_the_msrv_comes_from_the_manifest_else_the_changelog_table() -> None:
+    assert rust_support.msrv(release("0.19.2")) == Version("1.48")
+    assert rust_support.msrv(release("0.26.0")) == Version("1.74")
+    assert rust_support.msrv(release("0.28.0", rust="1.83")) == Version("1.83")
+    assert rust_support.msrv(release("0.22.0", rust="1.70")) == Version("1.70")  # the manifest wins
+    assert rust_support.msrv(release("0.15.0")) is None  # before the table: every Rust declared
+    assert rust_support.declares(release("0.26.0"), Version("1.74.0"))
+    assert not rust_support.declares(release("0.26.0"), Version("1.73.0"))
+    assert rust_support.declares(release("0.30.1"), Version("1.85.0"))
+    assert rust_support.floor_text(release("0.22.0")) == "Rust 1.63 or newer"
+
+
+def test_the_index_and_a_commit_manifest_give_the_rust_version() -> None:
+    lines = (
+        '{"name":"pyo3","vers":"0.19.2","yanked":false}\n'
+        '{"name":"pyo3","vers":"0.20.0","yanked":false,"rust_version":"1.56"}\n'
+    )
+    found = {r.cargo_version: r.rust_version for r in parse_index(lines, "pyo3")}
+    assert found == {"0.19.2": "", "0.20.0": "1.56"}
+    assert rust_version('[package]\nname = "pyo3"\nrust-version = "1.63"\n') == "1.63"
+    assert rust_version('[workspace.package]\nrust-version = "1.74"\n[package]\n') == "1.74"
+    assert rust_version('[package]\nname = "pyo3"\n') == "" == rust_version("not toml [")
+
+
+def test_a_cell_below_the_msrv_is_unsupported_and_says_why(tmp_path: Path) -> None:
+    cell = Cell(SCENARIO, release("0.26.0"), PY311, choice("1.70"))
+    assert cell.python_declared and not cell.rust_declared and not cell.declared
+    assert cell.outside == "declares Rust 1.74 or newer"
+    assert cell.label.endswith("CPython 3.11.7 · Rust 1.70")
+    keys = Evaluator(Layout(tmp_path, tmp_path), TOOLS, Options()).keys
+    assert keys.unbuilt(cell) == (Outcome.UNSUPPORTED, "PyO3 0.26.0 declares Rust 1.74 or newer")
+    on_path = Cell(SCENARIO, release("0.26.0"), PY311)
+    assert keys.key(cell, None) != keys.key(replace(cell, rust=choice("1.69")), None)
+    assert keys.unbuilt(on_path) is None and on_path.declared  # no --rust: no Rust window
+
+
+def test_a_chosen_toolchain_changes_builds_and_locks_only_when_chosen() -> None:
+    old = Rust("1.70", "1.70.0", "rustc 1.70.0\nrelease: 1.70.0", "cargo 1.70.0", "/r/1.70/bin")
+    chosen = TOOLS.with_rust(old)
+    assert TOOLS.build_env() == {} == TOOLS.resolve_env()
+    assert chosen.rustc_verbose.startswith("rustc 1.70.0") and chosen.rust_name == "1.70"
+    assert chosen.cargo_bin == TOOLS.cargo_bin  # the newer cargo resolves for the older Rust
+    env = chosen.build_env()
+    assert env["RUSTUP_TOOLCHAIN"] == "1.70" and env["PATH"].startswith("/r/1.70/bin")
+    assert chosen.resolve_env() == {
+        "CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS": "fallback",
+        "RUSTC": "/r/1.70/bin/rustc",
+    }
+    lock = "# This file is automatically @generated by Cargo.\nversion = 4\n\n[[package]]\n"
+    assert chosen.readable_lock(lock) == lock.replace("version = 4", "version = 3")
+    assert TOOLS.readable_lock(lock) == lock
+    newer = Rust("nightly", "1.99.0-nightly", "rustc 1.99.0-nightly", "cargo 1.99", "/r/n/bin")
+    assert TOOLS.with_rust(newer).cargo_bin == "/r/n/bin/cargo"
+    assert TOOLS.with_rust(newer).readable_lock(lock) == lock
+    assert not chosen.reads_index_through_git
+    assert TOOLS.with_rust(replace(old, release="1.65.0")).reads_index_through_git
+
+
+def _records(rusts: list[str], pyo3s: list[str]) -> list:
+    return [
+        make_record(Outcome.PASS, pyo3=p, rust=r, selection=("--rust", r))
+        for r in rusts
+        for p in pyo3s
+    ]
+
+
+def test_one_table_per_toolchain_or_toolchains_as_rows_for_one_release() -> None:
+    per_rust = table.grids_from_records(
+        "s", "", "", _records(["1.80", "1.74"], ["0.20.3", "0.21.2"])
+    )
+    assert [g.title for g in per_rust] == ["s · Rust 1.74", "s · Rust 1.80"]
+    assert all(g.rows_are == "PyO3" and len(g.cells) == 2 for g in per_rust)
+    (rows,) = table.grids_from_records(
+        "s", "", "", _records(["1.80", "1.74", "stable"], ["0.20.3"])
+    )
+    assert rows.rows_are == "Rust" and rows.title == "s · PyO3 0.20.3"
+    assert [r for r, _ in rows.rows] == ["1.74", "1.80", "stable"]
+    text = markdown.grid_table(rows)
+    assert text.startswith("| Rust \\ CPython | 3.11 |") and "| 1.74 | pass |" in text
+    (plain,) = table.grids_from_records("s", "", "", [make_record()])
+    assert plain.title == "s" and plain.corner == "PyO3 \\ CPython"  # no --rust: as before
+
+
+def test_a_rust_search_leaves_out_toolchains_below_the_msrv() -> None:
+    rusts = [choice(n) for n in ("1.60", "1.62", "1.63", "1.70", "1.80")]
+    found = rust_candidates(SCENARIO, release("0.22.0"), PY311, rusts)
+    assert found is not None and found.axis == "rust"
+    assert found.labels == ("1.63", "1.70", "1.80") and found.excluded == ("1.60", "1.62")
+    assert found.fixed == "PyO3 0.22.0 on CPython 3.11.7"
+    assert all(c.rust is not None for c in found.cells)
+    assert rust_candidates(SCENARIO, release("0.26.0"), PY311, rusts[:3]) is None
+    forced = rust_candidates(SCENARIO, release("0.26.0"), PY311, rusts[:3], build_unsupported=True)
+    assert forced is not None and len(forced.labels) == 3
+
+
+def test_a_release_search_with_one_toolchain_keeps_to_its_window() -> None:
+    every = [release(v) for v in ("0.21.2", "0.22.0", "0.25.1", "0.26.0", "0.27.2")]
+    found = release_candidates(
+        SCENARIO, every, {r.cargo_version for r in every}, PY311, rust=choice("1.70")
+    )
+    assert found is not None and found.fixed == "CPython 3.11.7 with Rust 1.70"
+    assert found.labels == ("0.21.2", "0.22.0", "0.25.1") and found.excluded == ("0.26.0", "0.27.2")
