@@ -22,6 +22,7 @@ from pyo3_triage.building import locks
 from pyo3_triage.building.buildlog import (
     compiled,
     denied_lint,
+    failed_dependency,
     first_error,
     own_code_failed,
     worth_caching,
@@ -36,10 +37,6 @@ from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.releases import Release
 
 BUILD_TIMEOUT = 1800.0
-_GIT_INDEX = "github.com/rust-lang/crates.io-index"
-GIT_INDEX_HINT = (
-    "cargo before 1.68 reads crates.io's index from GitHub, which this machine could not reach"
-)
 # Part of every build key. 2: the crate's own sources get this build's time before cargo runs
 # (see `_fresh_sources`); a build made before may hold another reproducer's library.
 BUILD_SCHEME = 2
@@ -203,18 +200,53 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         CARGO_TARGET_DIR=str(target), CARGO_TERM_COLOR="never", CARGO_PROFILE_DEV_DEBUG="false"
     )
     env.update(toolchain.build_env())
+    if toolchain.reads_index_through_git:
+        vendored = _vendored(layout, key, prepared, toolchain, log)
+        if isinstance(vendored, str):
+            return _failed(key, log, vendored)
+        env.update(vendored)
     argv = _maturin_argv(job, toolchain, prepared.manifest, wheels)
     done = procs.run(argv, cwd=prepared.workdir, env=env, timeout=BUILD_TIMEOUT, log_path=log)
     log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     info = _judged(key, done, log, log_text, sorted(wheels.glob("*.whl")), own)
-    if info.error and toolchain.reads_index_through_git and _GIT_INDEX in log_text:
-        info = replace(info, error=f"{info.error} ({toolchain.rust_name}: {GIT_INDEX_HINT})")
     kept = pinned and layout.kept_lock(pinned.pyo3, pinned.lock_hash)
     result = Built(info, pinned.info(kept) if pinned and kept else None)
     write_atomic(layout.cached_build_log(key), log_text)
     if not info.transient:
         write_atomic(layout.build_info(key), result.as_json())
     return result
+
+
+def _vendored(
+    layout: Layout, key: str, prepared: Prepared, toolchain: Toolchain, log: Path
+) -> dict[str, str] | str:
+    """What lets a cargo older than 1.68 build without crates.io's git index (a GitHub
+    clone): the resolving cargo copies every dependency of the lock beside the crate, and
+    the build gets a cargo home whose config replaces crates.io with that copy. A str says
+    why it could not be done."""
+    vendor, home = layout.vendored(key)
+    done = procs.run(
+        [toolchain.cargo_bin, "vendor", "--locked", "--versioned-dirs"]
+        + ["--manifest-path", str(prepared.manifest), str(vendor)],
+        cwd=prepared.workdir,
+        env=procs.clean_env(),
+        timeout=locks.RESOLVE_TIMEOUT,
+        log_path=log,
+        append=True,
+    )
+    if done.returncode != 0:
+        lines = [line.strip() for line in done.stderr_tail.splitlines() if line.strip()]
+        error = next((line for line in lines if line.startswith("error")), None)
+        return f"cannot copy the dependencies for {toolchain.rust_name}: " + (
+            error or f"cargo vendor exited with {done.returncode}"
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    config = (
+        '[source.crates-io]\nreplace-with = "vendored"\n\n'
+        f"[source.vendored]\ndirectory = {json.dumps(str(vendor))}\n"
+    )
+    write_atomic(home / "config.toml", config)
+    return {"CARGO_HOME": str(home)}
 
 
 def _emptied(wheels: Path) -> Path:
@@ -258,6 +290,8 @@ def _judged(
         error = first_error(log_text) or (
             "build timed out" if done.timed_out else f"maturin exited with {done.returncode}"
         )
+        if (dependency := failed_dependency(log_text, own)) is not None:
+            error = f"dependency `{dependency}` does not compile: {error}"
     return BuildInfo(
         key=key,
         ok=ok,

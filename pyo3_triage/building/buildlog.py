@@ -40,6 +40,12 @@ def own_code_failed(log_text: str, own: Collection[str]) -> bool:
     return any(name in own for name in _COULD_NOT_COMPILE.findall(log_text))
 
 
+def failed_dependency(log_text: str, own: Collection[str]) -> str | None:
+    """The first crate cargo could not compile that is not the reproducer's own: a dependency
+    (PyO3 itself, or one too new for an old toolchain), named in the setup error."""
+    return next((name for name in _COULD_NOT_COMPILE.findall(log_text) if name not in own), None)
+
+
 def first_error(log_text: str) -> str | None:
     """The compiler's first error line (with its `-->` location when there is one); for a
     build script that failed, which one and what it said."""

@@ -26,6 +26,8 @@ from pyo3_triage.toolchains import Rust
 LOCK_V4_CARGO = Version("1.78")
 # The first cargo that can read crates.io's sparse index (HTTP); before it, a git clone from GitHub.
 SPARSE_CARGO = Version("1.68")
+# The first Rust with the 2021 edition, which the crate template is written in.
+EDITION_2021 = Version("1.56")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ class Toolchain:
 
     @property
     def reads_index_through_git(self) -> bool:
-        """A chosen toolchain whose cargo knows only crates.io's git index (before 1.68)."""
+        """A chosen toolchain whose cargo knows only crates.io's git index (before 1.68): its
+        builds get their dependencies copied by the resolving cargo (`build._vendored`)."""
         return bool(self.rust_name) and _release_version(self.rust_release) < SPARSE_CARGO
 
     def build_env(self) -> dict[str, str]:
@@ -102,6 +105,13 @@ class Toolchain:
         """`text` in a lock format the chosen toolchain's cargo reads."""
         if self.rust_name and _release_version(self.rust_release) < LOCK_V4_CARGO:
             return text.replace("\nversion = 4\n", "\nversion = 3\n", 1)
+        return text
+
+    def template_manifest(self, text: str) -> str:
+        """The crate template's Cargo.toml for this toolchain: edition 2018 for a Rust older
+        than the 2021 edition (PyO3 0.16-0.19 declare Rust 1.48), else as rendered."""
+        if self.rust_name and _release_version(self.rust_release) < EDITION_2021:
+            return text.replace('\nedition = "2021"\n', '\nedition = "2018"\n', 1)
         return text
 
 

@@ -139,6 +139,8 @@ class TemplateCrate:
 
     def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:
         for name, text in self.files:
+            # The build key names the toolchain too, so this stays a function of the key.
+            text = toolchain.template_manifest(text) if name == "Cargo.toml" else text
             write_if_changed(into / name, text)
         write_if_changed(into / "Cargo.lock", self.lock.lock_text)
         return Prepared(into / "Cargo.toml", into)

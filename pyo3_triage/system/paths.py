@@ -120,6 +120,13 @@ class Layout:
         """The crate a build compiles: a scenario rendered, or a copy of a user's project."""
         return self.area(Kind.CRATE, build_key)
 
+    def vendored(self, build_key: str) -> tuple[Path, Path]:
+        """For a cargo that cannot reach crates.io here (`build._vendored`): the build's
+        dependencies copied beside its crate, and the cargo home whose config points there
+        (both inside the crate's area, evicted with it)."""
+        crate = self.crate(build_key).path
+        return crate / ".triage-vendor", crate / ".triage-cargo-home"
+
     def target(self, series: str, interpreter_tag: str) -> Area:
         """A cargo target dir for an interpreter: "shared" by every release (the default),
         "git" for PyO3 commits, or one PyO3 release's own (`--isolated-builds`)."""

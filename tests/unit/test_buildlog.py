@@ -14,6 +14,7 @@ from pyo3_triage.building.build import own_packages
 from pyo3_triage.building.buildlog import (
     compiled,
     denied_lint,
+    failed_dependency,
     first_error,
     own_code_failed,
     worth_caching,
@@ -55,6 +56,16 @@ def test_a_dependency_that_does_not_compile_is_not_the_reproducers_fault() -> No
         "could not compile `repro`", "could not compile `pyo3`"
     )
     assert not own_code_failed(text, {"repro"})
+
+
+def test_a_dependency_too_new_for_an_old_rust_is_named() -> None:
+    """Real: PyO3 0.16.6's lock resolved for Rust 1.48 holds parking_lot_core 0.9.8, which
+    declares no rust-version and needs a newer std (built from vendored sources)."""
+    text = log("dependency-too-new-for-rust-1.48.log")
+    assert not own_code_failed(text, {"repro"})
+    assert failed_dependency(text, {"repro"}) == "parking_lot_core"
+    assert first_error(text).startswith("error[E0658]: use of unstable library feature")
+    assert failed_dependency(log("own-type-error.log"), {"repro"}) is None
 
 
 def test_a_users_package_name_counts_as_own() -> None:
