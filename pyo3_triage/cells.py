@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -154,13 +154,13 @@ class CellKeys:
         options: Options,
         *,
         rerun: bool = False,
-        rustup: Rustup | None = None,
+        rustup: Callable[[], Rustup] | None = None,
     ) -> None:
         self.layout = layout
         self.toolchain = toolchain
         self.options = options
         self.rerun = rerun
-        self.rustup = rustup  # given when cells name a Rust toolchain (--rust)
+        self.rustup = rustup  # rustup, found when a cell first names a Rust toolchain
         self._locks: dict[str, locks.ResolvedLock | locks.ResolveError] = {}
 
     def toolchain_for(self, cell: Cell, *, install: bool = True) -> Toolchain | str:
@@ -171,9 +171,8 @@ class CellKeys:
             return self.toolchain
         if self.rustup is None:
             raise RuntimeError("a cell names a Rust toolchain but the evaluator has no rustup")
-        found = (
-            self.rustup.ensure(cell.rust.name) if install else self.rustup.installed(cell.rust.name)
-        )
+        rustup = self.rustup()
+        found = rustup.ensure(cell.rust.name) if install else rustup.installed(cell.rust.name)
         if found is None or isinstance(found, str):
             return found or ""
         return self.toolchain.with_rust(found)
@@ -438,7 +437,7 @@ class Evaluator:
         *,
         rerun: bool = False,
         shared: bool = True,
-        rustup: Rustup | None = None,
+        rustup: Callable[[], Rustup] | None = None,
     ) -> None:
         self.layout = layout
         self.keys = CellKeys(layout, toolchain, options, rerun=rerun, rustup=rustup)

@@ -55,7 +55,7 @@ DESCRIPTIONS: dict[Outcome, str] = {
     Outcome.PANIC: "a PanicException reached Python",
     Outcome.ERROR: "non-zero exit or an uncaught Python exception",
     Outcome.TIMEOUT: "still running at the timeout; its process group was killed",
-    Outcome.BUILD_ERROR: "the reproducer's code does not compile against this release",
+    Outcome.BUILD_ERROR: "the reproducer's code does not compile against this release (and toolchain)",
     Outcome.SETUP_ERROR: "the cell could not be set up (resolve, toolchain, interpreter); not a result",
     Outcome.UNSUPPORTED: "outside the CPython (or Rust) window this PyO3 release declares; "
     "not built",

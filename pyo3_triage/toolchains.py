@@ -114,8 +114,9 @@ class Rustup:
         binary = shutil.which("rustup")
         if binary is None:
             raise UserError(
-                "--rust chooses toolchains through rustup, which is not on PATH; install Rust "
-                "with rustup (https://rustup.rs) or leave --rust out to use the toolchain on PATH"
+                "Rust toolchains (--rust, a scenario's verify_rust) are chosen through rustup, "
+                "which is not on PATH; install Rust with rustup (https://rustup.rs) or leave "
+                "--rust out to use the toolchain on PATH"
             )
         return cls(binary, mutex, log_dir, notify)
 

@@ -353,10 +353,12 @@ def over_releases(
     evaluator: Evaluate,
     criteria: Criteria,
     on_step: StepCallback | None = None,
+    rust: RustChoice | None = None,
 ) -> Search | None:
-    """One search over PyO3 releases for one CPython; None when nothing to search."""
+    """One search over PyO3 releases for one CPython (and toolchain); None when nothing to
+    search."""
     found = release_candidates(
-        scenario, releases, primary, interp, evaluator.options.build_unsupported
+        scenario, releases, primary, interp, evaluator.options.build_unsupported, rust
     )
     return None if found is None else run(found, evaluator, criteria, on_step)
 

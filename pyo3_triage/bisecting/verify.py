@@ -4,7 +4,8 @@
 A scenario that knows where its behaviour changed says so in `scenario.toml`:
 `changed_in`, `outcome_before`, `outcome_after`, `verify_range` (a --pyo3 range) and
 `verify_python`, and for a change asked about with --new/--old (a compile-time change:
-`verify_new = "build-error"`) those too. Verifying reruns that bisect (reusing stored records) and compares, so the
+`verify_new = "build-error"`) those too; `verify_rust` names the Rust toolchain of a change
+that depends on it (`--rust`). Verifying reruns that bisect (reusing stored records) and compares, so the
 scenario library doubles as the harness's own regression suite.
 """
 
@@ -19,6 +20,7 @@ from pyo3_triage.cells import Evaluate
 from pyo3_triage.errors import UserError
 from pyo3_triage.reproducers import scenarios
 from pyo3_triage.system.paths import Layout
+from pyo3_triage.toolchains import RustChoice
 
 KEYS = ("changed_in", "outcome_before", "outcome_after", "verify_range", "verify_python")
 
@@ -48,7 +50,9 @@ def verify_one(
     layout: Layout,
     evaluator: Evaluate,
     found_pythons: Sequence[interpreters.Interpreter],
+    rust: RustChoice | None = None,
 ) -> Check:
+    """Rerun the scenario's recorded bisect (with `rust`, its `verify_rust`) and compare."""
     claim = claims(scenario)
     assert claim is not None
     expected = f"{claim['changed_in']}: {claim['outcome_before']} -> {claim['outcome_after']}"
@@ -61,7 +65,7 @@ def verify_one(
     criteria = criteria_from(
         scenario.metadata.get("verify_new"), scenario.metadata.get("verify_old")
     )
-    search = over_releases(scenario, every, primary, interp, evaluator, criteria)
+    search = over_releases(scenario, every, primary, interp, evaluator, criteria, rust=rust)
     if search is None:
         return Check(scenario.name, expected, "nothing to search on that CPython", False)
     result = search.result

@@ -79,12 +79,13 @@ class Invocation:
             self.options,
             rerun=rerun,
             shared=shared,
-            rustup=self.rustup if self.rusts else None,
+            rustup=lambda: self.rustup,  # found only when a cell names a Rust toolchain
         )
 
     @cached_property
     def rustup(self) -> toolchains.Rustup:
-        """rustup, for --rust: refused in one line when it is not on PATH."""
+        """rustup, for --rust (or a scenario's verify_rust): refused in one line when it is
+        not on PATH."""
         return toolchains.Rustup.on_path(
             self.layout.mutex("rustup-install"), self.layout.logs_dir(), self.notify
         )

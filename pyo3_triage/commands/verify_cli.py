@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
-from pyo3_triage import selection
+from pyo3_triage import selection, toolchains
 from pyo3_triage.bisecting.verify import Check, claims, verify_one
 from pyo3_triage.commands import invocation
 from pyo3_triage.commands.invocation import Invocation
@@ -16,6 +16,7 @@ from pyo3_triage.errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
 from pyo3_triage.reproducers import scenarios
 from pyo3_triage.reproducers.scenarios import Scenario
 from pyo3_triage.store import evict
+from pyo3_triage.toolchains import RustChoice
 
 
 def main(argv: Sequence[str]) -> int:
@@ -30,7 +31,9 @@ def main(argv: Sequence[str]) -> int:
     verdicts = []
     for scenario in chosen:
         inv.console.rule(scenario.name)
-        verdicts.append(verify_one(scenario, inv.layout, inv.evaluator, found))
+        verdicts.append(
+            verify_one(scenario, inv.layout, inv.evaluator, found, _rust(inv, scenario))
+        )
     inv.console.print(_summary(verdicts))
     evict.evict(inv.layout, inv.cache_limit)
     return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FINDING
@@ -45,13 +48,26 @@ def _chosen(inv: Invocation) -> list[Scenario]:
     return chosen
 
 
+def _rust(inv: Invocation, scenario: Scenario) -> RustChoice | None:
+    """The toolchain the scenario's change depends on (`verify_rust`), or None."""
+    name = scenario.metadata.get("verify_rust")
+    if name is None:
+        return None
+    names = toolchains.parse(str(name))
+    if len(names) != 1:
+        raise UserError(f"{scenario.folder}/scenario.toml: verify_rust names one toolchain")
+    return toolchains.choices(names, inv.rustup)[0]
+
+
 def _describe(inv: Invocation, chosen: Sequence[Scenario]) -> None:
     for scenario in chosen:
         claim = claims(scenario)
         assert claim is not None
         inv.console.print(
             f"{scenario.name}: bisect {claim['verify_range']} on CPython "
-            f"{claim['verify_python']}, expecting {claim['changed_in']}: "
+            f"{claim['verify_python']}"
+            + (f" with Rust {rust}" if (rust := scenario.metadata.get("verify_rust")) else "")
+            + f", expecting {claim['changed_in']}: "
             f"{claim['outcome_before']} -> {claim['outcome_after']}"
         )
 

@@ -164,9 +164,8 @@ def pinning(grid: Grid) -> str:
 def companions(grid: Grid) -> str:
     """Which versions of the project's companion crates (dependencies that depend on PyO3)
     the releases were built with: a boundary may be a companion's change, not PyO3's."""
-    rows = [row for row, _ in grid.rows]
     used: dict[str, list[str]] = {}  # "pyo3-file 0.13.0" -> the releases built with it
-    for record in sorted(grid.records(), key=lambda r: rows.index(r.pyo3)):
+    for record in grid.records():  # in row order
         if record.lock is not None and record.lock.companions:
             moved = ", ".join(f"{name} {version}" for name, version in record.lock.companions)
             if record.pyo3 not in used.setdefault(moved, []):
