@@ -101,6 +101,21 @@ CONTRACT: dict[str, Check] = {
         "git", says=("scenario · PyO3 0.21.2 · CPython 3.11",), where="user"
     ),
     "nox -s verify": Check("list", says=("unsendable_gc_traverse: bisect",), network=False),
+    "nox -s matrix -- --scenario deny_warnings_non_local_impl --pyo3 0.18.3,0.19.0,0.21.1,0.21.2 --python 3.11 --rust 1.82,1.83,1.95": Check(
+        "list",
+        says=(
+            "x 3 Rust toolchain(s) (1.82, 1.83, 1.95) = 12 cells",
+            "deny_warnings_non_local_impl · PyO3 0.19.0 · CPython 3.11",
+            "· Rust 1.83:",
+        ),
+        network=False,
+    ),
+    "nox -s matrix -- --scenario deny_warnings_non_local_impl --pyo3 0.20.3 --python 3.11 --rust 1.56,1.70,1.82,1.83,1.95": Check(
+        "list", says=("= 5 cells", "· Rust 1.56:"), network=False
+    ),
+    "python bisect.py --scenario deny_warnings_non_local_impl --rust 1.70..1.95 --pyo3 0.20.3 --python 3.11 --new build-error": Check(
+        "list", says=("26 candidates", "1.70, 1.71,"), network=False
+    ),
     "nox -s report": Check("run", says=("report",), network=False),
     "gh issue comment 1234 --body-file results/report.md": Check("gh"),
 }
