@@ -135,6 +135,8 @@ def job_for(
         "maturin": toolchain.maturin,
         "profile": profile,
     }
+    if toolchain.rust_name:  # chosen with --rust: its locks and crate are made for it
+        parts["rust"] = toolchain.rust_name
     if abi3:
         for name in ("python", "python_path", "soabi"):
             parts.pop(name)

@@ -57,6 +57,8 @@ def first_error(log_text: str) -> str | None:
     for index, line in enumerate(lines):
         stripped = line.strip()
         if stripped.startswith("error") and not stripped.startswith("error: could not compile"):
+            if stripped.endswith(":"):  # a list follows, e.g. the packages a rustc cannot build
+                return f"{stripped} {_listed(lines[index + 1 :])}".strip()
             location = next(
                 (n.strip() for n in lines[index + 1 : index + 3] if n.strip().startswith("-->")),
                 "",
@@ -69,6 +71,19 @@ def first_error(log_text: str) -> str | None:
             ]
             return " ".join([line.strip(), *causes])
     return None
+
+
+def _listed(lines: list[str], limit: int = 6) -> str:
+    """The indented lines under an error that ends with a colon, each once, joined: "calamine@0.37.0
+    requires rustc 1.88, zip@9.2.2 requires rustc 1.88" (cut after `limit`)."""
+    items: list[str] = []
+    for line in lines:
+        if not line.startswith((" ", "\t")) or not line.strip():
+            break
+        if line.strip() not in items:
+            items.append(line.strip())
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 _IMPLIED = re.compile(r"implied by `(#\[deny\(warnings\)\]|-D warnings)`")

@@ -170,13 +170,18 @@ class MovedCrate:
 
     def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:
         """Copy the project, point it at the release and pin its lock (fresh when the user's
-        own Cargo.lock cannot be moved to this release)."""
+        own Cargo.lock cannot be moved to this release, or a toolchain was chosen)."""
         prepare(self.user, self.pyo3, into, list(self.features), dict(self.companions))
         log.parent.mkdir(parents=True, exist_ok=True)
         log.unlink(missing_ok=True)
         project = self.user.project
         folder = into / project.lock_dir
         names = [name for name, _ in self.companions]
+        if toolchain.rust_name:
+            # A toolchain chosen with --rust gets the dependency versions that fit it
+            # (Rust-version-aware resolution), not the project's own lock, which may hold
+            # crates newer than it can build.
+            (folder / "Cargo.lock").unlink(missing_ok=True)
         try:
             pinned = locks.pin(folder, self.pyo3, toolchain, log, names)
         except locks.ResolveError:

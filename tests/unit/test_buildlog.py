@@ -68,6 +68,17 @@ def test_a_dependency_too_new_for_an_old_rust_is_named() -> None:
     assert failed_dependency(log("own-type-error.log"), {"repro"}) is None
 
 
+def test_packages_too_new_for_the_rustc_are_listed() -> None:
+    """Real: python-calamine 0.9.1's own lock built with Rust 1.85 (cargo refuses before
+    compiling; the packages are listed on the lines below the error)."""
+    error = first_error(log("lock-too-new-for-rust-1.85.log"))
+    assert error == (
+        "error: rustc 1.85.1 is not supported by the following packages: calamine@0.37.0 "
+        "requires rustc 1.88, encoding_rs@0.8.44 requires rustc 1.88, quick-xml@0.42.0 "
+        "requires rustc 1.86, zip@9.2.2 requires rustc 1.88, zopfli@0.8.4 requires rustc 1.88.0"
+    )
+
+
 def test_a_users_package_name_counts_as_own() -> None:
     text = log("own-type-error.log").replace("`repro`", "`my-ext`")
     assert own_code_failed(text, {"my-ext", "my-core"})
