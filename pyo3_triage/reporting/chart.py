@@ -106,7 +106,7 @@ def draw(grids: Sequence[Grid]) -> tuple[bytes, bytes]:
     )
     for axis, grid in zip(axes[:, 0], grids):
         _draw_grid(axis, grid)
-    _legend_and_note(figure, _outcomes_shown(grids))
+    _legend_and_note(figure, _outcomes_shown(grids), _rows_note(grids))
     svg, png = io.BytesIO(), io.BytesIO()
     figure.savefig(svg, format="svg")
     figure.savefig(png, format="png", dpi=150)
@@ -168,7 +168,7 @@ def _outcomes_shown(grids: Sequence[Grid]) -> list[Outcome]:
     return [o for o in Outcome if o in shown]
 
 
-def _legend_and_note(figure: Figure, order: Sequence[Outcome]) -> None:
+def _legend_and_note(figure: Figure, order: Sequence[Outcome], note: str) -> None:
     """The legend of the outcomes shown and a note on the row labels, under the grids."""
     from matplotlib.patches import Patch
 
@@ -184,9 +184,21 @@ def _legend_and_note(figure: Figure, order: Sequence[Outcome]) -> None:
     figure.text(
         0.01,
         0.08 / inches,
-        "rows: PyO3 releases ((yanked): yanked on crates.io; git:...: a PyO3 commit, not a "
-        "release), or Rust toolchains where a title names one release; columns: CPython",
+        note,
         fontsize=6,
         color="#57606a",
     )
     figure.tight_layout(rect=(0, 0.75 / inches, 1, 1))
+
+
+def _rows_note(grids: Sequence[Grid]) -> str:
+    """The footnote on what rows are: releases, or toolchains under a title naming a release."""
+    if any(grid.rows_are == "Rust" for grid in grids):
+        return (
+            "rows: Rust toolchains where a title names a PyO3 release, else PyO3 releases; "
+            "columns: CPython"
+        )
+    return (
+        "rows: PyO3 releases ((yanked): yanked on crates.io; git:...: a PyO3 commit, not a "
+        "release); columns: CPython"
+    )
