@@ -139,12 +139,14 @@ def _took(record: Record) -> str:
 def grids(
     scenarios: Sequence[Reproducer], cells: Sequence[Cell], found: Sequence[Record]
 ) -> list[table.Grid]:
-    """One grid per scenario (and toolchain, see `table.arrange`), laid out by the plan (cells
-    not yet run show as '·')."""
+    """One grid per scenario with cells in the plan (and per toolchain, see `table.arrange`),
+    laid out by the plan (cells not yet run show as '·')."""
     by_cell = {(r.scenario, r.pyo3, r.rust, r.python_label): r for r in found}
     result = []
     for scenario in scenarios:
         own = [c for c in cells if c.reproducer.name == scenario.name]
+        if not own:  # a shard may hold none of a scenario's cells: no empty table for it
+            continue
         rows = tuple(dict.fromkeys((c.release.cargo_version, c.release.yanked) for c in own))
         columns = tuple(dict.fromkeys(c.interp.python_label for c in own))
         rusts = tuple(dict.fromkeys(c.rust.name if c.rust else "" for c in own)) or ("",)

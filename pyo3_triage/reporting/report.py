@@ -105,6 +105,8 @@ def bisect_answers(layout: Layout, grids: Sequence[table.Grid]) -> list[str]:
 def _draw(layout: Layout, grids: Sequence[table.Grid]) -> None:
     """The chart, drawn only when what it shows changed: drawing costs seconds (the plotting
     library's import, two files) and a warm rerun changes nothing."""
+    if not grids:  # nothing to draw (a shard with no cells): the last picture stays
+        return
     shown = chart.shows(grids)
     files = (layout.report_svg(), layout.report_png(), layout.chart_digest())
     try:

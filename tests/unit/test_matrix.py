@@ -81,7 +81,7 @@ def test_grids_follow_the_plan_one_per_scenario() -> None:
         ("0.20.3", "3.12"): Outcome.ABORT,
     }
     assert {k: r.outcome for k, r in second.cells.items()} == {("0.20.3", "3.10"): Outcome.ERROR}
-    assert matrix.grids([SCENARIO], [], found)[0].rows == ()
+    assert matrix.grids([SCENARIO], [], found) == []  # a shard without its cells: no table
 
 
 class FakeEvaluator:
