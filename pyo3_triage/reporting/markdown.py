@@ -280,7 +280,7 @@ def matrix_document(grids: Sequence[Grid], env: Environment, note: str = "") -> 
     if note:
         parts.append(f"> {md_escape(note)}")
     parts.extend(section(grid) for grid in grids)
-    parts.append(legend(grids))
+    parts.append(legend(grids) if grids else "No cells: this selection (or shard) holds none.")
     parts.append(environment([r for g in grids for r in g.cells.values()], env))
     return "\n\n".join(parts) + "\n"
 
