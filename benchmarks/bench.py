@@ -10,6 +10,10 @@
 founding bisect down to the commit and pull request (`--pyo3-git`), cold and warm; (h) a real
 maturin project from PyPI with a dependency tree of its own (blake3), cold, with the target
 dir shared across releases (the default) and with `--isolated-builds`. (b) runs both ways too.
+(i) "which rustc broke this build": the toolchain bisect (`--rust 1.70..1.95 --pyo3 0.20.3`)
+against building every toolchain of the range (a matrix over them), both cold, the
+toolchains installed first and not timed (`--only toolchains` runs (i) alone and adds its
+figures to the last run's).
 Every path's outcomes are compared: speed must never change a verdict. The figures are
 printed and written to benchmarks/latest.json.
 """
@@ -262,6 +266,59 @@ def commit_level(source: Path, python: interpreters.Interpreter, work: Path) -> 
     return figures
 
 
+def toolchain_bisect(
+    python: interpreters.Interpreter, work: Path, rust: str, pyo3: str
+) -> dict[str, object]:
+    """(i) The bisect over toolchains against a matrix over every one of them (what finding
+    the first failing rustc by hand amounts to), both cold; installing is not timed."""
+    from pyo3_triage import toolchains
+
+    names = toolchains.parse(rust)
+    stamp(f"(i) installing the {len(names)} toolchains of {rust} first (not timed)")
+    rustup = toolchains.Rustup.on_path(work / "rustup.lock", work / "rustup-logs", stamp)
+    for name in names:
+        assert not isinstance(rustup.ensure(name), str), name
+    scenario = str(REPO / "scenarios" / "deny_warnings_non_local_impl")
+    common = ["--scenario", scenario, "--pyo3", pyo3, "--python", str(python.executable)]
+    common += ["--rust", rust]
+    stamp(f"(i) naive: every toolchain of {rust} built (a matrix, fresh cache)")
+    started = time.monotonic()
+    matrix_cli.main(
+        [*common, "--cache", str(work / "cache-i-all"), "--results", str(work / "i-all")]
+    )
+    every = time.monotonic() - started
+    found = {
+        r.rust: r.outcome.value
+        for r in records.all_records(Layout(work / "cache-i-all", work / "i-all"))
+    }
+    stamp(f"(i) harness: the toolchain bisect over {rust} (fresh cache)")
+    started = time.monotonic()
+    bisect_cli.main(
+        [
+            *common,
+            "--new",
+            "build-error",
+            "--cache",
+            str(work / "cache-i"),
+            "--results",
+            str(work / "i"),
+        ]
+    )
+    bisected = time.monotonic() - started
+    search = json.loads(next((work / "i").glob("bisect-*.json")).read_text())["searches"][0]
+    first_failing = next((n for n in names if found.get(n) == "build-error"), None)
+    return {
+        "i_toolchains": len(names),
+        "i_every_toolchain_s": round(every, 2),
+        "i_bisect_s": round(bisected, 2),
+        "i_bisect_builds": search["builds"],
+        "i_answer": search["answer"],
+        "i_first_failing_by_matrix": first_failing,
+        "i_same_answer": search["first_new"] == first_failing,
+        "ratio_i_bisect_over_every": round(bisected / every, 3),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -284,6 +341,9 @@ def main() -> int:
         "--real-pyo3", default="0.26..0.30", help="(h): its releases (newest patch)"
     )
     parser.add_argument("--skip-real", action="store_true", help="leave out (h)")
+    parser.add_argument("--rust", default="1.70..1.95", help="(i): the toolchains")
+    parser.add_argument("--skip-toolchains", action="store_true", help="leave out (i)")
+    parser.add_argument("--only", choices=["toolchains"], help="run (i) alone")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "latest.json")
     args = parser.parse_args()
     SUPERVISOR.harden()
@@ -291,6 +351,13 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="pyo3-triage-bench-"))
     folders = copy_scenarios(args.scenarios.split(","), work / "scenarios")
     pythons = interpreters.select_interpreters(args.python, interpreters.discover())
+    if args.only == "toolchains":
+        found = toolchain_bisect(pythons[0], work, args.rust, "0.20.3")
+        for name, value in found.items():
+            print(f"{name:28} {value}")
+        last = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        args.out.write_text(json.dumps({**last, **found}, indent=2) + "\n")
+        return 0 if found["i_same_answer"] else 1
     pyo3 = args.pyo3.split(",")
     cache = work / "cache"
     common = [
@@ -403,7 +470,11 @@ def main() -> int:
     if not args.skip_real:
         figures.update(real_project(args.real, args.real_pyo3, pythons, work))
 
+    if not args.skip_toolchains:
+        figures.update(toolchain_bisect(pythons[0], work, args.rust, "0.20.3"))
+
     same = cold == after == unshared_outcomes and figures.get("h_same_outcomes", True) is True
+    same = same and figures.get("i_same_answer", True) is True
     figures["ratio_b_shared_over_unshared"] = round(
         figures["b_shared_s"] / figures["b_unshared_s"],
         3,  # type: ignore[operator]

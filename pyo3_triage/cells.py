@@ -97,7 +97,7 @@ class Cell:
     @property
     def label(self) -> str:
         yanked = " (yanked)" if self.release.yanked else ""
-        rust = f" · Rust {self.rust.label}" if self.rust else ""
+        rust = f" · Rust {self.rust.name}" if self.rust else ""
         release = self.release.cargo_version
         return f"{self.reproducer.name} · PyO3 {release}{yanked} · {self.interp.name}{rust}"
 

@@ -40,17 +40,7 @@ class RustChoice:
     (`1.80` -> 1.80.0, the floor of its patches) or, for a channel, from its installed rustc."""
 
     version: Version
-    name: str
-
-    @property
-    def label(self) -> str:
-        """How tables, records and the command line name it: the name as asked."""
-        return self.name
-
-    @property
-    def minor(self) -> tuple[int, int]:
-        release = (*self.version.release, 0, 0)
-        return release[0], release[1]
+    name: str  # also how tables, records and the command line name it
 
 
 def _version_of(name: str) -> Version | None:
@@ -90,6 +80,33 @@ def _range(item: str) -> list[str]:
     if first > last:
         raise UserError(f"--rust {item!r} runs backwards; write the older minor first")
     return [f"1.{minor}" for minor in range(first, last + 1)]
+
+
+@dataclass(frozen=True)
+class Rust:
+    """An installed toolchain: what it says it is and where its binaries are."""
+
+    name: str  # rustup's name for it, as asked
+    release: str  # rustc's release, e.g. "1.80.1" or "1.97.0-nightly"
+    rustc_verbose: str  # `rustc -vV`, whole
+    cargo: str  # `cargo -V`
+    bin_dir: str  # its rustc and cargo
+
+    @property
+    def version(self) -> Version:
+        """The release as a version (a nightly counts as the release it leads to)."""
+        try:
+            return Version(self.release.split("-")[0])
+        except InvalidVersion:
+            return Version("0")
+
+    @property
+    def cargo_bin(self) -> str:
+        return str(Path(self.bin_dir) / "cargo")
+
+    @property
+    def rustc_bin(self) -> str:
+        return str(Path(self.bin_dir) / "rustc")
 
 
 class Rustup:
@@ -213,33 +230,6 @@ def _last_error(done: procs.Completed) -> str:
     if done.timed_out:
         return "timed out"
     return (errors or lines or [f"exit status {done.returncode}"])[-1]
-
-
-@dataclass(frozen=True)
-class Rust:
-    """An installed toolchain: what it says it is and where its binaries are."""
-
-    name: str  # rustup's name for it, as asked
-    release: str  # rustc's release, e.g. "1.80.1" or "1.97.0-nightly"
-    rustc_verbose: str  # `rustc -vV`, whole
-    cargo: str  # `cargo -V`
-    bin_dir: str  # its rustc and cargo
-
-    @property
-    def version(self) -> Version:
-        """The release as a version (a nightly counts as the release it leads to)."""
-        try:
-            return Version(self.release.split("-")[0])
-        except InvalidVersion:
-            return Version("0")
-
-    @property
-    def cargo_bin(self) -> str:
-        return str(Path(self.bin_dir) / "cargo")
-
-    @property
-    def rustc_bin(self) -> str:
-        return str(Path(self.bin_dir) / "rustc")
 
 
 def choices(names: Sequence[str], rustup: Rustup) -> tuple[RustChoice, ...]:

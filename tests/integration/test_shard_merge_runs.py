@@ -90,6 +90,7 @@ def test_the_workflow_shard_and_merge_steps_run_as_written(tmp_path: Path) -> No
         PYO3="0.16.6",
         PYTHONS=sys.executable,
         SCENARIOS="unsendable_gc_traverse,unsendable_gc_traverse_workaround",
+        RUST="",  # the input's default: the runner's toolchain
     )
     artifacts = tmp_path / "merge" / "shards"
     for shard_name in ("1/2", "2/2"):

@@ -195,3 +195,79 @@ def test_a_release_search_with_one_toolchain_keeps_to_its_window() -> None:
     )
     assert found is not None and found.fixed == "CPython 3.11.7 with Rust 1.70"
     assert found.labels == ("0.21.2", "0.22.0", "0.25.1") and found.excluded == ("0.26.0", "0.27.2")
+
+
+# A stand-in for rustup: `which --toolchain NAME rustc` answers for installed toolchains (a
+# folder each, with stand-in rustc and cargo), `toolchain install NAME` makes one (and counts),
+# and a name containing "nope" cannot be installed.
+_RUSTUP = """#!/bin/sh
+home="$(dirname "$0")/toolchains"
+if [ "$1" = which ]; then
+  [ -x "$home/$3/bin/rustc" ] || { echo "error: toolchain '$3' is not installed" >&2; exit 1; }
+  echo "$home/$3/bin/rustc"; exit 0
+fi
+if [ "$1" = toolchain ] && [ "$2" = install ]; then
+  echo "$3 $4 $5" >> "$(dirname "$0")/installs"
+  case "$3" in *nope*) echo "error: could not download nonexistent rust version '$3'" >&2; exit 1;; esac
+  mkdir -p "$home/$3/bin"
+  release="$3.0"; [ "$3" = stable ] && release=1.95.0
+  printf '#!/bin/sh\\nprintf "rustc %s (x)\\\\nrelease: %s\\\\n"\\n' "$release" "$release" > "$home/$3/bin/rustc"
+  printf '#!/bin/sh\\necho "cargo %s"\\n' "$release" > "$home/$3/bin/cargo"
+  chmod +x "$home/$3/bin/rustc" "$home/$3/bin/cargo"; exit 0
+fi
+exit 2
+"""
+
+
+@pytest.fixture
+def rustup(tmp_path: Path) -> tuple[toolchains.Rustup, list[str], Path]:
+    script = tmp_path / "rustup"
+    script.write_text(_RUSTUP)
+    script.chmod(0o755)
+    said: list[str] = []
+    return (
+        toolchains.Rustup(str(script), tmp_path / "mutex", tmp_path / "logs", said.append),
+        said,
+        tmp_path,
+    )
+
+
+def test_a_toolchain_is_installed_once_with_a_progress_line(rustup) -> None:  # type: ignore[no-untyped-def]
+    found, said, root = rustup
+    assert found.installed("1.80") is None  # nothing installed just by asking
+    first = found.ensure("1.80")
+    assert (
+        isinstance(first, Rust) and first.release == "1.80.0" and first.version == Version("1.80.0")
+    )
+    assert first.cargo == "cargo 1.80.0" and first.rustc_verbose.startswith("rustc 1.80.0")
+    assert found.ensure("1.80") is first and found.installed("1.80") is first
+    assert (root / "installs").read_text().split("\n")[0] == "1.80 --profile minimal"
+    assert said[0] == "installing Rust 1.80 through rustup (--profile minimal), once"
+    assert said[1].startswith("installed Rust 1.80 (1.80.0) in ")
+    again = toolchains.Rustup(found.binary, found.mutex, found.log_dir, said.append)
+    assert again.ensure("1.80") == first and len(said) == 2  # another run: already there
+
+
+def test_a_toolchain_rustup_cannot_install_is_its_error_once(rustup) -> None:  # type: ignore[no-untyped-def]
+    found, said, root = rustup
+    why = found.ensure("1.800nope")
+    assert isinstance(why, str) and "could not download nonexistent rust version" in why
+    assert found.ensure("1.800nope") == why
+    assert (root / "installs").read_text().count("nope") == 1  # tried once per run
+    (stable,) = toolchains.choices(["stable"], found)
+    assert stable == RustChoice(Version("1.95.0"), "stable")
+
+
+def test_without_rustup_rust_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(toolchains.shutil, "which", lambda name: None)
+    with pytest.raises(UserError, match="chosen through rustup, which is not on PATH"):
+        toolchains.Rustup.on_path(tmp_path / "m", tmp_path / "l", print)
+
+
+def test_toolchains_are_rustups_not_the_caches(tmp_path: Path) -> None:
+    (tmp_path / "toolchains" / "1.80-x86_64").mkdir(parents=True)
+    folder, found = toolchains.rustup_toolchains({"RUSTUP_HOME": str(tmp_path)})
+    assert folder == tmp_path / "toolchains" and [p.name for p in found] == ["1.80-x86_64"]
+    assert toolchains.rustup_toolchains({"RUSTUP_HOME": str(tmp_path / "none")})[1] == []
