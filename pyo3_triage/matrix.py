@@ -124,9 +124,9 @@ def _parallel(cells: Sequence[Cell], jobs: int, one: Callable[[int], None]) -> N
 
 def _column(cell: Cell) -> str:
     """The interpreter in a progress line: "py3.12.1", "py3.11.2d", "pp3.9.16" (and the
-    toolchain, "py3.11.2 rust1.80", when one was chosen)."""
+    toolchain, "py3.11.2 Rust 1.80", when one was chosen)."""
     label = cell.interp.label
-    rust = f" rust{cell.rust.name}" if cell.rust else ""
+    rust = f" Rust {cell.rust.name}" if cell.rust else ""
     return (label if label.startswith("pp") else f"py{label}") + rust
 
 
