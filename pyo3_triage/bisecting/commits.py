@@ -25,6 +25,7 @@ from pyo3_triage.outcome import Outcome
 from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store.records import Record
 from pyo3_triage.system.paths import Layout
+from pyo3_triage.toolchains import RustChoice
 from pyo3_triage.versions import revisions
 from pyo3_triage.versions.gitrepo import Commit, GitError, Repo
 from pyo3_triage.versions.pulls import PullRequest, is_batch, pull_requests
@@ -76,8 +77,9 @@ class CommitSearch:
 
 @dataclass(frozen=True)
 class CommitBisect:
-    """What trying a commit takes: the repository to export it from, the reproducer and
-    interpreter to build and run it with, and the criteria that judge the outcome."""
+    """What trying a commit takes: the repository to export it from, the reproducer,
+    interpreter (and toolchain) to build and run it with, and the criteria that judge the
+    outcome."""
 
     repo: Repo
     reproducer: Reproducer
@@ -85,6 +87,7 @@ class CommitBisect:
     evaluator: Evaluator
     criteria: Criteria
     layout: Layout
+    rust: RustChoice | None = None  # the toolchain the release search built with (--rust)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ class _Boundary:
         probe keeps the verdict the user's options give (never swapped)."""
         tools = self.tools
         release = revisions.at(tools.repo, sha, tools.layout, self.eras)
-        record, reused = tools.evaluator.evaluate(Cell(tools.reproducer, release, tools.interp))
+        cell = Cell(tools.reproducer, release, tools.interp, tools.rust)
+        record, reused = tools.evaluator.evaluate(cell)
         verdict = judge(record, self.start, tools.criteria)
         return Probe(label, record, verdict, reused, (not reused and built(record)))
 

@@ -98,6 +98,7 @@ def search(state: BisectState) -> BisectState:
                 inv.evaluator,
                 inv.criteria,
                 inv.layout,
+                plan.cells[0].rust,
             )
             inside = commits.refine_commits(
                 found,
