@@ -28,6 +28,8 @@ LOCK_V4_CARGO = Version("1.78")
 SPARSE_CARGO = Version("1.68")
 # The first Rust with the 2021 edition, which the crate template is written in.
 EDITION_2021 = Version("1.56")
+# The first cargo that resolves dependencies for an older Rust (`incompatible-rust-versions`).
+MSRV_AWARE_CARGO = Version("1.84")
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,13 @@ class Toolchain:
         if self.rust_name and _release_version(self.rust_release) < EDITION_2021:
             return text.replace('\nedition = "2021"\n', '\nedition = "2018"\n', 1)
         return text
+
+
+def resolves_for_any_rust(cargo: str) -> bool | None:
+    """Whether a cargo (`cargo -V`) resolves for an older Rust's rust-version (cargo 1.84's
+    Rust-version-aware resolution); None when its version cannot be read."""
+    release = _cargo_release(cargo)
+    return _release_version(release) >= MSRV_AWARE_CARGO if release else None
 
 
 def _release_version(release: str) -> Version:

@@ -96,9 +96,14 @@ class Invocation:
         spec = getattr(self.args, "rust", None)
         if spec is None:
             return self
-        return dataclasses.replace(
-            self, rusts=toolchains.choices(toolchains.parse(spec), self.rustup)
-        )
+        chosen = toolchains.choices(toolchains.parse(spec), self.rustup)
+        cargo = toolchain.detect().cargo
+        if toolchain.resolves_for_any_rust(cargo) is False:
+            self.notify(
+                f"{cargo} on PATH predates Rust-version-aware resolution (cargo 1.84): locks for "
+                "older toolchains may hold crates too new for them (their cells say which)"
+            )
+        return dataclasses.replace(self, rusts=chosen)
 
     def interpreters_found(self) -> list[Interpreter]:
         """The interpreters on this machine (probed once and remembered in the cache)."""

@@ -271,3 +271,12 @@ def test_toolchains_are_rustups_not_the_caches(tmp_path: Path) -> None:
     folder, found = toolchains.rustup_toolchains({"RUSTUP_HOME": str(tmp_path)})
     assert folder == tmp_path / "toolchains" and [p.name for p in found] == ["1.80-x86_64"]
     assert toolchains.rustup_toolchains({"RUSTUP_HOME": str(tmp_path / "none")})[1] == []
+
+
+def test_only_cargo_1_84_on_resolves_for_an_older_rust() -> None:
+    from pyo3_triage.building.toolchain import resolves_for_any_rust
+
+    assert resolves_for_any_rust("cargo 1.95.0 (f2d3ce0bd 2026-03-21)") is True
+    assert resolves_for_any_rust("cargo 1.84.0 (66221abde 2024-11-19)") is True
+    assert resolves_for_any_rust("cargo 1.83.0 (5ffbef321 2024-10-29)") is False
+    assert resolves_for_any_rust("") is None
