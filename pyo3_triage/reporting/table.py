@@ -115,8 +115,8 @@ def arrange(
         return [
             replace(
                 shape,
-                rows=tuple((rust, yanked) for rust in rusts),
-                cells={(rust, column): r for (_, rust, column), r in cells.items()},
+                rows=tuple((_rust_row(rust), False) for rust in rusts),  # the title says yanked
+                cells={(_rust_row(rust), column): r for (_, rust, column), r in cells.items()},
                 rows_are="Rust",
                 fixed=f"PyO3 {row_label(pyo3, yanked, _describe(cells))}",
             )
@@ -131,6 +131,12 @@ def arrange(
         )
         for rust in rusts
     ]
+
+
+def _rust_row(rust: str) -> str:
+    """A toolchain as a row: its --rust name, or the toolchain on PATH (records made without
+    --rust, beside others in the store)."""
+    return rust or "on PATH"
 
 
 def _describe(cells: dict[tuple[str, str, str], Record]) -> str:

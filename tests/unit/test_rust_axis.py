@@ -172,6 +172,10 @@ def test_one_table_per_toolchain_or_toolchains_as_rows_for_one_release() -> None
     assert [r for r, _ in rows.rows] == ["1.74", "1.80", "stable"]
     text = markdown.grid_table(rows)
     assert text.startswith("| Rust \\ CPython | 3.11 |") and "| 1.74 | pass |" in text
+    yanked = [replace(r, yanked=True) for r in _records(["1.80", ""], ["0.23.0"])]
+    (both,) = table.grids_from_records("s", "", "", yanked)
+    assert both.rows == (("on PATH", False), ("1.80", False))
+    assert both.title == "s · PyO3 0.23.0 (yanked)"
     (plain,) = table.grids_from_records("s", "", "", [make_record()])
     assert plain.title == "s" and plain.corner == "PyO3 \\ CPython"  # no --rust: as before
 
