@@ -63,6 +63,8 @@ def first_error(log_text: str) -> str | None:
                 (n.strip() for n in lines[index + 1 : index + 3] if n.strip().startswith("-->")),
                 "",
             )
+            if not location and (cause := _innermost_cause(lines[index + 1 :])):
+                return f"{stripped}: {cause}"  # cargo's "failed to parse manifest" says why below
             return f"{stripped} {location}".strip()
     for index, line in enumerate(lines):
         if "💥" in line or "maturin failed" in line:
@@ -71,6 +73,19 @@ def first_error(log_text: str) -> str | None:
             ]
             return " ".join([line.strip(), *causes])
     return None
+
+
+def _innermost_cause(lines: list[str]) -> str | None:
+    """The first line of the last "Caused by:" block right under a cargo error (its reason:
+    "this version of Cargo is older than the `2024` edition, ..."), or None."""
+    cause = None
+    for index, line in enumerate(lines):
+        text = line.strip()
+        if text == "Caused by:":
+            cause = next((n.strip() for n in lines[index + 1 :] if n.strip()), None)
+        elif text and not line.startswith((" ", "\t")):
+            break  # the error's block ended (maturin's own lines, the next error)
+    return cause
 
 
 def _listed(lines: list[str], limit: int = 6) -> str:

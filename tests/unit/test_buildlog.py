@@ -79,6 +79,25 @@ def test_packages_too_new_for_the_rustc_are_listed() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        (
+            "edition-2024-on-rust-1.74.log",
+            "this version of Cargo is older than the `2024` edition, and only supports `2015`, "
+            "`2018`, and `2021` editions.",
+        ),
+        ("edition-2024-on-rust-1.80.log", "feature `edition2024` is required"),
+    ],
+)
+def test_a_manifest_an_old_cargo_cannot_read_says_why(name: str, why: str) -> None:
+    """Real: blake3 1.0.11 from PyPI (edition 2024) built with Rust 1.74 and 1.80: cargo's
+    reason is under "Caused by:", not on its error line."""
+    error = first_error(log(name))
+    assert error is not None and error.startswith("error: failed to parse manifest at")
+    assert error.endswith(f"Cargo.toml`: {why}")
+
+
 def test_a_users_package_name_counts_as_own() -> None:
     text = log("own-type-error.log").replace("`repro`", "`my-ext`")
     assert own_code_failed(text, {"my-ext", "my-core"})
