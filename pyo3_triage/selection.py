@@ -18,6 +18,7 @@ from pyo3_triage.reproducers.companions import Companion, parse_versions
 from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.reproducers.scenarios import Scenario
 from pyo3_triage.system.paths import Layout
+from pyo3_triage.toolchains import RustChoice
 from pyo3_triage.versions import crates_index, gitrepo, releases
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.support import declares, window_for
@@ -205,6 +206,26 @@ def drop_excluded(
             "choose another --python"
         )
     return kept
+
+
+def drop_rust_excluded(
+    chosen: Sequence[Reproducer], rusts: Sequence[RustChoice], notify: Notify
+) -> tuple[RustChoice, ...]:
+    """Toolchains the reproducers themselves accept (a user crate's rust-version or
+    edition); the dropped ones are named, and none left is an error."""
+    kept = []
+    for rust in rusts:
+        reasons = {r for s in chosen if (r := s.rust_excludes(rust.version))}
+        if reasons and len(reasons) == len(chosen):
+            notify(f"skipping Rust {rust.name}: {'; '.join(sorted(reasons))}")
+        else:
+            kept.append(rust)
+    if rusts and not kept:
+        raise UserError(
+            "every Rust toolchain selected is ruled out by the project itself (see the notes "
+            "above); choose newer ones in --rust"
+        )
+    return tuple(kept)
 
 
 def pick_repo(

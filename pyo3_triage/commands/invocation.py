@@ -90,9 +90,10 @@ class Invocation:
             self.layout.mutex("rustup-install"), self.layout.logs_dir(), self.notify
         )
 
-    def pick_rusts(self) -> Invocation:
-        """The toolchains --rust asks for (a channel's version is learnt now, installing it
-        if need be; a version is installed when a cell first needs it)."""
+    def pick_rusts(self, reproducers: Sequence[Reproducer]) -> Invocation:
+        """The toolchains --rust asks for that the reproducers accept (a channel's version is
+        learnt now, installing it if need be; a version is installed when a cell first needs
+        it)."""
         spec = getattr(self.args, "rust", None)
         if spec is None:
             return self
@@ -103,7 +104,8 @@ class Invocation:
                 f"{cargo} on PATH predates Rust-version-aware resolution (cargo 1.84): locks for "
                 "older toolchains may hold crates too new for them (their cells say which)"
             )
-        return dataclasses.replace(self, rusts=chosen)
+        kept = selection.drop_rust_excluded(reproducers, chosen, self.notify)
+        return dataclasses.replace(self, rusts=kept)
 
     def interpreters_found(self) -> list[Interpreter]:
         """The interpreters on this machine (probed once and remembered in the cache)."""
@@ -185,7 +187,7 @@ def select_matrix(inv: Invocation) -> Invocation:
     kept = selection.drop_excluded(reproducers, found, inv.notify)
     _no_stable_abi(inv, kept)
     return dataclasses.replace(
-        inv.pick_rusts(),
+        inv.pick_rusts(reproducers),
         reproducers=reproducers,
         releases=tuple(chosen),
         interpreters=tuple(kept),
@@ -215,7 +217,7 @@ def select_bisect(inv: Invocation) -> Invocation:
     _no_stable_abi(inv, kept)
     repo = selection.pick_repo(args.pyo3_git, inv.layout, fetch=args.pyo3_git_fetch)
     return dataclasses.replace(
-        inv.pick_rusts(),
+        inv.pick_rusts(reproducers),
         reproducers=reproducers,
         releases=tuple(primary),
         every=tuple(every),

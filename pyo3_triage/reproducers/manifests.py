@@ -19,7 +19,7 @@ from typing import Any
 
 import tomlkit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.tomlcompat import tomllib
@@ -52,6 +52,21 @@ class Project:
     extras: tuple[tuple[str, tuple[str, ...]], ...] = ()  # its optional-dependencies
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # its PEP 735 dependency groups
     name: str = ""  # the package's name: [project] name, else the extension crate's
+    # The oldest Rust the extension crate can be built with, in words and as a version: its
+    # `rust-version`, or what its edition needs ("" when it says neither).
+    rust_floor: str = ""
+    rust_floor_why: str = ""
+
+    def rust_excludes(self, rust: Version) -> str | None:
+        """Why the project itself rules a Rust toolchain out (its rust-version, its edition),
+        or None."""
+        try:
+            floor = Version(self.rust_floor) if self.rust_floor else None
+        except InvalidVersion:
+            return None
+        if floor is None or Version(rust.base_version) >= floor:
+            return None
+        return f"the project needs Rust {self.rust_floor} or newer ({self.rust_floor_why})"
 
     def excludes(self, python: Version) -> str | None:
         """Why the project itself rules this CPython out (its requires-python, the floor of
@@ -196,7 +211,41 @@ def find(path: Path) -> Project:
         ),
         groups=_dependency_groups(_table(pyproject, "dependency-groups")),
         name=_package_name(pyproject, data),
+        **_rust_floor(data, ws_data),
     )
+
+
+# The first Rust of each edition: a crate in it cannot be built by an older cargo.
+_EDITIONS = {"2018": "1.31", "2021": "1.56", "2024": "1.85"}
+
+
+def _rust_floor(data: dict[str, Any], ws_data: dict[str, Any]) -> dict[str, str]:
+    """The extension crate's own Rust floor (`rust_floor`, `rust_floor_why`): the higher of
+    its rust-version and its edition's first Rust, either inherited from the workspace."""
+    package, inherited = _table(data, "package"), _table(ws_data, "workspace", "package")
+
+    def value(key: str) -> str:
+        found = package.get(key)
+        if isinstance(found, dict) and found.get("workspace") is True:
+            found = inherited.get(key)
+        return found if isinstance(found, str) else ""
+
+    floors = []
+    if (declared := value("rust-version")) and _version_or_none(declared):
+        floors.append((declared, f"its rust-version is {declared}"))
+    if (edition := value("edition")) in _EDITIONS:
+        floors.append((_EDITIONS[edition], f"edition {edition}"))
+    if not floors:
+        return {}
+    floor, why = max(floors, key=lambda pair: Version(pair[0]))
+    return {"rust_floor": floor, "rust_floor_why": why}
+
+
+def _version_or_none(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _folder(path: Path) -> Path:

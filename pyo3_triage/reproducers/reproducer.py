@@ -75,6 +75,10 @@ class Reproducer(Protocol):
     def excludes(self, python: Version) -> str | None:
         """Why the reproducer itself rules a CPython out, or None."""
 
+    def rust_excludes(self, rust: Version) -> str | None:
+        """Why the reproducer itself rules a Rust toolchain out (a user crate's rust-version
+        or edition), or None."""
+
     def companions_for(self, release: Version) -> Choice:
         """The versions of the crates it depends on that depend on PyO3 (`numpy`,
         `pythonize`, ...) for a release, or which of them have none."""

@@ -72,6 +72,9 @@ class Scenario:
     def excludes(self, python: Version) -> str | None:
         return None  # a scenario speaks for every CPython the release declares
 
+    def rust_excludes(self, rust: Version) -> str | None:
+        return None  # the template is built as edition 2018 for a Rust before 2021's
+
     def companions_for(self, release: Version) -> Choice:
         return Choice()  # the template depends on PyO3 alone
 

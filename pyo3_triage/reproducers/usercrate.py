@@ -93,6 +93,9 @@ class UserCrate:
     def excludes(self, python: Version) -> str | None:
         return self.project.excludes(python)  # requires-python, or the abi3 floor
 
+    def rust_excludes(self, rust: Version) -> str | None:
+        return self.project.rust_excludes(rust)  # its rust-version, or its edition
+
     def companions_for(self, release: Version) -> Choice:
         return choose_all(self.companions, release)
 

@@ -284,3 +284,61 @@ def test_only_cargo_1_84_on_resolves_for_an_older_rust() -> None:
     assert resolves_for_any_rust("cargo 1.84.0 (66221abde 2024-11-19)") is True
     assert resolves_for_any_rust("cargo 1.83.0 (5ffbef321 2024-10-29)") is False
     assert resolves_for_any_rust("") is None
+
+
+def _project(tmp_path: Path, package: str, workspace: str = "") -> Path:
+    from factories import make_project
+
+    root = make_project(tmp_path / "proj")
+    manifest = root / "Cargo.toml"
+    text = manifest.read_text().replace('edition = "2021"\n', "")
+    manifest.write_text(text.replace("[package]\n", f"[package]\n{package}", 1) + workspace)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("package", "workspace", "floor", "why"),
+    [
+        ('edition = "2024"\n', "", "1.85", "edition 2024"),
+        ('edition = "2021"\nrust-version = "1.80"\n', "", "1.80", "its rust-version is 1.80"),
+        ('edition = "2024"\nrust-version = "1.80"\n', "", "1.85", "edition 2024"),
+        (
+            "edition.workspace = true\nrust-version.workspace = true\n",
+            '\n[workspace]\n[workspace.package]\nedition = "2021"\nrust-version = "1.88"\n',
+            "1.88",
+            "its rust-version is 1.88",
+        ),
+        ("", "", "", ""),
+    ],
+)
+def test_a_users_crate_names_its_own_rust_floor(
+    tmp_path: Path, package: str, workspace: str, floor: str, why: str
+) -> None:
+    from pyo3_triage.reproducers import manifests
+
+    project = manifests.find(_project(tmp_path, package, workspace))
+    assert (project.rust_floor, project.rust_floor_why) == (floor, why)
+    if floor:
+        below = Version(floor).release[1] - 1
+        said = project.rust_excludes(Version(f"1.{below}.0"))
+        assert said == f"the project needs Rust {floor} or newer ({why})"
+        assert project.rust_excludes(Version(f"{floor}.0")) is None
+    else:
+        assert project.rust_excludes(Version("1.40.0")) is None
+
+
+def test_toolchains_below_a_crates_own_floor_are_skipped_and_named() -> None:
+    from pyo3_triage import selection
+
+    class Crate:
+        def rust_excludes(self, rust: Version) -> str | None:
+            return "needs 1.85" if rust < Version("1.85") else None
+
+    said: list[str] = []
+    chosen = [choice("1.80"), choice("1.85"), choice("1.95")]
+    kept = selection.drop_rust_excluded([Crate()], chosen, said.append)  # type: ignore[list-item]
+    assert [r.name for r in kept] == ["1.85", "1.95"] and said == ["skipping Rust 1.80: needs 1.85"]
+    with pytest.raises(UserError, match="ruled out by the project itself"):
+        selection.drop_rust_excluded([Crate()], chosen[:1], said.append)  # type: ignore[list-item]
+    scenario_kept = selection.drop_rust_excluded([SCENARIO], chosen, said.append)
+    assert scenario_kept == tuple(chosen)  # a scenario rules nothing out
