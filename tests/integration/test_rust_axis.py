@@ -86,3 +86,30 @@ def test_a_bisect_over_toolchains_names_the_rustc_that_broke_the_build(
     text = report.read_text()
     assert "Release notes: https://github.com/rust-lang/rust/releases/tag/1.83.0" in text
     assert "Searched 1.81 .. 1.84 (4 candidates)." in text
+
+
+def test_a_users_crate_on_an_old_toolchain_and_below_its_own_floor(
+    tmp_path: Path, build_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The worked `--crate` project (edition 2021, PyO3 0.19): Rust 1.55 is below its
+    edition's first Rust, so it is skipped with a note; Rust 1.65 builds it from a lock
+    resolved afresh for 1.65 and vendored (its cargo reads crates.io only from GitHub), and
+    the founding bug shows as it does on the toolchain on PATH."""
+    from factories import crate_args, make_project
+
+    project = make_project(tmp_path / "my-ext")
+    results = tmp_path / "results"
+    argv = crate_args(
+        project, "python repro.py", "0.19.2,0.21.2", "3.11", build_cache, results,
+        "--rust", "1.55,1.65",
+    )  # fmt: skip
+    assert matrix_cli.main(argv) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "skipping Rust 1.55: the project needs Rust 1.56 or newer (edition 2021)" in said
+    found = {(r.pyo3, r.rust): r for r in records.all_records(Layout(build_cache, results))}
+    assert {cell: r.outcome for cell, r in found.items()} == {
+        ("0.19.2", "1.65"): Outcome.ABORT,
+        ("0.21.2", "1.65"): Outcome.PASS,
+    }
+    lock = found[("0.21.2", "1.65")].lock
+    assert lock is not None and "version = 3" in Path(lock.file).read_text()
