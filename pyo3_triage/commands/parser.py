@@ -144,9 +144,13 @@ def _verify(parser: argparse.ArgumentParser) -> None:
 
 # name -> (what it does, its options); the order is the order of `pyo3-triage --help`.
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
-    "matrix": ("Build and run reproducers across PyO3 releases x CPython versions.", _matrix),
+    "matrix": (
+        "Build and run reproducers across PyO3 releases x CPython versions (x Rust toolchains).",
+        _matrix,
+    ),
     "bisect": (
-        "Find the PyO3 release (or CPython version) where a reproducer's outcome changes.",
+        "Find the PyO3 release (or CPython version, or Rust toolchain) where a reproducer's "
+        "outcome changes.",
         _bisect,
     ),
     "report": (
