@@ -1,5 +1,5 @@
-"""The bisect command: find the PyO3 release (or CPython version) where an outcome changes,
-and with `--pyo3-git` the commit and pull request inside that release.
+"""The bisect command: find the PyO3 release (or CPython version, or Rust toolchain) where an
+outcome changes, and with `--pyo3-git` the commit and pull request inside that release.
 
 Its steps (`STEPS`): prepare, select, plan the searches, honour `--list`, search, write the
 report, show the answers, evict, exit status."""
@@ -219,8 +219,8 @@ def _searches_for(inv: Invocation) -> list[Candidates]:
             )
         return [_python_search(inv)]
     raise UserError(
-        "nothing to search: give a PyO3 range (--pyo3 0.19..0.21) or one release and a "
-        "CPython range (--pyo3 0.20.3 --python 3.8..3.13)"
+        "nothing to search: give a PyO3 range (--pyo3 0.19..0.21), or one release and a "
+        "CPython range (--pyo3 0.20.3 --python 3.8..3.13) or a Rust range (--rust 1.70..1.95)"
     )
 
 
