@@ -45,6 +45,11 @@ def claims(scenario: scenarios.Scenario) -> dict[str, str] | None:
     return {key: scenario.metadata[key] for key in KEYS}
 
 
+def recorded(claim: dict[str, str]) -> str:
+    """What the scenario records, as the summary shows it: "0.21.0: abort -> pass"."""
+    return f"{claim['changed_in']}: {claim['outcome_before']} -> {claim['outcome_after']}"
+
+
 def verify_one(
     scenario: scenarios.Scenario,
     layout: Layout,
@@ -55,7 +60,7 @@ def verify_one(
     """Rerun the scenario's recorded bisect (with `rust`, its `verify_rust`) and compare."""
     claim = claims(scenario)
     assert claim is not None
-    expected = f"{claim['changed_in']}: {claim['outcome_before']} -> {claim['outcome_after']}"
+    expected = recorded(claim)
     notify = lambda message: None  # noqa: E731 - the summary table says what matters
     every = selection.pick_releases(claim["verify_range"], layout, notify, yanked=True)
     primary = {

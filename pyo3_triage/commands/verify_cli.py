@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from pyo3_triage import selection, toolchains
-from pyo3_triage.bisecting.verify import Check, claims, verify_one
+from pyo3_triage.bisecting.verify import Check, claims, recorded, verify_one
 from pyo3_triage.commands import invocation
 from pyo3_triage.commands.invocation import Invocation
 from pyo3_triage.errors import EXIT_FINDING, EXIT_OK, UserError, run_cli
@@ -31,9 +31,14 @@ def main(argv: Sequence[str]) -> int:
     verdicts = []
     for scenario in chosen:
         inv.console.rule(scenario.name)
-        verdicts.append(
-            verify_one(scenario, inv.layout, inv.evaluator, found, _rust(inv, scenario))
-        )
+        try:
+            rust = _rust(inv, scenario)
+        except UserError as err:  # e.g. no rustup for its verify_rust: the others still run
+            claim = claims(scenario)
+            assert claim is not None  # `_chosen` keeps only scenarios that record one
+            verdicts.append(Check(scenario.name, recorded(claim), f"not run: {err}", False))
+            continue
+        verdicts.append(verify_one(scenario, inv.layout, inv.evaluator, found, rust))
     inv.console.print(_summary(verdicts))
     evict.evict(inv.layout, inv.cache_limit)
     return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FINDING

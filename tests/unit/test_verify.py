@@ -162,6 +162,17 @@ def test_list_prints_what_would_be_verified(
     )
 
 
+def test_list_names_the_toolchain_a_claim_depends_on(
+    cli: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--list", "--scenario", "deny_warnings_non_local_impl"]
+    assert verify_cli.main([*argv, *cli]) == EXIT_OK
+    assert " ".join(capsys.readouterr().out.split()) == (
+        "deny_warnings_non_local_impl: bisect 0.19.2..0.30.1 on CPython 3.11 with Rust 1.83, "
+        "expecting 0.21.2: build-error -> pass"
+    )
+
+
 def test_list_of_the_whole_library_names_every_claim(
     cli: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
