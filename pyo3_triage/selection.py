@@ -7,6 +7,7 @@ import concurrent.futures
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -193,39 +194,59 @@ def drop_excluded(
 ) -> list[Interpreter]:
     """Interpreters the reproducers themselves accept (a user crate's requires-python or abi3
     floor); the dropped ones are named, and none left is an error."""
-    kept = []
-    for interp in found:
-        reasons = {r for s in chosen if (r := s.excludes(interp.version))}
-        if reasons and len(reasons) == len(chosen):
-            notify(f"skipping {interp.name}: {'; '.join(sorted(reasons))}")
-        else:
-            kept.append(interp)
-    if not kept:
-        raise UserError(
-            "every CPython selected is ruled out by the project itself (see the notes above); "
-            "choose another --python"
-        )
-    return kept
+    return _accepted(
+        found,
+        lambda reproducer, interp: reproducer.excludes(interp.version),
+        lambda interp: interp.name,
+        chosen,
+        notify,
+        "every CPython selected is ruled out by the project itself (see the notes above); "
+        "choose another --python",
+    )
 
 
 def drop_rust_excluded(
     chosen: Sequence[Reproducer], rusts: Sequence[RustChoice], notify: Notify
 ) -> tuple[RustChoice, ...]:
     """Toolchains the reproducers themselves accept (a user crate's rust-version or
-    edition); the dropped ones are named, and none left is an error."""
-    kept = []
-    for rust in rusts:
-        reasons = {r for s in chosen if (r := s.rust_excludes(rust.version))}
-        if reasons and len(reasons) == len(chosen):
-            notify(f"skipping Rust {rust.name}: {'; '.join(sorted(reasons))}")
-        else:
-            kept.append(rust)
-    if rusts and not kept:
-        raise UserError(
-            "every Rust toolchain selected is ruled out by the project itself (see the notes "
-            "above); choose newer ones in --rust"
-        )
+    edition); the dropped ones are named, and none left of those asked is an error."""
+    if not rusts:
+        return ()
+    kept = _accepted(
+        rusts,
+        lambda reproducer, rust: reproducer.rust_excludes(rust.version),
+        lambda rust: f"Rust {rust.name}",
+        chosen,
+        notify,
+        "every Rust toolchain selected is ruled out by the project itself (see the notes "
+        "above); choose newer ones in --rust",
+    )
     return tuple(kept)
+
+
+_Item = TypeVar("_Item")
+
+
+def _accepted(
+    items: Sequence[_Item],
+    excludes: Callable[[Reproducer, _Item], str | None],
+    name: Callable[[_Item], str],
+    chosen: Sequence[Reproducer],
+    notify: Notify,
+    none_left: str,
+) -> list[_Item]:
+    """The items some reproducer accepts; each one all of them rule out is named with their
+    reasons, and none left is `none_left` as a one-line error."""
+    kept = []
+    for item in items:
+        reasons = {r for reproducer in chosen if (r := excludes(reproducer, item))}
+        if reasons and len(reasons) == len(chosen):
+            notify(f"skipping {name(item)}: {'; '.join(sorted(reasons))}")
+        else:
+            kept.append(item)
+    if not kept:
+        raise UserError(none_left)
+    return kept
 
 
 def pick_repo(
