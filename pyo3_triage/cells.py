@@ -218,6 +218,7 @@ class CellKeys:
         if cell.rust is not None:  # the toolchain on PATH is named by the build key alone
             inputs["rust"] = cell.rust.name
         if not self.builds(cell):
+            # Outside the CPython window: the key it always had; else the Rust window's words.
             why = cell.window if not cell.python_declared else cell.outside
             return records.record_key({**inputs, "unsupported": why})
         if (unbuilt := self.unbuilt(cell)) is not None:

@@ -87,7 +87,7 @@ def lock_name(release: Release, toolchain: Toolchain) -> str:
     """What the kept lock is filed under: the release, and the toolchain it was resolved for
     when one was chosen with --rust."""
     version = release.cargo_version
-    return f"{version}-rust-{toolchain.rust_release}" if toolchain.rust_name else version
+    return f"{version}-rust-{toolchain.rust.release}" if toolchain.rust else version
 
 
 def resolve(layout: Layout, release: Release, toolchain: Toolchain) -> ResolvedLock:

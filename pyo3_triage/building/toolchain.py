@@ -41,11 +41,14 @@ class Toolchain:
     cargo_bin: str
     maturin_bin: str
     uv_bin: str
-    # A toolchain chosen with --rust (rustup's name, and where its binaries are); "" for the
-    # one on PATH. The cargo above then resolves locks for it (the newer of the two cargos).
-    rust_name: str = ""
-    rust_bin: str = ""
-    rust_release: str = ""
+    # A toolchain chosen with --rust; None for the one on PATH. The cargo above then resolves
+    # locks for it (the newer of the two cargos).
+    rust: Rust | None = None
+
+    @property
+    def rust_name(self) -> str:
+        """The chosen toolchain's rustup name, "" for the one on PATH."""
+        return self.rust.name if self.rust else ""
 
     @property
     def rustc(self) -> str:
@@ -60,34 +63,32 @@ class Toolchain:
         """This toolchain with `rust` building the cells; locks are resolved by the newer of
         the two cargos (Rust-version-aware resolution needs cargo 1.84), for `rust`."""
         resolver = self.cargo_bin
-        mine = self.rust_release or _cargo_release(self.cargo)
+        mine = self.rust.release if self.rust else _cargo_release(self.cargo)
         if _release_version(rust.release) >= _release_version(mine):
             resolver = rust.cargo_bin
         return replace(
-            self,
-            rustc_verbose=rust.rustc_verbose,
-            cargo=rust.cargo,
-            cargo_bin=resolver,
-            rust_name=rust.name,
-            rust_bin=rust.bin_dir,
-            rust_release=rust.release,
+            self, rustc_verbose=rust.rustc_verbose, cargo=rust.cargo, cargo_bin=resolver, rust=rust
         )
+
+    def _older_than(self, version: Version) -> bool:
+        """A chosen toolchain older than `version` (the one on PATH never counts)."""
+        return self.rust is not None and self.rust.version < version
 
     @property
     def reads_index_through_git(self) -> bool:
         """A chosen toolchain whose cargo knows only crates.io's git index (before 1.68): its
         builds get their dependencies copied by the resolving cargo (`build._vendored`)."""
-        return bool(self.rust_name) and _release_version(self.rust_release) < SPARSE_CARGO
+        return self._older_than(SPARSE_CARGO)
 
     def build_env(self) -> dict[str, str]:
         """What a build's environment adds for a chosen toolchain: rustup's proxies select it,
         and its folder comes first on PATH for a cargo that is not rustup's."""
-        if not self.rust_name:
+        if self.rust is None:
             return {}
-        path = os.pathsep.join([self.rust_bin, os.environ.get("PATH", "")])
+        path = os.pathsep.join([self.rust.bin_dir, os.environ.get("PATH", "")])
         # 1.68 and 1.69 know crates.io's sparse index but do not use it unless told.
         return {
-            "RUSTUP_TOOLCHAIN": self.rust_name,
+            "RUSTUP_TOOLCHAIN": self.rust.name,
             "PATH": path,
             "CARGO_REGISTRIES_CRATES_IO_PROTOCOL": "sparse",
         }
@@ -96,23 +97,23 @@ class Toolchain:
         """What resolving a lock adds for a chosen toolchain: cargo picks, for every crate, a
         version whose rust-version the toolchain satisfies (falling back to the newest when
         none does, so the build says which crate needs a newer Rust)."""
-        if not self.rust_name:
+        if self.rust is None:
             return {}
         return {
             "CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS": "fallback",
-            "RUSTC": str(Path(self.rust_bin) / "rustc"),
+            "RUSTC": self.rust.rustc_bin,
         }
 
     def readable_lock(self, text: str) -> str:
         """`text` in a lock format the chosen toolchain's cargo reads."""
-        if self.rust_name and _release_version(self.rust_release) < LOCK_V4_CARGO:
+        if self._older_than(LOCK_V4_CARGO):
             return text.replace("\nversion = 4\n", "\nversion = 3\n", 1)
         return text
 
     def template_manifest(self, text: str) -> str:
         """The crate template's Cargo.toml for this toolchain: edition 2018 for a Rust older
         than the 2021 edition (PyO3 0.16-0.19 declare Rust 1.48), else as rendered."""
-        if self.rust_name and _release_version(self.rust_release) < EDITION_2021:
+        if self._older_than(EDITION_2021):
             return text.replace('\nedition = "2021"\n', '\nedition = "2018"\n', 1)
         return text
 
