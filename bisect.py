@@ -1,8 +1,10 @@
-"""Find the PyO3 release (or CPython version) where a reproducer's outcome changes.
+"""Find the PyO3 release (or CPython version, or Rust toolchain) where a reproducer's outcome
+changes.
 
     python bisect.py --pyo3 0.19..0.21
     python bisect.py --pyo3 0.16..0.30 --python 3.8..3.13
     python bisect.py --pyo3 0.20.3 --python 3.8..3.13
+    python bisect.py --pyo3 0.20.3 --rust 1.70..1.95 --new build-error
 
 Thin on purpose: argument parsing and the search live in the `pyo3_triage` package.
 """

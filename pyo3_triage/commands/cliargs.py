@@ -109,7 +109,7 @@ def _add_build(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--build-unsupported",
         action="store_true",
-        help="build cells outside a release's declared CPython window (marked †)",
+        help="build cells outside a release's declared CPython (or Rust) window (marked †)",
     )
     parser.add_argument("--release", action="store_true", help="build with --release")
     parser.add_argument(

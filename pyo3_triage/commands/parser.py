@@ -95,7 +95,7 @@ def _bisect(parser: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         required=True,
         help="releases to search (0.19..0.21, '>=0.19,<0.22', ...) or one release "
-        "when bisecting CPython",
+        "when bisecting CPython or Rust toolchains",
     )
     parser.add_argument(
         "--python",
