@@ -145,6 +145,33 @@ def registry_dependencies(project: Project) -> list[tuple[str, str, tuple[str, .
     return [(local, crate, tuple(sorted(f))) for (local, crate), f in sorted(found.items())]
 
 
+def outside_paths(project: Project) -> tuple[Path, ...]:
+    """The folders of path dependencies that live outside the project (`../core`), followed
+    through their own path dependencies: the build reads them where they are, so their
+    content is part of what the project builds (`UserCrate.source_hash`)."""
+    root = project.root.resolve()
+    found: list[Path] = []
+    pending = [(project.root / rel).resolve() for rel in project.manifests]
+    seen: set[Path] = set()
+    while pending:
+        manifest = pending.pop(0)
+        if manifest in seen or not manifest.is_file():
+            continue
+        seen.add(manifest)
+        data = _read(manifest)
+        tables = [*_dependency_tables(data), _table(data, "workspace", "dependencies")]
+        for table in tables:
+            for entry in table.values():
+                path = entry.get("path") if isinstance(entry, dict) else None
+                if not isinstance(path, str):
+                    continue
+                folder = (manifest.parent / path).resolve()
+                if not folder.is_relative_to(root) and folder not in found:
+                    found.append(folder)
+                pending.append(folder / "Cargo.toml")
+    return tuple(sorted(found))
+
+
 def _depends_on_pyo3(data: dict[str, Any]) -> bool:
     return any("pyo3" in table for table in _dependency_tables(data))
 

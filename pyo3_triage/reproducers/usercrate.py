@@ -33,18 +33,22 @@ from pyo3_triage.system.areas import Area
 from pyo3_triage.system.paths import Layout, ours
 from pyo3_triage.versions.releases import Release
 
+# Never content, at any depth: version control, caches, and tools' own folders.
 SKIP_DIRS = {
-    "target",
     ".git",
     ".hg",
+    ".svn",
     ".venv",
-    "venv",
     ".nox",
     ".tox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
     "__pycache__",
-    "build",
-    "dist",
 }
+# Build output and environments where tools put them (`target` beside a Cargo.toml, the
+# others at the project's root); a `src/build/` module or a package's `dist/` is content.
+OUTPUT_DIRS = {"target", "build", "dist", "venv"}
 SKIP_SUFFIXES = (".so", ".pyd", ".whl", ".pyc")
 
 
@@ -196,17 +200,25 @@ class MovedCrate:
 def _files(root: Path, limit: int | None = None) -> list[Path]:
     found: list[Path] = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in SKIP_DIRS and not d.endswith(".egg-info") and not ours(Path(folder) / d)
-        )
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not _skipped(here / d, here == root, files))
         for name in sorted(files):
             if not name.endswith(SKIP_SUFFIXES):
-                found.append(Path(folder) / name)
+                found.append(here / name)
             if limit is not None and len(found) >= limit:
                 return found
     return found
+
+
+def _skipped(folder: Path, at_root: bool, siblings: list[str]) -> bool:
+    """Not part of a project's content: see SKIP_DIRS and OUTPUT_DIRS; also any virtual
+    environment (it holds `pyvenv.cfg`) and the tool's own results and caches."""
+    name = folder.name
+    if name in SKIP_DIRS or name.endswith(".egg-info") or ours(folder):
+        return True
+    if name in OUTPUT_DIRS and (at_root or (name == "target" and "Cargo.toml" in siblings)):
+        return True
+    return (folder / "pyvenv.cfg").is_file()
 
 
 MAX_SOURCE_TEXT = 256 * 1024
@@ -237,6 +249,14 @@ def content_hash(root: Path) -> str:
             yield name.encode() + b"\0" + path.read_bytes() + b"\0"
 
     return hashes.digest_chunks(chunks(), hashes.CONTENT)
+
+
+def project_hash(project: Project) -> str:
+    """The project's content and that of path dependencies it reads from outside itself
+    (`core = { path = "../core" }`): editing either builds again."""
+    parts = [content_hash(project.root)]
+    parts += [f"{folder}\0{content_hash(folder)}" for folder in manifests.outside_paths(project)]
+    return parts[0] if len(parts) == 1 else hashes.digest("\0".join(parts), hashes.CONTENT)
 
 
 def outside_inputs(argv: tuple[str, ...], root: Path) -> tuple[tuple[str, ...], str]:
@@ -349,7 +369,7 @@ def load(
         timeout=timeout,
         module=project.module,
         run=argv,
-        source_hash=content_hash(project.root),
+        source_hash=project_hash(project),
         run_inputs=run_inputs,
         project=project,
         requirements=manifests.extra_requirements(project, extra) if extra else (),

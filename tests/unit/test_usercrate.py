@@ -188,3 +188,53 @@ def test_a_crate_is_named_as_its_package_not_its_folder(tmp_path: Path) -> None:
     crate = usercrate.load(str(make_project(tmp_path / "byo-0.3.0")), "python repro.py")
     assert crate.name == "byo"
     assert crate.description == "byo, run with: python repro.py" and "`" not in crate.description
+
+
+def test_modules_named_like_build_output_are_content(tmp_path: Path) -> None:
+    """`mod target;`, `mod build;` and a package's own `dist/` are the project's code: copied
+    and hashed. Only build output where tools put it, and virtual environments, are not."""
+    project = make_project(tmp_path / "proj")
+    for rel in ("src/target/mod.rs", "src/build/mod.rs", "python/pkg/dist/__init__.py"):
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text("// content\n")
+    for rel in ("target/debug/x", "build/lib/x.py", "dist/x.whl.txt", "tools/env/pyvenv.cfg"):
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text("output\n")
+    scenario = usercrate.load(str(project), "python repro.py")
+    usercrate.prepare(scenario, "0.21.2", tmp_path / "copy")
+    copied = {p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*")}
+    assert {"src/target/mod.rs", "src/build/mod.rs", "python/pkg/dist/__init__.py"} <= copied
+    assert not {"target", "build", "dist", "tools/env"} & copied
+    before = scenario.build_hash
+    (project / "src" / "target" / "mod.rs").write_text("// edited\n")
+    assert usercrate.load(str(project), "python repro.py").build_hash != before
+    (project / "target" / "debug" / "x").write_text("rebuilt\n")
+    (project / "tools" / "env" / "pyvenv.cfg").write_text("home = elsewhere\n")
+    after = usercrate.load(str(project), "python repro.py").build_hash
+    (project / "src" / "target" / "mod.rs").write_text("// edited\n")
+    assert usercrate.load(str(project), "python repro.py").build_hash == after
+
+
+def test_a_path_dependency_outside_the_project_is_part_of_its_key(tmp_path: Path) -> None:
+    """`core = { path = "../core" }` is built where it lives: editing it (or a path dependency
+    of its own) builds again instead of reusing the old wheel and record."""
+    project = make_project(tmp_path / "proj")
+    for name, extra in (("core", '\nutil = { path = "../util" }\n'), ("util", "")):
+        (tmp_path / name / "src").mkdir(parents=True)
+        (tmp_path / name / "Cargo.toml").write_text(
+            f'[package]\nname = "{name}"\nversion = "0.1.0"\n\n[dependencies]{extra}'
+        )
+        (tmp_path / name / "src" / "lib.rs").write_text("pub fn f() {}\n")
+    manifest = project / "Cargo.toml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "[dependencies]\n", '[dependencies]\ncore = { path = "../core" }\n'
+        )
+    )
+    first = usercrate.load(str(project), "python repro.py").build_hash
+    assert usercrate.load(str(project), "python repro.py").build_hash == first
+    (tmp_path / "core" / "src" / "lib.rs").write_text("pub fn f() { let _ = 1; }\n")
+    second = usercrate.load(str(project), "python repro.py").build_hash
+    assert second != first
+    (tmp_path / "util" / "src" / "lib.rs").write_text("pub fn g() {}\n")
+    assert usercrate.load(str(project), "python repro.py").build_hash not in (first, second)
