@@ -109,9 +109,13 @@ class ToolVersions:
     cargo: str = ""
     maturin: str = ""
     uv: str = ""
+    settings: str = ""  # build settings from the environment and cargo config, "" if none
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        found = asdict(self)
+        if not self.settings:
+            del found["settings"]  # most machines have none: records stay as they were
+        return found
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ToolVersions:

@@ -137,6 +137,8 @@ def job_for(
     }
     if toolchain.rust_name:  # chosen with --rust: its locks and crate are made for it
         parts["rust"] = toolchain.rust_name
+    if toolchain.settings:  # RUSTFLAGS and the like, cargo config outside the project
+        parts["settings"] = toolchain.settings
     if abi3:
         for name in ("python", "python_path", "soabi"):
             parts.pop(name)

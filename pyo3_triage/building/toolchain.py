@@ -11,11 +11,13 @@ import functools
 import os
 import shutil
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from pyo3_triage import hashes
 from pyo3_triage.errors import UserError
 from pyo3_triage.evidence import ToolVersions
 from pyo3_triage.system import procs
@@ -44,6 +46,12 @@ class Toolchain:
     # A toolchain chosen with --rust; None for the one on PATH. The cargo above then resolves
     # locks for it (the newer of the two cargos).
     rust: Rust | None = None
+    # rustup's name of the toolchain on PATH ("" without rustup): builds name it, so a
+    # project's rust-toolchain.toml cannot swap the compiler the records name.
+    rustup_name: str = ""
+    # What else changes what cargo builds: RUSTFLAGS-like variables and cargo configuration
+    # outside the project, as (name, value or content digest); part of every build key.
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def rust_name(self) -> str:
@@ -57,7 +65,10 @@ class Toolchain:
     @property
     def versions(self) -> ToolVersions:
         """What a record keeps of the toolchain (not where its binaries live)."""
-        return ToolVersions(self.rustc, self.rustc_verbose, self.cargo, self.maturin, self.uv)
+        settings = "; ".join(f"{name}={value}" for name, value in self.settings)
+        return ToolVersions(
+            self.rustc, self.rustc_verbose, self.cargo, self.maturin, self.uv, settings
+        )
 
     def with_rust(self, rust: Rust) -> Toolchain:
         """This toolchain with `rust` building the cells; locks are resolved by the newer of
@@ -84,7 +95,7 @@ class Toolchain:
         """What a build's environment adds for a chosen toolchain: rustup's proxies select it,
         and its folder comes first on PATH for a cargo that is not rustup's."""
         if self.rust is None:
-            return {}
+            return self._pinned()
         path = os.pathsep.join([self.rust.bin_dir, os.environ.get("PATH", "")])
         # 1.68 and 1.69 know crates.io's sparse index but do not use it unless told.
         return {
@@ -93,12 +104,17 @@ class Toolchain:
             "CARGO_REGISTRIES_CRATES_IO_PROTOCOL": "sparse",
         }
 
+    def _pinned(self) -> dict[str, str]:
+        """The toolchain on PATH, named to rustup: a rust-toolchain.toml in a project's copy
+        would otherwise pick another compiler than the one detected (and recorded)."""
+        return {"RUSTUP_TOOLCHAIN": self.rustup_name} if self.rustup_name else {}
+
     def resolve_env(self) -> dict[str, str]:
         """What resolving a lock adds for a chosen toolchain: cargo picks, for every crate, a
         version whose rust-version the toolchain satisfies (falling back to the newest when
         none does, so the build says which crate needs a newer Rust)."""
         if self.rust is None:
-            return {}
+            return self._pinned()
         return {
             "CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS": "fallback",
             "RUSTC": self.rust.rustc_bin,
@@ -171,6 +187,8 @@ def detect() -> Toolchain:
     if not uv:
         raise UserError("uv not found; run the README's setup line (pip install -e .)")
     return Toolchain(
+        rustup_name=_rustup_name(rustc),
+        settings=build_settings(os.environ, _cargo_configs()),
         rustc_verbose=_version([rustc, "-vV"]),
         cargo=_version([cargo, "-V"]),
         maturin=_version([maturin, "--version"]),
@@ -179,3 +197,49 @@ def detect() -> Toolchain:
         maturin_bin=maturin,
         uv_bin=uv,
     )
+
+
+# Variables through which cargo and rustc take build settings from the environment; the
+# target dir, colours and debug info are set by the build itself.
+_SETTING_NAMES = frozenset({"RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_INCREMENTAL"})
+_SETTING_PREFIXES = ("CARGO_BUILD_", "CARGO_TARGET_", "CARGO_PROFILE_", "CARGO_UNSTABLE_")
+_SET_BY_BUILD = frozenset({"CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"})
+
+
+def build_settings(
+    environ: Mapping[str, str], configs: Sequence[Path]
+) -> tuple[tuple[str, str], ...]:
+    """The environment's build settings and the cargo configuration files outside any
+    project (by content): what changes a wheel besides its sources and the toolchain."""
+    found = [
+        (name, value)
+        for name, value in environ.items()
+        if (name in _SETTING_NAMES or name.startswith(_SETTING_PREFIXES))
+        and name not in _SET_BY_BUILD
+    ]
+    for config in configs:
+        try:
+            content = config.read_bytes()
+        except OSError:
+            continue
+        found.append((f"cargo config {config}", hashes.digest(content, hashes.CONTENT)))
+    return tuple(sorted(found))
+
+
+def _cargo_configs() -> list[Path]:
+    """Cargo configuration every build here reads: cargo's home's, and the `.cargo` folders
+    above the cache and the home folder (cargo looks in every folder above a crate)."""
+    home = Path(os.environ.get("CARGO_HOME") or Path.home() / ".cargo")
+    folders = [home, *(folder / ".cargo" for folder in Path.home().resolve().parents)]
+    names = ("config", "config.toml")
+    return [folder / name for folder in dict.fromkeys(folders) for name in names]
+
+
+def _rustup_name(rustc: str) -> str:
+    """The rustup toolchain `rustc` on PATH is, from its sysroot (`~/.rustup/toolchains/NAME`),
+    or "" when it is not rustup's."""
+    done = procs.run([rustc, "--print", "sysroot"], timeout=60)
+    sysroot = Path(done.stdout_tail.strip()) if done.returncode == 0 else None
+    if sysroot is None or sysroot.parent.name != "toolchains":
+        return ""
+    return sysroot.name

@@ -27,6 +27,7 @@ from pyo3_triage.commands.cliargs import options_from
 from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.reproducers.reproducer import Reproducer
+from pyo3_triage.reproducers.usercrate import UserCrate
 from pyo3_triage.store import evict
 from pyo3_triage.system.paths import Layout
 from pyo3_triage.system.supervisor import SUPERVISOR
@@ -151,6 +152,13 @@ def _reproducers(inv: Invocation, names: Sequence[str]) -> tuple[Reproducer, ...
     picked = selection.pick_reproducers(
         names, args.crate, args.run, args.timeout, args.with_, args.extra
     )
+    for reproducer in picked:
+        pinned = reproducer.toolchain_file if isinstance(reproducer, UserCrate) else ""
+        if pinned and getattr(args, "rust", None) is None:
+            inv.notify(
+                f"the project's {pinned} is not followed: cells build with the Rust toolchain on "
+                "PATH (the records name it); choose others with --rust"
+            )
     return tuple(selection.with_companions(picked, inv.layout, inv.notify))
 
 

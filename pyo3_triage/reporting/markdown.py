@@ -260,6 +260,8 @@ def environment(found: Sequence[Record], env: Environment) -> str:
     for tool in tools.values():
         named = (tool.rustc, tool.cargo, tool.maturin, tool.uv)
         lines.append("- Toolchain: " + "; ".join(md_escape(n) for n in named if n))
+    for settings in sorted({r.toolchain.settings for r in found if r.toolchain.settings}):
+        lines.append(f"- Build settings from the environment: {md_escape(settings)}")
     pythons = sorted(
         {(r.python, r.interpreter, r.executable) for r in found}, key=lambda p: _version_key(p[0])
     )

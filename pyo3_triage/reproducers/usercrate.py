@@ -100,6 +100,20 @@ class UserCrate:
     def rust_excludes(self, rust: Version) -> str | None:
         return self.project.rust_excludes(rust)  # its rust-version, or its edition
 
+    @property
+    def toolchain_file(self) -> str:
+        """The rust-toolchain file rustup would follow in the project ("" if none): builds
+        name their toolchain to rustup instead, so the records say what really built."""
+        root = self.project.root.resolve()
+        folder = self.folder
+        for here in [folder, *folder.parents]:
+            for name in ("rust-toolchain.toml", "rust-toolchain"):
+                if (here / name).is_file():
+                    return str((here / name).relative_to(root))
+            if here == root:
+                break
+        return ""
+
     def companions_for(self, release: Version) -> Choice:
         return choose_all(self.companions, release)
 

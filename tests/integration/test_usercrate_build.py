@@ -295,3 +295,60 @@ def test_a_companion_crate_moves_with_each_release(build_cache: Path, tmp_path: 
     assert "| 0.22.1 (yanked) | incompatible |" in table
     assert "Companion crates: pythonize 0.22.0 (PyO3 0.22.6); pythonize 0.23.0" in table
     assert "no pythonize release accepts pyo3 0.22.1" in table
+
+
+BUILD_MODULE_LIB = """use pyo3::prelude::*;
+mod build;
+
+#[pyfunction]
+fn answer() -> usize { build::answer() }
+
+#[pymodule]
+fn byo_ext(_py: Python<'_>, m: &PyModule) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(answer, m)?)?;
+    Ok(())
+}
+"""
+
+
+@pytest.mark.build
+def test_build_output_names_and_a_toolchain_file_leave_the_build_as_it_is(
+    build_cache: Path, tmp_path: Path
+) -> None:
+    """`mod build;` (src/build/) is the project's code, copied and compiled; a path dependency
+    outside the project is part of the key (editing it builds again); a rust-toolchain.toml
+    asking for a toolchain that is not installed does not swap the compiler the record names."""
+    project = make_project(tmp_path / "proj")
+    write_files(
+        tmp_path,
+        {
+            "core/Cargo.toml": '[package]\nname = "answer_core"\nversion = "0.1.0"\nedition = "2021"\n',
+            "core/src/lib.rs": "pub fn answer() -> usize { 42 }\n",
+        },
+    )
+    write_files(
+        project,
+        {
+            "src/build/mod.rs": "pub fn answer() -> usize { answer_core::answer() }\n",
+            "src/lib.rs": BUILD_MODULE_LIB,
+            "rust-toolchain.toml": '[toolchain]\nchannel = "1.60.0"\n',
+            "smoke.py": "import byo_ext\nassert byo_ext.answer() == 42, byo_ext.answer()\n",
+        },
+    )
+    manifest = project / "Cargo.toml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "[dependencies]\n", '[dependencies]\nanswer_core = { path = "../core" }\n'
+        )
+    )
+    results = tmp_path / "results"
+    argv = crate_args(project, "python smoke.py", "0.21.2", "3.11", build_cache, results)
+    layout = Layout(build_cache, results)
+    assert matrix_cli.main(argv) == 0
+    (first,) = records.all_records(layout)
+    assert first.outcome is Outcome.PASS, first.message
+    assert "1.60" not in first.toolchain.rustc
+    (tmp_path / "core" / "src" / "lib.rs").write_text("pub fn answer() -> usize { 41 }\n")
+    assert matrix_cli.main(argv) == 0
+    (second,) = [r for r in records.all_records(layout) if r.key != first.key]
+    assert second.outcome is Outcome.ERROR and "41" in (second.message or "")

@@ -57,6 +57,9 @@ BUILD_CHANGES = {
     "rustc": {"toolchain": dataclasses.replace(TOOLS, rustc_verbose="rustc 1.96.0\nhost: x")},
     "maturin": {"toolchain": dataclasses.replace(TOOLS, maturin="maturin 1.17.0")},
     "profile": {"profile": "release"},
+    "build settings": {
+        "toolchain": dataclasses.replace(TOOLS, settings=(("RUSTFLAGS", "--cfg fast"),))
+    },
 }
 
 

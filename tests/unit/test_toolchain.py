@@ -78,6 +78,8 @@ def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_detect: None) -
     monkeypatch.setattr(shutil, "which", lambda name: found.get(name))
     monkeypatch.setattr(toolchain, "_beside_python", lambda name: found.get(name))
     monkeypatch.setattr(toolchain, "_uv_bin", lambda: found.get("uv"))
+    monkeypatch.setattr(toolchain, "_cargo_configs", lambda: [])
+    monkeypatch.delenv("RUSTFLAGS", raising=False)
     return found
 
 
@@ -105,3 +107,38 @@ def test_a_missing_tool_is_one_clear_error(
     del tools[missing]
     with pytest.raises(UserError, match=message):
         toolchain.detect()
+
+
+def test_build_settings_are_the_environment_and_cargo_config_that_change_a_wheel(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[build]\nrustflags = ["-C", "target-cpu=native"]\n')
+    environ = {
+        "RUSTFLAGS": "--cfg fast",
+        "CARGO_PROFILE_DEV_OPT_LEVEL": "2",
+        "CARGO_TARGET_DIR": "/mine",  # the build sets its own
+        "PATH": "/bin",
+        "HOME": "/root",
+    }
+    found = dict(toolchain.build_settings(environ, [config, tmp_path / "absent.toml"]))
+    assert set(found) == {"RUSTFLAGS", "CARGO_PROFILE_DEV_OPT_LEVEL", f"cargo config {config}"}
+    assert found["RUSTFLAGS"] == "--cfg fast"
+    before = found[f"cargo config {config}"]
+    config.write_text("[build]\n")
+    assert dict(toolchain.build_settings({}, [config]))[f"cargo config {config}"] != before
+    assert toolchain.build_settings({"PATH": "/bin"}, []) == ()
+
+
+def test_the_toolchain_on_path_is_named_to_rustup_so_a_project_cannot_swap_it(
+    tmp_path: Path,
+) -> None:
+    """A project's rust-toolchain.toml would make rustup's proxies pick another compiler than
+    the one detected and recorded: builds and resolves name the one on PATH."""
+    sysroot = tmp_path / "rustup" / "toolchains" / "stable-x86_64-unknown-linux-gnu"
+    rustc = stand_in(tmp_path, "rustc", str(sysroot))
+    assert toolchain._rustup_name(rustc) == "stable-x86_64-unknown-linux-gnu"
+    assert toolchain._rustup_name(stand_in(tmp_path, "other", "/usr/lib/rust")) == ""
+    tools = Toolchain(VERBOSE, "c", "m", "u", "/c", "/m", "/u", rustup_name="stable-x")
+    assert tools.build_env() == tools.resolve_env() == {"RUSTUP_TOOLCHAIN": "stable-x"}
+    assert Toolchain(VERBOSE, "c", "m", "u", "/c", "/m", "/u").build_env() == {}
