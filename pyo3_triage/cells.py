@@ -319,6 +319,7 @@ class CellRunner:
         self.rerun = rerun
         self.shared = shared  # one target dir per interpreter (see `build.build`)
         self._rebuilt: set[str] = set()  # build keys built in this run (--rerun builds each once)
+        self._refilled: set[Path] = set()  # venvs --rerun installed the new wheel into
 
     @contextlib.contextmanager
     def holding(self, cell: Cell, key: str, job: build.Job) -> Iterator[tuple[Area, Path]]:
@@ -356,7 +357,9 @@ class CellRunner:
         )
         log.unlink(missing_ok=True)  # a --rerun starts a fresh log; every step below appends
         try:
-            python = self._install(cell, built, venv, log)
+            fresh = self.rerun and venv.path not in self._refilled  # the wheel built just now
+            self._refilled.add(venv.path)
+            python = self._install(cell, built, venv, log, fresh)
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
             return happened(Outcome.SETUP_ERROR, note=str(err), transient=True)
         folder.mkdir(parents=True, exist_ok=True)
@@ -403,11 +406,15 @@ class CellRunner:
             build.interpreter_tag(cell.interp),
         )
 
-    def _install(self, cell: Cell, built: BuildInfo, venv: Area, log: Path) -> Path:
-        """The venv with the wheel (and what the reproducer asks for) installed; its python."""
+    def _install(
+        self, cell: Cell, built: BuildInfo, venv: Area, log: Path, fresh: bool = False
+    ) -> Path:
+        """The venv with the wheel (and what the reproducer asks for) installed; its python.
+        `fresh`: install the wheel even if the venv holds one of the same build key."""
         uv = self.toolchain.uv_bin
         python = venvs.ensure(uv, venv, cell.interp, log)
-        venvs.install(uv, venv, built.wheel or "", cell.reproducer.module, built.key, log)
+        module = cell.reproducer.module
+        venvs.install(uv, venv, built.wheel or "", module, built.key, log, fresh=fresh)
         if cell.reproducer.requirements:
             venvs.install_requirements(uv, venv, cell.reproducer.requirements, log)
         return python

@@ -53,9 +53,21 @@ def ensure(uv_bin: str, area: Area, interp: Interpreter, log: Path) -> Path:
         return python
 
 
-def install(uv_bin: str, area: Area, wheel: str, module: str, build_key: str, log: Path) -> None:
-    """Install `wheel` unless the same build of `module` is already there."""
+def install(
+    uv_bin: str,
+    area: Area,
+    wheel: str,
+    module: str,
+    build_key: str,
+    log: Path,
+    *,
+    fresh: bool = False,
+) -> None:
+    """Install `wheel` unless the same build of `module` is already there (`fresh`: it was
+    just built again, by --rerun, and replaces the one there)."""
     args = ["--no-deps", "--no-index", "--reinstall", wheel]
+    if fresh:
+        (area.path / f".pyo3-triage-{module}").unlink(missing_ok=True)
     _install_once(
         uv_bin,
         area,

@@ -283,3 +283,31 @@ def test_a_user_crate_cell_never_resolves_the_templates_lock(
     assert [job.lock for job in seen] == [None]
     keys = evaluator.keys
     assert keys.job(cell, LOCK, TOOLS).key == keys.job(cell, None, TOOLS).key == seen[0].key
+
+
+def test_rerun_installs_the_wheel_it_built_again_into_each_venv_once(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--rerun builds the same key again: the venv that already holds that key's wheel gets
+    the new one (once a run), or the run would test the earlier build."""
+    import sys
+
+    from pyo3_triage.building import venvs
+    from pyo3_triage.running import runner
+
+    def built(layout: Layout, job: build.Job, toolchain: Toolchain, **_: object) -> build.Built:
+        return build.Built(BuildInfo(job.key, True, "/w/x.whl", 1.0, False, "/b.log", None, True))
+
+    installs: list[bool] = []
+    monkeypatch.setattr(build, "build", built)
+    monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
+    monkeypatch.setattr(venvs, "ensure", lambda *args: Path(sys.executable))
+    monkeypatch.setattr(venvs, "install", lambda *args, fresh=False: installs.append(fresh))
+    monkeypatch.setattr(runner, "check_import", lambda *args: make_run(Outcome.IMPORT_ERROR))
+    cell = Cell(SCENARIO, NEW, PY312)
+    Evaluator(layout, TOOLS, Options()).evaluate(cell)
+    rerun = Evaluator(layout, TOOLS, Options(), rerun=True)
+    rerun.evaluate(cell)
+    rerun.evaluate(Cell(OTHER, NEW, PY312))  # its Rust side is the same: same build and venv
+    rerun.evaluate(cell)
+    assert installs[:2] == [False, True] and installs[-1] is False
