@@ -175,6 +175,32 @@ def _resolve_tree(folder: Path, label: str, toolchain: Toolchain, log: Path) -> 
     return ResolvedLock(label, text, tuple(sorted(pyo3_crates(text).items())), ())
 
 
+def settle(
+    folder: Path, label: str, toolchain: Toolchain, log: Path, companions: Sequence[str] = ()
+) -> ResolvedLock:
+    """A project whose pyo3* crates now come from a PyO3 commit's tree by path: its lock
+    updated as little as that needs (every other dependency stays where the project's own
+    lock had it), or resolved afresh when it has none."""
+    lock = folder / "Cargo.lock"
+    done = _cargo(toolchain, folder, log, "update", "--workspace") if lock.exists() else None
+    if done is None or done.returncode != 0:
+        lock.unlink(missing_ok=True)  # the project's lock cannot take the commit: anew
+        done = _cargo(toolchain, folder, log, "generate-lockfile")
+    if done.returncode != 0:
+        raise ResolveError(_cargo_error(done, f"cannot resolve PyO3 {label}"), log)
+    text = _readable(folder, toolchain)
+    held = locked_versions(text)
+    return ResolvedLock(
+        pyo3=label,
+        lock_text=text,
+        crates=tuple(sorted(pyo3_crates(text).items())),
+        mismatched=(),
+        companions=tuple(
+            (name, ",".join(held[name])) for name in sorted(companions) if name in held
+        ),
+    )
+
+
 def pin(
     folder: Path, version: str, toolchain: Toolchain, log: Path, companions: Sequence[str] = ()
 ) -> ResolvedLock:

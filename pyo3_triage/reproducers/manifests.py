@@ -429,22 +429,55 @@ def rewrite(
     version: str,
     features: Sequence[str] = (),
     companions: Mapping[str, str] | None = None,
+    tree: Path | None = None,
 ) -> None:
-    """Point every pyo3* dependency in the copy at `version`, and every companion crate (by
-    crate name) at exactly its version in `companions`; add `features` (e.g. an abi3
-    feature) to the extension's pyo3. Path dependencies leaving the project are made absolute."""
+    """Point every pyo3* dependency in the copy at `version` (or, with `tree`, a PyO3
+    commit's source, by path), and every companion crate (by crate name) at exactly its
+    version in `companions`; add `features` (e.g. an abi3 feature) to the extension's pyo3.
+    Path dependencies leaving the project are made absolute."""
+    sources = tree_crates(tree) if tree is not None else {}
     for rel in project.manifests:
         manifest = copy / rel
         document = tomlkit.parse(manifest.read_text(encoding="utf-8"))
         for table in _tomlkit_dependency_tables(document, workspace=True):
             for name in list(table.keys()):
-                _rewrite_entry(table, str(name), version, manifest, copy, project.root)
+                _rewrite_entry(table, str(name), version, manifest, copy, project.root, sources)
                 _move_companion(table, str(name), companions or {})
         if rel == project.manifest:
             _add_features(document, features)
             if not project.workspace and "workspace" not in document:
                 document["workspace"] = _isolating_workspace(document, manifest.parent)
+        if sources and (copy / rel).parent == copy / project.lock_dir:
+            _patch_crates_io(document, sources)
         manifest.write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
+def tree_crates(tree: Path) -> dict[str, Path]:
+    """PyO3's crates in a commit's source tree (`pyo3` at its root, the others in folders
+    named after them), by crate name."""
+    found = {"pyo3": tree} if (tree / "Cargo.toml").is_file() else {}
+    for name in sorted(PYO3_CRATES - {"pyo3"}):
+        if (tree / name / "Cargo.toml").is_file():
+            found[name] = tree / name
+    return found
+
+
+def _patch_crates_io(document: Any, sources: Mapping[str, Path]) -> None:
+    """`[patch.crates-io]`: a companion crate that asks for PyO3 from crates.io gets the
+    commit's crates too, where its requirement accepts their version (one PyO3 in the build:
+    pyo3-ffi links the interpreter, and cargo allows one crate that does)."""
+    patch = document.get("patch")
+    if not _is_table(patch):
+        patch = tomlkit.table(is_super_table=True)
+        document["patch"] = patch
+    crates_io = patch.get("crates-io")
+    if not _is_table(crates_io):
+        crates_io = tomlkit.table()
+        patch["crates-io"] = crates_io
+    for name, folder in sources.items():
+        entry = tomlkit.inline_table()
+        entry["path"] = str(folder)
+        crates_io[name] = entry
 
 
 def _isolating_workspace(document: Any, folder: Path) -> Any:
@@ -489,7 +522,13 @@ def _tomlkit_dependency_tables(document: Any, *, workspace: bool) -> Iterator[An
 
 
 def _rewrite_entry(
-    table: Any, name: str, version: str, manifest: Path, copy: Path, root: Path
+    table: Any,
+    name: str,
+    version: str,
+    manifest: Path,
+    copy: Path,
+    root: Path,
+    sources: Mapping[str, Path],
 ) -> None:
     entry = table[name]
     package = entry.get("package", name) if _is_table(entry) else name
@@ -499,11 +538,18 @@ def _rewrite_entry(
             if not original.is_relative_to(root.resolve()):
                 entry["path"] = str(original)  # a path dependency outside the copied project
         return
+    if entry.get("workspace") is True if _is_table(entry) else False:
+        return  # the version lives in [workspace.dependencies]
+    if package in sources:  # a PyO3 commit: its crate by path, whatever version it says
+        if isinstance(entry, str):
+            entry = table[name] = tomlkit.inline_table()
+        for key in (*_SOURCE_KEYS, "version"):
+            entry.pop(key, None)
+        entry["path"] = str(sources[package])
+        return
     if isinstance(entry, str):
         table[name] = version
         return
-    if entry.get("workspace") is True:
-        return  # the version lives in [workspace.dependencies]
     for key in _SOURCE_KEYS:
         entry.pop(key, None)
     entry["version"] = version

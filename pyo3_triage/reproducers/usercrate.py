@@ -146,7 +146,7 @@ class UserCrate:
         `lock`, the template's lock for the release, is not used: it pins its own)."""
         companions = self.companions_for(release.version).versions
         features = (abi3,) if abi3 else ()
-        return MovedCrate(self, release.cargo_version, features, companions)
+        return MovedCrate(self, release.cargo_version, features, companions, release.source)
 
     def run_folder(self, layout: Layout, build_key: str, record_key: str) -> tuple[Area, Path]:
         """The project's own (copied) folder, so `python repro.py` finds its script."""
@@ -181,6 +181,7 @@ class MovedCrate:
     pyo3: str  # the release, as cargo spells it
     features: tuple[str, ...]  # added to its pyo3 dependency, e.g. ("abi3-py37",)
     companions: tuple[tuple[str, str], ...]  # (crate, version) its companions move to
+    tree: Path | None = None  # a PyO3 commit's source: its crates by path (`pyo3` is "git:...")
 
     def key_parts(self) -> dict[str, object]:
         # The user's project by content, and how it is moved to the release (the rewrite, the
@@ -192,7 +193,7 @@ class MovedCrate:
     def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:
         """Copy the project, point it at the release and pin its lock (fresh when the user's
         own Cargo.lock cannot be moved to this release, or a toolchain was chosen)."""
-        prepare(self.user, self.pyo3, into, list(self.features), dict(self.companions))
+        prepare(self.user, self.pyo3, into, list(self.features), dict(self.companions), self.tree)
         log.parent.mkdir(parents=True, exist_ok=True)
         log.unlink(missing_ok=True)
         project = self.user.project
@@ -203,6 +204,9 @@ class MovedCrate:
             # (Rust-version-aware resolution), not the project's own lock, which may hold
             # crates newer than it can build.
             (folder / "Cargo.lock").unlink(missing_ok=True)
+        if self.tree is not None:
+            pinned = locks.settle(folder, self.pyo3, toolchain, log, names)
+            return Prepared(into / project.manifest, into / project.workdir, pinned)
         try:
             pinned = locks.pin(folder, self.pyo3, toolchain, log, names)
         except locks.ResolveError:
@@ -401,6 +405,7 @@ def prepare(
     into: Path,
     extra_features: list[str] | None = None,
     companions: Mapping[str, str] | None = None,
+    tree: Path | None = None,
 ) -> None:
     """Copy the project into `into` and point its pyo3* dependencies at one release.
 
@@ -416,7 +421,7 @@ def prepare(
         target = making / path.relative_to(project.root)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
-    manifests.rewrite(making, project, pyo3_version, extra_features or [], companions)
+    manifests.rewrite(making, project, pyo3_version, extra_features or [], companions, tree)
     (making / PREPARED).write_text(f"{crate.name} for pyo3 {pyo3_version}\n", encoding="utf-8")
     shutil.rmtree(into, ignore_errors=True)  # a copy from before this marker existed
     making.replace(into)

@@ -83,3 +83,27 @@ def test_the_founding_bisect_names_pull_request_3689(
     table = (results / "matrix.md").read_text()
     assert "| git:8bef6e339 (v0.20.0-218-g8bef6e3) | pass |" in table
     assert "| 0.20.3 | **abort** |" in table and "not releases" in table
+
+
+@pytest.mark.build
+def test_a_users_crate_builds_against_a_pyo3_commit(
+    fixture_repo: Path, build_cache: Path, tmp_path: Path
+) -> None:
+    """`--crate` with `git:REV`: every pyo3* crate of the project comes from the commit's tree
+    by path (not a `pyo3 = "git:..."` requirement no registry has), and the cell is the
+    reproducer's real outcome."""
+    from factories import crate_args, make_project
+
+    from pyo3_triage.commands import matrix_cli
+    from pyo3_triage.outcome import Outcome
+    from pyo3_triage.store import records
+    from pyo3_triage.system.paths import Layout
+
+    project = make_project(tmp_path / "proj")
+    results = tmp_path / "results"
+    argv = crate_args(project, "python repro.py", "git:8bef6e339", "3.11", build_cache, results)
+    assert matrix_cli.main([*argv, "--pyo3-git", str(fixture_repo)]) == 0
+    (record,) = records.all_records(Layout(build_cache, results))
+    assert record.outcome is Outcome.PASS, record.message
+    assert record.revision.startswith("8bef6e339")
+    assert record.lock is not None and dict(record.lock.crates)["pyo3"] == "0.21.0-dev"

@@ -316,3 +316,36 @@ def test_registry_dependencies_and_companions_moved_with_their_features(tmp_path
     assert deps["pyo3-log"] == {"version": "=0.10.0", "features": ["x"]}
     assert deps["py-serde"] == {"package": "pythonize", "version": "=0.21.1"}
     assert deps["local"] == {"path": "local"}
+
+
+def test_a_pyo3_commit_is_every_pyo3_crate_by_path_and_patched_for_companions(
+    tmp_path: Path,
+) -> None:
+    """`--pyo3 git:REV` with `--crate`: never `pyo3 = "git:..."` (no registry has it); the
+    commit's crates by path, features kept, and `[patch.crates-io]` at the workspace root so a
+    companion asking for PyO3 gets the same one."""
+    tree = write_files(
+        tmp_path / "pyo3",
+        {
+            "Cargo.toml": '[package]\nname = "pyo3"\nversion = "0.21.0-dev"\n',
+            "pyo3-ffi/Cargo.toml": '[package]\nname = "pyo3-ffi"\nversion = "0.21.0-dev"\n',
+            "pyo3-build-config/Cargo.toml": '[package]\nname = "pyo3-build-config"\n',
+        },
+    )
+    project = manifests.find(workspace(tmp_path / "ws"))
+    copy = tmp_path / "copy"
+    shutil.copytree(project.root, copy)
+    manifests.rewrite(copy, project, "git:8bef6e339", tree=tree)
+    out = {rel: tomllib.loads((copy / rel).read_text()) for rel in project.manifests}
+    pyo3 = out["Cargo.toml"]["workspace"]["dependencies"]["pyo3"]
+    assert pyo3 == {"features": ["extension-module"], "path": str(tree)}
+    core = out["crates/core/Cargo.toml"]["dependencies"]["pyo3-build-config"]
+    assert core == {"path": str(tree / "pyo3-build-config")}
+    assert out["crates/ext/Cargo.toml"]["dependencies"]["pyo3"]["workspace"] is True
+    assert out["Cargo.toml"]["patch"]["crates-io"] == {
+        "pyo3": {"path": str(tree)},
+        "pyo3-build-config": {"path": str(tree / "pyo3-build-config")},
+        "pyo3-ffi": {"path": str(tree / "pyo3-ffi")},
+    }
+    assert "patch" not in out["crates/ext/Cargo.toml"]  # only the root's counts
+    assert "git:" not in (copy / "Cargo.toml").read_text()
