@@ -350,6 +350,8 @@ class CellRunner:
         happened = functools.partial(Happened, build=built, lock=self._lock_info(job, made))
         if not built.ok:
             failed = Outcome.BUILD_ERROR if built.compile_error else Outcome.SETUP_ERROR
+            if built.pyo3_failed:  # PyO3's own crates do not compile here: an answer too
+                failed = Outcome.PYO3_ERROR
             return happened(failed, note=built.error or "", transient=built.transient)
 
         log = self.layout.run_log(

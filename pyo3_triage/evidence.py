@@ -85,6 +85,8 @@ class BuildInfo:
     compile_error: bool = False
     # The compile error is a lint the crate itself denies (`#![deny(warnings)]`), or "".
     denied_lint: str = ""
+    # The crate of PyO3's own that did not compile (`pyo3-ffi`; also an answer), or "".
+    pyo3_failed: str = ""
 
     @property
     def ran(self) -> bool:

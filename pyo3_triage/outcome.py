@@ -18,6 +18,7 @@ class Outcome(str, enum.Enum):
     ERROR = "error"  # any other non-zero exit or uncaught exception
     TIMEOUT = "timeout"  # still running at the scenario's timeout; process group killed
     BUILD_ERROR = "build-error"  # the reproducer's own code did not compile for this cell
+    PYO3_ERROR = "pyo3-error"  # PyO3's own crates (pyo3-ffi, ...) did not compile for this cell
     SETUP_ERROR = "setup-error"  # the cell could not be set up (resolve, toolchain, interpreter)
     UNSUPPORTED = "unsupported"  # outside the CPython (or Rust) window the release declares
     INCOMPATIBLE = "incompatible"  # no version of a companion crate accepts the release
@@ -33,9 +34,11 @@ class Outcome(str, enum.Enum):
         """The reproducer actually ran, so the outcome says something about its behaviour.
 
         Outcomes that are not may still be asked for as verdicts (`--new build-error`: "which
-        release broke my build?"), except those in `NEVER_VERDICTS`."""
+        release broke my build?", `--old pyo3-error`: "which release made PyO3 build on this
+        CPython again?"), except those in `NEVER_VERDICTS`."""
         return self not in (
             Outcome.BUILD_ERROR,
+            Outcome.PYO3_ERROR,
             Outcome.SETUP_ERROR,
             Outcome.UNSUPPORTED,
             Outcome.INCOMPATIBLE,
@@ -56,6 +59,8 @@ DESCRIPTIONS: dict[Outcome, str] = {
     Outcome.ERROR: "non-zero exit or an uncaught Python exception",
     Outcome.TIMEOUT: "still running at the timeout; its process group was killed",
     Outcome.BUILD_ERROR: "the reproducer's code does not compile against this release (and toolchain)",
+    Outcome.PYO3_ERROR: "PyO3's own crates (pyo3-ffi, pyo3-macros-backend, ...) failed to compile; "
+    "the crate and first error are named",
     Outcome.SETUP_ERROR: "the cell could not be set up (resolve, toolchain, interpreter); not a result",
     Outcome.UNSUPPORTED: "outside the CPython (or Rust) window this PyO3 release declares; "
     "not built",

@@ -206,7 +206,7 @@ def _evidence(search: Search, results: Path) -> str:
     kind = {True: "Panic / crash", False: "Evidence"}[
         record.outcome.crashed or bool(record.panic_message)
     ]
-    if record.outcome is Outcome.BUILD_ERROR:
+    if record.outcome in (Outcome.BUILD_ERROR, Outcome.PYO3_ERROR):
         kind = "Compile error"
     said = [f"{kind} on {md_escape(search.shown(evidence.label))} ({record.outcome.value}):"]
     if record.message:

@@ -428,9 +428,10 @@ def _why(record: Record, end: str) -> str:
     if outcome in NEVER_VERDICTS or outcome.testable:
         return why
     option = "--new" if end == "end" else "--old"
-    what = {Outcome.BUILD_ERROR: "a compile-time change"}.get(
-        outcome, f"a change to {outcome.value}"
-    )
+    what = {
+        Outcome.BUILD_ERROR: "a compile-time change",
+        Outcome.PYO3_ERROR: "where PyO3's own crates stop or start compiling",
+    }.get(outcome, f"a change to {outcome.value}")
     return f"{why}; to bisect {what}, add {option} {outcome.value}"
 
 

@@ -23,7 +23,9 @@ from pyo3_triage.building.buildlog import (
     compiled,
     denied_lint,
     failed_dependency,
+    failed_pyo3_crate,
     first_error,
+    not_compiled,
     own_code_failed,
     worth_caching,
 )
@@ -284,9 +286,11 @@ def _judged(
     key: str, done: procs.Completed, log: Path, log_text: str, built: list[Path], own: set[str]
 ) -> BuildInfo:
     """What maturin's run says of the build: a wheel, a compile error of the reproducer's own
-    code, or a failure to set up (then whether the inputs explain it, so it may be cached)."""
+    code or of PyO3's, or a failure to set up (then whether the inputs explain it, so it may be
+    cached)."""
     ok = done.returncode == 0 and bool(built)
     error = None
+    pyo3 = None if ok else failed_pyo3_crate(log_text, own)
     if ok and own and not compiled(log_text, own):
         # Never package a library this build did not compile: it may be another reproducer's.
         ok, error = False, "cargo did not compile the reproducer's own crate (stale target dir)"
@@ -294,8 +298,8 @@ def _judged(
         error = first_error(log_text) or (
             "build timed out" if done.timed_out else f"maturin exited with {done.returncode}"
         )
-        if (dependency := failed_dependency(log_text, own)) is not None:
-            error = f"dependency `{dependency}` does not compile: {error}"
+        if (dependency := pyo3 or failed_dependency(log_text, own)) is not None:
+            error = not_compiled(dependency, error)
     return BuildInfo(
         key=key,
         ok=ok,
@@ -309,6 +313,7 @@ def _judged(
         or (done.returncode == 0 and not ok),
         compile_error=not ok and own_code_failed(log_text, own),
         denied_lint=(denied_lint(log_text) or "") if not ok else "",
+        pyo3_failed=pyo3 or "",
     )
 
 
@@ -404,6 +409,12 @@ def _cached(layout: Layout, key: str, log: Path) -> Built | None:
         text = local.read_text(encoding="utf-8", errors="replace")
         compile_error = own_code_failed(text, own_packages(layout.crate(key).path))
         lint = denied_lint(text) or ""
+    if not info.ok and "pyo3_failed" not in data:  # cached before PyO3's own failure was told
+        text = local.read_text(encoding="utf-8", errors="replace")
+        if pyo3 := failed_pyo3_crate(text, own_packages(layout.crate(key).path)):
+            said = f"dependency `{pyo3}` does not compile: "
+            error = not_compiled(pyo3, (info.error or "").removeprefix(said))
+            info = replace(info, pyo3_failed=pyo3, error=error)
     info = replace(
         info,
         cached=True,

@@ -2,16 +2,20 @@
 it is.
 
 A build can fail because the reproducer's own code does not compile against the release (an
-answer a user may ask for: "which release broke my build?") or because the cell could not be
-set up: a dependency's build script refused the interpreter (PyO3's version check), a
-dependency did not compile on this toolchain, maturin found no interpreter, the network failed.
-Cargo names the crate it could not compile, so the two are told apart by that name.
+answer a user may ask for: "which release broke my build?"), because PyO3's own crates do not
+compile for the cell (an answer too: "which release made PyO3 build on a debug 3.11 again?"),
+or because the cell could not be set up: a dependency's build script refused the interpreter
+(PyO3's version check), another dependency did not compile on this toolchain, maturin found no
+interpreter, the network failed. Cargo names the crate it could not compile, so they are told
+apart by that name.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection
+
+from pyo3_triage.reproducers.manifests import PYO3_CRATES
 
 _COULD_NOT_COMPILE = re.compile(r"^error: could not compile `([^`]+)`", re.MULTILINE)
 _BUILD_SCRIPT = re.compile(
@@ -44,6 +48,23 @@ def failed_dependency(log_text: str, own: Collection[str]) -> str | None:
     """The first crate cargo could not compile that is not the reproducer's own: a dependency
     (PyO3 itself, or one too new for an old toolchain), named in the setup error."""
     return next((name for name in _COULD_NOT_COMPILE.findall(log_text) if name not in own), None)
+
+
+def failed_pyo3_crate(log_text: str, own: Collection[str]) -> str | None:
+    """The first of PyO3's own crates (`PYO3_CRATES`, from crates.io or a commit's tree) that
+    cargo could not compile, unless the reproducer's own code failed too (its error is then
+    the answer)."""
+    failed = _COULD_NOT_COMPILE.findall(log_text)
+    if any(name in own for name in failed):
+        return None
+    return next((name for name in failed if name in PYO3_CRATES), None)
+
+
+def not_compiled(crate: str, error: str) -> str:
+    """The note of a build in which cargo could not compile `crate`, a dependency: whose it
+    is (PyO3's own, or another's) and the compiler's first error."""
+    whose = "PyO3's own crate" if crate in PYO3_CRATES else "dependency"
+    return f"{whose} `{crate}` does not compile: {error}"
 
 
 def first_error(log_text: str) -> str | None:

@@ -106,7 +106,12 @@ def _bisect(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--new", metavar="OUTCOMES", help="outcomes that count as new, e.g. abort,segfault"
     )
-    parser.add_argument("--old", metavar="OUTCOMES", help="outcomes that count as old, e.g. pass")
+    parser.add_argument(
+        "--old",
+        metavar="OUTCOMES",
+        help="outcomes that count as old, e.g. pass; build-error or pyo3-error (the "
+        "reproducer's or PyO3's own crates do not compile) count only when named",
+    )
     parser.add_argument(
         "--list",
         action="store_true",

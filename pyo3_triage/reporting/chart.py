@@ -28,6 +28,7 @@ COLORS: dict[Outcome, str] = {
     Outcome.ERROR: "#d4a72c",
     Outcome.TIMEOUT: "#bf8700",
     Outcome.BUILD_ERROR: "#fb8f44",
+    Outcome.PYO3_ERROR: "#953800",
     Outcome.SETUP_ERROR: "#8c959f",
     Outcome.UNSUPPORTED: "#eaeef2",
     Outcome.INCOMPATIBLE: "#d8ccf0",

@@ -68,3 +68,19 @@ def test_free_threaded_3_13_is_declared_from_0_23_to_0_28(
         ("0.23.5", "3.13t"): Outcome.PASS,
         ("0.30.1", "3.13t"): Outcome.UNSUPPORTED,
     }
+
+
+def test_pyo3s_own_crate_not_compiling_on_a_debug_3_11_is_pyo3_error(
+    tmp_path: Path, build_cache: Path
+) -> None:
+    """0.26.0's `pyo3-ffi` does not compile for a debug 3.11 (fixed in 0.28.3, PyO3 #5847): an
+    answer of its own that names the crate, not a `setup-error`."""
+    debug = _column("3.11d")
+    table = _table(tmp_path, "unsendable_gc_traverse", "0.26.0,0.28.3", debug, build_cache)
+    assert table == {("0.26.0", "3.11d"): Outcome.PYO3_ERROR, ("0.28.3", "3.11d"): Outcome.PASS}
+    results = tmp_path / "results-unsendable_gc_traverse"
+    broken = next(
+        r for r in records.all_records(Layout(build_cache, results)) if r.pyo3 == "0.26.0"
+    )
+    assert broken.note.startswith("PyO3's own crate `pyo3-ffi` does not compile: error[E0425]")
+    assert not broken.transient

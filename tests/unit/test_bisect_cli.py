@@ -35,7 +35,13 @@ def test_start_is_old_and_other_outcomes_are_new_by_default() -> None:
 
 @pytest.mark.parametrize(
     "untestable",
-    [Outcome.BUILD_ERROR, Outcome.SETUP_ERROR, Outcome.UNSUPPORTED, Outcome.IMPORT_ERROR],
+    [
+        Outcome.BUILD_ERROR,
+        Outcome.PYO3_ERROR,
+        Outcome.SETUP_ERROR,
+        Outcome.UNSUPPORTED,
+        Outcome.IMPORT_ERROR,
+    ],
 )
 def test_untestable_cells_are_skipped_unless_named(untestable: Outcome) -> None:
     assert judge(record(untestable), Outcome.ABORT, Criteria()) is Verdict.SKIP
@@ -64,7 +70,7 @@ def expected(outcome: Outcome, criteria: Criteria) -> Verdict:
         return Verdict.NEW
     if outcome in criteria.old:
         return Verdict.OLD
-    if outcome in (Outcome.BUILD_ERROR, Outcome.IMPORT_ERROR):
+    if outcome in (Outcome.BUILD_ERROR, Outcome.PYO3_ERROR, Outcome.IMPORT_ERROR):
         return Verdict.SKIP  # untestable unless named
     if criteria.new and criteria.old:
         return Verdict.SKIP  # named neither
@@ -90,6 +96,23 @@ def test_compile_errors_are_verdicts_only_when_asked() -> None:
     fixed = Criteria(old=frozenset({Outcome.BUILD_ERROR}))
     assert judge(record(Outcome.BUILD_ERROR), None, fixed) is Verdict.OLD
     assert judge(record(Outcome.PASS), None, fixed) is Verdict.NEW
+
+
+def test_pyo3_not_compiling_is_a_verdict_when_named() -> None:
+    """ "Which release made PyO3 build on a debug 3.11 again?": `--old pyo3-error`; a cell
+    whose third-party dependency does not compile still says nothing."""
+    from pyo3_triage.bisecting.bisection import criteria_from
+
+    fixed = criteria_from(None, "pyo3-error")
+    assert fixed.old == {Outcome.PYO3_ERROR}
+    assert judge(record(Outcome.PYO3_ERROR), None, fixed) is Verdict.OLD
+    assert judge(record(Outcome.PASS), None, fixed) is Verdict.NEW
+    assert judge(record(Outcome.ABORT), None, fixed) is Verdict.NEW
+    assert judge(record(Outcome.SETUP_ERROR), None, fixed) is Verdict.SKIP
+    assert judge(record(Outcome.BUILD_ERROR), None, fixed) is Verdict.SKIP
+    broke = criteria_from("pyo3-error", "pass")
+    assert judge(record(Outcome.PYO3_ERROR), Outcome.PASS, broke) is Verdict.NEW
+    assert judge(record(Outcome.PYO3_ERROR), Outcome.PASS, Criteria()) is Verdict.SKIP
 
 
 @pytest.mark.parametrize(

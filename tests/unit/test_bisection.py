@@ -151,6 +151,13 @@ MISSING = "python: can't open file '/p/reproo.py': [Errno 2] No such file or dir
             "method; to bisect a compile-time change, add --old build-error)",
         ),
         (
+            "bad-start",
+            [make_record(Outcome.PYO3_ERROR, note="PyO3's own crate `pyo3-ffi` does not compile")],
+            "cannot search: the start 0.19.0 is untestable (pyo3-error: PyO3's own crate "
+            "`pyo3-ffi` does not compile; to bisect where PyO3's own crates stop or start "
+            "compiling, add --old pyo3-error)",
+        ),
+        (
             "bad-end",
             [make_record(Outcome.ABORT), make_record(Outcome.IMPORT_ERROR)],
             "cannot search: the end 0.20.0 (yanked) is untestable (import-error; to bisect a "

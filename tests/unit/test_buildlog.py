@@ -1,24 +1,31 @@
 """Telling the reproducer's compile errors from cells that could not be set up, on real logs
 that maturin and cargo wrote here (tests/data/buildlogs/, made with rustc 1.95, maturin 1.16):
 the template crate (`repro`) with a syntax error and with a type error against PyO3 0.21.2,
-and PyO3 0.20.3's build script refusing CPython 3.13 (a --build-unsupported cell)."""
+PyO3 0.20.3's build script refusing CPython 3.13 (a --build-unsupported cell), and PyO3
+0.26.0's own `pyo3-ffi` not compiling for Debian's debug CPython 3.11."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from factories import DATA
 
+from pyo3_triage.building import build
 from pyo3_triage.building.build import own_packages
 from pyo3_triage.building.buildlog import (
     compiled,
     denied_lint,
     failed_dependency,
+    failed_pyo3_crate,
     first_error,
+    not_compiled,
     own_code_failed,
     worth_caching,
 )
+from pyo3_triage.system import procs
+from pyo3_triage.system.paths import Layout
 
 LOGS = DATA / "buildlogs"
 
@@ -66,6 +73,81 @@ def test_a_dependency_too_new_for_an_old_rust_is_named() -> None:
     assert failed_dependency(text, {"repro"}) == "parking_lot_core"
     assert first_error(text).startswith("error[E0658]: use of unstable library feature")
     assert failed_dependency(log("own-type-error.log"), {"repro"}) is None
+
+
+PYO3_FFI_ERROR = (
+    "error[E0425]: cannot find type `c_int` in this scope --> /root/.cargo/registry/src/"
+    "index.crates.io-1949cf8c6b5b557f/pyo3-ffi-0.26.0/src/refcount.rs:150:62"
+)
+
+
+def test_pyo3s_own_crate_that_does_not_compile_is_named() -> None:
+    """Real: PyO3 0.26.0 with python3.11-dbg (rustc 1.95): `pyo3-ffi` uses `c_int` imported
+    only for 3.12 (fixed in 0.28.3, PyO3 #5847). PyO3's failure, not the reproducer's and not
+    a third-party dependency's."""
+    text = log("pyo3-ffi-on-debug-3.11.log")
+    assert not own_code_failed(text, {"repro"})
+    assert failed_pyo3_crate(text, {"repro"}) == "pyo3-ffi"
+    assert first_error(text) == PYO3_FFI_ERROR
+    note = not_compiled("pyo3-ffi", PYO3_FFI_ERROR)
+    assert note == f"PyO3's own crate `pyo3-ffi` does not compile: {PYO3_FFI_ERROR}"
+    assert worth_caching(False, note, timed_out=False)  # the same inputs fail again
+    # A third-party dependency, the reproducer's own code, a build script: not PyO3's failure.
+    assert failed_pyo3_crate(log("dependency-too-new-for-rust-1.48.log"), {"repro"}) is None
+    assert not_compiled("parking_lot_core", "e").startswith("dependency `parking_lot_core`")
+    assert failed_pyo3_crate(log("own-type-error.log"), {"repro"}) is None
+    assert failed_pyo3_crate(log("pyo3-refuses-interpreter.log"), {"repro"}) is None
+    both = text + "error: could not compile `repro` (lib) due to 1 previous error\n"
+    assert failed_pyo3_crate(both, {"repro"}) is None  # the reproducer's error is the answer
+
+
+@pytest.mark.parametrize(
+    "crate", ["pyo3", "pyo3-ffi", "pyo3-build-config", "pyo3-macros", "pyo3-macros-backend"]
+)
+def test_every_crate_of_pyo3_counts_as_its_own(crate: str) -> None:
+    """From crates.io or from a commit's tree (`git:REV`, same names): PyO3's own either way."""
+    text = log("pyo3-ffi-on-debug-3.11.log").replace("`pyo3-ffi` (lib)", f"`{crate}` (lib)")
+    assert failed_pyo3_crate(text, {"repro"}) == crate
+    assert failed_pyo3_crate(text.replace(f"`{crate}`", "`pyo3-log`"), {"repro"}) is None
+
+
+def _completed(returncode: int, log_path: Path) -> procs.Completed:
+    return procs.Completed(("maturin",), returncode, False, 7.0, "", "", False, log_path)
+
+
+def test_a_build_where_pyo3_does_not_compile_is_judged_a_cacheable_answer(tmp_path: Path) -> None:
+    text = log("pyo3-ffi-on-debug-3.11.log")
+    info = build._judged(
+        "k", _completed(1, tmp_path / "b.log"), tmp_path / "b.log", text, [], {"repro"}
+    )
+    assert not info.ok and not info.compile_error and not info.transient
+    assert info.pyo3_failed == "pyo3-ffi"
+    assert info.error == f"PyO3's own crate `pyo3-ffi` does not compile: {PYO3_FFI_ERROR}"
+    third = log("dependency-too-new-for-rust-1.48.log")
+    other = build._judged(
+        "k", _completed(1, tmp_path / "b.log"), tmp_path / "b.log", third, [], {"repro"}
+    )
+    assert other.pyo3_failed == "" and not other.compile_error
+    assert (other.error or "").startswith("dependency `parking_lot_core` does not compile: ")
+
+
+def test_a_build_cached_before_pyo3s_failures_were_told_is_read_again(tmp_path: Path) -> None:
+    """A build cached as a setup failure ("dependency `pyo3-ffi` does not compile") is read
+    back as PyO3's own failure from its log: no rebuild needed."""
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    layout.ensure()
+    text = log("pyo3-ffi-on-debug-3.11.log")
+    done = _completed(1, tmp_path / "b.log")
+    info = build._judged("k", done, tmp_path / "b.log", text, [], {"repro"})
+    older = {name: value for name, value in info.as_dict().items() if name != "pyo3_failed"}
+    older["error"] = f"dependency `pyo3-ffi` does not compile: {PYO3_FFI_ERROR}"
+    layout.build_info("k").parent.mkdir(parents=True, exist_ok=True)
+    layout.build_info("k").write_text(json.dumps({**older, "lock": None}))
+    layout.cached_build_log("k").write_text(text)
+    cached = build._cached(layout, "k", tmp_path / "results" / "b.log")
+    assert cached is not None and cached.info.cached
+    assert cached.info.pyo3_failed == "pyo3-ffi"
+    assert cached.info.error == f"PyO3's own crate `pyo3-ffi` does not compile: {PYO3_FFI_ERROR}"
 
 
 def test_packages_too_new_for_the_rustc_are_listed() -> None:

@@ -218,7 +218,7 @@ def test_the_companion_version_is_part_of_the_build_key(tmp_path: Path) -> None:
 
 
 def _failing_builds(
-    monkeypatch: pytest.MonkeyPatch, error: str, *, compile_error: bool = False
+    monkeypatch: pytest.MonkeyPatch, error: str, *, compile_error: bool = False, pyo3: str = ""
 ) -> list[build.Job]:
     """Every build fails with `error` (nothing is built); the jobs asked for, in order."""
     jobs: list[build.Job] = []
@@ -233,7 +233,7 @@ def _failing_builds(
     ) -> build.Built:
         jobs.append(job)
         info = BuildInfo(job.key, False, None, 1.0, False, "/b.log", error, False)
-        return build.Built(dataclasses.replace(info, compile_error=compile_error))
+        return build.Built(dataclasses.replace(info, compile_error=compile_error, pyo3_failed=pyo3))
 
     monkeypatch.setattr(build, "build", failing_build)
     return jobs
@@ -260,6 +260,32 @@ def test_a_commit_that_does_not_compile_for_its_older_api_is_tried_with_the_newe
     assert Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, NEW, PY312))[0].era == ""
     eras = [str(j.release.version) for j in jobs]
     assert eras == ["0.20.3", "0.21.0", "0.20.3"]  # a published release is built once
+
+
+def test_pyo3s_own_crates_not_compiling_is_their_own_outcome(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Not `setup-error` (never an answer) nor the reproducer's `build-error`: `pyo3-error`,
+    named in the note. A commit is not tried with its other API: the reproducer is not at
+    fault."""
+    from pyo3_triage.versions.revisions import Commit
+
+    note = "PyO3's own crate `pyo3-ffi` does not compile: error[E0425]: cannot find type `c_int`"
+    jobs = _failing_builds(monkeypatch, note, pyo3="pyo3-ffi")
+    monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
+    record, _ = Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, NEW, PY312))
+    assert record.outcome is Outcome.PYO3_ERROR and record.note == note
+    assert not record.transient
+    commit = Commit(
+        Version("0.20.3"),
+        vers="git:abcdef012",
+        revision="abcdef012" * 4,
+        source=tmp_path,
+        next_era=Version("0.21.0"),
+    )
+    record, _ = Evaluator(layout, TOOLS, Options()).evaluate(Cell(SCENARIO, commit, PY312))
+    assert record.outcome is Outcome.PYO3_ERROR and record.era == "0.20.3"  # the older API
+    assert [str(j.release.version) for j in jobs] == ["0.20.3", "0.20.3"]
 
 
 def test_a_user_crate_cell_never_resolves_the_templates_lock(

@@ -11,6 +11,7 @@ from pyo3_triage.outcome import DESCRIPTIONS, NEVER_VERDICTS, Outcome
 CRASHES = {Outcome.ABORT, Outcome.SEGFAULT, Outcome.SIGNAL}
 UNTESTABLE = {
     Outcome.BUILD_ERROR,
+    Outcome.PYO3_ERROR,
     Outcome.SETUP_ERROR,
     Outcome.UNSUPPORTED,
     Outcome.IMPORT_ERROR,
@@ -38,6 +39,7 @@ def test_never_verdicts_are_untestable_but_build_errors_may_be_asked_for() -> No
     assert set(NEVER_VERDICTS) == {Outcome.SETUP_ERROR, Outcome.UNSUPPORTED, Outcome.INCOMPATIBLE}
     assert all(not o.testable for o in NEVER_VERDICTS)
     assert Outcome.BUILD_ERROR not in NEVER_VERDICTS and not Outcome.BUILD_ERROR.testable
+    assert Outcome.PYO3_ERROR not in NEVER_VERDICTS and not Outcome.PYO3_ERROR.testable
 
 
 def test_every_outcome_is_described_in_words() -> None:
@@ -45,6 +47,7 @@ def test_every_outcome_is_described_in_words() -> None:
     assert all(text and "\n" not in text for text in DESCRIPTIONS.values())
     assert "SIGABRT" in DESCRIPTIONS[Outcome.ABORT]
     assert "not a result" in DESCRIPTIONS[Outcome.SETUP_ERROR]
+    assert "pyo3-ffi" in DESCRIPTIONS[Outcome.PYO3_ERROR]
 
 
 def test_values_are_stable_kebab_case_strings() -> None:

@@ -300,6 +300,23 @@ def test_legend_lists_only_outcomes_present() -> None:
     assert legend.index("`pass`") < legend.index("`abort`")  # enum order
 
 
+def test_pyo3_not_compiling_is_drawn_named_and_explained() -> None:
+    """3.11d with PyO3 0.26.0: its own outcome in the table, the legend, the short table and
+    the messages, with the crate and the first error (not a `setup-error`)."""
+    note = "PyO3's own crate `pyo3-ffi` does not compile: error[E0425]: cannot find type `c_int`"
+    broken = rec("0.26.0", "3.11d", Outcome.PYO3_ERROR, runs=(), note=note)
+    grid = grid_of(broken, rec("0.26.0", "3.11", Outcome.PASS))
+    assert markdown.grid_table(grid).splitlines()[2] == "| 0.26.0 | pyo3-error | pass |"
+    legend = markdown.legend([grid])
+    assert "`pyo3-error`: PyO3's own crates (pyo3-ffi, pyo3-macros-backend, ...)" in legend
+    assert "`setup-error`" not in legend
+    assert f"- **pyo3-error**: {md_code(note)} (0.26.0/3.11d)" in markdown.messages(grid)
+    console = Console(width=60, record=True, color_system=None)
+    console.print(rich_table(grid, short=True), rich_legend([grid], short=True))
+    shown = console.export_text()
+    assert " pyo3 " in shown and "pyo3-error: PyO3's own crates" in shown
+
+
 def test_legend_explains_forced_mark_only_when_used() -> None:
     grid = grid_of(rec("0.16.0", "3.12", Outcome.PASS, forced=True))
     assert FORCED_MARK in markdown.legend([grid])
