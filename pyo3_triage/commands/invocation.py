@@ -212,7 +212,9 @@ def select_bisect(inv: Invocation) -> Invocation:
     if args.python is None:
         pythons = [_running_interpreter()]
     else:
-        pythons = interpreters.select_interpreters(args.python, inv.interpreters_found())
+        pythons = interpreters.select_interpreters(
+            args.python, inv.interpreters_found(), notify=inv.notify
+        )
     kept = selection.drop_excluded(reproducers, pythons, inv.notify)
     _no_stable_abi(inv, kept)
     repo = selection.pick_repo(args.pyo3_git, inv.layout, fetch=args.pyo3_git_fetch)
