@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -402,7 +403,6 @@ def listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[l
     stand-in rustup first on PATH that logs every call; its log."""
     import json
     import signal
-    import sys
     import time
 
     from pyo3_triage.system.supervisor import SUPERVISOR
@@ -445,6 +445,7 @@ def listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[l
 def test_list_installs_no_toolchain_and_writes_no_results(
     listing: tuple[list[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from pyo3_triage import interpreters
     from pyo3_triage.commands import matrix_cli
 
     argv, calls = listing
@@ -452,6 +453,8 @@ def test_list_installs_no_toolchain_and_writes_no_results(
     out = capsys.readouterr().out
     assert "Rust beta not installed" in out and "its window is unknown" in out
     assert "unsupported (declares Rust 1.74 or newer)" in out  # 1.70's window, from its name
+    base = interpreters.probe(Path(sys.executable), "explicit")
+    assert base is not None and f"{base.name}: {base.executable}\n" in out  # the column's file
     asked = calls.read_text().splitlines()
     assert asked and not [line for line in asked if line.startswith("toolchain")]
     assert not (tmp_path / "results").exists()  # no logs/, nothing at all
