@@ -4,6 +4,9 @@ Users should not have to activate anything: interpreters are found on PATH, in p
 versions folder and in uv's managed-python folder, then *run* once to learn what they
 really are, because file names lie (symlinks, `python3` meaning anything, pyenv shims
 that fail for versions that are installed but not activated).
+
+A virtual environment's python is taken for what it runs on, its base installation: a
+project's `.venv` may be gone tomorrow, and cells make venvs of their own anyway.
 """
 
 from __future__ import annotations
@@ -42,17 +45,35 @@ _STRIPPED_ENV = ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONSTARTUP", "__
 # Valid under Python 2.7 and every 3.x: the answer must come back even from an
 # interpreter we are going to reject. The cwd is dropped from sys.path first so a
 # stray `json.py` in the working directory cannot answer for the stdlib.
+# Inside a venv (sys.prefix is not the base prefix; `real_prefix` for virtualenv < 20) it
+# also names where the base installation's interpreter may be, best guess first: the file a
+# symlinked venv's python points to, `sys._base_executable` (3.11+ reads pyvenv.cfg's home),
+# then the usual names in the base prefix's bin folder.
 _PROBE_SCRIPT = """\
 import sys
 sys.path[:] = [p for p in sys.path if p not in ('', '.')]
-import json, platform, sysconfig
+import json, os, platform, sysconfig
+implementation = platform.python_implementation().lower()
+exe = sys.executable or ''
+base = getattr(sys, 'real_prefix', None) or getattr(sys, 'base_prefix', sys.prefix)
+bases = []
+if exe and os.path.realpath(base) != os.path.realpath(sys.prefix):
+    real = os.path.realpath(exe)
+    if not real.startswith(os.path.join(os.path.realpath(sys.prefix), '')):
+        bases.append(real)
+    bases.append(getattr(sys, '_base_executable', '') or '')
+    minor = '%d.%d' % sys.version_info[:2]
+    stem = 'pypy' if implementation == 'pypy' else 'python'
+    names = [stem + minor + getattr(sys, 'abiflags', ''), stem + minor, stem + minor[0], stem]
+    bases += [os.path.join(base, 'bin', name) for name in names]
 print(json.dumps({
     'version_info': list(sys.version_info[:5]),
-    'implementation': platform.python_implementation().lower(),
+    'implementation': implementation,
     'gil_disabled': bool(sysconfig.get_config_var('Py_GIL_DISABLED')),
     'debug': bool(sysconfig.get_config_var('Py_DEBUG')),
     'soabi': sysconfig.get_config_var('SOABI') or '',
-    'executable': sys.executable or '',
+    'executable': exe,
+    'venv_bases': [b for b in bases if b and b != exe],
 }))
 """
 
@@ -179,13 +200,17 @@ def candidate_paths(
 # --- probing ------------------------------------------------------------------------------
 
 
-def _parse_probe(stdout: str, executable: Path, source: str) -> Interpreter | None:
-    """Turn the probe script's JSON line into an Interpreter; None for anything unexpected."""
+def _parse_probe(
+    stdout: str, executable: Path, source: str
+) -> tuple[Interpreter, list[Path]] | None:
+    """Turn the probe script's JSON line into an Interpreter and, when it runs in a venv, the
+    places its base installation's interpreter may be; None for anything unexpected."""
     lines = [line for line in stdout.splitlines() if line.strip()]
     if not lines:
         return None
     try:
         data = json.loads(lines[-1])
+        bases = [Path(str(path)) for path in data.get("venv_bases", [])]
         major, minor, micro, level, serial = data["version_info"]
         version = Version(f"{major}.{minor}.{micro}{_RELEASE_LEVELS[level]}")
         if level != "final":
@@ -199,18 +224,49 @@ def _parse_probe(stdout: str, executable: Path, source: str) -> Interpreter | No
         return None
     # A wrapper script resolves to itself; the interpreter it started knows the real file.
     real = Path(reported).resolve() if reported else executable.resolve()
-    return Interpreter(
+    found = Interpreter(
         version, executable, real, implementation, free_threaded, soabi, source, debug
     )
+    return found, bases
 
 
-def probe(executable: Path, source: str, timeout: float = 10.0) -> Interpreter | None:
-    """Run `executable` once and ask what it is; None if it fails, hangs or talks nonsense."""
+def _ask(executable: Path, source: str, timeout: float) -> tuple[Interpreter, list[Path]] | None:
     env = {key: value for key, value in os.environ.items() if key not in _STRIPPED_ENV}
     done = procs.run([str(executable), "-E", "-s", "-c", _PROBE_SCRIPT], env=env, timeout=timeout)
     if done.returncode != 0 or done.timed_out:
         return None
     return _parse_probe(done.stdout_tail, executable, source)
+
+
+def _same_build(one: Interpreter, other: Interpreter) -> bool:
+    return (one.version, one.implementation, one.soabi, one.free_threaded, one.debug) == (
+        other.version,
+        other.implementation,
+        other.soabi,
+        other.free_threaded,
+        other.debug,
+    )
+
+
+def probe(executable: Path, source: str, timeout: float = 10.0) -> Interpreter | None:
+    """Run `executable` once and ask what it is; None if it fails, hangs or talks nonsense.
+
+    A venv's python answers as its base installation (the first of the places it names
+    that runs as the same build outside any venv): builds, cell venvs and records then name
+    an interpreter that outlives the venv, and the venv and its base are one column. A venv
+    whose base cannot be found is kept as it is: it still runs.
+    """
+    answer = _ask(executable, source, timeout)
+    if answer is None:
+        return None
+    found, bases = answer
+    for base in dict.fromkeys(bases):
+        if not base.is_absolute() or not base.is_file():
+            continue
+        again = _ask(base, source, timeout)
+        if again is not None and not again[1] and _same_build(again[0], found):
+            return again[0]
+    return found
 
 
 class Remembered:
@@ -236,7 +292,9 @@ class Remembered:
         kept = self.known.get(str(executable))
         if isinstance(kept, dict) and kept.get("identity") == identity:
             with contextlib.suppress(ValueError, KeyError, TypeError, InvalidVersion):
-                return _from_memo(kept["answer"], executable, source)
+                known = _from_memo(kept["answer"], source)
+                if known.executable.is_file():  # a venv's base may be gone: ask again
+                    return known
         found = self.probe(executable, source)
         if found is not None:  # a failure may be of the moment: asked again next time
             self.known[str(executable)] = {"identity": identity, "answer": _to_memo(found)}
@@ -249,11 +307,14 @@ class Remembered:
                 write_atomic(self.memo, json.dumps(self.known, indent=1, sort_keys=True) + "\n")
 
 
-_MEMO_FORMAT = 2  # 2: answers say whether the build is a debug build
+# 2: answers say whether the build is a debug build; 3: a venv's python answers as its base
+# installation, so each answer names the file to call.
+_MEMO_FORMAT = 3
 
 
 def _to_memo(found: Interpreter) -> dict[str, Any]:
     return {
+        "executable": str(found.executable),
         "version": str(found.version),
         "realpath": str(found.realpath),
         "implementation": found.implementation,
@@ -263,10 +324,10 @@ def _to_memo(found: Interpreter) -> dict[str, Any]:
     }
 
 
-def _from_memo(data: dict[str, Any], executable: Path, source: str) -> Interpreter:
+def _from_memo(data: dict[str, Any], source: str) -> Interpreter:
     return Interpreter(
         Version(str(data["version"])),
-        executable,
+        Path(str(data["executable"])),
         Path(str(data["realpath"])),
         str(data["implementation"]),
         bool(data["free_threaded"]),
@@ -344,7 +405,9 @@ def _no_match(item: str, found: Sequence[Interpreter]) -> UserError:
     )
 
 
-def _explicit(item: str, probe: Callable[[Path, str], Interpreter | None]) -> Interpreter:
+def _explicit(
+    item: str, probe: Callable[[Path, str], Interpreter | None], notify: Callable[[str], None]
+) -> Interpreter:
     path = Path(item).expanduser()
     if not path.exists():
         raise UserError(f"interpreter {item!r} does not exist; {_PASS_PATH}")
@@ -358,6 +421,12 @@ def _explicit(item: str, probe: Callable[[Path, str], Interpreter | None]) -> In
             f"{item!r} is {interpreter.implementation} {interpreter.version}, "
             "not CPython 3 or PyPy 3; pass one of those"
         )
+    if interpreter.executable != path.absolute():  # probe took a venv's python for its base
+        notify(
+            f"{item} is a virtual environment's python: its base installation "
+            f"{interpreter.executable} ({interpreter.name}) builds and runs the cells, "
+            "which make venvs of their own"
+        )
     return interpreter
 
 
@@ -366,9 +435,10 @@ def _select_item(
     spec: str,
     found: Sequence[Interpreter],
     probe: Callable[[Path, str], Interpreter | None],
+    notify: Callable[[str], None],
 ) -> list[Interpreter]:
     if "/" in item or item.startswith("~") or (os.sep != "/" and os.sep in item):
-        return [_explicit(item, probe)]
+        return [_explicit(item, probe, notify)]
     if match := _NAMED.fullmatch(item):
         chosen = _named(match, found)
         if chosen is None:
@@ -390,8 +460,10 @@ def select_interpreters(
     spec: str | None,
     found: Sequence[Interpreter],
     probe: Callable[[Path, str], Interpreter | None] = probe,
+    notify: Callable[[str], None] = lambda message: None,
 ) -> list[Interpreter]:
-    """The interpreters `spec` names, one per column, sorted by version.
+    """The interpreters `spec` names, one per column, sorted by version (`notify` hears when a
+    path given is a venv's python, taken for its base installation).
 
     Without a spec: the newest patch of every minor found of CPython's release build with
     the GIL. Free-threaded, debug and PyPy builds are other builds, and run when asked for
@@ -413,7 +485,7 @@ def select_interpreters(
         raise UserError(f"{spec!r} is not an interpreter spec; use e.g. {ACCEPTED_FORMS}")
     by_minor: dict[str, Interpreter] = {}
     for item in items:
-        for interpreter in _select_item(item, spec, found, probe):
+        for interpreter in _select_item(item, spec, found, probe, notify):
             earlier = by_minor.setdefault(interpreter.python_label, interpreter)
             if earlier.realpath != interpreter.realpath:
                 raise UserError(

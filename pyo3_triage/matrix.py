@@ -42,6 +42,8 @@ def describe_plan(cells: Sequence[Cell], evaluator: Evaluator) -> list[str]:
         else:
             what = "run (build cached)" if keys.has_cached_build(cell) else "build and run"
             what += "" if cell.declared else " (forced: outside window)"
+        if cell.rust is not None and not cell.rust.known:
+            what += f" (Rust {cell.rust.name} not installed: its window is unknown)"
         lines.append(f"{cell.label}: {what}")
     return lines
 

@@ -172,7 +172,7 @@ def pick_interpreters(
         raise UserError(
             "no CPython interpreter found on PATH, under pyenv or uv; pass --python PATH"
         )
-    picked = interpreters.select_interpreters(spec, found)
+    picked = interpreters.select_interpreters(spec, found, notify=notify)
     if spec is not None:
         return picked
     useful = [

@@ -14,7 +14,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +28,14 @@ FORMS_HINT = "use e.g. 1.80, 1.74..1.95, stable, nightly-2024-05-01 or a comma l
 INSTALL_TIMEOUT = 1800.0
 # A range bound or a version name: 1.80 (newest patch of 1.80) or 1.80.1.
 _VERSION_NAME = re.compile(r"1\.(\d{1,3})(?:\.(\d{1,3}))?")
-# What rustup accepts as a toolchain name: a channel, a version, a dated nightly, a custom
-# toolchain's name, each optionally with a host triple; never an option or a path.
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
+# rustup's toolchain name grammar (`rustup help toolchain`): <channel>[-<date>][-<host>], the
+# channel `stable`, `beta`, `nightly` or a version (`1.80`, `1.80.1`, `1.80.0-beta.2`), the
+# host a target triple, whole or partial (`-x86_64-unknown-linux-gnu`, `-msvc`). Anything
+# else is a custom toolchain's name, which only an installed one can have.
+_CHANNEL_NAME = re.compile(
+    r"(?:stable|beta|nightly|1\.\d{1,3}(?:\.\d{1,3})?(?:-beta(?:\.\d+)?)?)"
+    r"(?:-\d{4}-\d{2}-\d{2})?(?:-[a-z][a-z0-9_.]*)*"
+)
 _RELEASE_LINE = re.compile(r"^release:\s*(\S+)", re.MULTILINE)
 
 
@@ -41,6 +46,14 @@ class RustChoice:
 
     version: Version
     name: str  # also how tables, records and the command line name it
+    # False for a channel `--list` found not installed: its version is unknown (nothing is
+    # installed to learn it) and `version` is only a stand-in newer than any Rust window.
+    known: bool = True
+
+
+# What `--list` takes a channel rustup has not installed for: newer than every release's
+# Rust window, so no cell is called outside one on a guess.
+UNKNOWN_VERSION = Version("999")
 
 
 def _version_of(name: str) -> Version | None:
@@ -48,10 +61,11 @@ def _version_of(name: str) -> Version | None:
     return Version(f"1.{found[1]}.{found[2] or 0}") if found else None
 
 
-def parse(spec: str) -> list[str]:
+def parse(spec: str, custom: Collection[str] = ()) -> list[str]:
     """The toolchain names a `--rust` value asks for, in its order, each once: ranges of
-    minors expanded (`1.78..1.80` -> 1.78, 1.79, 1.80). Pure: nothing is checked against
-    rustup here."""
+    minors expanded (`1.78..1.80` -> 1.78, 1.79, 1.80). Each must be a name rustup's grammar
+    allows or one of `custom` (the toolchains rustup has, `installed_names`), so a word rustup
+    could never accept is one line before rustup runs. Pure: nothing is run."""
     names: list[str] = []
     items = [item.strip() for item in spec.split(",")]
     if not any(items):
@@ -61,11 +75,20 @@ def parse(spec: str) -> list[str]:
             continue
         if ".." in item:
             names += _range(item)
-        elif _NAME.fullmatch(item) and ".." not in item:
+        elif _CHANNEL_NAME.fullmatch(item) or item in custom:
             names.append(item)
         else:
-            raise UserError(f"--rust {item!r} is not a toolchain name; {FORMS_HINT}")
+            raise UserError(
+                f"--rust {item!r} is not a toolchain name rustup accepts, nor one it has "
+                f"installed; {FORMS_HINT}"
+            )
     return list(dict.fromkeys(names))
+
+
+def installed_names(env: dict[str, str] | None = None) -> frozenset[str]:
+    """The names of the toolchains in rustup's folder (a custom one's is its own name), read
+    from the folder: nothing is run."""
+    return frozenset(path.name for path in rustup_toolchains(env)[1])
 
 
 def _range(item: str) -> list[str]:
@@ -232,13 +255,22 @@ def _last_error(done: procs.Completed) -> str:
     return (errors or lines or [f"exit status {done.returncode}"])[-1]
 
 
-def choices(names: Sequence[str], rustup: Rustup) -> tuple[RustChoice, ...]:
+def choices(
+    names: Sequence[str], rustup: Rustup, *, install: bool = True
+) -> tuple[RustChoice, ...]:
     """The asked toolchains in version order. A version name needs nothing from rustup yet
     (it is installed when a cell first needs it); a channel or custom name is installed now
-    (its version decides which PyO3 releases it can build)."""
+    (its version decides which PyO3 releases it can build). Without `install` (`--list`)
+    nothing is installed: a channel rustup lacks is a choice of unknown version."""
     chosen = []
     for name in names:
         version = _version_of(name)
+        if version is None and not install:
+            installed = rustup.installed(name)
+            if installed is None:
+                chosen.append(RustChoice(UNKNOWN_VERSION, name, known=False))
+                continue
+            version = installed.version
         if version is None:
             found = rustup.ensure(name)
             if isinstance(found, str):

@@ -94,11 +94,19 @@ class Invocation:
     def pick_rusts(self, reproducers: Sequence[Reproducer]) -> Invocation:
         """The toolchains --rust asks for that the reproducers accept (a channel's version is
         learnt now, installing it if need be; a version is installed when a cell first needs
-        it)."""
+        it). `--list` installs nothing: a channel rustup lacks is listed, its version unknown."""
         spec = getattr(self.args, "rust", None)
         if spec is None:
             return self
-        chosen = toolchains.choices(toolchains.parse(spec), self.rustup)
+        listing = bool(getattr(self.args, "list", False))
+        names = toolchains.parse(spec, toolchains.installed_names())
+        chosen = toolchains.choices(names, self.rustup, install=not listing)
+        if unknown := [rust.name for rust in chosen if not rust.known]:
+            self.notify(
+                f"Rust {', '.join(unknown)} not installed: its version, and so which releases' "
+                "Rust window it is in, is unknown until a run installs it (--list installs "
+                "nothing); its cells are listed as inside every window"
+            )
         cargo = toolchain.detect().cargo
         if toolchain.resolves_for_any_rust(cargo) is False:
             self.notify(
@@ -121,6 +129,8 @@ class Invocation:
 def resolve(command: str, argv: Sequence[str]) -> Invocation:
     """Parse `argv` as `command`'s options; bad values are one line here, before any work."""
     args = parser.parse(command, argv)
+    if getattr(args, "rust", None) is not None:  # a word rustup could never accept: one line now
+        toolchains.parse(args.rust, toolchains.installed_names())
     layout = Layout.default(cache=getattr(args, "cache", None), results=args.results)
     found = Invocation(
         command=command,
@@ -220,7 +230,9 @@ def select_bisect(inv: Invocation) -> Invocation:
     if args.python is None:
         pythons = [_running_interpreter()]
     else:
-        pythons = interpreters.select_interpreters(args.python, inv.interpreters_found())
+        pythons = interpreters.select_interpreters(
+            args.python, inv.interpreters_found(), notify=inv.notify
+        )
     kept = selection.drop_excluded(reproducers, pythons, inv.notify)
     _no_stable_abi(inv, kept)
     repo = selection.pick_repo(args.pyo3_git, inv.layout, fetch=args.pyo3_git_fetch)

@@ -138,8 +138,12 @@ def plan_cells(state: MatrixState) -> MatrixState:
 
 
 def honour_list(state: MatrixState) -> MatrixState | int:
+    """`--list`: each column's interpreter (the file its cells build with and run on), then
+    what each cell would do; nothing is built, installed or stored."""
     if not state.inv.args.list:
         return state
+    for interp in state.inv.interpreters:
+        state.inv.console.print(f"{interp.name}: {interp.executable}", highlight=False)
     for line in matrix.describe_plan(state.cells, state.inv.evaluator):
         state.inv.console.print(line)
     return EXIT_OK

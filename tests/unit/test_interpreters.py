@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import stat
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -149,8 +150,11 @@ def test_probe_running_interpreter() -> None:
     assert found.implementation == sys.implementation.name
     assert found.soabi == (sysconfig.get_config_var("SOABI") or "")
     assert found.free_threaded == bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    assert found.executable == Path(sys.executable)
-    assert found.realpath == Path(sys.executable).resolve()
+    if sys.prefix == sys.base_prefix:
+        assert found.executable == Path(sys.executable)
+    else:  # the tests' own venv: its base installation answers (see the venv tests below)
+        assert not found.executable.is_relative_to(Path(sys.prefix))
+    assert found.realpath == found.executable.resolve() == Path(sys.executable).resolve()
     assert found.source == "explicit"
     assert found.python_label == f"{sys.version_info[0]}.{sys.version_info[1]}" + (
         "t" if found.free_threaded else ""
@@ -204,6 +208,67 @@ def test_probe_parses_prerelease_and_uses_reported_executable(tmp_path: Path) ->
     assert found.free_threaded and found.python_label == "3.14t" and found.label == "3.14.0rc2t"
     assert found.executable == wrapper
     assert found.realpath == real.resolve()
+
+
+def make_venv(python: Path, folder: Path, *options: str) -> Path:
+    """A real venv of `python` (no pip: nothing is downloaded); its python."""
+    subprocess.run([str(python), "-m", "venv", "--without-pip", *options, str(folder)], check=True)
+    return folder / "bin" / "python"
+
+
+def running_base() -> Interpreter:
+    """The running interpreter's base installation (the tests may run in a venv)."""
+    found = probe(Path(sys.executable), "explicit")
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("options", [(), ("--copies",)], ids=["symlinks", "copies"])
+def test_a_venvs_python_is_its_base_installation(tmp_path: Path, options: tuple[str, ...]) -> None:
+    base = running_base()
+    python = make_venv(base.executable, tmp_path / "venv", *options)
+    found = probe(python, "PATH")
+    assert found is not None and found.source == "PATH"
+    assert not found.executable.is_relative_to(tmp_path)  # nothing names the venv
+    assert found.realpath == base.realpath and found.executable.resolve() == base.realpath
+    assert (found.version, found.soabi, found.python_label) == (
+        base.version,
+        base.soabi,
+        base.python_label,
+    )
+
+
+def test_a_venv_on_path_and_its_base_are_one_column(tmp_path: Path) -> None:
+    base = running_base()
+    venv_bin = make_venv(base.executable, tmp_path / "venv", "--copies").parent
+    env = {"PATH": f"{venv_bin}{os.pathsep}{base.executable.parent}"}
+    found = discover(env, home=tmp_path)
+    assert [i.realpath for i in found].count(base.realpath) == 1
+    assert not any(i.executable.is_relative_to(tmp_path) for i in found)
+
+
+def test_a_venv_path_given_is_its_base_with_a_note(tmp_path: Path) -> None:
+    base = running_base()
+    python = make_venv(base.executable, tmp_path / "venv")
+    heard: list[str] = []
+    (chosen,) = select_interpreters(str(python), [], notify=heard.append)
+    assert chosen.realpath == base.realpath and chosen.source == "explicit"
+    assert len(heard) == 1 and "virtual environment" in heard[0]
+    assert str(chosen.executable) in heard[0]
+    select_interpreters(str(chosen.executable), [], notify=heard.append)
+    assert len(heard) == 1  # a base installation given is taken as it is, silently
+
+
+DEBIAN_DEBUG = Path("/usr/bin/python3.11-dbg")
+
+
+@pytest.mark.skipif(not DEBIAN_DEBUG.is_file(), reason="no Debian debug CPython")
+def test_a_debug_builds_venv_is_the_debug_build_not_the_release(tmp_path: Path) -> None:
+    base = probe(DEBIAN_DEBUG, "PATH")
+    assert base is not None and base.debug
+    found = probe(make_venv(DEBIAN_DEBUG, tmp_path / "venv", "--copies"), "PATH")
+    assert found is not None and found.debug and found.python_label == base.python_label
+    assert found.realpath == base.realpath
 
 
 PY27 = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/2.7*/bin/python2.7")))
@@ -382,6 +447,28 @@ def test_an_interpreter_is_probed_again_only_when_its_file_changed(tmp_path: Pat
     (bin_dir / "python3.11").write_text("#!/bin/sh\n# reinstalled\n")  # another file now
     discover(env, home=tmp_path, probe=fake_probe, memo=memo)
     assert asked.count("python3.11") == 2
+
+
+def test_the_memo_keeps_a_venvs_base_and_asks_again_when_the_base_is_gone(
+    tmp_path: Path,
+) -> None:
+    venv_python = make_exe(tmp_path / "venv" / "bin" / "python3.12")
+    base = make_exe(tmp_path / "base" / "bin" / "python3.12")
+    asked: list[str] = []
+
+    def fake_probe(executable: Path, source: str) -> Interpreter | None:
+        asked.append(executable.name)
+        return interp("3.12.1", source=source, path=str(base))
+
+    memo = tmp_path / "cache" / "interpreters.json"
+    env = {"PATH": str(venv_python.parent)}
+    first = discover(env, home=tmp_path, probe=fake_probe, memo=memo)
+    assert [i.executable for i in first] == [base]
+    assert discover(env, home=tmp_path, probe=fake_probe, memo=memo) == first
+    assert len(asked) == 1
+    base.unlink()
+    discover(env, home=tmp_path, probe=fake_probe, memo=memo)
+    assert len(asked) == 2
 
 
 OTHER_BUILDS = [

@@ -4,6 +4,10 @@ candidates. Nothing is installed or built here (tests/integration/test_rust_axis
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -56,11 +60,42 @@ def test_rust_words_expand_ranges_and_keep_names() -> None:
         ("1.90..1.80", "runs backwards"),
         ("--frozen", "is not a toolchain name"),
         ("stable beta", "is not a toolchain name"),
+        ("1.x", "is not a toolchain name rustup accepts"),
+        ("1.80,my-toolchain", "'my-toolchain' is not a toolchain name"),
+        ("nightly-2024-5-1", "is not a toolchain name"),
+        ("stable-", "is not a toolchain name"),
+        ("2024-05-01", "is not a toolchain name"),
     ],
 )
 def test_bad_rust_words_are_one_line(spec: str, says: str) -> None:
-    with pytest.raises(UserError, match=says):
+    with pytest.raises(UserError, match=says) as caught:
         toolchains.parse(spec)
+    assert "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "stable",
+        "beta-2024-05-01",
+        "nightly-2024-05-01-x86_64-unknown-linux-gnu",
+        "1.80.0-beta.2",
+        "1.80.1-aarch64-apple-darwin",
+        "stable-msvc",
+        "1.9",
+    ],
+)
+def test_rustups_name_grammar_is_accepted(word: str) -> None:
+    assert toolchains.parse(word) == [word]
+
+
+def test_a_custom_name_must_be_an_installed_toolchain(tmp_path: Path) -> None:
+    (tmp_path / "toolchains" / "my-toolchain").mkdir(parents=True)
+    (tmp_path / "toolchains" / "stable-x86_64-unknown-linux-gnu").mkdir()
+    custom = toolchains.installed_names({"RUSTUP_HOME": str(tmp_path)})
+    assert toolchains.parse("my-toolchain,1.80", custom) == ["my-toolchain", "1.80"]
+    with pytest.raises(UserError, match="nor one it has installed"):
+        toolchains.parse("their-toolchain", custom)
 
 
 def test_a_version_name_needs_nothing_from_rustup_and_sorts_by_version() -> None:
@@ -262,6 +297,21 @@ def test_a_toolchain_rustup_cannot_install_is_its_error_once(rustup) -> None:  #
     assert stable == RustChoice(Version("1.95.0"), "stable")
 
 
+def test_listing_installs_nothing_and_a_missing_channel_is_of_unknown_version(rustup) -> None:  # type: ignore[no-untyped-def]
+    found, said, root = rustup
+    found.ensure("stable")  # installed before: its version is known without installing
+    (root / "installs").unlink()
+    shutil.rmtree(root / "logs")
+    chosen = toolchains.choices(["beta", "1.90", "stable"], found, install=False)
+    assert [(c.name, c.known) for c in chosen] == [
+        ("1.90", True),
+        ("stable", True),
+        ("beta", False),
+    ]
+    assert chosen[1].version == Version("1.95.0") and chosen[2].version > Version("1.200")
+    assert not (root / "installs").exists() and not (root / "logs").exists()
+
+
 def test_without_rustup_rust_is_refused_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -342,3 +392,81 @@ def test_toolchains_below_a_crates_own_floor_are_skipped_and_named() -> None:
         selection.drop_rust_excluded([Crate()], chosen[:1], said.append)  # type: ignore[list-item]
     scenario_kept = selection.drop_rust_excluded([SCENARIO], chosen, said.append)
     assert scenario_kept == tuple(chosen)  # a scenario rules nothing out
+
+
+# --- `--list` with --rust, through the command line (a stand-in rustup on PATH) ------------
+
+
+@pytest.fixture
+def listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], Path]]:
+    """matrix's options for an offline --list (a fresh release list in the cache), with a
+    stand-in rustup first on PATH that logs every call; its log."""
+    import json
+    import signal
+    import time
+
+    from pyo3_triage.system.supervisor import SUPERVISOR
+
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    calls = tmp_path / "rustup-calls"
+    script = tools / "rustup"
+    script.write_text(_RUSTUP.replace("\n", f'\necho "$@" >> {calls}\n', 1))
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("COLUMNS", "300")
+    monkeypatch.setattr(SUPERVISOR, "harden", lambda: None)
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    index = layout.index_file("pyo3")
+    index.parent.mkdir(parents=True)
+    lines = [{"name": "pyo3", "vers": v} for v in ("0.21.2", "0.26.0")]
+    index.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    os.utime(index, (time.time() - 10, time.time() - 10))
+    before = signal.getsignal(signal.SIGTERM)
+    yield (
+        [
+            "--list",
+            "--scenario",
+            "vec_u8_return",
+            "--pyo3",
+            "0.21.2,0.26.0",
+            "--python",
+            sys.executable,
+            "--cache",
+            str(layout.cache),
+            "--results",
+            str(layout.results),
+        ],
+        calls,
+    )
+    signal.signal(signal.SIGTERM, before)
+
+
+def test_list_installs_no_toolchain_and_writes_no_results(
+    listing: tuple[list[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pyo3_triage import interpreters
+    from pyo3_triage.commands import matrix_cli
+
+    argv, calls = listing
+    assert matrix_cli.main([*argv, "--rust", "1.70,beta"]) == 0
+    out = capsys.readouterr().out
+    assert "Rust beta not installed" in out and "its window is unknown" in out
+    assert "unsupported (declares Rust 1.74 or newer)" in out  # 1.70's window, from its name
+    base = interpreters.probe(Path(sys.executable), "explicit")
+    assert base is not None and f"{base.name}: {base.executable}\n" in out  # the column's file
+    asked = calls.read_text().splitlines()
+    assert asked and not [line for line in asked if line.startswith("toolchain")]
+    assert not (tmp_path / "results").exists()  # no logs/, nothing at all
+
+
+def test_a_word_rustup_cannot_accept_is_refused_before_rustup_runs(
+    listing: tuple[list[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pyo3_triage.commands import matrix_cli
+
+    argv, calls = listing
+    assert matrix_cli.entry([*argv, "--rust", "1.x"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --rust '1.x' is not a toolchain name") and "\n" not in err
+    assert not calls.exists() and not (tmp_path / "results").exists()
