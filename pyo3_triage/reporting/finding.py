@@ -105,7 +105,7 @@ def predicate(grid: Grid) -> str:
     loose = [o for o in outcomes if blocks[o] is None]
     if len(loose) > 1 or len(outcomes) > MAX_CLAUSES:
         return _mixed(cells)
-    clauses = [said.clause(b) for o in outcomes if (b := blocks[o]) is not None]
+    clauses = _shared([said.parts(b) for o in outcomes if (b := blocks[o]) is not None])
     if not loose:
         return "; ".join(clauses + _elsewhere(asides) + tail)
     rest = f"{verb(loose[0])} {'on the rest' if asides else 'elsewhere'}"
@@ -124,6 +124,18 @@ def sentence(grid: Grid) -> str:
 def subject(grid: Grid) -> str:
     """Who the sentence is about: the reproducer, and what every cell shares beyond it."""
     return grid.scenario + (f" with {grid.fixed}" if grid.fixed else "")
+
+
+def _shared(parts: Sequence[tuple[str, str]]) -> list[str]:
+    """Clauses, those next to each other on the same columns said together: "aborts with
+    PyO3 0.20.3 and passes with PyO3 0.21.2 on every CPython tried (3.11 and 3.12)"."""
+    runs: list[tuple[list[str], str]] = []
+    for lead, place in parts:
+        if runs and runs[-1][1] == place:
+            runs[-1][0].append(lead)
+        else:
+            runs.append(([lead], place))
+    return [f"{' and '.join(leads)} {place}" for leads, place in runs]
 
 
 def _in_order(cells: Mapping[Place, Outcome]) -> list[Outcome]:
@@ -172,6 +184,13 @@ class _Words:
 
     def clause(self, found: Block) -> str:
         """One block as a clause: "aborts with PyO3 0.16.6-0.20.3 on CPython 3.7-3.12"."""
+        lead, place = self.parts(found)
+        return f"{lead} {place}"
+
+    def parts(self, found: Block) -> tuple[str, str]:
+        """A block's clause in two: what and with which rows ("aborts with PyO3 0.20.3"), and
+        on which columns ("on every CPython tried (3.11 and 3.12)"), so that blocks on the
+        same columns can share theirs."""
         first, last = found.rows
         if first == last:
             rows = f"with {self.rows_are} {self.rows[first]}"
@@ -179,13 +198,12 @@ class _Words:
             rows = f"from {self.rows_are} {self.rows[first]}"  # and "on CPython ..." follows
         else:
             rows = f"with {self.rows_are} {_range(self.rows, found.rows)}"
+        lead = f"{verb(found.outcome)} {rows}"
         kinds = found.holes - {None}
         kind, versions = self._versions(found.columns)
         every = found.columns == (0, len(self.columns) - 1) and len(self.columns) > 1
         if every and found.holes and kinds <= {Outcome.UNSUPPORTED} and self.rows_are == "PyO3":
-            return (
-                f"{verb(found.outcome)} {rows} on every {kind} each release supports ({versions})"
-            )
+            return lead, f"on every {kind} each release supports ({versions})"
         plural = "s" if kind == "interpreter" else ""
         columns = (
             f"on every {kind} tried ({versions})" if every else f"on {kind}{plural} {versions}"
@@ -198,7 +216,7 @@ class _Words:
             where = " where supported"
         else:
             where = " where built"
-        return f"{verb(found.outcome)} {rows} {columns}{where}"
+        return lead, columns + where
 
     def aside(self, outcome: Outcome, cells: Mapping[Place, Outcome]) -> str:
         """Where cells that are no result lie, when "elsewhere" would not say it: as a block

@@ -8,10 +8,10 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from factories import make_record
+from factories import DATA, make_record
 
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.reporting import finding, markdown
+from pyo3_triage.reporting import finding, markdown, report
 from pyo3_triage.reporting.table import Grid
 from pyo3_triage.system.paths import Layout
 
@@ -132,8 +132,8 @@ def test_toolchains_as_rows_for_one_release() -> None:
         fixed="PyO3 0.20.3",
     )
     assert finding.sentence(grid) == (
-        "deny_warnings_non_local_impl with PyO3 0.20.3 passes with Rust 1.56-1.82 on "
-        "CPython 3.11; fails to compile from Rust 1.83 on CPython 3.11."
+        "deny_warnings_non_local_impl with PyO3 0.20.3 passes with Rust 1.56-1.82 and fails "
+        "to compile from Rust 1.83 on CPython 3.11."
     )
 
 
@@ -152,8 +152,8 @@ def test_a_regression_from_a_release_on_reads_as_from_that_release() -> None:
         line, newline, rest = tail.partition("\n")
         text = head + row + line.replace("pass", "error") + newline + rest
     assert finding.predicate(grid_of(text)) == (
-        "passes with PyO3 0.16.6-0.27.2 on every CPython each release supports (3.7-3.13); "
-        "raises an error from PyO3 0.28.3 on every CPython each release supports (3.7-3.13); "
+        "passes with PyO3 0.16.6-0.27.2 and raises an error from PyO3 0.28.3 on every CPython "
+        "each release supports (3.7-3.13); "
         "unsupported elsewhere"
     )
 
@@ -227,3 +227,14 @@ def test_several_tables_get_one_line_each_in_table_order() -> None:
         "0.19.0-0.21.1 on CPython 3.11; passes elsewhere.",
     ]
     assert markdown.findings([]) == ""
+
+
+def test_real_records_of_a_two_by_two_matrix() -> None:
+    # tests/data/results-2x2: the records of `pyo3-triage matrix --scenario
+    # unsendable_gc_traverse --pyo3 0.20.3,0.21.2 --python 3.11,3.12` (2026-12-04), read as
+    # `pyo3-triage report` reads them.
+    grids = report.grids_from_store(Layout(Path("/nonexistent"), DATA / "results-2x2"))
+    assert [finding.sentence(grid) for grid in grids] == [
+        "unsendable_gc_traverse aborts with PyO3 0.20.3 and passes with PyO3 0.21.2 on every "
+        "CPython tried (3.11 and 3.12)."
+    ]
