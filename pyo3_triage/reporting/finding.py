@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pyo3_triage.outcome import NEVER_VERDICTS, Outcome
-from pyo3_triage.reporting.table import Grid
+from pyo3_triage.reporting.table import FORCED_MARK, Grid
 
 # What a cell did, as the verb of a sentence whose subject is the reproducer. An outcome not
 # named here (one added later) is said by its value: "pyo3-error with PyO3 0.26.0 ...".
@@ -93,7 +93,10 @@ def predicate(grid: Grid) -> str:
     results = {place: o for place, o in cells.items() if o not in NEVER_VERDICTS}
     asides = _in_order({p: o for p, o in cells.items() if o in NEVER_VERDICTS})
     flaky = sum(1 for record in grid.cells.values() if record.flaky)
+    forced = sum(1 for record in grid.cells.values() if record.forced)
     tail = [f"{_count(flaky)} flaky (see the table)"] if flaky else []
+    if forced:  # outside the declared window: an ABI accident is possible, not a result alone
+        tail.append(f"{_count(forced)} built outside the declared window ({FORCED_MARK})")
     if not results:
         every = " or ".join(aside(o) for o in asides)
         return f"has no result: every cell {every} ({said.span(cells)})"

@@ -172,7 +172,7 @@ def test_a_fragmented_grid_gets_counts_and_a_pointer_to_the_table() -> None:
     )
 
 
-def test_flaky_cells_are_counted_and_no_cell_is_no_sentence() -> None:
+def test_flaky_and_forced_cells_are_counted_and_no_cell_is_no_sentence() -> None:
     grid = grid_of(TOOLCHAINS, "s", "1.82")
     record = grid.cells[("0.19.0", "3.11")]
     flaky = dataclasses.replace(record, runs=(*record.runs, *make_record(Outcome.ABORT).runs))
@@ -180,6 +180,9 @@ def test_flaky_cells_are_counted_and_no_cell_is_no_sentence() -> None:
     assert flaky.flaky
     assert finding.predicate(shaky).endswith("; 1 cell flaky (see the table)")
     assert finding.sentence(dataclasses.replace(grid, cells={})) == ""
+    forced = dataclasses.replace(record, forced=True)
+    outside = dataclasses.replace(grid, cells={**grid.cells, ("0.19.0", "3.11"): forced})
+    assert finding.predicate(outside).endswith("; 1 cell built outside the declared window (†)")
 
 
 def test_nothing_but_cells_that_are_no_result() -> None:
