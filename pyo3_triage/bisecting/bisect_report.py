@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pyo3_triage.bisecting import finding
 from pyo3_triage.bisecting.bisection import Probe, Search, answer
 from pyo3_triage.bisecting.commits import CommitSearch
 from pyo3_triage.outcome import Outcome
@@ -81,6 +82,8 @@ def markdown(
     """The report from data alone: `changelogs` are CHANGELOG texts by release
     (`changelog.texts`), `env` the machine's facts (`markdown.here`)."""
     parts = [f"## Bisect: `{scenario.name}`"]
+    if said := finding.predicate(searches, refined):
+        parts.append(f"`{scenario.name}` {md_escape(said)}.")
     if scenario.description:
         parts.append(md_escape(scenario.description))
     if len(searches) > 1:

@@ -19,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from pyo3_triage import __version__
 from pyo3_triage.outcome import DESCRIPTIONS, Outcome
+from pyo3_triage.reporting import finding
 from pyo3_triage.reporting.table import FORCED_MARK, Grid, cell_text, outcomes_in, row_label
 from pyo3_triage.store.records import Record, reproduce_command
 from pyo3_triage.system.paths import Layout
@@ -188,10 +189,12 @@ def left_out(grid: Grid) -> str:
     )
 
 
+def _name(scenario: str) -> str:
+    return f"`{scenario}`" if "`" not in scenario else md_escape(scenario)
+
+
 def section(grid: Grid) -> str:
-    title = (
-        f"### `{grid.scenario}`" if "`" not in grid.scenario else f"### {md_escape(grid.scenario)}"
-    ) + (f" · {md_escape(grid.fixed)}" if grid.fixed else "")
+    title = f"### {_name(grid.scenario)}" + (f" · {md_escape(grid.fixed)}" if grid.fixed else "")
     parts = [title]
     intro = md_escape(grid.description)
     if _SAFE_URL.fullmatch(grid.upstream):
@@ -203,6 +206,19 @@ def section(grid: Grid) -> str:
         if extra:
             parts.append(extra)
     return "\n\n".join(parts)
+
+
+def findings(grids: Sequence[Grid]) -> str:
+    """What the tables show, one sentence each (`finding`): the line a reader of the issue
+    needs first. One table: one sentence; several: one list item per table."""
+    said = []
+    for grid in grids:
+        if text := finding.predicate(grid):
+            fixed = f" with {md_escape(grid.fixed)}" if grid.fixed else ""
+            said.append(f"{_name(grid.scenario)}{fixed} {md_escape(text)}.")
+    if len(said) == 1:
+        return said[0]
+    return "\n".join(f"- {line}" for line in said)
 
 
 def details(summary: str, body: str) -> str:
@@ -281,6 +297,8 @@ def matrix_document(grids: Sequence[Grid], env: Environment, note: str = "") -> 
     parts = ["## PyO3 × CPython matrix"]
     if note:
         parts.append(f"> {md_escape(note)}")
+    if said := findings(grids):
+        parts.append(said)
     parts.extend(section(grid) for grid in grids)
     parts.append(legend(grids) if grids else "No cells: this selection (or shard) holds none.")
     parts.append(environment([r for g in grids for r in g.cells.values()], env))
@@ -347,6 +365,8 @@ def report_document(
     cutting per-cell details first. `layout` only names where files are."""
     found = [r for g in grids for r in g.cells.values()]
     head = ["## PyO3 × CPython report"]
+    if said := findings(grids):
+        head.append(said)
     head.extend(section(grid) for grid in grids)
     head.append(legend(grids))
     if answers:

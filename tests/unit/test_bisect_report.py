@@ -76,7 +76,10 @@ def test_compare_links_only_for_release_boundaries() -> None:
 
 def test_the_report_of_one_search(tmp_path: Path) -> None:
     text = bisect_report.markdown(scenario(tmp_path), [release_search()], ENV, RESULTS, {})
-    assert text.startswith("## Bisect: `gc_bug`\n\nA \\*cycle\\* bug\n\n")
+    assert text.startswith(
+        "## Bisect: `gc_bug`\n\n`gc_bug` was fixed in PyO3 0.21.0 on CPython 3.11.7: abort -> "
+        "pass.\n\nA \\*cycle\\* bug\n\n"
+    )
     assert "| | last old |" not in text  # the summary table is for several searches
     assert "### CPython 3.11.7: fixed in 0.21.0 (0.20.3: abort -> 0.21.0: pass)" in text
     assert "Searched 0.19.0 .. 0.21.0 (3 candidates)." in text
