@@ -29,6 +29,7 @@ VERBS: dict[Outcome, str] = {
     Outcome.ERROR: "raises an error",
     Outcome.TIMEOUT: "hangs (timeout)",
     Outcome.BUILD_ERROR: "fails to compile",
+    Outcome.PYO3_ERROR: "fails to compile PyO3 itself",
     Outcome.IMPORT_ERROR: "fails to import",
 }
 # Cells that say nothing about the reproducer (never a verdict): named last, as "elsewhere".
