@@ -216,7 +216,7 @@ def match_lines(match: str, probes: Sequence[Probe], shown: Callable[[str], str]
         if p.matched is False
     ]
     lines = [
-        f"Matched --match {md_code(match)} (in the panic message, exception, compile error or "
+        f"Matched --match {md_escape(repr(match))} (in the panic message, exception, compile error or "
         f"stderr): {md_escape(', '.join(hits)) if hits else 'none'}."
     ]
     if missed:

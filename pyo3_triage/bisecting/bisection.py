@@ -99,8 +99,8 @@ def criteria_from(
         return criteria
     if Outcome.PASS in criteria.new:
         raise UserError(
-            "--match searches what a failing cell said; a pass says nothing to match, so "
-            "--new pass cannot go with --match"
+            "--new pass cannot go with --match: a pass leaves no message to match; name "
+            "failing outcomes, e.g. --new abort,segfault"
         )
     olds = criteria.old or frozenset({Outcome.PASS})
     news = criteria.new or frozenset(

@@ -133,7 +133,8 @@ def legend(grids: Sequence[Grid]) -> str:
         )
     if regex := match_legend(grids):
         parts.append(
-            f"{MATCH_MARK}: the panic message, exception or stderr matches --match {md_code(regex)}"
+            f"{MATCH_MARK}: the cell's panic message, exception, compile error or stderr "
+            f"matches --match {md_escape(repr(regex))}"
         )
     return "**Legend**: " + "; ".join(parts) + "."
 
