@@ -56,7 +56,11 @@ def _changelog(
     if search.axis != "pyo3" or old is None or new is None or new not in texts:
         return [], []
     chosen = changelog.between(texts[new], old, new)
-    said = [p.record.message or "" for p in search.probes if p.record.outcome is not Outcome.PASS]
+    said = [
+        p.record.message or ""
+        for p in search.probes
+        if p.record.outcome is not Outcome.PASS and p.matched is not False  # not another crash
+    ]
     words = changelog.keywords([scenario.source_text, scenario.description], said)
     corpus = changelog.sections(texts[new])
     return chosen, changelog.suspects(chosen, words, corpus)
@@ -267,7 +271,11 @@ def _evidence_probe(search: Search) -> Probe | None:
     boundary (first new for a regression, last old for a fix), a crash before anything else."""
     boundary = [search.probe_for(search.result.first_new), search.probe_for(search.result.last_old)]
     sides = [p for p in boundary if p is not None and p.record.outcome is not Outcome.PASS]
-    crashing = [p for p in search.probes if p.record.outcome.crashed or p.record.panic_message]
+    crashing = [
+        p
+        for p in search.probes
+        if (p.record.outcome.crashed or p.record.panic_message) and p.matched is not False
+    ]
     near = [p for p in sides if p in crashing] or sides or crashing
     return near[0] if near else None
 

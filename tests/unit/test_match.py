@@ -5,6 +5,7 @@ calling it the change, what the report and the matrix say, and bad input as a us
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,7 @@ def test_with_match_the_other_crash_is_stepped_around(tmp_path: Path) -> None:
 
     section = bisect_report._section(SCENARIO, search, tmp_path, {})
     assert "| skip (no match) |" in section and "| new (matched) |" in section
+    assert "Panic / crash on 0.21.0 (abort):" in section  # the crash asked about, not the other
     assert "Matched --match 'tp\\_traverse\\|unsendable' (in the panic message" in section
     assert ": 0.21.0." in section
     assert (
@@ -274,3 +276,70 @@ def test_a_bad_regex_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--match 'tp_(' is not a regular expression" in err
     assert "Traceback" not in err and not (tmp_path / "r").exists()
+
+
+# --- the commit level --------------------------------------------------------------------
+class CommitEvaluator:
+    """Records by commit, with the messages a real run would leave; nothing is built."""
+
+    def __init__(self, record_of: dict[str, Record]) -> None:
+        self.record_of = record_of
+
+    def evaluate(self, cell) -> tuple[Record, bool]:  # type: ignore[no-untyped-def]
+        release = cell.release
+        found = self.record_of[release.revision]
+        return replace(found, revision=release.revision, era=str(release.version)), False
+
+
+@pytest.mark.parametrize("match", [None, "tp_traverse"])
+def test_the_commit_search_steps_around_a_commit_that_crashes_otherwise(
+    tmp_path: Path, match: str | None
+) -> None:
+    """0.20.3 aborts in tp_traverse, 0.21.0 passes; on main the merge fixes it, but a commit
+    after it aborts for another reason (a bug of its own, fixed before the release)."""
+    from test_commits import INTERP, make_history
+
+    from pyo3_triage.bisecting import commits
+    from pyo3_triage.system.paths import Layout
+    from pyo3_triage.versions import gitrepo
+
+    history = make_history(tmp_path)
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    at = history.line.index(history.culprit)
+    record_of = {
+        sha: aborted(OURS) if i < at else make_record(Outcome.PASS)
+        for i, sha in enumerate(history.line)
+    }
+    record_of[history.line[at + 1]] = aborted("already mutably borrowed")
+    criteria = criteria_from("abort", None, match=match)
+    versions = ["0.20.3", "0.21.0"]
+    releases = {
+        "0.20.3": aborted(OURS, pyo3="0.20.3"),
+        "0.21.0": make_record(Outcome.PASS, pyo3="0.21.0"),
+    }
+    found = release_candidates(
+        SCENARIO, [Release(Version(v), vers=v) for v in versions], set(versions), interp("3.12.1")
+    )
+    assert found is not None
+    search = run(found, FakeEvaluator(releases), criteria)  # type: ignore[arg-type]
+    assert search.reversed and search.result.kind == "boundary"
+    tools = commits.CommitBisect(
+        gitrepo.open_repo(str(history.path), layout),
+        SCENARIO,
+        INTERP,
+        CommitEvaluator(record_of),  # type: ignore[arg-type]
+        criteria,
+        layout,
+    )
+    refined = commits.refine_commits(search, tools)
+    assert refined is not None and refined.first_new is not None
+    if match is None:  # the other abort is taken for the old behaviour: the wrong commit
+        assert refined.first_new.sha == history.line[at + 2]
+        return
+    assert refined.first_new.sha == history.culprit
+    skipped = [p for p in refined.probes if p.matched is False]
+    assert [p.record.revision for p in skipped] == [history.line[at + 1]]
+    assert skipped[0].verdict is Verdict.SKIP
+    section = bisect_report.commit_section(refined, tmp_path, search.match)
+    assert "| skip (no match) |" in section
+    assert "Stepped around (an outcome --new names, but it did not match): " in section
