@@ -18,6 +18,7 @@ from pyo3_triage.bisecting.bisection import (
     criteria_from,
     git_bisect_status,
     judge,
+    python_candidates,
     release_candidates,
     run,
 )
@@ -343,3 +344,31 @@ def test_the_commit_search_steps_around_a_commit_that_crashes_otherwise(
     section = bisect_report.commit_section(refined, tmp_path, search.match)
     assert "| skip (no match) |" in section
     assert "Stepped around (an outcome --new names, but it did not match): " in section
+
+
+def test_the_cpython_axis_steps_around_the_same_way() -> None:
+    """Every axis is judged by `judge`: here CPythons for one release."""
+
+    class ByPython:
+        def __init__(self, records: dict[str, Record]) -> None:
+            self.records = records
+
+        def evaluate(self, cell) -> tuple[Record, bool]:  # type: ignore[no-untyped-def]
+            return self.records[str(cell.interp.version)], True
+
+    pythons = ["3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1"]
+    records = {
+        "3.8.18": make_record(Outcome.PASS),
+        "3.9.18": make_record(Outcome.PASS),
+        "3.10.13": errored(UNRELATED),
+        "3.11.7": make_record(Outcome.PASS),
+        "3.12.1": aborted(OURS),
+    }
+    found = python_candidates(
+        SCENARIO, Release(Version("0.20.3"), vers="0.20.3"), [interp(v) for v in pythons]
+    )
+    assert found is not None and found.labels == tuple(pythons)
+    plain = run(found, ByPython(records), criteria_from("abort,error", None))  # type: ignore[arg-type]
+    assert answer(plain).startswith("regressed in 3.10.13 ")
+    matched = run(found, ByPython(records), criteria_from(None, None, match="tp_traverse"))  # type: ignore[arg-type]
+    assert answer(matched) == "regressed in 3.12.1 (3.11.7: pass -> 3.12.1: abort)"
