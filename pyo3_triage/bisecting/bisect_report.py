@@ -4,13 +4,14 @@ environment and reproduce command in `<details>`; Markdown for the issue, JSON b
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pyo3_triage.bisecting import finding
 from pyo3_triage.bisecting.bisection import Probe, Search, answer
 from pyo3_triage.bisecting.commits import CommitSearch
+from pyo3_triage.matching import said
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.reporting.markdown import (
     Environment,
@@ -56,7 +57,11 @@ def _changelog(
     if search.axis != "pyo3" or old is None or new is None or new not in texts:
         return [], []
     chosen = changelog.between(texts[new], old, new)
-    said = [p.record.message or "" for p in search.probes if p.record.outcome is not Outcome.PASS]
+    said = [
+        p.record.message or ""
+        for p in search.probes
+        if p.record.outcome is not Outcome.PASS and p.matched is not False  # not another crash
+    ]
     words = changelog.keywords([scenario.source_text, scenario.description], said)
     corpus = changelog.sections(texts[new])
     return chosen, changelog.suspects(chosen, words, corpus)
@@ -98,7 +103,7 @@ def markdown(
     for search in searches:
         parts.append(_section(scenario, search, results, changelogs))
         if refined and search.fixed in refined:
-            parts.append(commit_section(refined[search.fixed], results))
+            parts.append(commit_section(refined[search.fixed], results, search.match))
     probed = [p.record for s in searches for p in s.probes]
     probed += [p.record for c in (refined or {}).values() for p in (*c.probes, *c.batch_probes)]
     parts.append(environment(probed, env))
@@ -120,6 +125,8 @@ def _section(
         out.append(moved)
     out.extend(_changelog_parts(search, scenario, changelogs))
     out.append(_probes_table(search))
+    if matched := match_lines(search.match, search.probes, search.shown):
+        out.append(matched)
     if search.excluded:
         out.append(
             "Not searched (outside their declared CPython or Rust window): "
@@ -191,12 +198,40 @@ def _probes_table(search: Search) -> str:
         )
         rows.append(
             f"| {number} | {md_escape(search.shown(probe.label))} | {md_escape(probe.record.outcome.value)} | "
-            f"{probe.verdict.value} | {took:.1f}s | {how} |"
+            f"{_verdict(probe)} | {took:.1f}s | {how} |"
         )
     return (
         f"Probes: {len(search.probes)} of {len(search.labels)} candidates, "
         f"{search.builds} build(s) done.\n\n" + "\n".join(rows)
     )
+
+
+def _verdict(probe: Probe) -> str:
+    """A probe's verdict, with whether --match found its regex when that was asked."""
+    return probe.verdict.value + {True: " (matched)", False: " (no match)", None: ""}[probe.matched]
+
+
+def match_lines(match: str, probes: Sequence[Probe], shown: Callable[[str], str] = str) -> str:
+    """With --match: which probes matched and which failed otherwise and were stepped around
+    (never taken for the change), each with what it said; else ""."""
+    if not match:
+        return ""
+    hits = [shown(p.label) for p in probes if p.matched]
+    missed = [
+        f"{shown(p.label)} ({p.record.outcome.value}: {said(p.record) or 'no message'})"
+        for p in probes
+        if p.matched is False
+    ]
+    lines = [
+        f"Matched --match {md_escape(repr(match))} (in the panic message, exception, compile error or "
+        f"stderr): {md_escape(', '.join(hits)) if hits else 'none'}."
+    ]
+    if missed:
+        lines.append(
+            f"Stepped around (an outcome --new names, but it did not match): "
+            f"{md_escape('; '.join(missed))}."
+        )
+    return "\n\n".join(lines)
 
 
 def _evidence(search: Search, results: Path) -> str:
@@ -239,7 +274,11 @@ def _evidence_probe(search: Search) -> Probe | None:
     boundary (first new for a regression, last old for a fix), a crash before anything else."""
     boundary = [search.probe_for(search.result.first_new), search.probe_for(search.result.last_old)]
     sides = [p for p in boundary if p is not None and p.record.outcome is not Outcome.PASS]
-    crashing = [p for p in search.probes if p.record.outcome.crashed or p.record.panic_message]
+    crashing = [
+        p
+        for p in search.probes
+        if (p.record.outcome.crashed or p.record.panic_message) and p.matched is not False
+    ]
     near = [p for p in sides if p in crashing] or sides or crashing
     return near[0] if near else None
 
@@ -276,6 +315,7 @@ def _search_json(search: Search, found: CommitSearch | None) -> dict[str, Any]:
         "yanked": sorted(search.yanked),
         "excluded": list(search.excluded),
         "reversed": search.reversed,
+        "match": search.match or None,
         "builds": search.builds,
         "commit_level": None if found is None else _commits_json(found),
         "probes": [
@@ -283,6 +323,7 @@ def _search_json(search: Search, found: CommitSearch | None) -> dict[str, Any]:
                 "candidate": p.label,
                 "outcome": p.record.outcome.value,
                 "verdict": p.verdict.value,
+                **({"matched": p.matched} if p.matched is not None else {}),
                 "record": p.record.key,
                 "reused": p.reused,
                 "built": p.built,
@@ -313,6 +354,7 @@ def _commits_json(found: CommitSearch) -> dict[str, Any]:
                 "commit": p.record.revision,
                 "outcome": p.record.outcome.value,
                 "verdict": p.verdict.value,
+                **({"matched": p.matched} if p.matched is not None else {}),
                 "era": p.record.era,
                 "record": p.record.key,
                 "reused": p.reused,
@@ -349,9 +391,9 @@ def commit_lines(found: CommitSearch) -> list[str]:
     return lines
 
 
-def commit_section(found: CommitSearch, results: Path) -> str:
+def commit_section(found: CommitSearch, results: Path, match: str = "") -> str:
     """The commit-level answer for the report: commit, pull request(s), links, newsfragment,
-    every commit probe."""
+    every commit probe (and with --match, which matched)."""
     out = [
         f"#### Commit level: v{md_escape(found.old_release)} .. v{md_escape(found.new_release)} "
         f"({len(found.line)} first-parent commits)"
@@ -389,11 +431,13 @@ def commit_section(found: CommitSearch, results: Path) -> str:
     for number, probe in enumerate((*found.probes, *found.batch_probes), 1):
         rows.append(
             f"| {number} | `{md_escape(probe.label)}` | {md_escape(probe.record.era)} | "
-            f"{md_escape(probe.record.outcome.value)} | {probe.verdict.value} | {probe.how} |"
+            f"{md_escape(probe.record.outcome.value)} | {_verdict(probe)} | {probe.how} |"
         )
     heads = f" + {len(found.batch_probes)} batch heads" if found.batch_probes else ""
     out.append(
         f"Commit probes: {len(found.probes)}{heads}, {found.builds} build(s) "
         f"(bound without untestable commits: {found.bound}).\n\n" + "\n".join(rows)
     )
+    if matched := match_lines(match, (*found.probes, *found.batch_probes)):
+        out.append(matched)
     return "\n\n".join(out)

@@ -8,9 +8,11 @@ mapped to what the search needs (old / new / untestable) by `judge`, a pure func
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from pyo3_triage import matching
 from pyo3_triage.bisecting.search import (
     FlakyPolicy,
     SearchResult,
@@ -40,11 +42,21 @@ StepCallback = Callable[["Step", "Probe", Sequence[str]], None]
 
 @dataclass(frozen=True)
 class Criteria:
-    """Which outcomes count as old and new; empty sets mean "like the start" / "not like it"."""
+    """Which outcomes count as old and new; empty sets mean "like the start" / "not like it".
+    With `pattern` (--match), an outcome in `new` counts only when the cell's evidence holds
+    the regex (`matching`); one that does not is stepped around, never taken for the change."""
 
     new: frozenset[Outcome] = frozenset()
     old: frozenset[Outcome] = frozenset()
     flaky_rule: str = "crash-wins"
+    pattern: re.Pattern[str] | None = None
+
+    def matched(self, record: Record) -> bool | None:
+        """Whether --match found the regex in a cell whose outcome is in --new; None when
+        that question does not arise (no --match, or an outcome --new does not name)."""
+        if self.pattern is None or record.outcome not in self.new:
+            return None
+        return matching.matches(record, self.pattern)
 
 
 def _outcomes(text: str | None, option: str) -> frozenset[Outcome]:
@@ -68,14 +80,33 @@ def _outcomes(text: str | None, option: str) -> frozenset[Outcome]:
     return frozenset(chosen)
 
 
-def criteria_from(new: str | None, old: str | None, flaky_rule: str = "crash-wins") -> Criteria:
-    """--new/--old as typed (comma lists of outcomes), checked: one line for bad input."""
+def criteria_from(
+    new: str | None, old: str | None, flaky_rule: str = "crash-wins", match: str | None = None
+) -> Criteria:
+    """--new/--old (comma lists of outcomes) and --match as typed, checked: one line for bad
+    input.
+
+    With --match the question is no longer relative to the start: old is `pass` unless --old
+    says otherwise, and new, unless --new says otherwise, is every other outcome of a run
+    (abort, segfault, error, ...); a cell in neither is stepped around."""
     criteria = Criteria(_outcomes(new, "--new"), _outcomes(old, "--old"), flaky_rule)
     both = criteria.new & criteria.old
     if both:
         names = ", ".join(sorted(o.value for o in both))
         raise UserError(f"--new and --old both name {names}; each outcome can be only one of them")
-    return criteria
+    pattern = matching.compile_match(match)
+    if pattern is None:
+        return criteria
+    if Outcome.PASS in criteria.new:
+        raise UserError(
+            "--new pass cannot go with --match: a pass leaves no message to match; name "
+            "failing outcomes, e.g. --new abort,segfault"
+        )
+    olds = criteria.old or frozenset({Outcome.PASS})
+    news = criteria.new or frozenset(
+        o for o in Outcome if o.testable and o is not Outcome.PASS and o not in olds
+    )
+    return Criteria(news, olds, flaky_rule, pattern)
 
 
 def judge(record: Record, start: Outcome | None, criteria: Criteria) -> Verdict:
@@ -83,10 +114,14 @@ def judge(record: Record, start: Outcome | None, criteria: Criteria) -> Verdict:
 
     An outcome named in --new or --old is a verdict like any other, so "pass -> build-error"
     can be bisected; an untestable outcome nobody named (`build-error`, `import-error`) is
-    stepped around, and one that never says anything (`setup-error`, `unsupported`) always is."""
+    stepped around, and one that never says anything (`setup-error`, `unsupported`) always is.
+    With --match, an outcome in --new whose evidence does not hold the regex is stepped
+    around too: the reproducer failed, but not with the crash asked about."""
     outcome = record.outcome
     named = outcome in criteria.new or outcome in criteria.old
     if outcome in NEVER_VERDICTS or not (outcome.testable or named):
+        return Verdict.SKIP
+    if criteria.matched(record) is False:
         return Verdict.SKIP
     if record.flaky and criteria.flaky_rule != "crash-wins":
         return Verdict.FLAKY
@@ -129,6 +164,8 @@ class Probe:
     verdict: Verdict
     reused: bool  # the record came from the store: nothing built or run
     built: bool  # a build actually ran for this probe
+    # With --match, for an outcome --new names: whether its evidence held the regex.
+    matched: bool | None = None
 
     @property
     def how(self) -> str:
@@ -173,6 +210,7 @@ class Search:
     # The start already showed what --new names, so the search looked for where it goes away.
     reversed: bool = False
     primary: tuple[int, ...] = ()  # indices of the first pass (default: every candidate)
+    match: str = ""  # the --match regex the probes were judged with, as typed
 
     def shown(self, label: str) -> str:
         """A candidate as answers print it: yanked releases marked."""
@@ -229,7 +267,8 @@ def _run_search(
         if not start and verdict is not Verdict.SKIP:
             start.append(record.outcome)
             flipped.append(verdict is Verdict.NEW and bool(criteria.new or criteria.old))
-        probes[index] = Probe(labels[index], record, verdict, reused, was_built)
+        matched = criteria.matched(record)
+        probes[index] = Probe(labels[index], record, verdict, reused, was_built, matched)
         return swap.get(verdict, verdict) if flipped and flipped[0] else verdict
 
     def step(done: Step) -> None:
@@ -260,6 +299,7 @@ def run(
         candidates.excluded,
         flipped,
         candidates.primary,
+        criteria.pattern.pattern if criteria.pattern else "",
     )
 
 
@@ -392,7 +432,7 @@ def answer(search: Search) -> str:
         at = first if end == "start" else (search.probes[-1] if search.probes else None)
         if at is None:
             return f"cannot search: the {end} is untestable"
-        return f"cannot search: the {end} {search.shown(at.label)} is untestable ({_why(at.record, end)})"
+        return f"cannot search: the {end} {search.shown(at.label)} is untestable ({_why(at, end, search.match)})"
     if result.kind == "flaky-stop":
         at = search.probe_for(result.flaky_at)
         runs = ", ".join(r.outcome.value for r in at.record.runs) if at else "?"
@@ -421,9 +461,15 @@ def _lint(*sides: Record) -> str:
     return f"; the compile error is a warning the crate turns into an error ({', '.join(sorted(lints))})"
 
 
-def _why(record: Record, end: str) -> str:
-    """An untestable end's outcome, its first error line, and how to ask for it as a verdict."""
+def _why(probe: Probe, end: str, match: str = "") -> str:
+    """An untestable end's outcome, its first error line, and how to ask for it as a verdict
+    (or, with --match, that it failed some other way)."""
+    record = probe.record
     outcome = record.outcome
+    if probe.matched is False:
+        return f"{outcome.value}: {matching.said(record)}; did not match --match {match!r}"
+    if match and outcome.testable:  # --match made old `pass` unless --old named more
+        return f"{outcome.value}: {matching.said(record)}; neither --new nor --old names it"
     why = outcome.value + (f": {record.note}" if record.note else "")
     if outcome in NEVER_VERDICTS or outcome.testable:
         return why

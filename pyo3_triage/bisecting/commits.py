@@ -108,7 +108,8 @@ class _Boundary:
         cell = Cell(tools.reproducer, release, tools.interp, tools.rust)
         record, reused = tools.evaluator.evaluate(cell)
         verdict = judge(record, self.start, tools.criteria)
-        return Probe(label, record, verdict, reused, (not reused and built(record)))
+        matched = tools.criteria.matched(record)
+        return Probe(label, record, verdict, reused, (not reused and built(record)), matched)
 
     def verdict(self, record: Record) -> Verdict:
         """What the search sees: old and new swapped when the release search was reversed."""

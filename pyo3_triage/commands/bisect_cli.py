@@ -354,6 +354,8 @@ def _question(
     parts = [f"new-{'+'.join(sorted(o.value for o in criteria.new))}"] if criteria.new else []
     parts += [f"old-{'+'.join(sorted(o.value for o in criteria.old))}"] if criteria.old else []
     parts += [f"flaky-{criteria.flaky_rule}"] if criteria.flaky_rule != "crash-wins" else []
+    if criteria.pattern is not None:  # any text: named by its hash
+        parts.append(f"match-{hashes.digest(criteria.pattern.pattern, hashes.TAG)}")
     parts += ["commits"] if commit_level else []
     parts += [f"rust-{rusts[0].name}"] if len(rusts) == 1 else []
     extra = [*options.as_args(), *scenario.question_args()]
@@ -365,8 +367,9 @@ def _question(
 def _progress(console: Console) -> StepCallback:
     def show(step: Step, probe: Probe, labels: Sequence[str]) -> None:
         low, high = labels[step.window[0]], labels[step.window[1]]
+        matched = {True: " (matches)", False: " (does not match)", None: ""}[probe.matched]
         console.print(
-            f"  probed {probe.label}: {probe.record.outcome.value} -> {probe.verdict.value} "
+            f"  probed {probe.label}: {probe.record.outcome.value}{matched} -> {probe.verdict.value} "
             f"({probe.how}); window {low} .. {high}"
             + (f", ~{step.remaining_steps} step(s) left" if step.remaining_steps else "")
         )

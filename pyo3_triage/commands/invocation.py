@@ -143,7 +143,7 @@ def resolve(command: str, argv: Sequence[str]) -> Invocation:
     if command == "matrix":
         return dataclasses.replace(found, options=options_from(args), criteria=_git_bisect(args))
     if command == "bisect":
-        criteria = criteria_from(args.new, args.old, args.flaky)
+        criteria = criteria_from(args.new, args.old, args.flaky, args.match)
         return dataclasses.replace(found, options=options_from(args), criteria=criteria)
     return found
 
@@ -154,7 +154,7 @@ def _git_bisect(args: argparse.Namespace) -> Criteria:
             "--new/--old choose what --git-bisect-exit reports as new or old; the matrix shows "
             f"every outcome as it is (use {program.name('bisect')} to search with them)"
         )
-    return criteria_from(args.new, args.old)
+    return criteria_from(args.new, args.old, match=args.match)
 
 
 def _reproducers(inv: Invocation, names: Sequence[str]) -> tuple[Reproducer, ...]:

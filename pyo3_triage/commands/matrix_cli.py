@@ -83,6 +83,11 @@ def git_bisect_exit(
     status = git_bisect_status(record, criteria)
     word = {GIT_GOOD: "old", GIT_BAD: "new", GIT_SKIP: "skip"}[status]
     origin = "stored record" if reused else "built and ran"
+    matched = criteria.matched(record)
+    if matched is not None and criteria.pattern is not None:
+        origin += (
+            f"; {'matches' if matched else 'does not match'} --match {criteria.pattern.pattern!r}"
+        )
     console.print(
         f"{cells[0].label}: {table.cell_text(record)} -> {word} (exit {status}; {origin})"
     )
@@ -159,9 +164,9 @@ def git_bisect(state: MatrixState) -> MatrixState | int:
 def execute(state: MatrixState) -> MatrixState:
     inv = state.inv
     run = matrix.execute(state.cells, inv.evaluator, inv.console, jobs=inv.args.jobs)
-    return replace(
-        state, run=run, grids=tuple(matrix.grids(inv.reproducers, state.cells, run.records))
-    )
+    grids = matrix.grids(inv.reproducers, state.cells, run.records)
+    pattern = inv.criteria.pattern  # --match: its cells are marked
+    return replace(state, run=run, grids=tuple(replace(g, pattern=pattern) for g in grids))
 
 
 def render(state: MatrixState) -> MatrixState:

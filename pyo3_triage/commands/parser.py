@@ -22,6 +22,7 @@ from pyo3_triage.commands.cliargs import (
     positive_int,
     shard_spec,
 )
+from pyo3_triage.matching import MATCH_MARK
 
 DEFAULT_PYO3 = "0.16.."  # to the newest release on crates.io
 DEFAULT_NOTE = "newest patch of each minor"
@@ -60,6 +61,13 @@ def _matrix(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--old", metavar="OUTCOMES", help="with --git-bisect-exit: outcomes that count as old"
+    )
+    parser.add_argument(
+        "--match",
+        metavar="REGEX",
+        help=f"mark ({MATCH_MARK}) cells whose panic message, exception, compile error or "
+        "stderr holds REGEX; with --git-bisect-exit a cell counts as new only when it does "
+        "(see bisect --help)",
     )
     _housekeeping(parser)
     parser.add_argument(
@@ -111,6 +119,14 @@ def _bisect(parser: argparse.ArgumentParser) -> None:
         metavar="OUTCOMES",
         help="outcomes that count as old, e.g. pass; build-error or pyo3-error (the "
         "reproducer's or PyO3's own crates do not compile) count only when named",
+    )
+    parser.add_argument(
+        "--match",
+        metavar="REGEX",
+        help="the crash you mean: a cell counts as new only when its panic message, "
+        "exception, compile error or stderr holds REGEX (Python re.search); one that fails "
+        "without it is stepped around. Old is then pass unless --old names more; new is "
+        "--new, else any other outcome of a run",
     )
     parser.add_argument(
         "--list",

@@ -18,9 +18,17 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from pyo3_triage import __version__
+from pyo3_triage.matching import MATCH_MARK
 from pyo3_triage.outcome import DESCRIPTIONS, Outcome
 from pyo3_triage.reporting import finding
-from pyo3_triage.reporting.table import FORCED_MARK, Grid, cell_text, outcomes_in, row_label
+from pyo3_triage.reporting.table import (
+    FORCED_MARK,
+    Grid,
+    cell_text,
+    match_legend,
+    outcomes_in,
+    row_label,
+)
 from pyo3_triage.store.records import Record, reproduce_command
 from pyo3_triage.system.paths import Layout
 
@@ -95,10 +103,10 @@ def html_escape_outside_code(markdown: str) -> str:
     return "".join(out)
 
 
-def _cell(record: Record | None) -> str:
+def _cell(grid: Grid, record: Record | None) -> str:
     if record is None:
         return "·"
-    text = md_escape(cell_text(record))
+    text = md_escape(grid.words(record))
     return f"**{text}**" if record.outcome.crashed else text
 
 
@@ -107,7 +115,7 @@ def grid_table(grid: Grid) -> str:
     rule = "|---|" + "|".join(":-:" for _ in grid.columns) + "|"
     lines = [header, rule]
     for pyo3, yanked in grid.rows:
-        cells = [_cell(grid.cells.get((pyo3, column))) for column in grid.columns]
+        cells = [_cell(grid, grid.cells.get((pyo3, column))) for column in grid.columns]
         label = row_label(pyo3, yanked, grid.describe(pyo3))
         lines.append(f"| {md_escape(label)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -123,6 +131,11 @@ def legend(grids: Sequence[Grid]) -> str:
     if any(r.revision for g in grids for r in g.cells.values()):
         parts.append(
             "`git:...` rows: PyO3 commits built from source, not releases (with `git describe`)"
+        )
+    if regex := match_legend(grids):
+        parts.append(
+            f"{MATCH_MARK}: the cell's panic message, exception, compile error or stderr "
+            f"matches --match {md_escape(repr(regex))}"
         )
     return "**Legend**: " + "; ".join(parts) + "."
 

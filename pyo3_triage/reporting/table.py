@@ -16,6 +16,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from pyo3_triage.matching import MATCH_MARK, matches
 from pyo3_triage.outcome import DESCRIPTIONS, Outcome
 from pyo3_triage.store.records import Record
 
@@ -50,6 +51,7 @@ class Grid:
     left_out: int = 0  # records of other versions of the reproducer, not drawn
     rows_are: str = "PyO3"  # or "Rust": toolchains as rows, for one release (`fixed`)
     fixed: str = ""  # what every cell shares beyond the scenario: "Rust 1.80", "PyO3 0.20.3"
+    pattern: re.Pattern[str] | None = None  # --match: failing cells that hold it are marked
 
     @property
     def title(self) -> str:
@@ -68,6 +70,19 @@ class Grid:
 
     def records(self) -> list[Record]:
         return [self.cells[key] for key in sorted(self.cells, key=self._order)]
+
+    def marked(self, record: Record) -> bool:
+        """A failing cell whose evidence holds the --match regex (a pass never is)."""
+        if self.pattern is None or record.outcome is Outcome.PASS:
+            return False
+        return matches(record, self.pattern)
+
+    def words(self, record: Record, short: bool = False) -> str:
+        """A cell's words in this grid: `cell_text` (or `short_text`), marked when it matches."""
+        text = short_text(record) if short else cell_text(record)
+        if self.marked(record):
+            text += MATCH_MARK if short else f" {MATCH_MARK}"
+        return text
 
     def _order(self, key: tuple[str, str]) -> tuple[int, int]:
         rows = [row for row, _ in self.rows]
@@ -232,7 +247,7 @@ def needs_short(grids: Sequence[Grid], width: int) -> bool:
     for grid in grids:
         label = max((len(row_label(p, y, grid.describe(p))) for p, y in grid.rows), default=0)
         cells = [
-            max([len(c), *(len(cell_text(r)) for (_, col), r in grid.cells.items() if col == c)])
+            max([len(c), *(len(grid.words(r)) for (_, col), r in grid.cells.items() if col == c)])
             for c in grid.columns
         ]
         if max(label, 14) + sum(w + 3 for w in cells) + 4 > width:
@@ -263,7 +278,7 @@ def rich_table(grid: Grid, short: bool = False) -> Group:
                 cells.append(Text("·", style="dim"))
             else:
                 style = STYLES[record.outcome]
-                words = short_text(record) if short else cell_text(record)
+                words = grid.words(record, short)
                 cells.append(Text(words, style=f"{style} reverse" if record.flaky else style))
         table.add_row(*cells)
     # What the grid is fixed to goes above, unwrapped (a title wraps at the table's width).
@@ -288,7 +303,17 @@ def rich_legend(grids: Sequence[Grid], short: bool = False) -> Text:
         )
     if any(r.revision for g in grids for r in g.cells.values()):
         text.append(" git:...  PyO3 commits built from source, not releases\n")
+    if regex := match_legend(grids):
+        text.append(f" {MATCH_MARK}  matches --match {regex!r}\n")
     return text
+
+
+def match_legend(grids: Sequence[Grid]) -> str:
+    """The --match regex the mark stands for, when a cell of `grids` carries it, else ""."""
+    for grid in grids:
+        if grid.pattern is not None and any(grid.marked(r) for r in grid.cells.values()):
+            return grid.pattern.pattern
+    return ""
 
 
 def outcomes_in(grids: Sequence[Grid]) -> list[Outcome]:
