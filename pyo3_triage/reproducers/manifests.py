@@ -24,10 +24,6 @@ from packaging.version import InvalidVersion, Version
 from pyo3_triage.errors import UserError
 from pyo3_triage.tomlcompat import tomllib
 
-# Part of every user-crate build key: raise it when the rewrite or the lock pinning changes
-# what a cell builds, so builds made the old way are not reused.
-REWRITE_VERSION = 4  # 3: in-crate path dependencies excluded from [workspace]; 4: companions
-
 PYO3_CRATES = frozenset(
     {"pyo3", "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend"}
 )
