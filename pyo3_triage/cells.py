@@ -225,7 +225,9 @@ class CellKeys:
             return records.record_key({**inputs, "incompatible": unbuilt[1]})
         if job is not None:
             inputs["build"] = job.key
-        inputs.update(forced=not cell.declared, repeat=self.options.repeat, semantics=semantics.RECORD.version)
+        inputs.update(
+            forced=not cell.declared, repeat=self.options.repeat, semantics=semantics.RECORD.version
+        )
         return records.record_key(inputs)
 
     def unbuilt(self, cell: Cell) -> tuple[Outcome, str] | None:

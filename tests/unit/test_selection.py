@@ -107,6 +107,27 @@ def test_releases(
     assert calls == [("pyo3", layout.index_file("pyo3"))]
 
 
+def test_a_release_newer_than_the_support_table_is_chosen_with_a_note(
+    monkeypatch: pytest.MonkeyPatch, layout: Layout
+) -> None:
+    """Tomorrow's PyO3 (a synthetic 0.31.0 beside real releases) in an open-ended range: chosen,
+    its CPython window the newest row's, and said; interpreters are picked by that window."""
+    newer = ("0.29.3", "0.30.1", "0.31.0", "0.31.1")
+    index = ReleaseIndex("pyo3", tuple(Release(Version(v), vers=v) for v in newer), 0.0, False)
+    fake_index(monkeypatch, index)
+    said = Notes()
+    chosen = selection.pick_releases("0.30..", layout, said)
+    assert [r.cargo_version for r in chosen] == ["0.30.1", "0.31.0", "0.31.1"]
+    assert said == [
+        "PyO3 0.31.0, 0.31.1 are newer than the CPython support table (cpython_support.toml "
+        "lists releases before 0.31.0): their windows are taken from its newest row (0.30.0 on: "
+        "CPython 3.9-3.15) until a row is added"
+    ]
+    found = [interp("3.8.18"), interp("3.12.1")]
+    picked = selection.pick_interpreters(None, chosen[1:], Notes(), find=lambda: found)
+    assert [i.label for i in picked] == ["3.12.1"]
+
+
 @pytest.mark.parametrize(
     ("index", "spec", "words"),
     [
