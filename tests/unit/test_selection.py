@@ -276,3 +276,42 @@ def test_a_users_crate_gets_its_companions_from_the_cached_index(tmp_path: Path)
         [scenarios.resolve("vec_u8_return")], layout, notes.append
     )
     assert scenario.companions_for(Version("0.26.0")).versions == ()
+
+
+def test_a_companion_whose_default_features_turn_pyo3_on_moves_with_the_release(
+    tmp_path: Path,
+) -> None:
+    """`bridge` makes PyO3 optional and turns it on by default through a feature: as the
+    project leaves default features on, it is a companion; `quiet`, the same crate asked with
+    `default-features = false`, is not."""
+    import json
+
+    from factories import make_project
+
+    from pyo3_triage.reproducers import usercrate
+
+    project = make_project(tmp_path / "proj")
+    cargo = project / "Cargo.toml"
+    cargo.write_text(
+        cargo.read_text() + 'bridge = "1"\nquiet = { version = "1", default-features = false }\n'
+    )
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    layout.index_file("bridge").parent.mkdir(parents=True)
+    for name in ("bridge", "quiet"):
+        lines = [
+            {
+                "name": name,
+                "vers": vers,
+                "deps": [{"name": "pyo3", "req": req, "kind": "normal", "optional": True}],
+                "features": {"default": ["python"], "python": ["dep:pyo3"]},
+            }
+            for vers, req in (("1.0.0", "^0.25"), ("1.1.0", "^0.26"))
+        ]
+        layout.index_file(name).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    notes: list[str] = []
+    (crate,) = selection.with_companions(
+        [usercrate.load(str(project), "python repro.py")], layout, notes.append
+    )
+    assert notes == ["companion crates of byo move with each release: bridge"]
+    assert crate.companions_for(Version("0.25.1")).versions == (("bridge", "1.0.0"),)
+    assert crate.companions_for(Version("0.26.0")).versions == (("bridge", "1.1.0"),)
