@@ -20,7 +20,7 @@ from typing import Protocol
 
 from filelock import FileLock
 
-from pyo3_triage import __version__
+from pyo3_triage import semantics
 from pyo3_triage.building import build, locks, venvs
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails
@@ -225,7 +225,9 @@ class CellKeys:
             return records.record_key({**inputs, "incompatible": unbuilt[1]})
         if job is not None:
             inputs["build"] = job.key
-        inputs.update(forced=not cell.declared, repeat=self.options.repeat, harness=__version__)
+        inputs.update(
+            forced=not cell.declared, repeat=self.options.repeat, semantics=semantics.RECORD.version
+        )
         return records.record_key(inputs)
 
     def unbuilt(self, cell: Cell) -> tuple[Outcome, str] | None:

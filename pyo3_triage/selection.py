@@ -22,7 +22,7 @@ from pyo3_triage.system.paths import Layout
 from pyo3_triage.toolchains import RustChoice
 from pyo3_triage.versions import crates_index, gitrepo, releases
 from pyo3_triage.versions.releases import Release
-from pyo3_triage.versions.support import declares, window_for
+from pyo3_triage.versions.support import declares, stand_in
 
 Notify = Callable[[str], None]
 
@@ -151,11 +151,12 @@ def pick_releases(
     chosen = releases.select_releases(
         spec, index, pre=pre, yanked=yanked, newest_patch=newest_patch
     )
-    for release in chosen:
-        try:
-            window_for(release.version)
-        except LookupError as err:
-            raise UserError(f"{err}; choose releases from 0.16.0 on") from None
+    try:
+        guessed = stand_in([release.version for release in chosen])
+    except LookupError as err:
+        raise UserError(f"{err}; choose releases from 0.16.0 on") from None
+    if guessed is not None:
+        notify(guessed)
     return chosen
 
 

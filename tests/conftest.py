@@ -3,6 +3,10 @@
 tests/unit: no build, no network, no nox session. In-process, an attempt to compile a crate,
 resolve a lockfile or make a venv fails the test, and so does a connection to anything but
 this machine (AF_INET/AF_INET6 to a non-loopback address; loopback and AF_UNIX are allowed).
+Child processes (uv, cargo, git, rustup, a Python child) are held offline too, by their own
+switches: cargo, uv and pip offline, git's file protocol only, rustup's servers and every
+HTTP(S) proxy a dead loopback port, and `rustup` (install, update), `curl` and `wget`
+refused on PATH (`OFFLINE_CHILDREN`, `offline_launchers`).
 
 tests/integration: builds (marker `build`, with a persistent cache so a rerun is warm), nox
 runs, crates.io. Tests that need crates.io are marked `network`; crates.io's sparse index is
@@ -19,6 +23,7 @@ import functools
 import http.client
 import ipaddress
 import os
+import shutil
 import socket
 import urllib.request
 from collections.abc import Callable, Generator, Iterator
@@ -41,6 +46,45 @@ NETWORK_REFUSED = (
     "a unit test tried to reach {address} over the network: give it a fake, or move it to "
     "tests/integration and mark it @pytest.mark.network"
 )
+CHILD_REFUSED = "network refused in the unit tier (tests/conftest.py)"
+DEAD_PORT = "http://127.0.0.1:9"  # discard: nothing listens, a connection is refused at once
+OFFLINE_CHILDREN = {
+    "CARGO_NET_OFFLINE": "true",
+    "UV_OFFLINE": "1",
+    "PIP_NO_INDEX": "1",
+    "GIT_ALLOW_PROTOCOL": "file",  # local paths and file:// only: no https, ssh or git://
+    "RUSTUP_DIST_SERVER": DEAD_PORT,
+    "RUSTUP_UPDATE_ROOT": DEAD_PORT,
+    "RUSTUP_AUTO_INSTALL": "0",
+    # Every HTTP client these tools use (curl, reqwest, libcurl, urllib) honours these.
+    **{name: DEAD_PORT for name in ("http_proxy", "https_proxy", "all_proxy")},
+    **{name: DEAD_PORT for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")},
+    **{name: "localhost,127.0.0.1,::1" for name in ("no_proxy", "NO_PROXY")},
+}
+# Launchers put first on PATH: what can only download is refused with one line; rustup's
+# other commands (which, toolchain list, --version) go on to the real one.
+_REFUSING = f"""#!/bin/sh
+echo "$(basename "$0"): {CHILD_REFUSED}" >&2
+exit 1
+"""
+_RUSTUP = f"""#!/bin/sh
+for word in "$@"; do
+    case "$word" in
+        install|update|check|self|add|default|set)
+            echo "rustup $*: {CHILD_REFUSED}" >&2
+            exit 1;;
+    esac
+done
+here=$(cd "$(dirname "$0")" && pwd)
+IFS=:
+for folder in $PATH; do
+    if [ "$folder" != "$here" ] && [ -x "$folder/rustup" ]; then
+        exec "$folder/rustup" "$@"
+    fi
+done
+echo "rustup: not found" >&2
+exit 127
+"""
 _REFUSALS = pytest.StashKey[list[str]]()
 _CALL_FAILED = pytest.StashKey[bool]()
 
@@ -166,6 +210,30 @@ def _refuse_network(monkeypatch: pytest.MonkeyPatch, refusals: list[str]) -> Non
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
+@pytest.fixture(scope="session")
+def offline_launchers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of refusing `curl` and `wget`, and of a `rustup` that refuses what downloads
+    (only where rustup is installed, so a machine without it still has none)."""
+    folder = tmp_path_factory.mktemp("offline-bin")
+    launchers = {"curl": _REFUSING, "wget": _REFUSING}
+    if shutil.which("rustup"):
+        launchers["rustup"] = _RUSTUP
+    for name, text in launchers.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        (folder / name).chmod(0o755)
+    return folder
+
+
+def _offline_children(monkeypatch: pytest.MonkeyPatch, launchers: Path) -> None:
+    """Children inherit the offline switches and the launchers. In this process the socket
+    guard judges every connection itself, so urllib here ignores the proxy variables (else it
+    would reach the dead port on loopback instead of the refusal)."""
+    for name, value in OFFLINE_CHILDREN.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(launchers), os.environ.get("PATH", "")]))
+    monkeypatch.setattr(urllib.request, "getproxies", dict)
+
+
 @pytest.fixture
 def refusals(request: pytest.FixtureRequest) -> list[str]:
     """What the tier guard refused in this test so far; a test that provokes a refusal on
@@ -192,6 +260,7 @@ def tier_guard(
             monkeypatch.setattr(module, name, _refuser(refusals, BUILD_REFUSED))
     if in_unit_tier(request.node):
         _refuse_network(monkeypatch, refusals)
+        _offline_children(monkeypatch, request.getfixturevalue("offline_launchers"))
     yield
     if refusals and not request.node.stash.get(_CALL_FAILED, False):
         pytest.fail(f"{refusals[0]} (the code under test caught the refusal)", pytrace=False)

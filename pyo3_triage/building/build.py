@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from pyo3_triage import hashes
+from pyo3_triage import hashes, semantics
 from pyo3_triage.building import locks
 from pyo3_triage.building.buildlog import (
     compiled,
@@ -39,9 +39,6 @@ from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.releases import Release
 
 BUILD_TIMEOUT = 1800.0
-# Part of every build key. 2: the crate's own sources get this build's time before cargo runs
-# (see `_fresh_sources`); a build made before may hold another reproducer's library.
-BUILD_SCHEME = 2
 
 
 @dataclass(frozen=True)
@@ -126,7 +123,7 @@ def job_for(
     or above the floor, so the interpreter is not part of the key."""
     crate = reproducer.crate_for(release, lock, abi3)
     parts: dict[str, object] = {
-        "scheme": BUILD_SCHEME,
+        "scheme": semantics.BUILD.version,
         **crate.key_parts(),
         "pyo3": release.cargo_version,
         "python": str(interp.version),

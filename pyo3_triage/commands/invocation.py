@@ -224,8 +224,8 @@ def select_bisect(inv: Invocation) -> Invocation:
         )
     reproducers = _reproducers(inv, names)[:1]
     every = selection.pick_releases(args.pyo3, inv.layout, inv.notify, pre=args.pre, yanked=True)
-    primary = selection.pick_releases(
-        args.pyo3, inv.layout, inv.notify, pre=args.pre, yanked=args.yanked
+    primary = selection.pick_releases(  # among `every`, whose notes were said already
+        args.pyo3, inv.layout, lambda said_already: None, pre=args.pre, yanked=args.yanked
     )
     if args.python is None:
         pythons = [_running_interpreter()]

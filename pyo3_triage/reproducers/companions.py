@@ -29,8 +29,11 @@ _COMPARATOR = re.compile(
 
 def requirement_accepts(requirement: str, version: Version) -> bool:
     """Whether a Cargo version requirement (`^0.26`, `>=0.25, <0.26`, `~0.21.1`, `=0.22.2`,
-    `0.23`, `0.21.*`, `*`) accepts `version`; every comma-separated comparator must hold."""
-    release = tuple((*version.release, 0, 0, 0)[:3])
+    `0.23`, `0.21.*`, `*`, `=0.23.0-beta.3`) accepts `version`; every comma-separated
+    comparator must hold. As in Cargo, a pre-release (0.23.0-beta.3, here 0.23.0b3) is
+    accepted only by a requirement naming a pre-release of the same major.minor.patch, and a
+    pre-release in a requirement is part of its version (`=0.23.0-beta.3` is not 0.23.0)."""
+    comparators = []
     for part in requirement.split(","):
         match = _COMPARATOR.match(part)
         if match is None:
@@ -38,37 +41,58 @@ def requirement_accepts(requirement: str, version: Version) -> bool:
         parts = [n for n in match.group(2, 3, 4) if n is not None]
         given = [int(n) for n in parts if n != "*"]
         op = match.group(1) or ("=" if "*" in parts else "^")  # `0.21.*` is `=0.21`
-        if given and not _holds(op, given, release):
+        try:
+            pre = _pre_release(given, match.group(5))
+        except InvalidVersion:
             return False
-    return True
+        comparators.append((op, given, pre))
+    if version.pre is not None or version.dev is not None:
+        same = tuple((*version.release, 0, 0, 0)[:3])
+        if not any(pre is not None and tuple(given) == same for _, given, pre in comparators):
+            return False
+    return all(not given or _holds(op, given, pre, version) for op, given, pre in comparators)
 
 
-def _holds(op: str, given: list[int], release: tuple[int, ...]) -> bool:
+def _pre_release(given: list[int], tag: str | None) -> Version | None:
+    """The comparator's version with its pre-release tag (`-beta.3`), None without one;
+    InvalidVersion when the tag cannot be read or follows a partial version (Cargo refuses)."""
+    if tag is None:
+        return None
+    if len(given) != 3:
+        raise InvalidVersion(f"a pre-release needs major.minor.patch: {given}{tag}")
+    return Version(".".join(map(str, given)) + tag)
+
+
+def _holds(op: str, given: list[int], pre: Version | None, version: Version) -> bool:
     """One comparator, with Cargo's meaning of partial versions (`<=0.25` is `<0.26.0`)."""
-    low = tuple((*given, 0, 0)[:3])
+    low = pre or _version(given)
     last = len(given) - 1
     if op == ">=":
-        return release >= low
+        return version >= low
     if op == ">":
-        return release >= _bump(given, last)
+        return version > low if pre else version >= _bump(given, last)
     if op == "<":
-        return release < low
+        return version < low
     if op == "<=":
-        return release < _bump(given, last)
+        return version <= low if pre else version < _bump(given, last)
     if op == "=":
-        return low <= release < _bump(given, last)
+        return version == low if pre else low <= version < _bump(given, last)
     if op == "~":
-        return low <= release < _bump(given, min(1, last))
+        return low <= version < _bump(given, min(1, last))
     # caret: the left-most non-zero part given may not change (all zero: the last given)
     significant = next((i for i, n in enumerate(given) if n != 0), last)
-    return low <= release < _bump(given, significant)
+    return low <= version < _bump(given, significant)
 
 
-def _bump(given: Sequence[int], index: int) -> tuple[int, ...]:
+def _version(parts: Sequence[int]) -> Version:
+    return Version(".".join(map(str, (*parts, 0, 0, 0)[:3])))
+
+
+def _bump(given: Sequence[int], index: int) -> Version:
     """The first version past the parts given, counting at `index`: (0, 25) at 1 -> 0.26.0."""
     parts = [*given[: index + 1]]
     parts[index] += 1
-    return tuple((*parts, 0, 0, 0)[:3])
+    return _version(parts)
 
 
 @dataclass(frozen=True)
@@ -113,13 +137,24 @@ def _needs(
         if name not in PYO3_CRATES or dep.get("kind") == "dev":
             continue
         local = str(dep.get("name"))
-        turned_on = {local}  # an optional dependency is also a feature of its own name
-        turned_on |= {
-            feature
-            for feature, enables in features.items()
-            if any(_enables(item, local) for item in enables)
-        }
+        turned_on = _turning_on(features, local)
         yield name, str(dep.get("req", "*")), dep.get("optional") is True, tuple(sorted(turned_on))
+
+
+def _turning_on(features: Mapping[str, Sequence[str]], local: str) -> set[str]:
+    """The features that turn the optional dependency `local` on: those naming it, and those
+    naming such a feature, to any depth (`default = ["python"]`, `python = ["dep:pyo3"]`)."""
+    turned_on = {local}  # an optional dependency is also a feature of its own name
+    grew = True
+    while grew:
+        grew = False
+        for feature, enables in features.items():
+            if feature not in turned_on and any(
+                _enables(item, local) or item in turned_on for item in enables
+            ):
+                turned_on.add(feature)
+                grew = True
+    return turned_on
 
 
 def _enables(item: str, local: str) -> bool:
@@ -135,7 +170,9 @@ class Companion:
 
     local: str  # the key in the project's dependency table
     crate: str  # the crate's name on crates.io
-    features: tuple[str, ...]
+    features: tuple[
+        str, ...
+    ]  # "default" among them unless the project sets default-features = false
     versions: tuple[CrateVersion, ...]
 
     def involves_pyo3(self) -> bool:

@@ -24,10 +24,6 @@ from packaging.version import InvalidVersion, Version
 from pyo3_triage.errors import UserError
 from pyo3_triage.tomlcompat import tomllib
 
-# Part of every user-crate build key: raise it when the rewrite or the lock pinning changes
-# what a cell builds, so builds made the old way are not reused.
-REWRITE_VERSION = 4  # 3: in-crate path dependencies excluded from [workspace]; 4: companions
-
 PYO3_CRATES = frozenset(
     {"pyo3", "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend"}
 )
@@ -126,7 +122,8 @@ def _dependency_tables(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def registry_dependencies(project: Project) -> list[tuple[str, str, tuple[str, ...]]]:
     """Every dependency of the project's crates that comes from crates.io (not a path, not
-    git, not PyO3 itself): (the name the manifest uses, the crate's name, its features)."""
+    git, not PyO3 itself): (the name the manifest uses, the crate's name, its features, with
+    "default" unless every entry sets `default-features = false`, as Cargo unifies them)."""
     found: dict[tuple[str, str], set[str]] = {}
     for rel in project.manifests:
         data = _read(project.root / rel)
@@ -141,6 +138,8 @@ def registry_dependencies(project: Project) -> list[tuple[str, str, tuple[str, .
                     continue  # its version lives in [workspace.dependencies], read there
                 features = spec.get("features", [])
                 wanted = {str(f) for f in features} if isinstance(features, list) else set()
+                if spec.get("default-features", spec.get("default_features")) is not False:
+                    wanted.add("default")
                 found.setdefault((str(local), crate), set()).update(wanted)
     return [(local, crate, tuple(sorted(f))) for (local, crate), f in sorted(found.items())]
 

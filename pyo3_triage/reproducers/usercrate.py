@@ -18,7 +18,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from pyo3_triage import hashes
+from pyo3_triage import hashes, semantics
 from pyo3_triage.building import locks
 from pyo3_triage.building.build import Prepared
 from pyo3_triage.building.locks import ResolvedLock
@@ -187,7 +187,7 @@ class MovedCrate:
         # The user's project by content, and how it is moved to the release (the rewrite, the
         # pinning, the companion crates' versions): each changes what gets built.
         moved = ",".join(f"{crate}={vers}" for crate, vers in self.companions)
-        source = f"{self.user.build_hash}-rewrite{manifests.REWRITE_VERSION}-{moved}"
+        source = f"{self.user.build_hash}-rewrite{semantics.REWRITE.version}-{moved}"
         return {"source": source, "usercrate": KEY_SCHEME}
 
     def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:

@@ -17,7 +17,7 @@ from pyo3_triage.system.paths import Layout
 from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions.gitrepo import Repo
 from pyo3_triage.versions.releases import Release
-from pyo3_triage.versions.support import window_for
+from pyo3_triage.versions.support import listed
 
 _TAG = re.compile(r"v(\d+\.\d+\.\d+)(?:-\d+-g[0-9a-f]+)?$")
 
@@ -53,7 +53,7 @@ def at(repo: Repo, rev: str, layout: Layout, eras: tuple[Version, Version] | Non
     known = [era for era in dict.fromkeys((older, newer)) if _known(era)]
     if not known:
         try:
-            window_for(older)
+            listed(older)
         except LookupError as err:
             raise UserError(f"{rev}: {err}; choose a commit of a release it knows") from None
     # A commit past the newest release the tool knows (main after the last tag, its manifest
@@ -86,7 +86,7 @@ def rust_version(manifest: str) -> str:
 
 def _known(era: Version) -> bool:
     try:
-        window_for(era)
+        listed(era)
     except LookupError:
         return False
     return True

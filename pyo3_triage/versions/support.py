@@ -10,6 +10,7 @@ in `data/cpython_support.toml`, with the CHANGELOG / build-script evidence for e
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,9 @@ def load_windows(
 
 def build_window(pyo3: Version, build: str) -> Window | None:
     """The window `pyo3` declares for a build (`BUILDS`); None when it declares none of it
-    (PyPy 3.9 after 0.26, free-threaded CPython before 0.23). Raises LookupError for releases
-    the table does not cover, as `window_for` does."""
+    (PyPy 3.9 after 0.26, free-threaded CPython before 0.23). A release newer than the table
+    has the newest release's windows (`stand_in`); one older raises LookupError, as
+    `window_for` does."""
     cpython = window_for(pyo3)
     if build == "cpython":
         return cpython
@@ -145,20 +147,76 @@ def declared_span(pyo3: Version, build: str = "cpython") -> str:
 
 
 def _matching(windows: tuple[tuple[SpecifierSet, Window], ...], release: Version) -> Window | None:
-    return next((w for spec, w in windows if spec.contains(release, prereleases=True)), None)
+    """The row for `release`; past the CPython table's end, the row of this table that reaches
+    that end (None when this table stopped earlier: the build was dropped)."""
+    found = next((w for spec, w in windows if spec.contains(release, prereleases=True)), None)
+    end = _end(load_windows())
+    if found is None and end is not None and release >= end:
+        return next((w for spec, w in windows if _upper(spec) == end), None)
+    return found
 
 
-def window_for(pyo3: Version) -> Window:
-    """The window of a PyO3 release; a pre-release (0.21.0-beta.0) belongs to its release series.
+def _upper(spec: SpecifierSet) -> Version | None:
+    return max((Version(s.version) for s in spec if s.operator == "<"), default=None)
 
-    Raises LookupError for releases the table does not cover, e.g. 0.15.x.
-    """
+
+def _end(windows: tuple[tuple[SpecifierSet, Window], ...]) -> Version | None:
+    """The first release past every row (0.31.0); None when the newest row is open-ended."""
+    uppers = [_upper(spec) for spec, _ in windows]
+    return None if None in uppers else max(u for u in uppers if u is not None)
+
+
+def listed(pyo3: Version) -> Window:
+    """The window of a release the table lists; a pre-release (0.21.0-beta.0) belongs to its
+    release series. Raises LookupError for any other release (0.15.x, or one newer than the
+    table): where a release's API era is decided, a guess is worse than no answer."""
     release = Version(pyo3.base_version)
     windows = load_windows()
     for spec, window in windows:
         if spec.contains(release, prereleases=True):
             return window
     raise LookupError(f"PyO3 {pyo3} is outside the releases this tool knows ({_span(windows)})")
+
+
+def window_for(pyo3: Version) -> Window:
+    """The window of a PyO3 release (`listed`), or for one newer than the table the newest
+    row's. A new minor usually moves the window by a CPython at either end, so a few cells may
+    be `unsupported` that are not, or built outside the true window (where the build script
+    refuses them: a setup error); never a wrong verdict, and the run goes on (`stand_in` says
+    so). Raises LookupError for releases older than the table, e.g. 0.15.x.
+    """
+    try:
+        return listed(pyo3)
+    except LookupError:
+        found = _matching(load_windows(), Version(pyo3.base_version))
+        if found is None:
+            raise
+        return found
+
+
+def stand_in(releases: Sequence[Version]) -> str | None:
+    """That the releases newer than the table have the newest row's windows, in words (said
+    when they are chosen); None when the table lists them all. Raises LookupError for a
+    release older than the table."""
+    newer = []
+    for pyo3 in releases:
+        try:
+            listed(pyo3)
+        except LookupError:
+            window_for(pyo3)  # older than the table: raises
+            newer.append(pyo3)
+    if not newer:
+        return None
+    windows = load_windows()
+    end = _end(windows)
+    spec = next(spec for spec, _ in windows if _upper(spec) == end)
+    since = min((s.version for s in spec if s.operator == ">="), default="")
+    verb, their = ("is", "its") if len(newer) == 1 else ("are", "their")
+    return (
+        f"PyO3 {', '.join(map(str, newer))} {verb} newer than the CPython support table "
+        f"({DATA_PATH.name} lists releases before {end}): {their} windows are taken from its "
+        f"newest row ({since} on: CPython {window_for(newer[0]).span}) until a row is added"
+    )
 
 
 def _span(windows: tuple[tuple[SpecifierSet, Window], ...]) -> str:

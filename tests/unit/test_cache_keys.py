@@ -106,7 +106,7 @@ def test_record_key_follows_driver_and_options(tmp_path: Path, monkeypatch) -> N
 def test_scenario_keys_are_pinned(tmp_path: Path, monkeypatch) -> None:
     """Golden keys: a refactor of how a scenario's cell is planned must not change its build or
     record key (a changed key rebuilds every cached scenario). Change these only with the
-    build scheme or the harness version (part of a record key), and say so in the commit."""
+    build or record semantics version (`pyo3_triage/semantics.py`), and say so in the commit."""
     import pyo3_triage.building.locks as locks
 
     assert key() == "3a60599e478b58858d66"
@@ -118,7 +118,46 @@ def test_scenario_keys_are_pinned(tmp_path: Path, monkeypatch) -> None:
     for options in (Options(), Options(repeat=3, abi3=True)):
         keys = Evaluator(layout, TOOLS, options).keys
         found.append(keys.key(cell, keys.job(cell, LOCK, TOOLS)))
-    assert found == ["e5d40df8ba76f3bbe8a2756f", "de1514e00729cb28069cd565"]
+    assert found == ["766abf0e3bad57f10eae5ad4", "3caf6114e37787d1ac5957f9"]
+
+
+def test_each_key_names_the_semantics_of_what_it_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new build or record semantics (the code that derives the answer changed) is a new key,
+    and a new rewrite semantics a new key for every user crate's build."""
+    from factories import make_project
+
+    import pyo3_triage.building.locks as locks
+    from pyo3_triage import semantics
+    from pyo3_triage.reproducers import usercrate
+
+    monkeypatch.setattr(locks, "load_cached", lambda layout, release, toolchain: LOCK)
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    crate = usercrate.load(str(make_project(tmp_path / "proj")), "python repro.py")
+
+    def keys() -> tuple[str, str, str]:
+        cell = Cell(SCENARIO, RELEASE, INTERP)
+        cell_keys = Evaluator(layout, TOOLS, Options()).keys
+        record = cell_keys.key(cell, cell_keys.job(cell, LOCK, TOOLS))
+        return key(), record, key(reproducer=crate)
+
+    build_key, record_key, user_key = keys()
+    for kind in semantics.ALL:
+        bumped = dataclasses.replace(kind, version=kind.version + 1)
+        with monkeypatch.context() as patch:
+            patch.setattr(semantics, kind.name.upper(), bumped)
+            changed = keys()
+        # (a scenario's build key, its record key, a user crate's build key) that changed
+        moved = tuple(now != then for now, then in zip(changed, (build_key, record_key, user_key)))
+        assert (
+            moved
+            == {
+                "build": (True, True, True),  # a new build is a new record too
+                "record": (False, True, False),
+                "rewrite": (False, False, True),
+            }[kind.name]
+        )
 
 
 def test_abi3_builds_are_shared_across_interpreters_and_distinct_from_normal_ones() -> None:

@@ -42,7 +42,13 @@ def companion(crate: str, features: tuple[str, ...] = ()) -> Companion:
         ("<=0.25", ["0.25.9"], ["0.26.0"]),
         (">=0.12", ["0.12.0", "0.30.1"], ["0.11.0"]),
         ("*", ["0.16.6", "0.30.1"], []),
-        ("^0.9.0-alpha.1", ["0.9.2"], ["0.10.0"]),
+        ("^0.9.0-alpha.1", ["0.9.2", "0.9.0a1", "0.9.0a2", "0.9.0"], ["0.10.0", "0.9.0a0"]),
+        # a pre-release is its own version, and only a pre-release requirement accepts one
+        ("=0.23.0-beta.3", ["0.23.0b3"], ["0.23.0", "0.23.0b2", "0.23.0b4", "0.23.1"]),
+        (">=0.23.0-beta.3, <0.24", ["0.23.0b3", "0.23.0rc1", "0.23.0", "0.23.5"], ["0.24.0b1"]),
+        ("^0.23", ["0.23.0", "0.23.4"], ["0.23.0b3", "0.24.0a1"]),
+        (">=0.22", ["0.23.0"], ["0.23.0b3"]),
+        ("=0.23-beta.3", [], ["0.23.0b3", "0.23.0"]),  # Cargo refuses a partial pre-release
         ("not a requirement", [], ["0.26.0"]),
     ],
 )
@@ -113,6 +119,54 @@ def test_an_optional_pyo3_counts_only_when_the_project_turns_it_on() -> None:
     assert Companion("bridge", "bridge", ("pyo3",), versions).involves_pyo3()
     assert Companion("bridge", "bridge", ("python",), versions).choose(Version("0.21.2"))
     assert Companion("bridge", "bridge", ("python",), versions).choose(Version("0.22.0")) is None
+
+
+@pytest.mark.parametrize(
+    ("features", "pyo3"),
+    [
+        ({"default": ["dep:pyo3"]}, {"name": "pyo3"}),
+        ({"default": ["python"], "python": ["dep:pyo3"]}, {"name": "pyo3"}),
+        ({"default": ["python"], "python": ["pyo3"]}, {"name": "pyo3"}),
+        ({"default": ["python"], "python": ["pyo3/extension-module"]}, {"name": "pyo3"}),
+        (
+            {"default": ["a"], "a": ["b"], "b": ["c"], "c": ["dep:py"]},
+            {"name": "py", "package": "pyo3"},
+        ),
+    ],
+    ids=["default", "chain-dep", "chain-implicit", "chain-feature", "deep-renamed"],
+)
+def test_a_pyo3_turned_on_by_default_features_makes_a_companion(
+    features: dict[str, list[str]], pyo3: dict[str, object]
+) -> None:
+    """A companion whose optional PyO3 its `default` feature turns on, directly or through a
+    chain of features, moves with the release, unless the project sets `default-features =
+    false` (then its features are the project's own: none here)."""
+    dep = {**pyo3, "req": "^0.21", "kind": "normal", "optional": True}
+    text = "\n".join(_line(v, [dep], features) for v in ("1.0.0", "1.1.0"))
+    versions = parse_versions(text, "bridge")
+    project_default = Companion("bridge", "bridge", ("default",), versions)
+    assert project_default.involves_pyo3()
+    assert project_default.choose(Version("0.21.2")) is versions[-1]
+    assert project_default.choose(Version("0.22.0")) is None  # resolves nowhere: incompatible
+    assert not Companion("bridge", "bridge", (), versions).involves_pyo3()
+
+
+def test_a_weak_feature_or_another_crates_feature_turns_nothing_on() -> None:
+    dep = {"name": "pyo3", "req": "^0.21", "kind": "normal", "optional": True}
+    features = {"default": ["python"], "python": ["pyo3?/abi3", "numpy/pyo3", "dep:numpy"]}
+    versions = parse_versions(_line("1.0.0", [dep], features), "bridge")
+    assert not Companion("bridge", "bridge", ("default",), versions).involves_pyo3()
+
+
+def test_a_companion_pinned_to_a_pre_release_is_not_moved_to_the_release() -> None:
+    """`=0.23.0-beta.3` accepts only that pre-release: PyO3 0.23.0 gets the version that
+    accepts it, not the newest one pinned to its beta (which would not resolve)."""
+    pinned = {"name": "pyo3", "req": "=0.23.0-beta.3", "kind": "normal", "optional": False}
+    caret = {"name": "pyo3", "req": "^0.23", "kind": "normal", "optional": False}
+    text = "\n".join([_line("1.0.0", [caret], {}), _line("1.1.0", [pinned], {})])
+    bridge = Companion("bridge", "bridge", ("default",), parse_versions(text, "bridge"))
+    assert bridge.choose(Version("0.23.0")).vers == "1.0.0"  # type: ignore[union-attr]
+    assert bridge.choose(Version("0.23.0b3")).vers == "1.1.0"  # type: ignore[union-attr]
 
 
 def test_a_renamed_dependency_is_known_by_its_crate() -> None:

@@ -292,18 +292,18 @@ def test_registry_dependencies_and_companions_moved_with_their_features(tmp_path
         {
             "Cargo.toml": '[package]\nname = "ext"\nversion = "0.1.0"\n\n[lib]\ncrate-type = ["cdylib"]\n\n'
             '[dependencies]\npyo3 = "0.26"\nnumpy = "0.26"\n'
-            'pyo3-log = { version = "0.13", features = ["x"] }\n'
+            'pyo3-log = { version = "0.13", features = ["x"], default-features = false }\n'
             'py-serde = { package = "pythonize", version = "0.26" }\n'
             'local = { path = "local" }\nfrom-git = { git = "https://example.invalid/x" }\n'
-            '\n[dev-dependencies]\nrstest = "0.18"\n',
+            '\n[dev-dependencies]\nrstest = { version = "0.18", default_features = false }\n',
             "local/Cargo.toml": '[package]\nname = "local"\nversion = "0.1.0"\n',
             "pyproject.toml": PYPROJECT,
         },
     )
     project = manifests.find(root)
-    assert manifests.registry_dependencies(project) == [
-        ("numpy", "numpy", ()),
-        ("py-serde", "pythonize", ()),
+    assert manifests.registry_dependencies(project) == [  # "default": Cargo turns it on
+        ("numpy", "numpy", ("default",)),
+        ("py-serde", "pythonize", ("default",)),
         ("pyo3-log", "pyo3-log", ("x",)),
         ("rstest", "rstest", ()),
     ]
@@ -313,7 +313,7 @@ def test_registry_dependencies_and_companions_moved_with_their_features(tmp_path
     manifests.rewrite(copy, project, "0.21.2", companions=moved)
     deps = tomllib.loads((copy / "Cargo.toml").read_text())["dependencies"]
     assert deps["pyo3"] == "0.21.2" and deps["numpy"] == "=0.21.0"
-    assert deps["pyo3-log"] == {"version": "=0.10.0", "features": ["x"]}
+    assert deps["pyo3-log"] == {"version": "=0.10.0", "features": ["x"], "default-features": False}
     assert deps["py-serde"] == {"package": "pythonize", "version": "=0.21.1"}
     assert deps["local"] == {"path": "local"}
 

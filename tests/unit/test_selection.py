@@ -107,6 +107,27 @@ def test_releases(
     assert calls == [("pyo3", layout.index_file("pyo3"))]
 
 
+def test_a_release_newer_than_the_support_table_is_chosen_with_a_note(
+    monkeypatch: pytest.MonkeyPatch, layout: Layout
+) -> None:
+    """Tomorrow's PyO3 (a synthetic 0.31.0 beside real releases) in an open-ended range: chosen,
+    its CPython window the newest row's, and said; interpreters are picked by that window."""
+    newer = ("0.29.3", "0.30.1", "0.31.0", "0.31.1")
+    index = ReleaseIndex("pyo3", tuple(Release(Version(v), vers=v) for v in newer), 0.0, False)
+    fake_index(monkeypatch, index)
+    said = Notes()
+    chosen = selection.pick_releases("0.30..", layout, said)
+    assert [r.cargo_version for r in chosen] == ["0.30.1", "0.31.0", "0.31.1"]
+    assert said == [
+        "PyO3 0.31.0, 0.31.1 are newer than the CPython support table (cpython_support.toml "
+        "lists releases before 0.31.0): their windows are taken from its newest row (0.30.0 on: "
+        "CPython 3.9-3.15) until a row is added"
+    ]
+    found = [interp("3.8.18"), interp("3.12.1")]
+    picked = selection.pick_interpreters(None, chosen[1:], Notes(), find=lambda: found)
+    assert [i.label for i in picked] == ["3.12.1"]
+
+
 @pytest.mark.parametrize(
     ("index", "spec", "words"),
     [
@@ -255,3 +276,42 @@ def test_a_users_crate_gets_its_companions_from_the_cached_index(tmp_path: Path)
         [scenarios.resolve("vec_u8_return")], layout, notes.append
     )
     assert scenario.companions_for(Version("0.26.0")).versions == ()
+
+
+def test_a_companion_whose_default_features_turn_pyo3_on_moves_with_the_release(
+    tmp_path: Path,
+) -> None:
+    """`bridge` makes PyO3 optional and turns it on by default through a feature: as the
+    project leaves default features on, it is a companion; `quiet`, the same crate asked with
+    `default-features = false`, is not."""
+    import json
+
+    from factories import make_project
+
+    from pyo3_triage.reproducers import usercrate
+
+    project = make_project(tmp_path / "proj")
+    cargo = project / "Cargo.toml"
+    cargo.write_text(
+        cargo.read_text() + 'bridge = "1"\nquiet = { version = "1", default-features = false }\n'
+    )
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    layout.index_file("bridge").parent.mkdir(parents=True)
+    for name in ("bridge", "quiet"):
+        lines = [
+            {
+                "name": name,
+                "vers": vers,
+                "deps": [{"name": "pyo3", "req": req, "kind": "normal", "optional": True}],
+                "features": {"default": ["python"], "python": ["dep:pyo3"]},
+            }
+            for vers, req in (("1.0.0", "^0.25"), ("1.1.0", "^0.26"))
+        ]
+        layout.index_file(name).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    notes: list[str] = []
+    (crate,) = selection.with_companions(
+        [usercrate.load(str(project), "python repro.py")], layout, notes.append
+    )
+    assert notes == ["companion crates of byo move with each release: bridge"]
+    assert crate.companions_for(Version("0.25.1")).versions == (("bridge", "1.0.0"),)
+    assert crate.companions_for(Version("0.26.0")).versions == (("bridge", "1.1.0"),)

@@ -122,10 +122,32 @@ def test_build_script_accepts_everything_declared(release: str) -> None:
         minor += 1
 
 
-@pytest.mark.parametrize("release", ["0.14.5", "0.15.2", "0.31.0", "1.0.0"])
-def test_releases_outside_the_table_raise_lookup_error(release: str) -> None:
+@pytest.mark.parametrize("release", ["0.14.5", "0.15.2"])
+def test_releases_older_than_the_table_raise_lookup_error(release: str) -> None:
     with pytest.raises(LookupError, match=r"outside the releases .*>=0\.16\.0, <0\.31\.0"):
         window_for(V(release))
+    with pytest.raises(LookupError):
+        support.stand_in([V("0.30.1"), V(release)])
+
+
+@pytest.mark.parametrize("release", ["0.31.0", "0.31.2", "0.32.0-beta.1", "1.0.0"])
+def test_a_release_newer_than_the_table_takes_the_newest_rows_windows(release: str) -> None:
+    """The day a new minor reaches crates.io, the default `--pyo3 0.16..` and every open-ended
+    bisect choose it: it gets the newest row's windows, for every build, and a note, not an
+    error. Only the API era (`listed`: commits, the template) refuses to guess."""
+    newest = V("0.30.1")
+    for build in support.BUILDS:
+        assert support.build_window(V(release), build) == support.build_window(newest, build)
+    assert support.declares(V(release), V("3.12")) and not support.declares(V(release), V("3.8"))
+    assert support.declared_span(V(release), "pypy") == "PyPy 3.11-3.12"
+    with pytest.raises(LookupError, match="outside the releases this tool knows"):
+        support.listed(V(release))
+    assert support.stand_in([newest]) is None
+    assert support.stand_in([newest, V(release)]) == (
+        f"PyO3 {V(release)} is newer than the CPython support table (cpython_support.toml "
+        "lists releases before 0.31.0): its windows are taken from its newest row (0.30.0 "
+        "on: CPython 3.9-3.15) until a row is added"
+    )
 
 
 def test_prereleases_map_to_their_series() -> None:

@@ -72,3 +72,73 @@ def test_loopback_and_unix_sockets_are_allowed() -> None:
     with left, right:
         left.sendall(b"x")
         assert right.recv(1) == b"x"
+
+
+# --- children are held offline too -------------------------------------------------------------
+FETCH = "import urllib.request; urllib.request.urlopen('https://crates.io/api/v1/crates/pyo3', timeout=10)"
+
+
+def test_a_child_process_cannot_reach_the_network() -> None:
+    """A Python child (the way the package's own children are run, `procs.run` with
+    `clean_env`) reaches only the dead proxy: refused, on loopback, at once."""
+    import sys
+
+    from pyo3_triage.system import procs
+
+    done = procs.run([sys.executable, "-c", FETCH], env=procs.clean_env(), timeout=60)
+    assert done.returncode == 1, done.stderr_tail
+    assert "Connection refused" in done.stderr_tail and not done.timed_out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["git", "ls-remote", "https://github.com/PyO3/pyo3"], "transport 'https' not allowed"),
+        (["curl", "-sS", "https://index.crates.io/config.json"], "network refused in the unit"),
+        (["wget", "-q", "https://index.crates.io/config.json"], "network refused in the unit"),
+        (["cargo", "search", "pyo3", "--limit", "1"], "--offline was specified"),
+    ],
+    ids=["git", "curl", "wget", "cargo"],
+)
+def test_network_tools_in_children_are_refused(argv: list[str], says: str) -> None:
+    import shutil
+
+    from pyo3_triage.system import procs
+
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not on this machine")
+    done = procs.run(argv, env=procs.clean_env(), timeout=60)
+    assert done.returncode not in (0, None) and says in done.stderr_tail, done.stderr_tail
+
+
+def test_uv_is_offline_in_children(tmp_path: Path) -> None:
+    """`uv pip install` from PyPI (`venvs.install_requirements`) finds nothing to download."""
+    import sys
+
+    from pyo3_triage.building import toolchain
+    from pyo3_triage.system import procs
+
+    uv = toolchain._uv_bin()
+    assert uv is not None
+    requirements = tmp_path / "requirements.in"
+    requirements.write_text("a-package-not-in-any-cache-4f1c\n")
+    done = procs.run(
+        [uv, "pip", "compile", str(requirements), "--python", sys.executable, "--no-cache"],
+        env=procs.clean_env(),
+        timeout=60,
+    )
+    assert done.returncode != 0 and "network was disabled" in done.stderr_tail, done.stderr_tail
+
+
+def test_rustup_refuses_downloads_and_answers_the_rest() -> None:
+    import shutil
+
+    from pyo3_triage.system import procs
+
+    if shutil.which("rustup") is None:
+        pytest.skip("rustup is not on this machine: nothing to hold")
+    install = procs.run(["rustup", "toolchain", "install", "1.80"], timeout=60)
+    assert install.returncode == 1
+    assert "rustup toolchain install 1.80: network refused" in install.stderr_tail
+    version = procs.run(["rustup", "--version"], timeout=60)
+    assert version.returncode == 0 and "rustup" in version.stdout_tail + version.stderr_tail
