@@ -28,6 +28,7 @@ from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.store import evict
+from pyo3_triage.system import areas
 from pyo3_triage.system.paths import Layout
 from pyo3_triage.system.supervisor import SUPERVISOR
 from pyo3_triage.toolchains import RustChoice
@@ -112,8 +113,10 @@ class Invocation:
         return interpreters.discover(memo=self.layout.interpreter_memo())
 
     def start(self) -> None:
-        """Create the results and cache folders and take charge of child processes."""
+        """Create the results and cache folders, hold the cache for as long as this run lives
+        (`--clean` meanwhile leaves what it uses) and take charge of child processes."""
         self.layout.ensure()
+        areas.hold_for_life(self.layout.cache_hold())
         SUPERVISOR.harden()
 
 
