@@ -7,7 +7,7 @@ when one release is asked about, one grid whose rows are the toolchains (`arrang
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from packaging.version import InvalidVersion, Version
@@ -82,14 +82,18 @@ def grid_from_records(
 
 
 def grids_from_records(
-    scenario: str, description: str, upstream: str, found: Iterable[Record]
+    scenario: str,
+    description: str,
+    upstream: str,
+    found: Iterable[Record],
+    column: Callable[[Record], str] = lambda r: r.python_label,
 ) -> list[Grid]:
     """The scenario's grids (see `arrange`), rows and columns exactly what the records cover,
-    in version order."""
-    cells = {(r.pyo3, r.rust, r.python_label): r for r in found}
+    in version order (`column`: a record's column, by default its CPython label)."""
+    cells = {(r.pyo3, r.rust, column(r)): r for r in found}
     first = {r.pyo3: r for r in cells.values()}
     rows = tuple((v, first[v].yanked) for v in sorted(first, key=lambda v: row_order(first[v])))
-    columns = tuple(sorted({r.python_label for r in cells.values()}, key=_minor_key))
+    columns = tuple(sorted({key[2] for key in cells}, key=_minor_key))
     rusts = tuple(sorted({r.rust for r in cells.values()}, key=rust_order)) or ("",)
     return arrange(Grid(scenario, description, upstream, rows, columns), rusts, cells)
 
@@ -166,13 +170,14 @@ def row_order(record: Record) -> tuple[Version, float]:
 _COLUMN = re.compile(r"(pp)?(\d+)\.(\d+)([td]*)")
 
 
-def _minor_key(label: str) -> tuple[int, int, int, str]:
+def _minor_key(label: str) -> tuple[int, int, int, str, str]:
     """Columns in version order; at one version CPython's release build first, then its other
-    builds ("3.11d", "3.13t"), then PyPy ("pp3.11"); a label of another shape last."""
-    found = _COLUMN.fullmatch(label)
-    if found is None:
-        return (999, 0, 0, label)
-    return (int(found[2]), int(found[3]), 1 if found[1] else 0, found[4])
+    builds ("3.11d", "3.13t"), then PyPy ("pp3.11"); a label of another shape last. A label
+    that names its interpreter ("3.12 (/usr/bin/python3.12)") sorts with its version."""
+    found = _COLUMN.match(label)
+    if found is None or label[found.end() :][:1] not in ("", " "):
+        return (999, 0, 0, label, "")
+    return (int(found[2]), int(found[3]), 1 if found[1] else 0, found[4], label)
 
 
 def cell_text(record: Record) -> str:
