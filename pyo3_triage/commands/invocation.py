@@ -74,6 +74,8 @@ class Invocation:
         """Made on first use: `--list` of a bisect and `--cache-info` never detect the toolchain."""
         rerun = bool(getattr(self.args, "rerun", False))
         shared = not getattr(self.args, "isolated_builds", False)
+        # Commands that turn outcomes into verdicts confirm a timeout or SIGKILL at once.
+        verdicts = self.command != "matrix" or bool(getattr(self.args, "git_bisect_exit", False))
         return Evaluator(
             self.layout,
             toolchain.detect(),
@@ -81,6 +83,7 @@ class Invocation:
             rerun=rerun,
             shared=shared,
             rustup=lambda: self.rustup,  # found only when a cell names a Rust toolchain
+            confirm=verdicts,
         )
 
     @cached_property

@@ -19,7 +19,15 @@ from packaging.version import InvalidVersion, Version
 
 from pyo3_triage import __version__
 from pyo3_triage.outcome import DESCRIPTIONS, Outcome
-from pyo3_triage.reporting.table import FORCED_MARK, Grid, cell_text, outcomes_in, row_label
+from pyo3_triage.reporting.table import (
+    FORCED_MARK,
+    UNCONFIRMED_MARK,
+    UNCONFIRMED_WORDS,
+    Grid,
+    cell_text,
+    outcomes_in,
+    row_label,
+)
 from pyo3_triage.store.records import Record, reproduce_command
 from pyo3_triage.system.paths import Layout
 
@@ -123,6 +131,9 @@ def legend(grids: Sequence[Grid]) -> str:
         parts.append(
             "`git:...` rows: PyO3 commits built from source, not releases (with `git describe`)"
         )
+    if any(r.unconfirmed for g in grids for r in g.cells.values()):
+        mark = UNCONFIRMED_MARK
+        parts.append(f"`timeout{mark}`, `signal SIGKILL{mark}`: {UNCONFIRMED_WORDS}")
     return "**Legend**: " + "; ".join(parts) + "."
 
 

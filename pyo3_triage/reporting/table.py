@@ -34,6 +34,12 @@ STYLES: dict[Outcome, str] = {
     Outcome.IMPORT_ERROR: "dark_orange",
 }
 FORCED_MARK = "†"
+UNCONFIRMED_MARK = "?"  # a load-dependent outcome seen once (`Record.unconfirmed`)
+UNCONFIRMED_WORDS = (
+    "a timeout or SIGKILL seen once: the machine's load (another build compiling, the "
+    "out-of-memory killer) may explain it, so it is no verdict until a rerun sees it again "
+    "(the next matrix or bisect reruns it)"
+)
 
 
 @dataclass(frozen=True)
@@ -184,13 +190,15 @@ def cell_text(record: Record) -> str:
     """The words for one cell, without markup: `abort`, `signal SIGBUS`, `flaky 2/3 ...`."""
     outcome = record.outcome
     word = outcome.value
+    mark = UNCONFIRMED_MARK if record.unconfirmed else ""
     if outcome is Outcome.SIGNAL:
         signal = next((run.signal for run in record.runs if run.signal), None)
         word = f"signal {signal}" if signal else word
+    word += mark
     if record.flaky:
         seen = [run.outcome.value for run in record.runs]
         hits = sum(1 for value in seen if value == outcome.value)
-        word = f"flaky {hits}/{len(seen)} {outcome.value} ({', '.join(sorted(set(seen)))})"
+        word = f"flaky {hits}/{len(seen)} {outcome.value}{mark} ({', '.join(sorted(set(seen)))})"
     if record.forced:
         word += f" {FORCED_MARK}"
     if record.abi3:
@@ -226,7 +234,7 @@ SHORT: dict[Outcome, str] = {
 
 def short_text(record: Record) -> str:
     """A cell in at most seven characters: the short word, `~` when flaky, `*` when forced."""
-    word = SHORT[record.outcome]
+    word = SHORT[record.outcome] + (UNCONFIRMED_MARK if record.unconfirmed else "")
     return word + ("~" if record.flaky else "") + ("*" if record.forced or record.abi3 else "")
 
 
@@ -291,6 +299,8 @@ def rich_legend(grids: Sequence[Grid], short: bool = False) -> Text:
         )
     if any(r.revision for g in grids for r in g.cells.values()):
         text.append(" git:...  PyO3 commits built from source, not releases\n")
+    if any(r.unconfirmed for g in grids for r in g.cells.values()):
+        text.append(f" {UNCONFIRMED_MARK}  {UNCONFIRMED_WORDS}\n")
     return text
 
 
