@@ -330,6 +330,9 @@ class CellRunner:
         with contextlib.ExitStack() as held:
             for area in (self.layout.wheels(job.key), venv, work):
                 held.enter_context(area.in_use())
+            # Asked again now that it is held: a folder the reproducer fills (a crate's own
+            # copy) is made again if another run's eviction took it in between.
+            cell.reproducer.run_folder(self.layout, job.key, key)
             yield venv, folder
 
     def run(
