@@ -366,7 +366,7 @@ def _progress(console: Console) -> StepCallback:
     def show(step: Step, probe: Probe, labels: Sequence[str]) -> None:
         low, high = labels[step.window[0]], labels[step.window[1]]
         console.print(
-            f"  probed {probe.label}: {probe.record.outcome.value} -> {probe.verdict.value} "
+            f"  probed {probe.label}: {probe.record.outcome_word} -> {probe.verdict.value} "
             f"({probe.how}); window {low} .. {high}"
             + (f", ~{step.remaining_steps} step(s) left" if step.remaining_steps else "")
         )

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from pyo3_triage import hashes
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.reporting.table import FORCED_MARK, UNCONFIRMED_MARK, Grid, row_label
+from pyo3_triage.reporting.table import FORCED_MARK, Grid, row_label
+from pyo3_triage.store.records import UNCONFIRMED_MARK
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

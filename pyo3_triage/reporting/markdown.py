@@ -21,14 +21,13 @@ from pyo3_triage import __version__
 from pyo3_triage.outcome import DESCRIPTIONS, Outcome
 from pyo3_triage.reporting.table import (
     FORCED_MARK,
-    UNCONFIRMED_MARK,
     UNCONFIRMED_WORDS,
     Grid,
     cell_text,
     outcomes_in,
     row_label,
 )
-from pyo3_triage.store.records import Record, reproduce_command
+from pyo3_triage.store.records import UNCONFIRMED_MARK, Record, reproduce_command
 from pyo3_triage.system.paths import Layout
 
 GITHUB_COMMENT_LIMIT = 65_536  # characters GitHub accepts in one comment body

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pyo3_triage.outcome import DESCRIPTIONS, Outcome
-from pyo3_triage.store.records import Record
+from pyo3_triage.store.records import UNCONFIRMED_MARK, Record
 
 STYLES: dict[Outcome, str] = {
     Outcome.PASS: "bold green",
@@ -34,7 +34,6 @@ STYLES: dict[Outcome, str] = {
     Outcome.IMPORT_ERROR: "dark_orange",
 }
 FORCED_MARK = "†"
-UNCONFIRMED_MARK = "?"  # a load-dependent outcome seen once (`Record.unconfirmed`)
 UNCONFIRMED_WORDS = (
     "a timeout or SIGKILL seen once: the machine's load (another build compiling, the "
     "out-of-memory killer) may explain it, so it is no verdict until a rerun sees it again "

@@ -31,6 +31,7 @@ from pyo3_triage.system.paths import (
 from pyo3_triage.versions.releases import Release
 
 SCHEMA = 1
+UNCONFIRMED_MARK = "?"  # after an outcome no rerun has confirmed yet (`Record.unconfirmed`)
 
 
 class _Source(Protocol):
@@ -204,6 +205,12 @@ class Record:
         reuses it."""
         run = self.deciding_run
         return run is not None and run.load_dependent and not self.confirmed
+
+    @property
+    def outcome_word(self) -> str:
+        """The outcome as progress lines and bisect reports name it: `timeout?` until
+        confirmed."""
+        return self.outcome.value + (UNCONFIRMED_MARK if self.unconfirmed else "")
 
     @property
     def flaky(self) -> bool:
