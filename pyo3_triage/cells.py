@@ -333,6 +333,9 @@ class CellRunner:
         with contextlib.ExitStack() as held:
             for area in (self.layout.wheels(job.key), venv, work):
                 held.enter_context(area.in_use())
+            # Asked again now that it is held: a folder the reproducer fills (a crate's own
+            # copy) is made again if another run's eviction took it in between.
+            cell.reproducer.run_folder(self.layout, job.key, key)
             yield venv, folder
 
     def run(
@@ -343,8 +346,10 @@ class CellRunner:
         toolchain: Toolchain,
         venv: Area,
         folder: Path,
+        first: int = 1,
     ) -> Happened:
-        """The cell's steps, with its areas held (`holding`)."""
+        """The cell's steps, with its areas held (`holding`); `first` numbers the first run's
+        log (a rerun that confirms a record keeps the logs of the runs before it)."""
         rebuild = self.rerun and job.key not in self._rebuilt  # --rerun: each build once a run
         self._rebuilt.add(job.key)
         made = build.build(self.layout, job, toolchain, rebuild=rebuild, shared=self.shared)
@@ -357,7 +362,7 @@ class CellRunner:
             return happened(failed, note=built.error or "", transient=built.transient)
 
         log = self.layout.run_log(
-            cell.reproducer.name, cell.release.cargo_version, str(cell.interp.version), key
+            cell.reproducer.name, cell.release.cargo_version, str(cell.interp.version), key, first
         )
         log.unlink(missing_ok=True)  # a --rerun starts a fresh log; every step below appends
         try:
@@ -375,7 +380,7 @@ class CellRunner:
                 return happened(Outcome.SETUP_ERROR, (failed_import,), gone, transient=True)
             note = failed_import.exception or failed_import.signal or "import failed"
             return happened(Outcome.IMPORT_ERROR, (failed_import,), note)
-        runs = tuple(self._runs(cell, key, python, folder))
+        runs = tuple(self._runs(cell, key, python, folder, first))
         outcome = cell_outcome(runs)
         if outcome is not Outcome.PASS and (gone := self._vanished(cell, python, folder)):
             return happened(Outcome.SETUP_ERROR, runs, gone, transient=True)
@@ -423,9 +428,11 @@ class CellRunner:
             venvs.install_requirements(uv, venv, cell.reproducer.requirements, log)
         return python
 
-    def _runs(self, cell: Cell, key: str, python: Path, work: Path) -> Iterator[RunDetails]:
+    def _runs(
+        self, cell: Cell, key: str, python: Path, work: Path, first: int = 1
+    ) -> Iterator[RunDetails]:
         """The reproducer, `--repeat` times, each run with its own log."""
-        for attempt in range(1, self.options.repeat + 1):
+        for attempt in range(first, first + self.options.repeat):
             log = self.layout.run_log(
                 cell.reproducer.name,
                 cell.release.cargo_version,
@@ -439,7 +446,12 @@ class CellRunner:
 class Evaluator:
     """The one way a cell becomes a record, shared by matrix, bisect, verify and `git bisect
     run`: its keys (`CellKeys`), the store lookup, then its steps (`CellRunner`) when nothing
-    stored answers, and the record (`Record.for_cell`)."""
+    stored answers, and the record (`Record.for_cell`).
+
+    An outcome that depends on the machine's load (a timeout, a SIGKILL: `Record.unconfirmed`)
+    is stored unconfirmed. A stored one is never reused as it is: the cell runs again, and the
+    same outcome again confirms it (`confirmation`). With `confirm` (a bisect, `git bisect
+    run`, verify: commands that turn outcomes into verdicts) a fresh one is rerun at once."""
 
     def __init__(
         self,
@@ -450,10 +462,12 @@ class Evaluator:
         rerun: bool = False,
         shared: bool = True,
         rustup: Callable[[], Rustup] | None = None,
+        confirm: bool = False,
     ) -> None:
         self.layout = layout
         self.keys = CellKeys(layout, toolchain, options, rerun=rerun, rustup=rustup)
         self.runner = CellRunner(layout, toolchain, options, rerun=rerun, shared=shared)
+        self.confirm = confirm
 
     @property
     def options(self) -> Options:
@@ -490,15 +504,40 @@ class Evaluator:
             return keys.record(cell, keys.key(cell, None), happened), False
         job = keys.job(cell, lock, toolchain)
         key = keys.key(cell, job)
-        if (found := keys.reusable(cell, key)) is not None:
+        if (found := keys.reusable(cell, key)) is not None and not found.unconfirmed:
             return found, True
         # Another run may be computing this very cell: wait for it, then use its record.
         with FileLock(str(self.layout.record_mutex(key))):
-            if (found := keys.reusable(cell, key)) is not None:
+            if (found := keys.reusable(cell, key)) is not None and not found.unconfirmed:
                 return found, True
             with self.runner.holding(cell, key, job) as (venv, folder):
-                happened = self.runner.run(cell, key, job, toolchain, venv, folder)
-                return keys.record(cell, key, happened), False
+                if found is None:
+                    happened = self.runner.run(cell, key, job, toolchain, venv, folder)
+                    found = keys.record(cell, key, happened)
+                    if not (self.confirm and found.unconfirmed):
+                        return found, False
+                again = self.runner.run(
+                    cell, key, job, toolchain, venv, folder, first=len(found.runs) + 1
+                )
+                if again.transient:  # no answer either way: it stays unconfirmed
+                    return found, False
+                return keys.record(cell, key, confirmation(found, again)), False
+
+
+def confirmation(first: Record, again: Happened) -> Happened:
+    """What a rerun makes of an unconfirmed record: the same outcome again (and the same signal)
+    confirms it; another outcome stands instead, and keeping both runs marks the cell flaky."""
+    before = first.deciding_run
+    after = next((run for run in again.runs if run.outcome is again.outcome), None)
+    same = again.outcome is first.outcome and (
+        again.outcome is not Outcome.SIGNAL
+        or (before is not None and after is not None and before.signal == after.signal)
+    )
+    if same:
+        return replace(again, runs=first.runs + again.runs, confirmed=True)
+    if not again.runs or not again.outcome.testable:
+        return again  # not run this time (a build or import failed): that stands, unmixed
+    return replace(again, runs=first.runs + again.runs)
 
 
 def cell_outcome(runs: Sequence[RunDetails]) -> Outcome:

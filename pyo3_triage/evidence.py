@@ -29,6 +29,16 @@ class RunDetails:
     log: str | None = None
     truncated: bool = False
 
+    @property
+    def load_dependent(self) -> bool:
+        """The outcome may say more about what else the machine was doing than about the
+        reproducer: a timeout (another build was compiling), or a SIGKILL no timeout sent (the
+        kernel's out-of-memory killer). Such an outcome is a verdict only once a rerun
+        confirms it (`Record.unconfirmed`)."""
+        if self.outcome is Outcome.TIMEOUT:
+            return True
+        return self.outcome is Outcome.SIGNAL and self.signal == "SIGKILL"
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["outcome"] = self.outcome.value

@@ -35,7 +35,9 @@ def describe_plan(cells: Sequence[Cell], evaluator: Evaluator) -> list[str]:
     lines = []
     for cell in cells:
         found = keys.cached_record(cell)
-        if found is not None:
+        if found is not None and found.unconfirmed:
+            what = f"run again (stored {found.outcome.value} is unconfirmed)"
+        elif found is not None:
             what = f"cached: {found.outcome.value}"
         elif not cell.declared and not keys.options.build_unsupported:
             what = f"unsupported ({cell.outside}); not built"

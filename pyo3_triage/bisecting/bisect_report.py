@@ -197,7 +197,7 @@ def _probes_table(search: Search) -> str:
             r.duration for r in probe.record.runs
         )
         rows.append(
-            f"| {number} | {md_escape(search.shown(probe.label))} | {md_escape(probe.record.outcome.value)} | "
+            f"| {number} | {md_escape(search.shown(probe.label))} | {md_escape(probe.record.outcome_word)} | "
             f"{_verdict(probe)} | {took:.1f}s | {how} |"
         )
     return (
@@ -431,7 +431,7 @@ def commit_section(found: CommitSearch, results: Path, match: str = "") -> str:
     for number, probe in enumerate((*found.probes, *found.batch_probes), 1):
         rows.append(
             f"| {number} | `{md_escape(probe.label)}` | {md_escape(probe.record.era)} | "
-            f"{md_escape(probe.record.outcome.value)} | {_verdict(probe)} | {probe.how} |"
+            f"{md_escape(probe.record.outcome_word)} | {_verdict(probe)} | {probe.how} |"
         )
     heads = f" + {len(found.batch_probes)} batch heads" if found.batch_probes else ""
     out.append(

@@ -114,12 +114,15 @@ def judge(record: Record, start: Outcome | None, criteria: Criteria) -> Verdict:
 
     An outcome named in --new or --old is a verdict like any other, so "pass -> build-error"
     can be bisected; an untestable outcome nobody named (`build-error`, `import-error`) is
-    stepped around, and one that never says anything (`setup-error`, `unsupported`) always is.
-    With --match, an outcome in --new whose evidence does not hold the regex is stepped
-    around too: the reproducer failed, but not with the crash asked about."""
+    stepped around, and one that never says anything (`setup-error`, `unsupported`) always is,
+    as is a timeout or SIGKILL no rerun confirmed (`Record.unconfirmed`). With --match, an
+    outcome in --new whose evidence does not hold the regex is stepped around too: the
+    reproducer failed, but not with the crash asked about."""
     outcome = record.outcome
     named = outcome in criteria.new or outcome in criteria.old
     if outcome in NEVER_VERDICTS or not (outcome.testable or named):
+        return Verdict.SKIP
+    if record.unconfirmed:  # a timeout or SIGKILL no rerun saw again: perhaps the load
         return Verdict.SKIP
     if criteria.matched(record) is False:
         return Verdict.SKIP

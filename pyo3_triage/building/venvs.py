@@ -8,6 +8,8 @@ area; the caller holds it in use (see `system/areas.py`) for as long as the venv
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,16 +43,32 @@ def ensure(uv_bin: str, area: Area, interp: Interpreter, log: Path) -> Path:
         if python.exists():
             touch(venv)
             return python
-        done = procs.run(
-            [uv_bin, "venv", "--quiet", "--python", str(interp.executable), str(venv)],
-            env=_uv_env(),
-            timeout=VENV_TIMEOUT,
-            log_path=log,
-            append=True,
-        )
-        if done.returncode != 0 or not python.exists():
-            raise EnvironmentError_(f"could not create a venv for {interp.executable} (see {log})")
+        make(uv_bin, area, interp, log)
         return python
+
+
+def make(uv_bin: str, area: Area, interp: Interpreter, log: Path) -> None:
+    """Make the venv beside its place and move it there when uv is done: a `uv venv` killed
+    halfway leaves a `.partial` (made again next time), never a venv that looks whole."""
+    partial = area.making
+    shutil.rmtree(partial, ignore_errors=True)
+    done = procs.run(
+        [uv_bin, "venv", "--quiet", "--python", str(interp.executable), str(partial)],
+        env=_uv_env(),
+        timeout=VENV_TIMEOUT,
+        log_path=log,
+        append=True,
+    )
+    if done.returncode != 0 or not venv_python(partial).exists():
+        shutil.rmtree(partial, ignore_errors=True)
+        raise EnvironmentError_(f"could not create a venv for {interp.executable} (see {log})")
+    # The activate scripts name the folder uv made (nothing here runs them; a person may).
+    for script in (partial / "bin").glob("activate*"):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            text = script.read_text(encoding="utf-8")
+            script.write_text(text.replace(str(partial), str(area.path)), encoding="utf-8")
+    shutil.rmtree(area.path, ignore_errors=True)  # a venv half made in place by an older run
+    partial.replace(area.path)
 
 
 def install(

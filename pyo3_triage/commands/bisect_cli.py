@@ -369,7 +369,7 @@ def _progress(console: Console) -> StepCallback:
         low, high = labels[step.window[0]], labels[step.window[1]]
         matched = {True: " (matches)", False: " (does not match)", None: ""}[probe.matched]
         console.print(
-            f"  probed {probe.label}: {probe.record.outcome.value}{matched} -> {probe.verdict.value} "
+            f"  probed {probe.label}: {probe.record.outcome_word}{matched} -> {probe.verdict.value} "
             f"({probe.how}); window {low} .. {high}"
             + (f", ~{step.remaining_steps} step(s) left" if step.remaining_steps else "")
         )

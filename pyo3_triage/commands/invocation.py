@@ -29,6 +29,7 @@ from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.reproducers.usercrate import UserCrate
 from pyo3_triage.store import evict
+from pyo3_triage.system import areas
 from pyo3_triage.system.paths import Layout
 from pyo3_triage.system.supervisor import SUPERVISOR
 from pyo3_triage.toolchains import RustChoice
@@ -74,6 +75,8 @@ class Invocation:
         """Made on first use: `--list` of a bisect and `--cache-info` never detect the toolchain."""
         rerun = bool(getattr(self.args, "rerun", False))
         shared = not getattr(self.args, "isolated_builds", False)
+        # Commands that turn outcomes into verdicts confirm a timeout or SIGKILL at once.
+        verdicts = self.command != "matrix" or bool(getattr(self.args, "git_bisect_exit", False))
         return Evaluator(
             self.layout,
             toolchain.detect(),
@@ -81,6 +84,7 @@ class Invocation:
             rerun=rerun,
             shared=shared,
             rustup=lambda: self.rustup,  # found only when a cell names a Rust toolchain
+            confirm=verdicts,
         )
 
     @cached_property
@@ -121,8 +125,10 @@ class Invocation:
         return interpreters.discover(memo=self.layout.interpreter_memo())
 
     def start(self) -> None:
-        """Create the results and cache folders and take charge of child processes."""
+        """Create the results and cache folders, hold the cache for as long as this run lives
+        (`--clean` meanwhile leaves what it uses) and take charge of child processes."""
         self.layout.ensure()
+        areas.hold_for_life(self.layout.cache_hold())
         SUPERVISOR.harden()
 
 

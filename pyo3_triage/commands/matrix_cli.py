@@ -55,8 +55,14 @@ def housekeeping(layout: Layout, console: Console, *, clean: bool, limit: int) -
         )
         console.print("  " + ", ".join(path.name for path in installed), highlight=False)
     if clean:
-        freed = layout.clean_cache()
-        console.print(f"freed {freed / 2**20:.1f} MiB; results in {layout.results} are untouched")
+        cleaned = layout.clean_cache()
+        console.print(
+            f"freed {cleaned.freed / 2**20:.1f} MiB; results in {layout.results} are untouched"
+        )
+        if cleaned.kept:
+            console.print(f"kept {len(cleaned.kept)} folder(s) another run is using:")
+            for path in cleaned.kept:
+                console.print(f"  {path}", highlight=False)
     return EXIT_OK
 
 

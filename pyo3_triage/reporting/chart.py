@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pyo3_triage import hashes
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.reporting.table import FORCED_MARK, Grid, row_label
+from pyo3_triage.store.records import UNCONFIRMED_MARK
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -67,6 +68,8 @@ def chart_cells(grid: Grid) -> list[ChartCell]:
             )
             if record.flaky:
                 word = f"flaky\n{record.outcome.value}"
+            if record.unconfirmed:
+                word += UNCONFIRMED_MARK
             if record.forced:
                 word += f" {FORCED_MARK}"
             if record.abi3:

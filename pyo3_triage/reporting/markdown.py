@@ -23,13 +23,14 @@ from pyo3_triage.outcome import DESCRIPTIONS, Outcome
 from pyo3_triage.reporting import finding
 from pyo3_triage.reporting.table import (
     FORCED_MARK,
+    UNCONFIRMED_WORDS,
     Grid,
     cell_text,
     match_legend,
     outcomes_in,
     row_label,
 )
-from pyo3_triage.store.records import Record, reproduce_command
+from pyo3_triage.store.records import UNCONFIRMED_MARK, Record, reproduce_command
 from pyo3_triage.system.paths import Layout
 
 GITHUB_COMMENT_LIMIT = 65_536  # characters GitHub accepts in one comment body
@@ -137,6 +138,9 @@ def legend(grids: Sequence[Grid]) -> str:
             f"{MATCH_MARK}: the cell's panic message, exception, compile error or stderr "
             f"matches --match {md_escape(repr(regex))}"
         )
+    if any(r.unconfirmed for g in grids for r in g.cells.values()):
+        mark = UNCONFIRMED_MARK
+        parts.append(f"`timeout{mark}`, `signal SIGKILL{mark}`: {UNCONFIRMED_WORDS}")
     return "**Legend**: " + "; ".join(parts) + "."
 
 

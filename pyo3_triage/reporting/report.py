@@ -6,10 +6,11 @@ grids, the bisect answers in the results folder, each interpreter's version) and
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from pyo3_triage.outcome import Outcome
 from pyo3_triage.reporting import chart, markdown, table
 from pyo3_triage.reporting.markdown import md_escape
 from pyo3_triage.reproducers.reproducer import Reproducer
@@ -22,10 +23,13 @@ from pyo3_triage.system.paths import Layout, write_atomic
 def grids_from_store(
     layout: Layout, known: Sequence[Reproducer] = (), latest: Mapping[str, str] | None = None
 ) -> list[table.Grid]:
-    """One grid per scenario (and toolchain, see `table.arrange`), drawn from the records of one version only (a version is a run
-    hash: the same Rust, driver or run command): the version the newest matrix run asked
-    about (`latest`, see `read_latest`), else the one of its newest record; newest record per
-    cell. Records of another version are never mixed in; the grid counts them as left out."""
+    """One grid per scenario (and toolchain, see `table.arrange`), drawn from the records of one
+    version only (a version is a run hash: the same Rust, driver or run command): the version
+    the newest matrix run asked about (`latest`, see `read_latest`), else the one of its newest
+    record. Records that asked another question of a cell (`question`: another build profile,
+    runs per cell, a stable-ABI build) get grids of their own, and interpreters that share a
+    column label get columns of their own (`_columns`): one cell never mixes two of them.
+    Records of another version are never mixed in; the grid counts them as left out."""
     by_scenario: dict[str, list[Record]] = {}
     for record in sorted(records.all_records(layout), key=lambda r: r.created):
         by_scenario.setdefault(record.scenario, []).append(record)
@@ -36,17 +40,80 @@ def grids_from_store(
         found = by_scenario[name]
         versions = {r.scenario_hash for r in found}
         current = asked.get(name) if asked.get(name) in versions else found[-1].scenario_hash
-        cells = {(r.pyo3, r.rust, r.python_label): r for r in found if r.scenario_hash == current}
+        drawn_from = [r for r in found if r.scenario_hash == current]
         scenario = about.get(name)
-        drawn = table.grids_from_records(
-            name,
-            scenario.description if scenario else "",
-            scenario.upstream if scenario else "",
-            cells.values(),
-        )
         left_out = sum(r.scenario_hash != current for r in found)
-        grids += [replace(grid, left_out=left_out) for grid in drawn]
+        for words, asking in _by_question(drawn_from):
+            column = _columns(asking)
+            cells: dict[tuple[str, str, str], Record] = {}
+            for record in asking:
+                at = (record.pyo3, record.rust, column(record))
+                if at not in cells or _answer_order(record) >= _answer_order(cells[at]):
+                    cells[at] = record
+            drawn = table.grids_from_records(
+                name,
+                scenario.description if scenario else "",
+                scenario.upstream if scenario else "",
+                cells.values(),
+                column,
+            )
+            grids += [
+                replace(
+                    grid, left_out=left_out, fixed=" · ".join(filter(None, (grid.fixed, words)))
+                )
+                for grid in drawn
+            ]
     return grids
+
+
+def question(record: Record) -> str:
+    """What a record asked of its cell beyond the cell's place (release, toolchain, CPython),
+    from its key's inputs, in the options' words ("" for the default): the build profile, the
+    runs per cell and a stable-ABI build. A cell outside its release's window is not built, so
+    it answers every question alike ("" too, see `_by_question`)."""
+    selection = record.selection
+    words = ["--release"] if "--release" in selection else []
+    if "--repeat" in selection[:-1]:
+        words.append(f"--repeat {selection[selection.index('--repeat') + 1]}")
+    if record.abi3:
+        words.append("stable ABI")
+    return " ".join(words)
+
+
+def _not_built(record: Record) -> bool:
+    return record.outcome is Outcome.UNSUPPORTED and record.build is None
+
+
+def _by_question(found: Sequence[Record]) -> list[tuple[str, list[Record]]]:
+    """The records grouped by `question` (default first), each group with the cells outside
+    their windows (not built: the same whatever was asked)."""
+    built = [r for r in found if not _not_built(r)]
+    unbuilt = [r for r in found if _not_built(r)]
+    asked = sorted({question(r) for r in built}) or [""]
+    return [(words, [r for r in built if question(r) == words] + unbuilt) for words in asked]
+
+
+def _answer_order(record: Record) -> tuple[bool, str]:
+    """Which of two records of one cell and question the table shows: a PyO3 commit's answer
+    over a `build-error` of the API it was tried for first (see `Release.retry_after`), else
+    the newer."""
+    return record.outcome is not Outcome.BUILD_ERROR or not record.revision, record.created
+
+
+def _columns(found: Sequence[Record]) -> Callable[[Record], str]:
+    """Each record's column: its CPython label, with its interpreter's path when two
+    interpreters share the label (a pyenv 3.12 and the system's), so neither hides the other."""
+    paths: dict[str, set[str]] = {}
+    for record in found:
+        paths.setdefault(record.python_label, set()).add(record.executable)
+
+    def column(record: Record) -> str:
+        label = record.python_label
+        if len(paths.get(label, ())) > 1:
+            return f"{label} ({record.executable})"
+        return label
+
+    return column
 
 
 def read_latest(layout: Layout) -> dict[str, str]:

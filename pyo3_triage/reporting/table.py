@@ -7,7 +7,7 @@ when one release is asked about, one grid whose rows are the toolchains (`arrang
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from packaging.version import InvalidVersion, Version
@@ -18,7 +18,7 @@ from rich.text import Text
 
 from pyo3_triage.matching import MATCH_MARK, matches
 from pyo3_triage.outcome import DESCRIPTIONS, Outcome
-from pyo3_triage.store.records import Record
+from pyo3_triage.store.records import UNCONFIRMED_MARK, Record
 
 STYLES: dict[Outcome, str] = {
     Outcome.PASS: "bold green",
@@ -36,6 +36,11 @@ STYLES: dict[Outcome, str] = {
     Outcome.IMPORT_ERROR: "dark_orange",
 }
 FORCED_MARK = "†"
+UNCONFIRMED_WORDS = (
+    "a timeout or SIGKILL seen once: the machine's load (another build compiling, the "
+    "out-of-memory killer) may explain it, so it is no verdict until a rerun sees it again "
+    "(the next matrix or bisect reruns it)"
+)
 
 
 @dataclass(frozen=True)
@@ -98,14 +103,18 @@ def grid_from_records(
 
 
 def grids_from_records(
-    scenario: str, description: str, upstream: str, found: Iterable[Record]
+    scenario: str,
+    description: str,
+    upstream: str,
+    found: Iterable[Record],
+    column: Callable[[Record], str] = lambda r: r.python_label,
 ) -> list[Grid]:
     """The scenario's grids (see `arrange`), rows and columns exactly what the records cover,
-    in version order."""
-    cells = {(r.pyo3, r.rust, r.python_label): r for r in found}
+    in version order (`column`: a record's column, by default its CPython label)."""
+    cells = {(r.pyo3, r.rust, column(r)): r for r in found}
     first = {r.pyo3: r for r in cells.values()}
     rows = tuple((v, first[v].yanked) for v in sorted(first, key=lambda v: row_order(first[v])))
-    columns = tuple(sorted({r.python_label for r in cells.values()}, key=_minor_key))
+    columns = tuple(sorted({key[2] for key in cells}, key=_minor_key))
     rusts = tuple(sorted({r.rust for r in cells.values()}, key=rust_order)) or ("",)
     return arrange(Grid(scenario, description, upstream, rows, columns), rusts, cells)
 
@@ -182,26 +191,29 @@ def row_order(record: Record) -> tuple[Version, float]:
 _COLUMN = re.compile(r"(pp)?(\d+)\.(\d+)([td]*)")
 
 
-def _minor_key(label: str) -> tuple[int, int, int, str]:
+def _minor_key(label: str) -> tuple[int, int, int, str, str]:
     """Columns in version order; at one version CPython's release build first, then its other
-    builds ("3.11d", "3.13t"), then PyPy ("pp3.11"); a label of another shape last."""
-    found = _COLUMN.fullmatch(label)
-    if found is None:
-        return (999, 0, 0, label)
-    return (int(found[2]), int(found[3]), 1 if found[1] else 0, found[4])
+    builds ("3.11d", "3.13t"), then PyPy ("pp3.11"); a label of another shape last. A label
+    that names its interpreter ("3.12 (/usr/bin/python3.12)") sorts with its version."""
+    found = _COLUMN.match(label)
+    if found is None or label[found.end() :][:1] not in ("", " "):
+        return (999, 0, 0, label, "")
+    return (int(found[2]), int(found[3]), 1 if found[1] else 0, found[4], label)
 
 
 def cell_text(record: Record) -> str:
     """The words for one cell, without markup: `abort`, `signal SIGBUS`, `flaky 2/3 ...`."""
     outcome = record.outcome
     word = outcome.value
+    mark = UNCONFIRMED_MARK if record.unconfirmed else ""
     if outcome is Outcome.SIGNAL:
         signal = next((run.signal for run in record.runs if run.signal), None)
         word = f"signal {signal}" if signal else word
+    word += mark
     if record.flaky:
         seen = [run.outcome.value for run in record.runs]
         hits = sum(1 for value in seen if value == outcome.value)
-        word = f"flaky {hits}/{len(seen)} {outcome.value} ({', '.join(sorted(set(seen)))})"
+        word = f"flaky {hits}/{len(seen)} {outcome.value}{mark} ({', '.join(sorted(set(seen)))})"
     if record.forced:
         word += f" {FORCED_MARK}"
     if record.abi3:
@@ -238,7 +250,7 @@ SHORT: dict[Outcome, str] = {
 
 def short_text(record: Record) -> str:
     """A cell in at most seven characters: the short word, `~` when flaky, `*` when forced."""
-    word = SHORT[record.outcome]
+    word = SHORT[record.outcome] + (UNCONFIRMED_MARK if record.unconfirmed else "")
     return word + ("~" if record.flaky else "") + ("*" if record.forced or record.abi3 else "")
 
 
@@ -305,6 +317,8 @@ def rich_legend(grids: Sequence[Grid], short: bool = False) -> Text:
         text.append(" git:...  PyO3 commits built from source, not releases\n")
     if regex := match_legend(grids):
         text.append(f" {MATCH_MARK}  matches --match {regex!r}\n")
+    if any(r.unconfirmed for g in grids for r in g.cells.values()):
+        text.append(f" {UNCONFIRMED_MARK}  {UNCONFIRMED_WORDS}\n")
     return text
 
 

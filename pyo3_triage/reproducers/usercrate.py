@@ -149,9 +149,26 @@ class UserCrate:
         return MovedCrate(self, release.cargo_version, features, companions, release.source)
 
     def run_folder(self, layout: Layout, build_key: str, record_key: str) -> tuple[Area, Path]:
-        """The project's own (copied) folder, so `python repro.py` finds its script."""
+        """The project's own (copied) folder, so `python repro.py` finds its script. A crate
+        with its own stable-ABI build has one build, so one copy, for every CPython, and
+        `--jobs` runs two CPythons at once: each of its cells runs in a copy of its own (the
+        project's files, never a target dir), so files a run writes meet no other run's."""
         crate = layout.crate(build_key)
-        return crate, crate.path / self.project.workdir
+        if not self.own_abi3:
+            return crate, crate.path / self.project.workdir
+        work = layout.work(record_key)
+        with work.in_use(), work.writing():
+            if not (work.path / PREPARED).is_file():
+                making = work.making
+                shutil.rmtree(making, ignore_errors=True)
+                for path in _files(self.project.root):
+                    copied = making / path.relative_to(self.project.root)
+                    copied.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, copied)
+                (making / PREPARED).write_text(f"{self.name}, run {record_key}\n", "utf-8")
+                shutil.rmtree(work.path, ignore_errors=True)
+                making.replace(work.path)
+        return work, work.path / self.project.workdir
 
     def registry_dependencies(self) -> Sequence[tuple[str, str, tuple[str, ...]]]:
         return manifests.registry_dependencies(self.project)

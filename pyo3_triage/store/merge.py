@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pyo3_triage.errors import UserError
@@ -44,10 +44,11 @@ def merge(sources: Sequence[Path], target: Layout) -> MergeResult:
         for record in records.all_records(layout):
             existing = records.load(target, record.scenario, record.key)
             if existing is None:
-                records.save(target, record)
+                records.save(target, _copy_lock(layout, target, record))
                 _copy_logs(layout, target, record)
                 added += 1
             elif evidence(existing) == evidence(record):
+                _copy_lock(layout, target, existing)
                 identical += 1
             else:
                 conflicts.append(
@@ -66,6 +67,23 @@ def _copy_logs(source: Layout, target: Layout, record: Record) -> None:
         if found.is_file():
             target.logs_dir().mkdir(parents=True, exist_ok=True)
             shutil.copy2(found, target.logs_dir() / name)
+
+
+def _copy_lock(source: Layout, target: Layout, record: Record) -> Record:
+    """Bring along the Cargo.lock the record was built with (kept beside the records for
+    rebuilding the cell), and point the record at the copy: the source folder may be a shard
+    that is thrown away once merged."""
+    lock = record.lock
+    if lock is None or not lock.file:
+        return record
+    kept = target.kept_lock(lock.pyo3, lock.lock_hash)
+    found = source.results / "locks" / Path(lock.file).name
+    if not kept.is_file() and found.is_file():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(found, kept)
+    if not kept.is_file():
+        return record  # the source kept no copy either: the record says where it was
+    return replace(record, lock=replace(lock, file=str(kept)))
 
 
 def _log_paths(record: Record) -> Iterable[object]:

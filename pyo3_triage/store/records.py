@@ -31,6 +31,7 @@ from pyo3_triage.system.paths import (
 from pyo3_triage.versions.releases import Release
 
 SCHEMA = 1
+UNCONFIRMED_MARK = "?"  # after an outcome no rerun has confirmed yet (`Record.unconfirmed`)
 
 
 class _Source(Protocol):
@@ -77,6 +78,7 @@ class Happened:
     build: BuildInfo | None = None  # None: no build was tried
     lock: LockInfo | None = None
     transient: bool = False  # a problem of the moment: the next run computes the cell again
+    confirmed: bool = False  # its load-dependent outcome was seen again on a rerun
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,9 @@ class Record:
     # The Rust toolchain chosen with --rust, by rustup's name ("" for the toolchain on PATH);
     # `toolchain` says what it was exactly.
     rust: str = ""
+    # A load-dependent outcome (`RunDetails.load_dependent`: a timeout, a SIGKILL) seen again
+    # by a rerun; until then it is no verdict (`unconfirmed`). Records from before: False.
+    confirmed: bool = False
     schema: int = SCHEMA
 
     @classmethod
@@ -171,6 +176,7 @@ class Record:
             describe=release.describe,
             era=str(release.version) if commit else "",
             rust=cell.rust.name if cell.rust else "",
+            confirmed=happened.confirmed,
         )
 
     @property
@@ -186,6 +192,25 @@ class Record:
     def cell_name(self) -> str:
         """The cell in a few words: "0.20.3/3.11", with "/Rust 1.80" when a toolchain was chosen."""
         return f"{self.pyo3}/{self.python_label}" + (f"/Rust {self.rust}" if self.rust else "")
+
+    @property
+    def deciding_run(self) -> RunDetails | None:
+        """The run whose outcome is the cell's (the first that gave it)."""
+        return next((run for run in self.runs if run.outcome is self.outcome), None)
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Its outcome depends on the machine's load (a timeout, a SIGKILL) and no rerun has
+        seen it again yet: shown as such, rerun before a bisect counts it or a later run
+        reuses it."""
+        run = self.deciding_run
+        return run is not None and run.load_dependent and not self.confirmed
+
+    @property
+    def outcome_word(self) -> str:
+        """The outcome as progress lines and bisect reports name it: `timeout?` until
+        confirmed."""
+        return self.outcome.value + (UNCONFIRMED_MARK if self.unconfirmed else "")
 
     @property
     def flaky(self) -> bool:

@@ -106,15 +106,35 @@ class Area:
             return tree_size(self.path)  # in use: it may still grow, so not recorded
 
     def evict(self) -> bool:
-        """Delete the area unless someone holds it (never waits); True when it is gone. The
-        lock files stay: deleting one while another process opens it would split the lock."""
+        """Delete the area, and a leftover of it half made (its maker holds it too), unless
+        someone holds it (never waits); True when it is gone. The lock files stay: deleting
+        one while another process opens it would split the lock."""
         self.hold.parent.mkdir(parents=True, exist_ok=True)
         try:
             with ReadWriteLock(str(self.hold), is_singleton=False, blocking=False).write_lock():
                 shutil.rmtree(self.path, ignore_errors=True)
+                shutil.rmtree(self.making, ignore_errors=True)
         except Timeout:
             return False
         return not self.path.exists()
+
+
+_HELD_FOR_LIFE: list[ReadWriteLock] = []
+
+
+def hold_for_life(hold: Path) -> None:
+    """Hold `hold` shared until this process ends (the system lets go of it then): a run
+    holds the whole cache this way, so `--clean` leaves alone what no area's hold covers."""
+    hold.parent.mkdir(parents=True, exist_ok=True)
+    lock = ReadWriteLock(str(hold), is_singleton=False)
+    lock.acquire_read()
+    _HELD_FOR_LIFE.append(lock)
+
+
+def taken_alone(hold: Path) -> contextlib.AbstractContextManager[object]:
+    """`hold` taken exclusively without waiting (raises `Timeout` when anyone holds it)."""
+    hold.parent.mkdir(parents=True, exist_ok=True)
+    return ReadWriteLock(str(hold), is_singleton=False, blocking=False).write_lock()
 
 
 def tree_size(path: Path) -> int:

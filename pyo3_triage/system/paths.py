@@ -9,6 +9,7 @@ string; writes go through `write_atomic` so a crash never leaves half a file beh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -16,8 +17,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import Timeout
+
 from pyo3_triage.errors import UserError
-from pyo3_triage.system.areas import PARTIAL, Area, Kind, tree_size
+from pyo3_triage.system.areas import PARTIAL, Area, Kind, taken_alone, tree_size
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -73,6 +76,14 @@ def matrix_command() -> list[str]:
     """How printed commands start a matrix: the checkout's nox session, or the console script."""
     found = noxfile()
     return ["nox", "-f", str(found), "-s", "matrix", "--"] if found else ["pyo3-triage", "matrix"]
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """What `--clean` did: bytes freed, and the folders it left because a run holds them."""
+
+    freed: int
+    kept: tuple[Path, ...]
 
 
 @dataclass(frozen=True)
@@ -275,18 +286,45 @@ class Layout:
         except (OSError, UnicodeDecodeError):
             return False
 
-    def clean_cache(self) -> int:
-        """Delete the tool's cache areas, and nothing else; only in a folder it tagged."""
+    def cache_hold(self) -> Path:
+        """The whole cache's "in use" hold: every run holds it (shared) while it lives."""
+        return self.cache / "locks.d" / "use-cache.db"
+
+    def clean_cache(self) -> Cleaned:
+        """Delete the tool's cache areas, and nothing else; only in a folder it tagged. Like
+        eviction, it takes each area's hold and leaves alone what another run holds; the
+        folders no area's hold covers (the crates index, resolved locks, clones) only when no
+        run holds the cache; lock files never (another process may have one open)."""
         if not self.tagged():
             raise UserError(
                 f"{self.cache} is not a cache this tool made (no CACHEDIR.TAG of pyo3-triage); "
                 "nothing deleted; pass the --cache DIR the tool used"
             )
-        freed = 0
-        for path in self.cache_areas().values():
-            freed += tree_size(path)
-            shutil.rmtree(path, ignore_errors=True)
-        return freed
+        freed, kept = 0, []
+        for kind in Kind:
+            folder = self.cache / kind.value
+            try:
+                names = sorted({p.name.removesuffix(PARTIAL) for p in folder.iterdir()})
+            except OSError:
+                continue
+            for name in names:
+                area = self.area(kind, name)
+                size = tree_size(area.path) + tree_size(area.making)
+                if area.evict():
+                    freed += size
+                else:
+                    kept.append(area.path)
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # empty now, unless an area was kept
+        shared = [self.cache / name for name in ("index", "resolve", "locks", "git-clones")]
+        try:
+            with taken_alone(self.cache_hold()):
+                for path in shared:
+                    freed += tree_size(path)
+                    shutil.rmtree(path, ignore_errors=True)
+        except Timeout:
+            kept += [path for path in shared if path.exists()]
+        return Cleaned(freed, tuple(kept))
 
     # --- checks --------------------------------------------------------------------------
     def ensure(self, *, cache: bool = True) -> None:

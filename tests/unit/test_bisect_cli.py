@@ -4,17 +4,26 @@ a script: run from the checkout root and from its own folder. Bad input as a use
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
 import pytest
-from factories import REPO, make_record
+from factories import REPO, make_record, make_run
 
-from pyo3_triage.bisecting.bisection import Criteria, Probe, Search, answer, judge
+from pyo3_triage.bisecting.bisection import (
+    Criteria,
+    Probe,
+    Search,
+    answer,
+    git_bisect_status,
+    judge,
+)
 from pyo3_triage.bisecting.search import SearchResult, Step, Verdict
-from pyo3_triage.errors import UserError
+from pyo3_triage.errors import GIT_SKIP, UserError
+from pyo3_triage.evidence import RunDetails
 from pyo3_triage.outcome import NEVER_VERDICTS, Outcome
 from pyo3_triage.store.records import Record
 from pyo3_triage.system.paths import Layout
@@ -83,9 +92,29 @@ def expected(outcome: Outcome, criteria: Criteria) -> Verdict:
 
 @pytest.mark.parametrize("outcome", list(Outcome), ids=[o.value for o in Outcome])
 def test_judge_every_outcome_under_every_new_old_combination(outcome: Outcome) -> None:
+    seen_twice = dataclasses.replace(record(outcome), confirmed=True)  # a timeout: confirmed
     for criteria in CRITERIA:
-        got = judge(record(outcome), Outcome.ABORT, criteria)
+        got = judge(seen_twice, Outcome.ABORT, criteria)
         assert got is expected(outcome, criteria), (outcome, criteria)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [make_run(Outcome.TIMEOUT), make_run(Outcome.SIGNAL, signal="SIGKILL", exit_status=None)],
+    ids=["timeout", "SIGKILL"],
+)
+def test_a_load_dependent_outcome_seen_once_is_no_verdict(run: RunDetails) -> None:
+    """Under --new abort every other outcome is old, so a hang seen once while another build
+    compiled would move the boundary: it counts only once a rerun has seen it again."""
+    once = make_record(run.outcome, key="k", runs=(run,))
+    assert once.unconfirmed
+    for criteria in (Criteria(), Criteria(new=frozenset({Outcome.ABORT}))):
+        assert judge(once, Outcome.PASS, criteria) is Verdict.SKIP
+    assert git_bisect_status(once, Criteria()) == GIT_SKIP
+    twice = dataclasses.replace(once, runs=(run, run), confirmed=True)
+    assert judge(twice, Outcome.PASS, Criteria(new=frozenset({Outcome.ABORT}))) is Verdict.OLD
+    other_signal = make_run(Outcome.SIGNAL, signal="SIGBUS", exit_status=None)
+    assert not make_record(Outcome.SIGNAL, key="k", runs=(other_signal,)).unconfirmed
 
 
 def test_compile_errors_are_verdicts_only_when_asked() -> None:

@@ -19,6 +19,7 @@ from pyo3_triage.commands import parser
 from pyo3_triage.commands.cliargs import options_from
 from pyo3_triage.evidence import BuildInfo
 from pyo3_triage.outcome import Outcome
+from pyo3_triage.reporting import table
 from pyo3_triage.reproducers import scenarios
 from pyo3_triage.reproducers.companions import Companion, parse_versions
 from pyo3_triage.store import records
@@ -337,3 +338,84 @@ def test_rerun_installs_the_wheel_it_built_again_into_each_venv_once(
     rerun.evaluate(Cell(OTHER, NEW, PY312))  # its Rust side is the same: same build and venv
     rerun.evaluate(cell)
     assert installs[:2] == [False, True] and installs[-1] is False
+
+
+# --- load-dependent outcomes: stored unconfirmed, confirmed by a rerun ----------------------
+def _scripted_runs(
+    evaluator: Evaluator, monkeypatch: pytest.MonkeyPatch, *answers: Happened
+) -> list[int]:
+    """The cell's steps give `answers` in turn (nothing built or run); the `first` log number
+    of each call, in order."""
+    import contextlib
+
+    calls: list[int] = []
+    left = list(answers)
+
+    def run(*args: object, first: int = 1) -> Happened:
+        calls.append(first)
+        return left.pop(0)
+
+    @contextlib.contextmanager
+    def holding(*args: object) -> object:
+        yield evaluator.layout.venv("v", "t"), Path("/nowhere")
+
+    monkeypatch.setattr(evaluator.runner, "run", run)
+    monkeypatch.setattr(evaluator.runner, "holding", holding)
+    return calls
+
+
+HANG = Happened(Outcome.TIMEOUT, runs=(make_run(Outcome.TIMEOUT, duration=60.0),))
+KILLED = Happened(
+    Outcome.SIGNAL, runs=(make_run(Outcome.SIGNAL, signal="SIGKILL", exit_status=None),)
+)
+PASSED = Happened(Outcome.PASS, runs=(make_run(Outcome.PASS),))
+
+
+def test_a_stored_timeout_is_not_reused_until_a_rerun_confirms_it(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A matrix stores a timeout unconfirmed; the next run does not take it as final but runs
+    the cell again (its logs numbered after the first's); seen again, it is confirmed and
+    reused from then on."""
+    monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
+    cell = Cell(SCENARIO, NEW, PY312)
+    first = Evaluator(layout, TOOLS, Options())
+    _scripted_runs(first, monkeypatch, HANG)
+    record, reused = first.evaluate(cell)
+    assert record.unconfirmed and not reused
+    assert table.cell_text(record) == "timeout?"
+
+    later = Evaluator(layout, TOOLS, Options())
+    calls = _scripted_runs(later, monkeypatch, HANG)
+    record, reused = later.evaluate(cell)
+    assert calls == [2] and not reused
+    assert record.confirmed and not record.unconfirmed and not record.flaky
+    assert len(record.runs) == 2 and table.cell_text(record) == "timeout"
+
+    third = Evaluator(layout, TOOLS, Options())
+    assert _scripted_runs(third, monkeypatch) == []
+    assert third.evaluate(cell) == (record, True)
+
+
+def test_a_bisect_confirms_at_once_and_another_outcome_stands(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
+    evaluator = Evaluator(layout, TOOLS, Options(), confirm=True)
+    calls = _scripted_runs(evaluator, monkeypatch, KILLED, PASSED)
+    record, reused = evaluator.evaluate(Cell(SCENARIO, NEW, PY312))
+    assert calls == [1, 2] and not reused
+    assert record.outcome is Outcome.PASS and record.flaky and not record.unconfirmed
+    assert [run.outcome for run in record.runs] == [Outcome.SIGNAL, Outcome.PASS]
+    assert records.load(layout, SCENARIO.name, record.key) == record
+
+
+def test_a_rerun_that_could_not_run_leaves_the_record_unconfirmed(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(locks, "resolve", lambda layout, release, toolchain: LOCK)
+    evaluator = Evaluator(layout, TOOLS, Options(), confirm=True)
+    vanished = Happened(Outcome.SETUP_ERROR, note="the venv vanished", transient=True)
+    _scripted_runs(evaluator, monkeypatch, HANG, vanished)
+    record, _ = evaluator.evaluate(Cell(SCENARIO, NEW, PY312))
+    assert record.outcome is Outcome.TIMEOUT and record.unconfirmed

@@ -168,3 +168,49 @@ def test_an_area_is_walked_once_until_it_is_used_again(
     target.measured.unlink()
     with held_by_another_process(target):  # still growing there: measured, not recorded
         assert target.size() == 1500 and not target.measured.exists()
+
+
+# --- --clean: the same holds as eviction ---------------------------------------------------
+def test_clean_leaves_what_another_process_holds_and_names_it(layout: Layout) -> None:
+    held = area(layout, "venvs", "k1-a", 4000, used=1000)
+    other = area(layout, "targets", "0.21.2-a", 4000, used=2000)
+    half = area(layout, "crates", "key1.partial", 4000, used=1000)  # a killed run's leftover
+    with held_by_another_process(layout.area(Kind.VENV, "k1-a")):
+        cleaned = layout.clean_cache()
+    assert held.exists() and not other.exists() and not half.exists()
+    assert cleaned.kept == (held,) and cleaned.freed == 8000
+    assert layout.clean_cache().kept == () and not held.exists()  # released: it goes
+
+
+def test_clean_never_deletes_lock_files(layout: Layout) -> None:
+    target = layout.area(Kind.TARGET, "0.20.3-a")
+    with target.in_use(), target.writing():
+        target.path.mkdir(parents=True)
+    mutex, hold = target.mutex, target.hold
+    assert mutex.exists() and hold.exists()
+    layout.clean_cache()
+    assert mutex.exists() and hold.exists()  # another process may have them open
+    assert not target.path.exists()
+
+
+def test_clean_leaves_the_folders_no_area_covers_while_a_run_holds_the_cache(
+    layout: Layout,
+) -> None:
+    index = layout.cache / "index" / "pyo3.jsonl"
+    index.parent.mkdir(parents=True)
+    index.write_text("{}")
+    script = "import sys; from pathlib import Path; from pyo3_triage.system import areas\n"
+    script += "areas.hold_for_life(Path(sys.argv[1])); print('held', flush=True); input()"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(layout.cache_hold())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "held\n"
+        assert layout.clean_cache().kept == (index.parent,)
+        assert index.read_text() == "{}"
+    finally:
+        child.communicate("\n")
+    assert layout.clean_cache().kept == () and not index.exists()

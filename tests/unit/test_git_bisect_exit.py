@@ -4,6 +4,7 @@ Built and run for real: integration/test_git_bisect.py."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,8 @@ def record(outcome: Outcome) -> Record:
     ],
 )
 def test_default_mapping(outcome: Outcome, status: int) -> None:
-    assert git_bisect_status(record(outcome), Criteria()) == status
+    confirmed = dataclasses.replace(record(outcome), confirmed=True)  # a timeout seen twice
+    assert git_bisect_status(confirmed, Criteria()) == status
 
 
 def test_new_outcomes_narrow_what_is_bad() -> None:

@@ -11,7 +11,7 @@ import pytest
 from factories import make_record, make_run
 
 from pyo3_triage.errors import UserError
-from pyo3_triage.evidence import BuildInfo
+from pyo3_triage.evidence import BuildInfo, LockInfo
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.store import records
 from pyo3_triage.store.merge import MergeResult, evidence, merge
@@ -182,3 +182,33 @@ def test_logs_of_kept_records_are_not_replaced(tmp_path: Path) -> None:
     records.save(b, make_record(Outcome.PASS, key="k", runs=(run,)))
     assert len(merge([b.results], target).conflicts) == 1
     assert (target.results / "logs" / "x.run.log").read_text() == "ours"
+
+
+# --- kept Cargo.locks ----------------------------------------------------------------------
+def test_the_kept_lock_a_record_was_built_with_comes_along(tmp_path: Path) -> None:
+    shard = folder(tmp_path, "shard")
+    kept = shard.kept_lock("0.20.3", "abc123")
+    kept.parent.mkdir(parents=True)
+    kept.write_text("# the lock")
+    lock = LockInfo("0.20.3", (("pyo3", "0.20.3"),), lock_hash="abc123", file=str(kept))
+    records.save(shard, make_record(Outcome.PASS, key="k", lock=lock))
+    target = folder(tmp_path, "t")
+    assert merge([shard.results], target).added == 1
+    copied = target.kept_lock("0.20.3", "abc123")
+    assert copied.read_text() == "# the lock"
+    merged = records.load(target, "s", "k")
+    assert merged is not None and merged.lock is not None
+    assert merged.lock.file == str(copied)  # not the shard folder, which CI throws away
+    assert evidence(merged) == evidence(make_record(Outcome.PASS, key="k", lock=lock))
+
+
+def test_a_kept_lock_missing_beside_a_record_already_merged_is_brought_too(
+    tmp_path: Path,
+) -> None:
+    lock = LockInfo("0.20.3", lock_hash="abc123", file="/gone/locks/0.20.3-abc123.Cargo.lock")
+    target = folder(tmp_path, "t", make_record(Outcome.PASS, key="k", lock=lock))
+    shard = folder(tmp_path, "shard", make_record(Outcome.PASS, key="k", lock=lock))
+    shard.kept_lock("0.20.3", "abc123").parent.mkdir(parents=True)
+    shard.kept_lock("0.20.3", "abc123").write_text("# the lock")
+    assert merge([shard.results], target).identical == 1
+    assert target.kept_lock("0.20.3", "abc123").read_text() == "# the lock"

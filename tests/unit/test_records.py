@@ -123,6 +123,16 @@ def test_reads_the_form_older_versions_wrote() -> None:
     assert again.build is not None and again.build.key == "b1" and again.build.transient
 
 
+def test_a_timeout_stored_before_confirmation_existed_is_unconfirmed() -> None:
+    """No record from before was ever confirmed: the next run reruns it, never reuses it."""
+    data = json.loads(factories.make_record(Outcome.TIMEOUT).to_json())
+    del data["confirmed"]
+    older = Record.from_json(json.dumps(data))
+    assert older.unconfirmed and not older.confirmed
+    confirmed = Record.from_json(factories.make_record(Outcome.TIMEOUT, confirmed=True).to_json())
+    assert confirmed.confirmed and not confirmed.unconfirmed
+
+
 def test_run_details_round_trip() -> None:
     run = full_record().runs[0]
     assert RunDetails.from_dict(run.as_dict()) == run

@@ -161,3 +161,62 @@ def test_the_chart_is_drawn_again_only_when_what_it_shows_changed(
     layout.report_svg().unlink()
     report.write(layout, [table.grid_from_records("s", "", "", [make_record(Outcome.PASS)])])
     assert len(drawn) == 3 and layout.report_svg().is_file()  # a file was missing
+
+
+# --- one cell, one question ------------------------------------------------------------------
+SAME_SECOND = "2026-12-01T10:00:00+00:00"
+
+
+def _save(layout: Layout, key: str, outcome: Outcome, **fields: object) -> Record:
+    made = make_record(outcome, key=key.ljust(24, "0"), created=SAME_SECOND, **fields)
+    records.save(layout, made)
+    return made
+
+
+def test_records_asking_other_questions_of_a_cell_get_tables_of_their_own(
+    tmp_path: Path,
+) -> None:
+    """The default build, a stable-ABI build, a release build and three runs per cell, all of
+    PyO3 0.20.3 on 3.11 and stored in the same second: four tables, none overwriting another;
+    a cell outside the window (not built) answers them all."""
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    base = ("--scenario", "s")
+    _save(layout, "plain", Outcome.ABORT, selection=base)
+    _save(layout, "abi3", Outcome.PASS, selection=(*base, "--abi3"), abi3="abi3-py37")
+    _save(layout, "release", Outcome.SEGFAULT, selection=(*base, "--release"))
+    _save(layout, "repeat", Outcome.ERROR, selection=(*base, "--repeat", "3"))
+    _save(layout, "window", Outcome.UNSUPPORTED, python="3.13.0", python_label="3.13")
+    grids = report.grids_from_store(layout)
+    shown = {grid.title: grid.cells[("0.20.3", "3.11")].outcome for grid in grids}
+    assert shown == {
+        "s": Outcome.ABORT,
+        "s · stable ABI": Outcome.PASS,
+        "s · --release": Outcome.SEGFAULT,
+        "s · --repeat 3": Outcome.ERROR,
+    }
+    assert all(g.cells[("0.20.3", "3.13")].outcome is Outcome.UNSUPPORTED for g in grids)
+
+
+def test_two_interpreters_with_one_label_get_a_column_each(tmp_path: Path) -> None:
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    _save(layout, "pyenv", Outcome.ABORT, executable="/pyenv/bin/python3.11")
+    _save(layout, "system", Outcome.PASS, executable="/usr/bin/python3.11", python="3.11.2")
+    _save(layout, "other", Outcome.PASS, python="3.12.1", python_label="3.12")
+    (grid,) = report.grids_from_store(layout)
+    assert grid.columns == ("3.11 (/pyenv/bin/python3.11)", "3.11 (/usr/bin/python3.11)", "3.12")
+    assert grid.cells[("0.20.3", "3.11 (/pyenv/bin/python3.11)")].outcome is Outcome.ABORT
+    assert grid.cells[("0.20.3", "3.11 (/usr/bin/python3.11)")].outcome is Outcome.PASS
+
+
+@pytest.mark.parametrize(("older", "newer"), [("a", "b"), ("b", "a")])
+def test_a_commits_answer_wins_over_the_build_error_of_the_api_tried_first(
+    tmp_path: Path, older: str, newer: str
+) -> None:
+    """Stored within one second, whichever record file sorts first: the table shows the answer
+    `evaluate` gave (the newer API's), not the older API's build-error that led to it."""
+    layout = Layout(tmp_path / "cache", tmp_path / "results")
+    commit = dict(pyo3="git:abc1234", revision="abc1234" * 5, describe="v0.21.0-3-gabc1234")
+    _save(layout, older, Outcome.BUILD_ERROR, era="0.21.0", **commit)
+    _save(layout, newer, Outcome.ABORT, era="0.22.0", **commit)
+    (grid,) = report.grids_from_store(layout)
+    assert grid.cells[("git:abc1234", "3.11")].outcome is Outcome.ABORT

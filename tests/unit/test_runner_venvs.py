@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from factories import make_crate
+from factories import interp, make_crate
 
 from pyo3_triage.building import venvs
 from pyo3_triage.outcome import Outcome
@@ -87,3 +87,36 @@ def test_a_failed_install_is_an_environment_error(tmp_path: Path) -> None:
     with pytest.raises(venvs.EnvironmentError_, match="could not install pytest"):
         venvs.install_requirements(uv, venv, ["pytest"], tmp_path / "log")
     assert not (venv.path / ".pyo3-triage-requirements").exists()  # tried again next time
+
+
+# `venvs.ensure` as written, not the tier guard's refusal: the stand-in uv below makes no real
+# venv and reaches no network.
+ENSURE = venvs.ensure
+
+FAKE_UV_VENV = """#!/bin/sh
+for last; do :; done
+mkdir -p "$last/bin"
+echo "VIRTUAL_ENV='$last'" > "$last/bin/activate"
+touch "$last/bin/python"
+exit {status}
+"""
+
+
+def stand_in_uv(tmp_path: Path, status: int) -> str:
+    script = tmp_path / f"uv-{status}"
+    script.write_text(FAKE_UV_VENV.format(status=status))
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_a_venv_uv_left_halfway_is_never_taken_for_a_whole_one(tmp_path: Path) -> None:
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    venv = layout.venv("key", "3.11")
+    killed = stand_in_uv(tmp_path, 137)  # bin/python is there, but uv did not finish
+    with pytest.raises(venvs.EnvironmentError_, match="could not create a venv"):
+        ENSURE(killed, venv, interp("3.11.7"), tmp_path / "log")
+    assert not venv.path.exists() and not venv.making.exists()
+    python = ENSURE(stand_in_uv(tmp_path, 0), venv, interp("3.11.7"), tmp_path / "log")
+    assert python == venv.path / "bin" / "python" and python.exists()
+    assert not venv.making.exists()
+    assert (venv.path / "bin" / "activate").read_text() == f"VIRTUAL_ENV='{venv.path}'\n"

@@ -238,3 +238,26 @@ def test_a_path_dependency_outside_the_project_is_part_of_its_key(tmp_path: Path
     assert second != first
     (tmp_path / "util" / "src" / "lib.rs").write_text("pub fn g() {}\n")
     assert usercrate.load(str(project), "python repro.py").build_hash not in (first, second)
+
+
+def test_a_crate_with_its_own_abi3_runs_each_cell_in_a_folder_of_its_own(tmp_path: Path) -> None:
+    """Its one build serves every CPython, and `--jobs 2` runs two of them at once: a file
+    one run writes must not meet the other."""
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    project = make_project(tmp_path / "proj")
+    manifest = project / "Cargo.toml"
+    manifest.write_text(manifest.read_text().replace('"extension-module"', '"abi3-py38"'))
+    crate = usercrate.load(str(project), "python repro.py")
+    assert crate.own_abi3 == "abi3-py38"
+    (first_area, first), (second_area, second) = (
+        crate.run_folder(layout, "build", key) for key in ("record-a", "record-b")
+    )
+    assert first != second and first_area.path != second_area.path
+    assert (first / "repro.py").read_text() == (project / "repro.py").read_text()
+    (first / "out.txt").write_text("written by the 3.12 run")
+    assert not (second / "out.txt").exists()
+    assert crate.run_folder(layout, "build", "record-a")[1] == first  # kept as it is
+    assert (first / "out.txt").is_file()
+    plain = usercrate.load(str(make_project(tmp_path / "plain")), "python repro.py")
+    area, folder = plain.run_folder(layout, "build", "record-a")
+    assert area == layout.crate("build") and folder == area.path  # the built copy itself
