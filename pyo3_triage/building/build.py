@@ -197,7 +197,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         # The lock the crate pinned: beside the records, and in the cache for later results.
         write_if_changed(layout.kept_lock(pinned.pyo3, pinned.lock_hash), pinned.lock_text)
         write_if_changed(layout.cached_build_lock(key), pinned.lock_text)
-    own = own_packages(crate)
+    own = own_packages(prepared.manifest, crate)
     _fresh_sources(crate)
     wheels = _emptied(layout.wheels(key).path)
     # Debug info costs build time and is not needed for panic messages or backtraces; the
@@ -331,21 +331,33 @@ def _fresh_sources(crate: Path) -> None:
             os.utime(os.path.join(folder, name), ns=(now, now))
 
 
-def own_packages(crate: Path) -> set[str]:
-    """The packages of the crate being built (with its workspace members): the reproducer's
-    own code, as cargo names it in "could not compile `NAME`"."""
+def own_packages(manifest: Path, top: Path) -> set[str]:
+    """The packages of the crate maturin builds (its `manifest`) and of its Cargo workspace's
+    members: the reproducer's own code, as cargo names it in "could not compile `NAME`".
+
+    The workspace is cargo's: the manifest's own `[workspace]`, else the nearest folder above
+    it (up to `top`, the copied project) whose Cargo.toml has one. A project that keeps its
+    bindings in a subfolder (`[tool.maturin] manifest-path`) has no manifest at its root, or
+    one of another package."""
+    if not manifest.is_file():
+        return set()
+    roots = [manifest]
+    if "workspace" not in _toml(manifest):
+        for folder in manifest.parent.parents:
+            if not folder.is_relative_to(top):
+                break
+            if "workspace" in _toml(folder / "Cargo.toml"):
+                roots.append(folder / "Cargo.toml")
+                break
     names: set[str] = set()
-    manifests = [crate / "Cargo.toml"]
+    manifests = list(roots)
     seen: set[Path] = set()
     while manifests:
         manifest = manifests.pop()
         if manifest in seen or not manifest.is_file():
             continue
         seen.add(manifest)
-        try:
-            data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue
+        data = _toml(manifest)
         package = data.get("package", {})
         if isinstance(package, dict) and isinstance(package.get("name"), str):
             names.add(package["name"])
@@ -355,6 +367,14 @@ def own_packages(crate: Path) -> set[str]:
             if isinstance(pattern, str):
                 manifests.extend(m / "Cargo.toml" for m in manifest.parent.glob(pattern))
     return names
+
+
+def _toml(path: Path) -> dict[str, object]:
+    """A TOML file's tables, {} when it is missing or unreadable."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
 
 
 def _failed(key: str, log: Path, error: str, *, transient: bool = False) -> Built:
@@ -406,12 +426,12 @@ def _cached(layout: Layout, key: str, log: Path) -> Built | None:
         lock = replace(lock, file=str(kept))
     compile_error, lint = info.compile_error, info.denied_lint
     if not info.ok and "denied_lint" not in data:  # cached before these were told
-        text = local.read_text(encoding="utf-8", errors="replace")
-        compile_error = own_code_failed(text, own_packages(layout.crate(key).path))
+        text, crate = local.read_text(encoding="utf-8", errors="replace"), layout.crate(key).path
+        compile_error = own_code_failed(text, own_packages(crate / "Cargo.toml", crate))
         lint = denied_lint(text) or ""
     if not info.ok and "pyo3_failed" not in data:  # cached before PyO3's own failure was told
-        text = local.read_text(encoding="utf-8", errors="replace")
-        if pyo3 := failed_pyo3_crate(text, own_packages(layout.crate(key).path)):
+        text, crate = local.read_text(encoding="utf-8", errors="replace"), layout.crate(key).path
+        if pyo3 := failed_pyo3_crate(text, own_packages(crate / "Cargo.toml", crate)):
             said = f"dependency `{pyo3}` does not compile: "
             error = not_compiled(pyo3, (info.error or "").removeprefix(said))
             info = replace(info, pyo3_failed=pyo3, error=error)
