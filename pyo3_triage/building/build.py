@@ -211,7 +211,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         if isinstance(vendored, str):
             return _failed(key, log, vendored)
         env.update(vendored)
-    argv = _maturin_argv(job, toolchain, prepared.manifest, wheels)
+    argv = _maturin_argv(job, toolchain, prepared, wheels)
     done = procs.run(argv, cwd=prepared.workdir, env=env, timeout=BUILD_TIMEOUT, log_path=log)
     log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     info = _judged(key, done, log, log_text, sorted(wheels.glob("*.whl")), own)
@@ -263,12 +263,14 @@ def _emptied(wheels: Path) -> Path:
     return wheels
 
 
-def _maturin_argv(job: Job, toolchain: Toolchain, manifest: Path, wheels: Path) -> list[str]:
+def _maturin_argv(job: Job, toolchain: Toolchain, prepared: Prepared, wheels: Path) -> list[str]:
+    """maturin's command line. The matrix's profile always wins over a `profile` in the
+    project's `[tool.maturin]`: dev (without debug info) unless the matrix asks for --release."""
+    manifest = [] if names_manifest(prepared) else ["--manifest-path", str(prepared.manifest)]
     argv = [
         toolchain.maturin_bin,
         "build",
-        "--manifest-path",
-        str(manifest),
+        *manifest,
         "--interpreter",
         str(job.interp.executable),
         "--out",
@@ -279,7 +281,23 @@ def _maturin_argv(job: Job, toolchain: Toolchain, manifest: Path, wheels: Path) 
         "skip",
         "--locked",
     ]
-    return [*argv, "--release"] if job.profile == "release" else argv
+    return [*argv, "--release"] if job.profile == "release" else [*argv, "--profile", "dev"]
+
+
+def names_manifest(prepared: Prepared) -> bool:
+    """The pyproject.toml where maturin runs names the manifest it builds (`[tool.maturin]
+    manifest-path`): maturin is then run from there without `--manifest-path`, as `maturin
+    build` would be, so it reads that pyproject's `[tool.maturin]` (python-source,
+    module-name, features, ...). Given `--manifest-path`, maturin 1.x looks for a
+    pyproject.toml from the manifest's folder up to its Cargo workspace's root only, and a
+    bindings crate that is its own workspace (as `manifests.rewrite` makes a lone crate)
+    would be built without the project's."""
+    tool = _toml(prepared.workdir / "pyproject.toml").get("tool")
+    maturin = tool.get("maturin") if isinstance(tool, dict) else None
+    named = maturin.get("manifest-path") if isinstance(maturin, dict) else None
+    if not isinstance(named, str):
+        return False
+    return (prepared.workdir / named).resolve() == prepared.manifest.resolve()
 
 
 def _judged(
