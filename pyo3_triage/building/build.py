@@ -25,6 +25,7 @@ from pyo3_triage.building.buildlog import (
     failed_dependency,
     failed_pyo3_crate,
     first_error,
+    missing_init_symbol,
     not_compiled,
     own_code_failed,
     worth_caching,
@@ -309,9 +310,12 @@ def _judged(
     ok = done.returncode == 0 and bool(built)
     error = None
     pyo3 = None if ok else failed_pyo3_crate(log_text, own)
+    no_init = missing_init_symbol(log_text) if ok else None
     if ok and own and not compiled(log_text, own):
         # Never package a library this build did not compile: it may be another reproducer's.
         ok, error = False, "cargo did not compile the reproducer's own crate (stale target dir)"
+    elif no_init:  # the project's module name and its #[pymodule] differ: a build-error
+        ok, error = False, no_init
     elif not ok:
         error = first_error(log_text) or (
             "build timed out" if done.timed_out else f"maturin exited with {done.returncode}"
@@ -328,8 +332,8 @@ def _judged(
         error=error,
         compiled_pyo3=compiled(log_text, {"pyo3"}),
         transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0)
-        or (done.returncode == 0 and not ok),
-        compile_error=not ok and own_code_failed(log_text, own),
+        or (done.returncode == 0 and not ok and not no_init),
+        compile_error=bool(no_init) or (not ok and own_code_failed(log_text, own)),
         denied_lint=(denied_lint(log_text) or "") if not ok else "",
         pyo3_failed=pyo3 or "",
     )
