@@ -305,17 +305,16 @@ def _judged(
     key: str, done: procs.Completed, log: Path, log_text: str, built: list[Path], own: set[str]
 ) -> BuildInfo:
     """What maturin's run says of the build: a wheel, a compile error of the reproducer's own
-    code or of PyO3's, or a failure to set up (then whether the inputs explain it, so it may be
-    cached)."""
+    code or of PyO3's (or a library without the module's init symbol), or a failure to set up
+    (then whether the inputs explain it, so it may be cached)."""
     ok = done.returncode == 0 and bool(built)
-    error = None
+    error = no_init = None
     pyo3 = None if ok else failed_pyo3_crate(log_text, own)
-    no_init = missing_init_symbol(log_text) if ok else None
     if ok and own and not compiled(log_text, own):
         # Never package a library this build did not compile: it may be another reproducer's.
         ok, error = False, "cargo did not compile the reproducer's own crate (stale target dir)"
-    elif no_init:  # the project's module name and its #[pymodule] differ: a build-error
-        ok, error = False, no_init
+    elif ok and (no_init := missing_init_symbol(log_text)):
+        ok, error = False, no_init  # its module name is not its #[pymodule]'s: a build-error
     elif not ok:
         error = first_error(log_text) or (
             "build timed out" if done.timed_out else f"maturin exited with {done.returncode}"

@@ -111,3 +111,12 @@ def test_a_compile_error_in_the_bindings_crate_is_the_projects_own() -> None:
     info = build._judged("k", completed(1), Path("/b.log"), text, [], {"safetensors-python"})
     assert info.compile_error and not info.ok and not info.transient
     assert info.error == first_error(text)  # no "dependency ... does not compile"
+
+
+def test_a_stale_library_stays_a_failure_of_the_moment_even_without_its_init_symbol() -> None:
+    """The library this build did not compile may be another reproducer's: built again."""
+    text = log("init-symbol-missing.log")
+    wheel = [Path("/w/safetensors_python-0.4.5-cp311-cp311-linux_x86_64.whl")]
+    info = build._judged("k", completed(0), Path("/b.log"), text, wheel, {"someone-else"})
+    assert not info.ok and info.transient and not info.compile_error
+    assert "stale target dir" in (info.error or "")
