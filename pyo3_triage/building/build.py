@@ -25,6 +25,7 @@ from pyo3_triage.building.buildlog import (
     failed_dependency,
     failed_pyo3_crate,
     first_error,
+    missing_init_symbol,
     not_compiled,
     own_code_failed,
     worth_caching,
@@ -194,7 +195,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         # The lock the crate pinned: beside the records, and in the cache for later results.
         write_if_changed(layout.kept_lock(pinned.pyo3, pinned.lock_hash), pinned.lock_text)
         write_if_changed(layout.cached_build_lock(key), pinned.lock_text)
-    own = own_packages(crate)
+    own = own_packages(prepared.manifest, crate)
     _fresh_sources(crate)
     wheels = _emptied(layout.wheels(key).path)
     # Debug info costs build time and is not needed for panic messages or backtraces; the
@@ -208,7 +209,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
         if isinstance(vendored, str):
             return _failed(key, log, vendored)
         env.update(vendored)
-    argv = _maturin_argv(job, toolchain, prepared.manifest, wheels)
+    argv = _maturin_argv(job, toolchain, prepared, wheels)
     done = procs.run(argv, cwd=prepared.workdir, env=env, timeout=BUILD_TIMEOUT, log_path=log)
     log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     info = _judged(key, done, log, log_text, sorted(wheels.glob("*.whl")), own)
@@ -260,12 +261,14 @@ def _emptied(wheels: Path) -> Path:
     return wheels
 
 
-def _maturin_argv(job: Job, toolchain: Toolchain, manifest: Path, wheels: Path) -> list[str]:
+def _maturin_argv(job: Job, toolchain: Toolchain, prepared: Prepared, wheels: Path) -> list[str]:
+    """maturin's command line. The matrix's profile always wins over a `profile` in the
+    project's `[tool.maturin]`: dev (without debug info) unless the matrix asks for --release."""
+    manifest = [] if names_manifest(prepared) else ["--manifest-path", str(prepared.manifest)]
     argv = [
         toolchain.maturin_bin,
         "build",
-        "--manifest-path",
-        str(manifest),
+        *manifest,
         "--interpreter",
         str(job.interp.executable),
         "--out",
@@ -276,21 +279,39 @@ def _maturin_argv(job: Job, toolchain: Toolchain, manifest: Path, wheels: Path) 
         "skip",
         "--locked",
     ]
-    return [*argv, "--release"] if job.profile == "release" else argv
+    return [*argv, "--release"] if job.profile == "release" else [*argv, "--profile", "dev"]
+
+
+def names_manifest(prepared: Prepared) -> bool:
+    """The pyproject.toml where maturin runs names the manifest it builds (`[tool.maturin]
+    manifest-path`): maturin is then run from there without `--manifest-path`, as `maturin
+    build` would be, so it reads that pyproject's `[tool.maturin]` (python-source,
+    module-name, features, ...). Given `--manifest-path`, maturin 1.x looks for a
+    pyproject.toml from the manifest's folder up to its Cargo workspace's root only, and a
+    bindings crate that is its own workspace (as `manifests.rewrite` makes a lone crate)
+    would be built without the project's."""
+    tool = _toml(prepared.workdir / "pyproject.toml").get("tool")
+    maturin = tool.get("maturin") if isinstance(tool, dict) else None
+    named = maturin.get("manifest-path") if isinstance(maturin, dict) else None
+    if not isinstance(named, str):
+        return False
+    return (prepared.workdir / named).resolve() == prepared.manifest.resolve()
 
 
 def _judged(
     key: str, done: procs.Completed, log: Path, log_text: str, built: list[Path], own: set[str]
 ) -> BuildInfo:
     """What maturin's run says of the build: a wheel, a compile error of the reproducer's own
-    code or of PyO3's, or a failure to set up (then whether the inputs explain it, so it may be
-    cached)."""
+    code or of PyO3's (or a library without the module's init symbol), or a failure to set up
+    (then whether the inputs explain it, so it may be cached)."""
     ok = done.returncode == 0 and bool(built)
-    error = None
+    error = no_init = None
     pyo3 = None if ok else failed_pyo3_crate(log_text, own)
     if ok and own and not compiled(log_text, own):
         # Never package a library this build did not compile: it may be another reproducer's.
         ok, error = False, "cargo did not compile the reproducer's own crate (stale target dir)"
+    elif ok and (no_init := missing_init_symbol(log_text)):
+        ok, error = False, no_init  # its module name is not its #[pymodule]'s: a build-error
     elif not ok:
         error = first_error(log_text) or (
             "build timed out" if done.timed_out else f"maturin exited with {done.returncode}"
@@ -307,8 +328,8 @@ def _judged(
         error=error,
         compiled_pyo3=compiled(log_text, {"pyo3"}),
         transient=not worth_caching(ok, error, done.timed_out or (done.returncode or 0) < 0)
-        or (done.returncode == 0 and not ok),
-        compile_error=not ok and own_code_failed(log_text, own),
+        or (done.returncode == 0 and not ok and not no_init),
+        compile_error=bool(no_init) or (not ok and own_code_failed(log_text, own)),
         denied_lint=(denied_lint(log_text) or "") if not ok else "",
         pyo3_failed=pyo3 or "",
     )
@@ -328,21 +349,33 @@ def _fresh_sources(crate: Path) -> None:
             os.utime(os.path.join(folder, name), ns=(now, now))
 
 
-def own_packages(crate: Path) -> set[str]:
-    """The packages of the crate being built (with its workspace members): the reproducer's
-    own code, as cargo names it in "could not compile `NAME`"."""
+def own_packages(manifest: Path, top: Path) -> set[str]:
+    """The packages of the crate maturin builds (its `manifest`) and of its Cargo workspace's
+    members: the reproducer's own code, as cargo names it in "could not compile `NAME`".
+
+    The workspace is cargo's: the manifest's own `[workspace]`, else the nearest folder above
+    it (up to `top`, the copied project) whose Cargo.toml has one. A project that keeps its
+    bindings in a subfolder (`[tool.maturin] manifest-path`) has no manifest at its root, or
+    one of another package."""
+    if not manifest.is_file():
+        return set()
+    roots = [manifest]
+    if "workspace" not in _toml(manifest):
+        for folder in manifest.parent.parents:
+            if not folder.is_relative_to(top):
+                break
+            if "workspace" in _toml(folder / "Cargo.toml"):
+                roots.append(folder / "Cargo.toml")
+                break
     names: set[str] = set()
-    manifests = [crate / "Cargo.toml"]
+    manifests = list(roots)
     seen: set[Path] = set()
     while manifests:
         manifest = manifests.pop()
         if manifest in seen or not manifest.is_file():
             continue
         seen.add(manifest)
-        try:
-            data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue
+        data = _toml(manifest)
         package = data.get("package", {})
         if isinstance(package, dict) and isinstance(package.get("name"), str):
             names.add(package["name"])
@@ -352,6 +385,14 @@ def own_packages(crate: Path) -> set[str]:
             if isinstance(pattern, str):
                 manifests.extend(m / "Cargo.toml" for m in manifest.parent.glob(pattern))
     return names
+
+
+def _toml(path: Path) -> dict[str, object]:
+    """A TOML file's tables, {} when it is missing or unreadable."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
 
 
 def _failed(key: str, log: Path, error: str, *, transient: bool = False) -> Built:
@@ -403,12 +444,12 @@ def _cached(layout: Layout, key: str, log: Path) -> Built | None:
         lock = replace(lock, file=str(kept))
     compile_error, lint = info.compile_error, info.denied_lint
     if not info.ok and "denied_lint" not in data:  # cached before these were told
-        text = local.read_text(encoding="utf-8", errors="replace")
-        compile_error = own_code_failed(text, own_packages(layout.crate(key).path))
+        text, crate = local.read_text(encoding="utf-8", errors="replace"), layout.crate(key).path
+        compile_error = own_code_failed(text, own_packages(crate / "Cargo.toml", crate))
         lint = denied_lint(text) or ""
     if not info.ok and "pyo3_failed" not in data:  # cached before PyO3's own failure was told
-        text = local.read_text(encoding="utf-8", errors="replace")
-        if pyo3 := failed_pyo3_crate(text, own_packages(layout.crate(key).path)):
+        text, crate = local.read_text(encoding="utf-8", errors="replace"), layout.crate(key).path
+        if pyo3 := failed_pyo3_crate(text, own_packages(crate / "Cargo.toml", crate)):
             said = f"dependency `{pyo3}` does not compile: "
             error = not_compiled(pyo3, (info.error or "").removeprefix(said))
             info = replace(info, pyo3_failed=pyo3, error=error)

@@ -67,6 +67,19 @@ def not_compiled(crate: str, error: str) -> str:
     return f"{whose} `{crate}` does not compile: {error}"
 
 
+# maturin's warning after a build whose library lacks the module's init function (1.16 also
+# names `PyModExport_...`): the wheel is made, but Python cannot import it.
+_NO_INIT_SYMBOL = re.compile(r"Couldn't find the symbol `PyInit_[^`]*`.*$", re.MULTILINE)
+
+
+def missing_init_symbol(log_text: str) -> str | None:
+    """maturin's words when the library it packed has no `PyInit_<module>`: the module name it
+    was given (`[tool.maturin] module-name`, else the library's name) is not the one the
+    crate's `#[pymodule]` makes. A failed build of the project, never a wheel to install."""
+    found = _NO_INIT_SYMBOL.search(log_text)
+    return found.group(0).strip() if found else None
+
+
 def first_error(log_text: str) -> str | None:
     """The compiler's first error line (with its `-->` location when there is one); for a
     build script that failed, which one and what it said."""

@@ -211,9 +211,11 @@ def test_own_packages_of_a_workspace(tmp_path: Path) -> None:
         (tmp_path / "crates" / member / "Cargo.toml").write_text(
             f'[package]\nname = "my-{member}"\nversion = "0.1.0"\n'
         )
-    assert own_packages(tmp_path) == {"my-ext", "my-core"}
-    assert own_packages(tmp_path / "crates" / "ext") == {"my-ext"}
-    assert own_packages(tmp_path / "missing") == set()
+    assert own_packages(tmp_path / "Cargo.toml", tmp_path) == {"my-ext", "my-core"}
+    ext = tmp_path / "crates" / "ext" / "Cargo.toml"
+    assert own_packages(ext, tmp_path) == {"my-ext", "my-core"}  # a member's workspace, as cargo's
+    assert own_packages(ext, tmp_path / "crates") == {"my-ext"}  # no workspace inside `top`
+    assert own_packages(tmp_path / "missing" / "Cargo.toml", tmp_path) == set()
 
 
 @pytest.mark.parametrize(
