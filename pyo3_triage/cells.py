@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -359,9 +360,8 @@ class CellRunner:
             python = self._install(cell, built, venv, log)
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
             return happened(Outcome.SETUP_ERROR, note=str(err), transient=True)
-        folder.mkdir(parents=True, exist_ok=True)
-        # From the venv's folder: in the project's folder Python would import the project's
-        # source package (maturin's mixed layout), not the wheel.
+        cell.reproducer.ready(folder)
+        # From the venv's folder: whatever the run's folder holds, this is the wheel.
         failed_import = runner.check_import(python, cell.reproducer.module, venv.path, log)
         if failed_import is not None:
             if gone := self._vanished(cell, python, folder):
@@ -372,7 +372,26 @@ class CellRunner:
         outcome = cell_outcome(runs)
         if outcome is not Outcome.PASS and (gone := self._vanished(cell, python, folder)):
             return happened(Outcome.SETUP_ERROR, runs, gone, transient=True)
+        if outcome is not Outcome.PASS and (shadow := self._shadowed(cell, python, folder, log)):
+            return happened(Outcome.SETUP_ERROR, runs, shadow)
         return happened(outcome, runs)
+
+    @staticmethod
+    def _shadowed(cell: Cell, python: Path, folder: Path, log: Path) -> str | None:
+        """Why a failed run is no answer when it imported the project's source instead of the
+        installed wheel (a package or module beside its script that the run's copy could not
+        keep out of the way), or None."""
+        module = cell.reproducer.module
+        first = runner.first_on_path(cell.reproducer.argv(python), python, folder)
+        found = runner.shadowing(python, module, first, folder, log)
+        if found is None:
+            return None
+        shown = os.path.relpath(found, folder) if Path(found).is_relative_to(folder) else found
+        return (
+            f"the run imports {module.split('.')[0]} from {shown}, not from the installed "
+            f"wheel: Python puts {first.name or first}/ first on sys.path; move the script to "
+            'a folder without it (e.g. --run "python checks/repro.py")'
+        )
 
     def _lock_info(self, job: build.Job, made: build.Built) -> LockInfo | None:
         """The lock the record names: the one the crate pinned itself, else the release's,

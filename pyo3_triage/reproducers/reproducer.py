@@ -98,6 +98,9 @@ class Reproducer(Protocol):
     def run_folder(self, layout: Layout, build_key: str, record_key: str) -> tuple[Area, Path]:
         """Where a run starts, and the cache area that folder is in."""
 
+    def ready(self, folder: Path) -> None:
+        """Make the folder a run starts in (`run_folder`), its area held in use."""
+
     def registry_dependencies(self) -> Sequence[tuple[str, str, tuple[str, ...]]]:
         """Its dependencies from crates.io that may depend on PyO3 themselves: (the name its
         manifest uses, the crate's name, its features)."""

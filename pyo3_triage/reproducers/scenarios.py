@@ -103,6 +103,9 @@ class Scenario:
         work = layout.work(record_key)  # the driver runs in a scratch folder of its own
         return work, work.path
 
+    def ready(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)  # an empty scratch folder
+
     def registry_dependencies(self) -> Sequence[tuple[str, str, tuple[str, ...]]]:
         return ()  # the template depends on PyO3 alone
 

@@ -7,6 +7,7 @@ accident, a missing symbol) is told apart from "the reproducer crashed".
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -84,3 +85,62 @@ def run_driver(python: Path, scenario: Reproducer, cwd: Path, log: Path) -> RunD
         append=True,
     )
     return _details(done, log)
+
+
+# Imports the module as a run from `folder` would (its folder first on sys.path) and prints
+# the first file of the module's package that is not the venv's: the source it would import.
+_WHERE_FROM = """
+import importlib, importlib.util, os, sys
+sys.path[0] = {folder!r}
+venv = os.path.realpath(sys.prefix) + os.sep
+top = {module!r}.split(".")[0]
+def foreign(path):
+    return bool(path) and not os.path.realpath(path).startswith(venv)
+try:
+    importlib.import_module({module!r})
+except BaseException:
+    pass
+found = [getattr(m, "__file__", None) for n, m in list(sys.modules.items())
+         if n == top or n.startswith(top + ".")]
+if top not in sys.modules:
+    try:
+        spec = importlib.util.find_spec(top)
+    except BaseException:
+        spec = None
+    found.append(spec.origin if spec is not None and spec.has_location else None)
+print(next((path for path in found if foreign(path)), ""))
+"""
+
+
+def first_on_path(argv: Sequence[str], python: Path, cwd: Path) -> Path:
+    """The folder Python puts first on `sys.path` for a command: `python SCRIPT`'s own
+    folder, else the current one (`-c`, `-m`, a command that is not the cell's python)."""
+    first, *rest = argv
+    if first != str(python):
+        return cwd
+    words = iter(rest)
+    for word in words:
+        if word in ("-X", "-W", "--check-hash-based-pycs"):
+            next(words, None)
+        elif word in ("-m", "-c", "-"):
+            break
+        elif not word.startswith("-"):
+            script = Path(word).expanduser()
+            return (script if script.is_absolute() else cwd / script).resolve().parent
+    return cwd
+
+
+def shadowing(python: Path, module: str, folder: Path, cwd: Path, log: Path) -> str | None:
+    """The file a run from `folder` would import `module`'s package from instead of the
+    installed wheel (a source package or module beside the script), or None."""
+    done = procs.run(
+        [str(python), "-c", _WHERE_FROM.format(folder=str(folder), module=module)],
+        cwd=cwd,
+        env=driver_env(),
+        timeout=IMPORT_TIMEOUT,
+        log_path=log,
+        header=f"# where {folder} imports {module} from",
+        append=True,
+    )
+    lines = done.stdout_tail.strip().splitlines() if done.returncode == 0 else []
+    return lines[-1] if lines and lines[-1] else None
