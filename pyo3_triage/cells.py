@@ -28,7 +28,7 @@ from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.reproducers.reproducer import Reproducer
-from pyo3_triage.running import runner
+from pyo3_triage.running import classify, runner
 from pyo3_triage.store import records
 from pyo3_triage.store.records import BuiltAs, Happened, Record
 from pyo3_triage.system.areas import Area
@@ -357,15 +357,18 @@ class CellRunner:
         )
         log.unlink(missing_ok=True)  # a --rerun starts a fresh log; every step below appends
         try:
-            python = self._install(cell, built, venv, log)
+            python, installed = self._install(cell, built, venv, log)
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
             return happened(Outcome.SETUP_ERROR, note=str(err), transient=True)
+        happened = functools.partial(happened, installed=installed)
         cell.reproducer.ready(folder)
         # From the venv's folder: whatever the run's folder holds, this is the wheel.
         failed_import = runner.check_import(python, cell.reproducer.module, venv.path, log)
         if failed_import is not None:
             if gone := self._vanished(cell, python, folder):
                 return happened(Outcome.SETUP_ERROR, (failed_import,), gone, transient=True)
+            if missing := self._missing(cell, (failed_import,)):
+                return happened(Outcome.SETUP_ERROR, (failed_import,), missing)
             note = failed_import.exception or failed_import.signal or "import failed"
             return happened(Outcome.IMPORT_ERROR, (failed_import,), note)
         runs = tuple(self._runs(cell, key, python, folder))
@@ -374,7 +377,27 @@ class CellRunner:
             return happened(Outcome.SETUP_ERROR, runs, gone, transient=True)
         if outcome is not Outcome.PASS and (shadow := self._shadowed(cell, python, folder, log)):
             return happened(Outcome.SETUP_ERROR, runs, shadow)
+        if outcome is Outcome.ERROR and (missing := self._missing(cell, runs)):
+            return happened(Outcome.SETUP_ERROR, runs, missing)
         return happened(outcome, runs)
+
+    @staticmethod
+    def _missing(cell: Cell, runs: Sequence[RunDetails]) -> str | None:
+        """Why a failed import or run is no answer when it stopped at a third-party module that
+        is not installed (not the project's own: that is the extension failing to load), or
+        None."""
+        failed = next((run for run in runs if run.outcome is not Outcome.PASS), None)
+        exception = failed.exception if failed else None
+        missing = classify.missing_module(exception)
+        if missing is None:
+            return None
+        top = missing.split(".")[0]
+        if top == cell.reproducer.module.split(".")[0]:
+            return None
+        return (
+            f"the project's dependency {top} is not installed: {exception} (its [project] "
+            f"dependencies are installed unless --no-deps; add others with --with {top})"
+        )
 
     @staticmethod
     def _shadowed(cell: Cell, python: Path, folder: Path, log: Path) -> str | None:
@@ -422,14 +445,20 @@ class CellRunner:
             build.interpreter_tag(cell.interp),
         )
 
-    def _install(self, cell: Cell, built: BuildInfo, venv: Area, log: Path) -> Path:
-        """The venv with the wheel (and what the reproducer asks for) installed; its python."""
+    def _install(
+        self, cell: Cell, built: BuildInfo, venv: Area, log: Path
+    ) -> tuple[Path, tuple[str, ...]]:
+        """The venv with the wheel (and what the reproducer asks for) installed: its python,
+        and what the requirements resolved to ("anyio==4.6.0", ...)."""
         uv = self.toolchain.uv_bin
         python = venvs.ensure(uv, venv, cell.interp, log)
         venvs.install(uv, venv, built.wheel or "", cell.reproducer.module, built.key, log)
-        if cell.reproducer.requirements:
-            venvs.install_requirements(uv, venv, cell.reproducer.requirements, log)
-        return python
+        wanted = cell.reproducer.requirements
+        if not wanted:
+            return python, ()
+        name = venvs.requirements_tag(wanted) + "-" + build.interpreter_tag(cell.interp)
+        pins = self.layout.python_pins(name)
+        return python, venvs.install_requirements(uv, venv, wanted, log, pins, built.wheel or "")
 
     def _runs(self, cell: Cell, key: str, python: Path, work: Path) -> Iterator[RunDetails]:
         """The reproducer, `--repeat` times, each run with its own log."""

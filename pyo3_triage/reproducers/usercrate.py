@@ -73,6 +73,7 @@ class UserCrate:
     requirements: tuple[str, ...] = ()
     with_: tuple[str, ...] = ()
     install_extra: str = ""
+    no_deps: bool = False  # `--no-deps`: the project's own dependencies are left out
     # Its dependencies that depend on PyO3 themselves, with their versions on crates.io
     # (read by `selection`): each cell moves them to a version that accepts its release.
     companions: tuple[Companion, ...] = ()
@@ -109,6 +110,7 @@ class UserCrate:
             self.command,
             *timeout,
             *extra,
+            *(("--no-deps",) if self.no_deps else ()),
             *installs(self.with_),
         )
 
@@ -350,10 +352,15 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def load(
-    path: str, run: str, timeout: float = DEFAULT_TIMEOUT, extra: str | None = None
+    path: str,
+    run: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    extra: str | None = None,
+    no_deps: bool = False,
 ) -> UserCrate:
     """The user's project as a scenario; anything that could not be built is refused here,
-    in one line, before a cell is planned."""
+    in one line, before a cell is planned. Its `[project] dependencies` are installed beside
+    the wheel, as installing the wheel would (unless `no_deps`), with `extra`'s."""
     project = manifests.find(Path(path))
     start = (project.root / project.workdir).resolve()
     try:
@@ -381,9 +388,12 @@ def load(
         source_hash=content_hash(project.root),
         run_inputs=run_inputs,
         project=project,
-        requirements=manifests.extra_requirements(project, extra) if extra else (),
+        requirements=manifests.extra_requirements(
+            project, extra or manifests.BASE, own=not no_deps
+        ),
         source_text=rust_text(project.root),
         install_extra=extra or "",
+        no_deps=no_deps,
     )
 
 

@@ -77,6 +77,8 @@ class Happened:
     build: BuildInfo | None = None  # None: no build was tried
     lock: LockInfo | None = None
     transient: bool = False  # a problem of the moment: the next run computes the cell again
+    # What the run's requirements (a user crate's dependencies, --with, --extra) resolved to.
+    installed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ class Record:
     # The Rust toolchain chosen with --rust, by rustup's name ("" for the toolchain on PATH);
     # `toolchain` says what it was exactly.
     rust: str = ""
+    # What the run's requirements resolved to, "name==version" each (see `Happened`).
+    installed: tuple[str, ...] = ()
     schema: int = SCHEMA
 
     @classmethod
@@ -171,6 +175,7 @@ class Record:
             describe=release.describe,
             era=str(release.version) if commit else "",
             rust=cell.rust.name if cell.rust else "",
+            installed=happened.installed,
         )
 
     @property
@@ -203,6 +208,8 @@ class Record:
         without a traceback still says why)."""
         failed = next((run for run in self.runs if run.outcome is not Outcome.PASS), None)
         run = failed or (self.runs[0] if self.runs else None)
+        if self.outcome is Outcome.SETUP_ERROR and self.note:
+            return self.note  # why the runs, whatever they printed, are no answer
         if self.panic_message:
             return self.panic_message
         if run is not None and run.exception:
@@ -235,6 +242,7 @@ class Record:
         data["outcome"] = Outcome(data["outcome"])
         data["runs"] = tuple(RunDetails.from_dict(run) for run in data.get("runs", ()))
         data["selection"] = tuple(data.get("selection", ()))
+        data["installed"] = tuple(data.get("installed", ()))
         build = data.get("build") or None
         data["build"] = BuildInfo.from_dict(build) if build else None
         data["lock"] = LockInfo.from_dict(data["lock"]) if data.get("lock") else None

@@ -157,6 +157,26 @@ def test_extra_installs_the_projects_own_extra(tmp_path: Path) -> None:
     assert alone.requirements == ("attrs",)
 
 
+def test_the_projects_own_dependencies_come_with_it(tmp_path: Path) -> None:
+    """As installing its wheel would: by default, with or without --extra; --no-deps leaves
+    them out (and says so in the options that select the crate again)."""
+    project = make_project(tmp_path / "proj")
+    text = (project / "pyproject.toml").read_text()
+    text = text.replace(
+        'version = "0.3.0"\n',
+        'version = "0.3.0"\ndependencies = ["anyio>=3"]\n'
+        '[project.optional-dependencies]\ntest = ["pytest>=8"]\n',
+        1,
+    )
+    (project / "pyproject.toml").write_text(text)
+    assert usercrate.load(str(project), "python repro.py").requirements == ("anyio>=3",)
+    bare = usercrate.load(str(project), "python repro.py", no_deps=True)
+    assert bare.requirements == () and "--no-deps" in bare.selector()
+    tested = usercrate.load(str(project), "python -m pytest", extra="test", no_deps=True)
+    assert tested.requirements == ("pytest>=8",)
+    assert "--no-deps" not in usercrate.load(str(project), "python repro.py").selector()
+
+
 def test_extra_names_a_dependency_group_too(tmp_path: Path) -> None:
     """PEP 735 groups, where many projects keep `test`, with their included groups."""
     project = make_project(tmp_path / "proj")
