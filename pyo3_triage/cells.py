@@ -367,7 +367,7 @@ class CellRunner:
         if failed_import is not None:
             if gone := self._vanished(cell, python, folder):
                 return happened(Outcome.SETUP_ERROR, (failed_import,), gone, transient=True)
-            if missing := self._missing(cell, (failed_import,)):
+            if missing := self._missing(cell, (failed_import,), None):
                 return happened(Outcome.SETUP_ERROR, (failed_import,), missing)
             note = failed_import.exception or failed_import.signal or "import failed"
             return happened(Outcome.IMPORT_ERROR, (failed_import,), note)
@@ -377,15 +377,15 @@ class CellRunner:
             return happened(Outcome.SETUP_ERROR, runs, gone, transient=True)
         if outcome is not Outcome.PASS and (shadow := self._shadowed(cell, python, folder, log)):
             return happened(Outcome.SETUP_ERROR, runs, shadow)
-        if outcome is Outcome.ERROR and (missing := self._missing(cell, runs)):
+        if outcome is Outcome.ERROR and (missing := self._missing(cell, runs, folder)):
             return happened(Outcome.SETUP_ERROR, runs, missing)
         return happened(outcome, runs)
 
     @staticmethod
-    def _missing(cell: Cell, runs: Sequence[RunDetails]) -> str | None:
+    def _missing(cell: Cell, runs: Sequence[RunDetails], folder: Path | None) -> str | None:
         """Why a failed import or run is no answer when it stopped at a third-party module that
-        is not installed (not the project's own: that is the extension failing to load), or
-        None."""
+        is not installed, or None: not for the project's own module (the extension failing to
+        load) nor one in the folder the run started in (the project's own files)."""
         failed = next((run for run in runs if run.outcome is not Outcome.PASS), None)
         exception = failed.exception if failed else None
         missing = classify.missing_module(exception)
@@ -393,6 +393,8 @@ class CellRunner:
             return None
         top = missing.split(".")[0]
         if top == cell.reproducer.module.split(".")[0]:
+            return None
+        if folder is not None and any(p.exists() for p in (folder / top, folder / f"{top}.py")):
             return None
         return (
             f"the project's dependency {top} is not installed: {exception} (its [project] "

@@ -318,6 +318,8 @@ def _built_and_installed(
         # The run itself stops at a module nobody installed.
         ("", "import numpy_not_here\n", Outcome.SETUP_ERROR, "dependency numpy_not_here is not"),
         ("", "raise ValueError('the bug')\n", Outcome.ERROR, "ValueError: the bug"),
+        # A module of the project's own files (beside the script) is not a dependency.
+        ("", "import helpers.gone\n", Outcome.ERROR, "No module named 'helpers.gone'"),
     ],
 )
 def test_a_missing_third_party_module_is_a_setup_error_naming_it(
@@ -333,6 +335,8 @@ def test_a_missing_third_party_module_is_a_setup_error_naming_it(
     project = tmp_path / "proj"
     project.mkdir()
     (project / "a.py").write_text(script)
+    (project / "helpers").mkdir()
+    (project / "helpers" / "notes.txt").write_text("not a module")
     crate = make_crate(project, "python a.py")
     cell = Cell(crate, NEW, interp("3.12.1", path=sys.executable))
     record, _ = Evaluator(layout, TOOLS, Options()).evaluate(cell)
