@@ -392,7 +392,7 @@ class CellRunner:
         if missing is None:
             return None
         top = missing.split(".")[0]
-        if top == cell.reproducer.module.split(".")[0]:
+        if top in cell.reproducer.packages:
             return None
         if folder is not None and any(p.exists() for p in (folder / top, folder / f"{top}.py")):
             return None
@@ -405,17 +405,24 @@ class CellRunner:
     def _shadowed(cell: Cell, python: Path, folder: Path, log: Path) -> str | None:
         """Why a failed run is no answer when it imported the project's source instead of the
         installed wheel (a package or module beside its script that the run's copy could not
-        keep out of the way), or None."""
-        module = cell.reproducer.module
-        first = runner.first_on_path(cell.reproducer.argv(python), python, folder)
-        found = runner.shadowing(python, module, first, folder, log)
+        keep out of the way, or one the wheel does not hold), or None."""
+        reproducer = cell.reproducer
+        first = runner.first_on_path(reproducer.argv(python), python, folder)
+        found = runner.shadowing(python, reproducer.module, reproducer.packages, first, folder, log)
         if found is None:
             return None
-        shown = os.path.relpath(found, folder) if Path(found).is_relative_to(folder) else found
+        path = Path(found.path)
+        shown = os.path.relpath(path, folder) if path.is_relative_to(folder) else found.path
+        if found.in_wheel:
+            return (
+                f"the run imports {found.name} from {shown}, not from the installed wheel: "
+                f"Python puts {first.name or first}/ first on sys.path; run a script in a "
+                'folder without it (e.g. --run "python checks/repro.py")'
+            )
         return (
-            f"the run imports {module.split('.')[0]} from {shown}, not from the installed "
-            f"wheel: Python puts {first.name or first}/ first on sys.path; move the script to "
-            'a folder without it (e.g. --run "python checks/repro.py")'
+            f"the run imports {found.name} from {shown}, the project's source: the built "
+            f"wheel has no {found.name} (it holds {reproducer.module}; see maturin's "
+            "module-name and python-source)"
         )
 
     def _lock_info(self, job: build.Job, made: build.Built) -> LockInfo | None:

@@ -50,6 +50,11 @@ class Reproducer(Protocol):
         """The Python module the extension is imported as."""
 
     @property
+    def packages(self) -> tuple[str, ...]:
+        """The top-level names the project's own Python code is imported by: the module's
+        package first (a user crate's `[project] name` too, when it differs)."""
+
+    @property
     def requirements(self) -> tuple[str, ...]:
         """Installed beside the extension before the run (part of the run's key)."""
 

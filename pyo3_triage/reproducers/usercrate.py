@@ -152,6 +152,13 @@ class UserCrate:
         """The name `import` looks up first: `mypkg` of `mypkg._lib`."""
         return self.module.split(".", 1)[0]
 
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """The module's package, and the package named after the project (`[project] name`
+        `my-pkg` is `my_pkg`), which older maturin put the extension in."""
+        named = re.sub(r"[-.]+", "_", self.project.name).lower()
+        return tuple(dict.fromkeys(n for n in (self.top_package, named) if n.isidentifier()))
+
     def registry_dependencies(self) -> Sequence[tuple[str, str, tuple[str, ...]]]:
         return manifests.registry_dependencies(self.project)
 

@@ -131,13 +131,33 @@ def test_a_script_named_like_its_module_is_refused(tmp_path: Path, command: str)
 
 def test_a_source_left_in_the_scripts_way_is_found(tmp_path: Path) -> None:
     """What the copy cannot keep out of the way (a module file beside the script) is named,
-    so a failed run is not taken for the project's behaviour."""
-    folder = write_files(tmp_path / "checks", {"mypkg.py": "raise ImportError('source')\n"})
+    so a failed run is not taken for the project's behaviour; and whether the venv holds the
+    name at all (`json` it does, `mypkg` it does not)."""
+    folder = write_files(
+        tmp_path / "checks", {"mypkg.py": "raise ImportError('source')\n", "json.py": ""}
+    )
     log = tmp_path / "log"
     python = Path(sys.executable)
-    found = runner.shadowing(python, "mypkg._lib", folder, tmp_path, log)
-    assert found == str(folder / "mypkg.py")
-    assert runner.shadowing(python, "mypkg._lib", tmp_path, tmp_path, log) is None
+    found = runner.shadowing(python, "mypkg._lib", ("mypkg",), folder, tmp_path, log)
+    assert found == runner.Shadow("mypkg", str(folder / "mypkg.py"), in_wheel=False)
+    found = runner.shadowing(python, "mypkg._lib", ("mypkg", "json"), folder, tmp_path, log)
+    assert found is not None and found.name == "mypkg"
+    found = runner.shadowing(python, "json", ("json",), folder, tmp_path, log)
+    assert found == runner.Shadow("json", str(folder / "json.py"), in_wheel=True)
+    assert runner.shadowing(python, "mypkg._lib", ("mypkg",), tmp_path, tmp_path, log) is None
+
+
+def test_a_package_named_after_the_project_counts_as_its_own(tmp_path: Path) -> None:
+    """Older maturin put the extension into the package named after the project (`rtoml/`
+    holding `_rtoml`): a run importing that source is checked as the module's own."""
+    project = mixed_project(tmp_path / "proj")
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(
+        text.replace('name = "mypkg"', 'name = "My-Pkg.Tools"').replace(
+            'module-name = "mypkg._lib"', 'module-name = "_lib"'
+        )
+    )
+    assert usercrate.load(str(project), "python repro.py").packages == ("_lib", "my_pkg_tools")
 
 
 def test_the_first_folder_on_sys_path_is_the_scripts(tmp_path: Path) -> None:
