@@ -57,7 +57,8 @@ KEY_SCHEME = 2
 @dataclass(frozen=True)
 class UserCrate:
     """The user's own maturin project and the command that shows the bug (`--crate`, `--run`;
-    a `reproducer.Reproducer`). Built from a copy moved to each release; run in that copy."""
+    a `reproducer.Reproducer`). Built from a copy moved to each release; run in a copy of
+    its own, where its source package cannot stand in for the wheel (`run_copy`)."""
 
     name: str
     folder: Path  # where the command runs: the crate's start folder
