@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,7 +28,7 @@ from pyo3_triage.evidence import BuildInfo, LockInfo, RunDetails
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.reproducers.reproducer import Reproducer
-from pyo3_triage.running import runner
+from pyo3_triage.running import classify, runner
 from pyo3_triage.store import records
 from pyo3_triage.store.records import BuiltAs, Happened, Record
 from pyo3_triage.system.areas import Area
@@ -368,23 +369,73 @@ class CellRunner:
         try:
             fresh = self.rerun and venv.path not in self._refilled  # the wheel built just now
             self._refilled.add(venv.path)
-            python = self._install(cell, built, venv, log, fresh)
+            python, installed = self._install(cell, built, venv, log, fresh)
         except venvs.EnvironmentError_ as err:  # e.g. the interpreter vanished: try again next run
             return happened(Outcome.SETUP_ERROR, note=str(err), transient=True)
-        folder.mkdir(parents=True, exist_ok=True)
-        # From the venv's folder: in the project's folder Python would import the project's
-        # source package (maturin's mixed layout), not the wheel.
+        happened = functools.partial(happened, installed=installed)
+        cell.reproducer.ready(folder)
+        # From the venv's folder: whatever the run's folder holds, this is the wheel.
         failed_import = runner.check_import(python, cell.reproducer.module, venv.path, log)
         if failed_import is not None:
             if gone := self._vanished(cell, python, folder):
                 return happened(Outcome.SETUP_ERROR, (failed_import,), gone, transient=True)
+            if missing := self._missing(cell, (failed_import,), None):
+                return happened(Outcome.SETUP_ERROR, (failed_import,), missing)
             note = failed_import.exception or failed_import.signal or "import failed"
             return happened(Outcome.IMPORT_ERROR, (failed_import,), note)
         runs = tuple(self._runs(cell, key, python, folder, first))
         outcome = cell_outcome(runs)
         if outcome is not Outcome.PASS and (gone := self._vanished(cell, python, folder)):
             return happened(Outcome.SETUP_ERROR, runs, gone, transient=True)
+        if outcome is not Outcome.PASS and (shadow := self._shadowed(cell, python, folder, log)):
+            return happened(Outcome.SETUP_ERROR, runs, shadow)
+        if outcome is Outcome.ERROR and (missing := self._missing(cell, runs, folder)):
+            return happened(Outcome.SETUP_ERROR, runs, missing)
         return happened(outcome, runs)
+
+    @staticmethod
+    def _missing(cell: Cell, runs: Sequence[RunDetails], folder: Path | None) -> str | None:
+        """Why a failed import or run is no answer when it stopped at a third-party module that
+        is not installed, or None: not for the project's own module (the extension failing to
+        load) nor one in the folder the run started in (the project's own files)."""
+        failed = next((run for run in runs if run.outcome is not Outcome.PASS), None)
+        exception = failed.exception if failed else None
+        missing = classify.missing_module(exception)
+        if missing is None:
+            return None
+        top = missing.split(".")[0]
+        if top in cell.reproducer.packages:
+            return None
+        if folder is not None and any(p.exists() for p in (folder / top, folder / f"{top}.py")):
+            return None
+        return (
+            f"the project's dependency {top} is not installed: {exception} (its [project] "
+            f"dependencies are installed unless --no-deps; add others with --with {top})"
+        )
+
+    @staticmethod
+    def _shadowed(cell: Cell, python: Path, folder: Path, log: Path) -> str | None:
+        """Why a failed run is no answer when it imported the project's source instead of the
+        installed wheel (a package or module beside its script that the run's copy could not
+        keep out of the way, or one the wheel does not hold), or None."""
+        reproducer = cell.reproducer
+        first = runner.first_on_path(reproducer.argv(python), python, folder)
+        found = runner.shadowing(python, reproducer.module, reproducer.packages, first, folder, log)
+        if found is None:
+            return None
+        path = Path(found.path)
+        shown = os.path.relpath(path, folder) if path.is_relative_to(folder) else found.path
+        if found.in_wheel:
+            return (
+                f"the run imports {found.name} from {shown}, not from the installed wheel: "
+                f"Python puts {first.name or first}/ first on sys.path; run a script in a "
+                'folder without it (e.g. --run "python checks/repro.py")'
+            )
+        return (
+            f"the run imports {found.name} from {shown}, the project's source: the built "
+            f"wheel has no {found.name} (it holds {reproducer.module}; see maturin's "
+            "module-name and python-source)"
+        )
 
     def _lock_info(self, job: build.Job, made: build.Built) -> LockInfo | None:
         """The lock the record names: the one the crate pinned itself, else the release's,
@@ -417,16 +468,20 @@ class CellRunner:
 
     def _install(
         self, cell: Cell, built: BuildInfo, venv: Area, log: Path, fresh: bool = False
-    ) -> Path:
-        """The venv with the wheel (and what the reproducer asks for) installed; its python.
-        `fresh`: install the wheel even if the venv holds one of the same build key."""
+    ) -> tuple[Path, tuple[str, ...]]:
+        """The venv with the wheel (and what the reproducer asks for) installed: its python,
+        and what the requirements resolved to ("anyio==4.6.0", ...). `fresh`: install the
+        wheel even if the venv holds one of the same build key (--rerun built it again)."""
         uv = self.toolchain.uv_bin
         python = venvs.ensure(uv, venv, cell.interp, log)
         module = cell.reproducer.module
         venvs.install(uv, venv, built.wheel or "", module, built.key, log, fresh=fresh)
-        if cell.reproducer.requirements:
-            venvs.install_requirements(uv, venv, cell.reproducer.requirements, log)
-        return python
+        wanted = cell.reproducer.requirements
+        if not wanted:
+            return python, ()
+        name = venvs.requirements_tag(wanted) + "-" + build.interpreter_tag(cell.interp)
+        pins = self.layout.python_pins(name)
+        return python, venvs.install_requirements(uv, venv, wanted, log, pins, built.wheel or "")
 
     def _runs(
         self, cell: Cell, key: str, python: Path, work: Path, first: int = 1

@@ -42,6 +42,7 @@ def pick_reproducers(
     timeout: float | None = None,
     with_: Sequence[str] = (),
     extra: str | None = None,
+    no_deps: bool = False,
 ) -> list[Reproducer]:
     """Named or path scenarios, or a user's crate; with none named, the library's default set.
     `with_` are requirements to install beside the extension; `extra` a crate's own extra."""
@@ -53,7 +54,7 @@ def pick_reproducers(
             raise UserError("--crate replaces --scenario; pass one or the other")
         if timeout is not None and not 0 < timeout < 1e6:
             raise UserError(f"--timeout {timeout} must be a positive number of seconds")
-        loaded = usercrate.load(crate, run, timeout or scenarios.DEFAULT_TIMEOUT, extra)
+        loaded = usercrate.load(crate, run, timeout or scenarios.DEFAULT_TIMEOUT, extra, no_deps)
         return [
             replace(loaded, requirements=loaded.requirements + requirements, with_=requirements)
         ]
@@ -61,6 +62,10 @@ def pick_reproducers(
         raise UserError("--timeout goes with --crate; a scenario sets its own in scenario.toml")
     if extra is not None:
         raise UserError("--extra names an extra of your own project: it goes with --crate")
+    if no_deps:
+        raise UserError(
+            "--no-deps leaves your own project's dependencies out: it goes with --crate"
+        )
     names = split_list(specs)
     chosen = scenarios.resolve_many(names) if names else _library_default()
     return [replace(s, requirements=requirements, with_=requirements) for s in chosen]

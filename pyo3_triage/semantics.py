@@ -41,10 +41,13 @@ class Semantics:
 # A cell's record, from its build on: how the wheel is installed and imported, how a run is
 # watched and classified, and how the cell's outcome follows. 1: replaces the harness version
 # ("0.2.0"), which stood still while the import check, the message taken from stdout and the
-# build-error reasons changed.
+# build-error reasons changed. 2: pyo3-error; a user crate runs in a copy of its own without
+# its source package's `__init__.py` files, with its own dependencies installed, a missing
+# dependency or a shadowing source is a setup-error; a timeout or SIGKILL is unconfirmed until
+# a rerun sees it again; --rerun installs the rebuilt wheel.
 RECORD = Semantics(
     "record",
-    1,
+    2,
     (
         "cells.py",
         "outcome.py",
@@ -61,9 +64,12 @@ RECORD = Semantics(
 # (build-error or setup-error, cached or not). The rendered crate is in the build key itself,
 # so the template is not named here. 2: the crate's own sources get the build's time before
 # cargo runs (`build._fresh_sources`); a build made before may hold another reproducer's library.
+# 3: maturin runs as `maturin build` would from a project whose pyproject names the manifest,
+# with the matrix's --profile; a missing init symbol fails the build; PyO3's own crates not
+# compiling is pyo3-error; the toolchain on PATH is named to rustup (RUSTUP_TOOLCHAIN).
 BUILD = Semantics(
     "build",
-    2,
+    3,
     (
         "building/build.py",
         "building/buildlog.py",
@@ -75,9 +81,11 @@ BUILD = Semantics(
 # A user's crate moved to a release: what of the project is copied, how its manifests are
 # rewritten and its own lock pinned (the project's content and the companions' versions are
 # in the build key). 3: in-crate path dependencies excluded from [workspace]; 4: companions.
+# 5: only build output where tools put it is left out of the copy (`mod build;` is copied);
+# companions turned on by default features move; a PyO3 commit's crates by path.
 REWRITE = Semantics(
     "rewrite",
-    4,
+    5,
     ("reproducers/manifests.py", "reproducers/usercrate.py"),
 )
 

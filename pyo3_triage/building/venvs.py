@@ -13,6 +13,8 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from pyo3_triage import hashes
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.system import procs
@@ -103,19 +105,61 @@ def requirements_tag(requirements: Sequence[str]) -> str:
     return "-r" + hashes.digest("\0".join(requirements), hashes.TAG)
 
 
-def install_requirements(uv_bin: str, area: Area, requirements: Sequence[str], log: Path) -> None:
-    """Install what the run needs besides the extension (`--with`, a crate's `--extra`), once
-    (from PyPI: this may take a while the first time)."""
-    _install_once(
-        uv_bin,
-        area,
-        ".pyo3-triage-requirements",
-        "\n".join(requirements),
-        list(requirements),
-        log,
-        ", ".join(requirements),
-        VENV_TIMEOUT * 5,
-    )
+INSTALLED = ".pyo3-triage-installed"  # in a venv: what its requirements resolved to
+
+
+def install_requirements(
+    uv_bin: str,
+    area: Area,
+    requirements: Sequence[str],
+    log: Path,
+    pins: Path,
+    wheel: str = "",
+) -> tuple[str, ...]:
+    """Install what the run needs besides the extension (a user crate's own dependencies,
+    `--with`, `--extra`), once (from PyPI: this may take a while the first time); what they
+    resolved to ("anyio==4.6.0", ...), for the record.
+
+    The first resolve for these requirements and this interpreter is kept in `pins`, and
+    every later venv is held to it (uv's constraints), so a venv made again after eviction
+    holds the same versions and a rerun is the same run."""
+    args = [*requirements, *(["--constraint", str(pins)] if pins.is_file() else [])]
+    what = ", ".join(requirements)
+    marker = ".pyo3-triage-requirements"
+    _install_once(uv_bin, area, marker, "\n".join(requirements), args, log, what, VENV_TIMEOUT * 5)
+    installed = area.path / INSTALLED
+    try:
+        return tuple(installed.read_text(encoding="utf-8").split())
+    except OSError:
+        pass
+    with area.writing():
+        done = procs.run(
+            [uv_bin, "pip", "freeze", "--python", str(venv_python(area.path))],
+            env=_uv_env(),
+            timeout=VENV_TIMEOUT,
+            log_path=log,
+            append=True,
+        )
+        if done.returncode != 0:
+            raise EnvironmentError_(f"could not list what {what} installed (see {log})")
+        frozen = resolved(done.stdout_tail, Path(wheel).name.split("-")[0])
+        write_atomic(installed, "".join(f"{line}\n" for line in frozen))
+        if not pins.is_file():
+            pins.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(pins, "".join(f"{line}\n" for line in frozen))
+    return frozen
+
+
+def resolved(freeze: str, own: str) -> tuple[str, ...]:
+    """`uv pip freeze`'s "name==version" lines, without the extension's own distribution
+    (`own`, its wheel's name) or anything installed from a path or URL."""
+    own_name = canonicalize_name(own) if own else ""
+    found = []
+    for line in freeze.splitlines():
+        name, sep, _ = line.strip().partition("==")
+        if sep and " @ " not in line and canonicalize_name(name) != own_name:
+            found.append(line.strip())
+    return tuple(sorted(found))
 
 
 def _install_once(

@@ -87,6 +87,12 @@ def _add_reproducer(parser: argparse.ArgumentParser) -> None:
         help="with --crate: install your project's dependencies and its "
         "optional-dependencies NAME (e.g. test) before running",
     )
+    parser.add_argument(
+        "--no-deps",
+        action="store_true",
+        help="with --crate: leave your project's own [project] dependencies out of the run's "
+        "venv (they are installed by default, as installing its wheel would)",
+    )
 
 
 def _add_sources(parser: argparse.ArgumentParser) -> None:

@@ -166,7 +166,7 @@ def _git_bisect(args: argparse.Namespace) -> Criteria:
 def _reproducers(inv: Invocation, names: Sequence[str]) -> tuple[Reproducer, ...]:
     args = inv.args
     picked = selection.pick_reproducers(
-        names, args.crate, args.run, args.timeout, args.with_, args.extra
+        names, args.crate, args.run, args.timeout, args.with_, args.extra, args.no_deps
     )
     for reproducer in picked:
         pinned = reproducer.toolchain_file if isinstance(reproducer, UserCrate) else ""

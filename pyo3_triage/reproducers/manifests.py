@@ -372,18 +372,20 @@ def _strings(value: Any) -> tuple[str, ...]:
 BASE = "dependencies"  # `--extra dependencies`: the project's own dependencies alone
 
 
-def extra_requirements(project: Project, extra: str) -> tuple[str, ...]:
+def extra_requirements(project: Project, extra: str, *, own: bool = True) -> tuple[str, ...]:
     """What `--extra NAME` installs: the project's dependencies and those of NAME, an
     `[project.optional-dependencies]` entry or a PEP 735 dependency group (where many projects
     keep `test`; the extension's wheel is installed without its dependencies, so the group's
-    tests need the project's too); `--extra dependencies`: the project's dependencies alone."""
+    tests need the project's too); `--extra dependencies`: the project's dependencies alone.
+    Without `own` (`--no-deps`), NAME's requirements alone."""
     extras, groups = dict(project.extras), dict(project.groups)
+    base = project.dependencies if own else ()
     if extra in extras:
-        return project.dependencies + extras[extra]
+        return base + extras[extra]
     if extra in groups:
-        return project.dependencies + groups[extra]
+        return base + groups[extra]
     if extra == BASE:
-        return project.dependencies
+        return base
     known = ", ".join([*sorted(extras), *sorted(f"{g} (group)" for g in groups)]) or "none"
     raise UserError(
         f"--extra {extra!r}: the project's pyproject.toml has no such optional-dependencies "

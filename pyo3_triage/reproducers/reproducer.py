@@ -50,6 +50,11 @@ class Reproducer(Protocol):
         """The Python module the extension is imported as."""
 
     @property
+    def packages(self) -> tuple[str, ...]:
+        """The top-level names the project's own Python code is imported by: the module's
+        package first (a user crate's `[project] name` too, when it differs)."""
+
+    @property
     def requirements(self) -> tuple[str, ...]:
         """Installed beside the extension before the run (part of the run's key)."""
 
@@ -97,6 +102,9 @@ class Reproducer(Protocol):
 
     def run_folder(self, layout: Layout, build_key: str, record_key: str) -> tuple[Area, Path]:
         """Where a run starts, and the cache area that folder is in."""
+
+    def ready(self, folder: Path) -> None:
+        """Make the folder a run starts in (`run_folder`), its area held in use."""
 
     def registry_dependencies(self) -> Sequence[tuple[str, str, tuple[str, ...]]]:
         """Its dependencies from crates.io that may depend on PyO3 themselves: (the name its

@@ -103,6 +103,13 @@ class Scenario:
         work = layout.work(record_key)  # the driver runs in a scratch folder of its own
         return work, work.path
 
+    @property
+    def packages(self) -> tuple[str, ...]:
+        return (self.module.split(".", 1)[0],)
+
+    def ready(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)  # an empty scratch folder
+
     def registry_dependencies(self) -> Sequence[tuple[str, str, tuple[str, ...]]]:
         return ()  # the template depends on PyO3 alone
 

@@ -61,7 +61,8 @@ KEY_SCHEME = 2
 @dataclass(frozen=True)
 class UserCrate:
     """The user's own maturin project and the command that shows the bug (`--crate`, `--run`;
-    a `reproducer.Reproducer`). Built from a copy moved to each release; run in that copy."""
+    a `reproducer.Reproducer`). Built from a copy moved to each release; run in a copy of
+    its own, where its source package cannot stand in for the wheel (`run_copy`)."""
 
     name: str
     folder: Path  # where the command runs: the crate's start folder
@@ -77,6 +78,7 @@ class UserCrate:
     requirements: tuple[str, ...] = ()
     with_: tuple[str, ...] = ()
     install_extra: str = ""
+    no_deps: bool = False  # `--no-deps`: the project's own dependencies are left out
     # Its dependencies that depend on PyO3 themselves, with their versions on crates.io
     # (read by `selection`): each cell moves them to a version that accepts its release.
     companions: tuple[Companion, ...] = ()
@@ -127,6 +129,7 @@ class UserCrate:
             self.command,
             *timeout,
             *extra,
+            *(("--no-deps",) if self.no_deps else ()),
             *installs(self.with_),
         )
 
@@ -149,26 +152,31 @@ class UserCrate:
         return MovedCrate(self, release.cargo_version, features, companions, release.source)
 
     def run_folder(self, layout: Layout, build_key: str, record_key: str) -> tuple[Area, Path]:
-        """The project's own (copied) folder, so `python repro.py` finds its script. A crate
-        with its own stable-ABI build has one build, so one copy, for every CPython, and
-        `--jobs` runs two CPythons at once: each of its cells runs in a copy of its own (the
-        project's files, never a target dir), so files a run writes meet no other run's."""
-        crate = layout.crate(build_key)
-        if not self.own_abi3:
-            return crate, crate.path / self.project.workdir
+        """The folder the user named, in a copy of the project of the run's own (`ready`), so
+        `python repro.py` finds its script and the files beside it."""
         work = layout.work(record_key)
-        with work.in_use(), work.writing():
-            if not (work.path / PREPARED).is_file():
-                making = work.making
-                shutil.rmtree(making, ignore_errors=True)
-                for path in _files(self.project.root):
-                    copied = making / path.relative_to(self.project.root)
-                    copied.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(path, copied)
-                (making / PREPARED).write_text(f"{self.name}, run {record_key}\n", "utf-8")
-                shutil.rmtree(work.path, ignore_errors=True)
-                making.replace(work.path)
         return work, work.path / self.project.workdir
+
+    def ready(self, folder: Path) -> None:
+        """Copy the project for the run (`run_folder`) without its source packages'
+        `__init__.py` files (`run_copy`), so the run imports the installed wheel whatever
+        folder its script is in."""
+        root = folder
+        for _ in Path(self.project.workdir).parts:
+            root = root.parent
+        run_copy(self, root)
+
+    @property
+    def top_package(self) -> str:
+        """The name `import` looks up first: `mypkg` of `mypkg._lib`."""
+        return self.module.split(".", 1)[0]
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """The module's package, and the package named after the project (`[project] name`
+        `my-pkg` is `my_pkg`), which older maturin put the extension in."""
+        named = re.sub(r"[-.]+", "_", self.project.name).lower()
+        return tuple(dict.fromkeys(n for n in (self.top_package, named) if n.isidentifier()))
 
     def registry_dependencies(self) -> Sequence[tuple[str, str, tuple[str, ...]]]:
         return manifests.registry_dependencies(self.project)
@@ -368,6 +376,19 @@ def _check_named_files(argv: tuple[str, ...], start: Path) -> None:
             )
 
 
+def _check_self_import(argv: tuple[str, ...], top: str) -> None:
+    """A check script named like the module it tests (`mypkg.py` doing `import mypkg`)
+    imports itself, in every cell: refuse it before anything is built."""
+    for name in named_files(argv):
+        path = Path(name)
+        if path.suffix == ".py" and path.stem == top:
+            raise UserError(
+                f"--run names {name}, which is named like the module it tests: `import {top}` "
+                f"in it imports the script itself, not the extension; rename it (e.g. "
+                f"repro_{top}.py)"
+            )
+
+
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())
@@ -377,10 +398,15 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def load(
-    path: str, run: str, timeout: float = DEFAULT_TIMEOUT, extra: str | None = None
+    path: str,
+    run: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    extra: str | None = None,
+    no_deps: bool = False,
 ) -> UserCrate:
     """The user's project as a scenario; anything that could not be built is refused here,
-    in one line, before a cell is planned."""
+    in one line, before a cell is planned. Its `[project] dependencies` are installed beside
+    the wheel, as installing the wheel would (unless `no_deps`), with `extra`'s."""
     project = manifests.find(Path(path))
     start = (project.root / project.workdir).resolve()
     try:
@@ -394,6 +420,7 @@ def load(
             '--run is empty; give the command that shows the bug, e.g. --run "python repro.py"'
         )
     _check_named_files(argv, start)
+    _check_self_import(argv, project.module.split(".", 1)[0])
     argv, run_inputs = outside_inputs(argv, start)
     # Named as the project names itself (an sdist's folder carries its version: blake3-1.0.11)
     name = re.sub(r"[^A-Za-z0-9_-]", "_", project.name or start.name) or "crate"
@@ -407,9 +434,12 @@ def load(
         source_hash=project_hash(project),
         run_inputs=run_inputs,
         project=project,
-        requirements=manifests.extra_requirements(project, extra) if extra else (),
+        requirements=manifests.extra_requirements(
+            project, extra or manifests.BASE, own=not no_deps
+        ),
         source_text=rust_text(project.root),
         install_extra=extra or "",
+        no_deps=no_deps,
     )
 
 
@@ -441,4 +471,32 @@ def prepare(
     manifests.rewrite(making, project, pyo3_version, extra_features or [], companions, tree)
     (making / PREPARED).write_text(f"{crate.name} for pyo3 {pyo3_version}\n", encoding="utf-8")
     shutil.rmtree(into, ignore_errors=True)  # a copy from before this marker existed
+    making.replace(into)
+
+
+def run_copy(crate: UserCrate, into: Path) -> None:
+    """Copy the project into `into` for a run, leaving out the `__init__.py` files in every
+    folder named like the package the wheel installs (`mypkg/` beside Cargo.toml, or under
+    maturin's python-source) and in the folders below it.
+
+    Python puts a script's folder (for `-c`, `-m` and pytest's rootdir, the current one)
+    first on `sys.path`, so a source `mypkg/` beside `repro.py` would be imported instead of
+    the wheel, which holds its Python files and the compiled module. Without `__init__.py`
+    the source folder is at most a namespace portion, which any regular package found later
+    on `sys.path` (the wheel's) takes precedence over (PEP 420, every Python 3). Its other
+    files stay where they were, so paths the script reads keep working."""
+    if (into / PREPARED).is_file():
+        return
+    making = areas.making(into)
+    shutil.rmtree(making, ignore_errors=True)
+    top = crate.top_package
+    for path in _files(crate.project.root):
+        relative = path.relative_to(crate.project.root)
+        if path.name == "__init__.py" and top in relative.parent.parts:
+            continue
+        target = making / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    (making / PREPARED).write_text(f"{crate.name}: the run's copy\n", encoding="utf-8")
+    shutil.rmtree(into, ignore_errors=True)
     making.replace(into)

@@ -12,7 +12,7 @@ from pyo3_triage.evidence import RunDetails
 from pyo3_triage.outcome import Outcome
 from pyo3_triage.system.procs import Completed
 
-__all__ = ["classify_run", "last_exception", "panic_message", "stdout_reason"]
+__all__ = ["classify_run", "last_exception", "missing_module", "panic_message", "stdout_reason"]
 
 _MAX_MESSAGE_CHARS = 4000
 KEPT_STDOUT = 4000  # characters of each stream a record keeps
@@ -110,6 +110,16 @@ def stdout_reason(stdout: str) -> str | None:
         return exception
     filled = [line.strip() for line in lines if line.strip()]
     return filled[-1][:_MAX_MESSAGE_CHARS] if filled else None
+
+
+_MISSING = re.compile(r"^(?:ModuleNotFoundError|ImportError): No module named '([^']+)'")
+
+
+def missing_module(exception: str | None) -> str | None:
+    """The module an import could not find ("anyio" of "ModuleNotFoundError: No module named
+    'anyio'"), or None: any other exception, e.g. a name a module does not have."""
+    found = _MISSING.match(exception or "")
+    return found.group(1) if found else None
 
 
 def _exception_type(exception: str) -> str:

@@ -79,6 +79,8 @@ class Happened:
     lock: LockInfo | None = None
     transient: bool = False  # a problem of the moment: the next run computes the cell again
     confirmed: bool = False  # its load-dependent outcome was seen again on a rerun
+    # What the run's requirements (a user crate's dependencies, --with, --extra) resolved to.
+    installed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class Record:
     # A load-dependent outcome (`RunDetails.load_dependent`: a timeout, a SIGKILL) seen again
     # by a rerun; until then it is no verdict (`unconfirmed`). Records from before: False.
     confirmed: bool = False
+    # What the run's requirements resolved to, "name==version" each (see `Happened`).
+    installed: tuple[str, ...] = ()
     schema: int = SCHEMA
 
     @classmethod
@@ -177,6 +181,7 @@ class Record:
             era=str(release.version) if commit else "",
             rust=cell.rust.name if cell.rust else "",
             confirmed=happened.confirmed,
+            installed=happened.installed,
         )
 
     @property
@@ -228,6 +233,8 @@ class Record:
         without a traceback still says why)."""
         failed = next((run for run in self.runs if run.outcome is not Outcome.PASS), None)
         run = failed or (self.runs[0] if self.runs else None)
+        if self.outcome is Outcome.SETUP_ERROR and self.note:
+            return self.note  # why the runs, whatever they printed, are no answer
         if self.panic_message:
             return self.panic_message
         if run is not None and run.exception:
@@ -260,6 +267,7 @@ class Record:
         data["outcome"] = Outcome(data["outcome"])
         data["runs"] = tuple(RunDetails.from_dict(run) for run in data.get("runs", ()))
         data["selection"] = tuple(data.get("selection", ()))
+        data["installed"] = tuple(data.get("installed", ()))
         build = data.get("build") or None
         data["build"] = BuildInfo.from_dict(build) if build else None
         data["lock"] = LockInfo.from_dict(data["lock"]) if data.get("lock") else None

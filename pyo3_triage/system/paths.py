@@ -116,6 +116,11 @@ class Layout:
     def pinned_lock_info(self, pyo3: str) -> Path:
         return self.cache / "locks" / slug(pyo3) / "resolved.json"
 
+    def python_pins(self, name: str) -> Path:
+        """The versions one set of Python requirements resolved to for one interpreter, the
+        first time (`venvs.install_requirements`): later venvs get the same."""
+        return self.cache / "locks" / "python" / f"{slug(name)}.txt"
+
     # --- areas: the folders eviction may take, each with its locks (see system/areas.py) ----
     def area(self, kind: Kind, name: str) -> Area:
         """The area `name` of a kind; its lock files are named after it, here only."""

@@ -244,6 +244,64 @@ def test_a_mixed_layout_with_a_core_crate_beside_it(build_cache: Path, tmp_path:
     assert record.outcome is Outcome.PASS, (record.outcome, record.note)
 
 
+@pytest.mark.build
+def test_a_script_at_the_root_of_a_mixed_layout_runs_the_wheel(
+    build_cache: Path, tmp_path: Path
+) -> None:
+    """The README's first command in a mixed-layout project: `repro.py` beside the source
+    package `mixed/` imports the installed wheel (and still reads the project's files by
+    relative paths); a module file left in the script's way is a setup-error naming it."""
+    project = make_mixed_project(tmp_path / "mixed")
+    write_files(
+        project,
+        {
+            "repro.py": "import mixed\nassert mixed.answer() == 42, mixed.answer()\n"
+            "assert open('checks/smoke.py').read().startswith('import mixed')\n",
+            "other/mixed.py": "raise ImportError('the source, not the wheel')\n",
+            "other/repro.py": "import mixed\nassert mixed.answer() == 42\n",
+        },
+    )
+    results = tmp_path / "results"
+    argv = crate_args(project, "python repro.py", "0.21.2", "3.11", build_cache, results)
+    assert matrix_cli.main(argv) == 0
+    (record,) = records.all_records(Layout(build_cache, results))
+    assert record.outcome is Outcome.PASS, (record.outcome, record.message)
+
+    argv = crate_args(project, "python other/repro.py", "0.21.2", "3.11", build_cache, results)
+    assert matrix_cli.main(argv) == 0
+    (shadowed,) = [
+        r for r in records.all_records(Layout(build_cache, results)) if r.key != record.key
+    ]
+    assert shadowed.outcome is Outcome.SETUP_ERROR
+    assert "the run imports mixed from other/mixed.py" in shadowed.note
+
+
+@pytest.mark.build
+def test_a_projects_own_dependencies_come_with_it(build_cache: Path, tmp_path: Path) -> None:
+    """The package imports its runtime dependency: installed by default (from PyPI, what it
+    resolved to in the record); left out with --no-deps, the cell names the missing module
+    (setup-error), never an import-error, which says the extension did not load."""
+    project = make_mixed_project(tmp_path / "mixed")
+    text = (project / "pyproject.toml").read_text()
+    text = text.replace('version = "0.1.0"\n', 'version = "0.1.0"\ndependencies = ["sniffio"]\n')
+    write_files(
+        project,
+        {"pyproject.toml": text, "mixed/__init__.py": "import sniffio\nfrom ._lib import answer\n"},
+    )
+    results = tmp_path / "results"
+    layout = Layout(build_cache, results)
+    argv = crate_args(project, "python checks/smoke.py", "0.21.2", "3.11", build_cache, results)
+    assert matrix_cli.main(argv) == 0
+    (record,) = records.all_records(layout)
+    assert record.outcome is Outcome.PASS, (record.outcome, record.message)
+    assert [line.split("==")[0] for line in record.installed] == ["sniffio"]
+
+    assert matrix_cli.main([*argv, "--no-deps"]) == 0
+    (bare,) = [r for r in records.all_records(layout) if r.key != record.key]
+    assert bare.outcome is Outcome.SETUP_ERROR and bare.installed == ()
+    assert "the project's dependency sniffio is not installed" in (bare.message or "")
+
+
 COMPANION_LIB = """use pyo3::prelude::*;
 
 #[pyfunction]

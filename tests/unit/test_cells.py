@@ -4,6 +4,7 @@ keys, store lookups, and the cells whose record needs no build (unsupported, unr
 from __future__ import annotations
 
 import dataclasses
+import sys
 from itertools import combinations
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from packaging.version import Version
 from pyo3_triage.building import build, locks
 from pyo3_triage.building.locks import ResolvedLock
 from pyo3_triage.building.toolchain import Toolchain
-from pyo3_triage.cells import Cell, Evaluator, Options, cell_outcome, plan, shard
+from pyo3_triage.cells import Cell, CellRunner, Evaluator, Options, cell_outcome, plan, shard
 from pyo3_triage.commands import parser
 from pyo3_triage.commands.cliargs import options_from
 from pyo3_triage.evidence import BuildInfo
@@ -24,6 +25,7 @@ from pyo3_triage.reproducers import scenarios
 from pyo3_triage.reproducers.companions import Companion, parse_versions
 from pyo3_triage.store import records
 from pyo3_triage.store.records import Happened
+from pyo3_triage.system.areas import Area
 from pyo3_triage.system.paths import Layout
 from pyo3_triage.versions.releases import Release
 
@@ -419,3 +421,66 @@ def test_a_rerun_that_could_not_run_leaves_the_record_unconfirmed(
     _scripted_runs(evaluator, monkeypatch, HANG, vanished)
     record, _ = evaluator.evaluate(Cell(SCENARIO, NEW, PY312))
     assert record.outcome is Outcome.TIMEOUT and record.unconfirmed
+
+
+def _built_and_installed(
+    monkeypatch: pytest.MonkeyPatch, package: str, installed: tuple[str, ...] = ()
+) -> None:
+    """Every build succeeds and "installs" `package` as the module `ext` in the venv's folder
+    (where the import check runs), with this interpreter as the venv's python."""
+
+    def ok_build(layout: Layout, job: build.Job, toolchain: Toolchain, **_: object) -> build.Built:
+        wheel = "/w/ext-0.1.0-cp312-cp312-linux_x86_64.whl"
+        return build.Built(BuildInfo(job.key, True, wheel, 1.0, False, "/b.log", None, False))
+
+    def install(
+        runner: CellRunner,
+        cell: Cell,
+        built: BuildInfo,
+        venv: Area,
+        log: Path,
+        fresh: bool = False,
+    ) -> tuple[Path, tuple[str, ...]]:
+        (venv.path / "ext").mkdir(parents=True, exist_ok=True)
+        (venv.path / "ext" / "__init__.py").write_text(package)
+        return Path(sys.executable), installed
+
+    monkeypatch.setattr(build, "build", ok_build)
+    monkeypatch.setattr(CellRunner, "_install", install)
+
+
+@pytest.mark.parametrize(
+    ("package", "script", "outcome", "said"),
+    [
+        # The extension's package imports a dependency that is not installed.
+        ("import anyio_not_here\n", "", Outcome.SETUP_ERROR, "dependency anyio_not_here is not"),
+        # Its own compiled module is what did not load: the extension failed.
+        ("import ext._lib\n", "", Outcome.IMPORT_ERROR, "No module named 'ext._lib'"),
+        # The run itself stops at a module nobody installed.
+        ("", "import numpy_not_here\n", Outcome.SETUP_ERROR, "dependency numpy_not_here is not"),
+        ("", "raise ValueError('the bug')\n", Outcome.ERROR, "ValueError: the bug"),
+        # A module of the project's own files (beside the script) is not a dependency.
+        ("", "import helpers.gone\n", Outcome.ERROR, "No module named 'helpers.gone'"),
+    ],
+)
+def test_a_missing_third_party_module_is_a_setup_error_naming_it(
+    layout: Layout,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    package: str,
+    script: str,
+    outcome: Outcome,
+    said: str,
+) -> None:
+    _built_and_installed(monkeypatch, package, ("anyio==4.6.0",))
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "a.py").write_text(script)
+    (project / "helpers").mkdir()
+    (project / "helpers" / "notes.txt").write_text("not a module")
+    crate = make_crate(project, "python a.py")
+    cell = Cell(crate, NEW, interp("3.12.1", path=sys.executable))
+    record, _ = Evaluator(layout, TOOLS, Options()).evaluate(cell)
+    assert record.outcome is outcome and said in (record.message or ""), record.message
+    assert record.installed == ("anyio==4.6.0",) and not record.transient
+    assert records.load(layout, record.scenario, record.key) == record  # stored as it is

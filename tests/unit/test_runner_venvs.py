@@ -57,10 +57,17 @@ def test_run_driver_keeps_the_evidence(
     assert found.log == str(tmp_path / "run.log") and (tmp_path / "run.log").is_file()
 
 
+FREEZE = "anyio==4.6.0\nmy-pkg==0.1.0\nlocal @ file:///tmp/local\nidna==3.10\n"
+
+
 def fake_uv(tmp_path: Path, exit_status: int = 0) -> tuple[str, Path]:
+    """A `uv` that records its arguments; `uv pip freeze` lists what FREEZE says."""
     calls = tmp_path / "calls.txt"
     script = tmp_path / "uv"
-    script.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexit {exit_status}\n')
+    script.write_text(
+        f'#!/bin/sh\necho "$@" >> {calls}\n'
+        f'if [ "$2" = freeze ]; then printf "{FREEZE}"; fi\nexit {exit_status}\n'
+    )
     script.chmod(0o755)
     return str(script), calls
 
@@ -70,10 +77,11 @@ def test_requirements_are_installed_once_per_venv(tmp_path: Path) -> None:
     venv = layout.venv("key", "3.11")
     venv.path.mkdir(parents=True)
     uv, calls = fake_uv(tmp_path)
-    venvs.install_requirements(uv, venv, ["pytest>=8", "attrs"], tmp_path / "log")
-    venvs.install_requirements(uv, venv, ["pytest>=8", "attrs"], tmp_path / "log")
+    pins = tmp_path / "pins.txt"
+    venvs.install_requirements(uv, venv, ["pytest>=8", "attrs"], tmp_path / "log", pins)
+    venvs.install_requirements(uv, venv, ["pytest>=8", "attrs"], tmp_path / "log", pins)
     assert calls.read_text().count("pip install") == 1 and "pytest>=8 attrs" in calls.read_text()
-    venvs.install_requirements(uv, venv, ["pytest>=8"], tmp_path / "log")  # changed
+    venvs.install_requirements(uv, venv, ["pytest>=8"], tmp_path / "log", pins)  # changed
     assert calls.read_text().count("pip install") == 2
     tags = {venvs.requirements_tag(r) for r in (["a"], ["b"], ["a", "b"])}
     assert len(tags) == 3 and venvs.requirements_tag(["a"]) == venvs.requirements_tag(["a"])
@@ -85,7 +93,7 @@ def test_a_failed_install_is_an_environment_error(tmp_path: Path) -> None:
     venv.path.mkdir(parents=True)
     uv, _ = fake_uv(tmp_path, exit_status=1)
     with pytest.raises(venvs.EnvironmentError_, match="could not install pytest"):
-        venvs.install_requirements(uv, venv, ["pytest"], tmp_path / "log")
+        venvs.install_requirements(uv, venv, ["pytest"], tmp_path / "log", tmp_path / "pins")
     assert not (venv.path / ".pyo3-triage-requirements").exists()  # tried again next time
 
 
@@ -120,3 +128,23 @@ def test_a_venv_uv_left_halfway_is_never_taken_for_a_whole_one(tmp_path: Path) -
     assert python == venv.path / "bin" / "python" and python.exists()
     assert not venv.making.exists()
     assert (venv.path / "bin" / "activate").read_text() == f"VIRTUAL_ENV='{venv.path}'\n"
+
+
+def test_what_requirements_resolved_to_is_kept_and_held_to(tmp_path: Path) -> None:
+    """The first resolve is the record's `installed` and the pins every later venv for the
+    same requirements and interpreter is held to: a venv made again holds the same."""
+    layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
+    uv, calls = fake_uv(tmp_path)
+    pins = layout.python_pins("r-abc-cp311")
+    first = layout.venv("one", "3.11")
+    first.path.mkdir(parents=True)
+    wheel = "/w/my_pkg-0.1.0-cp311-cp311-linux_x86_64.whl"
+    found = venvs.install_requirements(uv, first, ["anyio"], tmp_path / "log", pins, wheel)
+    # The extension's own distribution and what came from a path are not requirements.
+    assert found == ("anyio==4.6.0", "idna==3.10")
+    assert pins.read_text().split() == list(found)
+    assert "--constraint" not in calls.read_text()
+    again = layout.venv("two", "3.11")
+    again.path.mkdir(parents=True)
+    assert venvs.install_requirements(uv, again, ["anyio"], tmp_path / "log", pins, wheel) == found
+    assert f"anyio --constraint {pins}" in calls.read_text().splitlines()[-2]

@@ -202,6 +202,7 @@ def test_an_interpreter_is_dropped_only_when_every_reproducer_rules_it_out() -> 
         ({"crate": ".", "run": "x", "timeout": 1e6}, "must be a positive number"),
         ({"timeout": 5.0}, "--timeout goes with --crate"),
         ({"extra": "test"}, "--extra names an extra of your own project"),
+        ({"no_deps": True}, "--no-deps leaves your own project's dependencies out"),
         ({"with_": ["pytest; rm -rf /"]}, "--with 'pytest; rm -rf /' is not a requirement"),
     ],
 )
@@ -227,15 +228,17 @@ def test_a_crate_keeps_its_own_requirements_first(monkeypatch: pytest.MonkeyPatc
     base = scenarios.resolve("unsendable_gc_traverse")
     seen: list[tuple[Any, ...]] = []
 
-    def load(crate: str, run: str, timeout: float, extra: str | None) -> scenarios.Scenario:
-        seen.append((crate, run, timeout, extra))
+    def load(
+        crate: str, run: str, timeout: float, extra: str | None, no_deps: bool
+    ) -> scenarios.Scenario:
+        seen.append((crate, run, timeout, extra, no_deps))
         return dataclasses.replace(base, requirements=("own-dep",))
 
     monkeypatch.setattr(selection.usercrate, "load", load)
     (chosen,) = selection.pick_reproducers(
         None, crate="proj", run="python r.py", with_=["pytest"], extra="test"
     )
-    assert seen == [("proj", "python r.py", scenarios.DEFAULT_TIMEOUT, "test")]
+    assert seen == [("proj", "python r.py", scenarios.DEFAULT_TIMEOUT, "test", False)]
     assert chosen.requirements == ("own-dep", "pytest") and chosen.with_ == ("pytest",)
 
 

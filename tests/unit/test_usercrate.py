@@ -157,6 +157,26 @@ def test_extra_installs_the_projects_own_extra(tmp_path: Path) -> None:
     assert alone.requirements == ("attrs",)
 
 
+def test_the_projects_own_dependencies_come_with_it(tmp_path: Path) -> None:
+    """As installing its wheel would: by default, with or without --extra; --no-deps leaves
+    them out (and says so in the options that select the crate again)."""
+    project = make_project(tmp_path / "proj")
+    text = (project / "pyproject.toml").read_text()
+    text = text.replace(
+        'version = "0.3.0"\n',
+        'version = "0.3.0"\ndependencies = ["anyio>=3"]\n'
+        '[project.optional-dependencies]\ntest = ["pytest>=8"]\n',
+        1,
+    )
+    (project / "pyproject.toml").write_text(text)
+    assert usercrate.load(str(project), "python repro.py").requirements == ("anyio>=3",)
+    bare = usercrate.load(str(project), "python repro.py", no_deps=True)
+    assert bare.requirements == () and "--no-deps" in bare.selector()
+    tested = usercrate.load(str(project), "python -m pytest", extra="test", no_deps=True)
+    assert tested.requirements == ("pytest>=8",)
+    assert "--no-deps" not in usercrate.load(str(project), "python repro.py").selector()
+
+
 def test_extra_names_a_dependency_group_too(tmp_path: Path) -> None:
     """PEP 735 groups, where many projects keep `test`, with their included groups."""
     project = make_project(tmp_path / "proj")
@@ -242,7 +262,7 @@ def test_a_path_dependency_outside_the_project_is_part_of_its_key(tmp_path: Path
 
 def test_a_crate_with_its_own_abi3_runs_each_cell_in_a_folder_of_its_own(tmp_path: Path) -> None:
     """Its one build serves every CPython, and `--jobs 2` runs two of them at once: a file
-    one run writes must not meet the other."""
+    one run writes must not meet the other (every user crate's cell runs in a copy of its own)."""
     layout = Layout(cache=tmp_path / "cache", results=tmp_path / "results")
     project = make_project(tmp_path / "proj")
     manifest = project / "Cargo.toml"
@@ -252,12 +272,11 @@ def test_a_crate_with_its_own_abi3_runs_each_cell_in_a_folder_of_its_own(tmp_pat
     (first_area, first), (second_area, second) = (
         crate.run_folder(layout, "build", key) for key in ("record-a", "record-b")
     )
+    crate.ready(first)
+    crate.ready(second)
     assert first != second and first_area.path != second_area.path
     assert (first / "repro.py").read_text() == (project / "repro.py").read_text()
     (first / "out.txt").write_text("written by the 3.12 run")
     assert not (second / "out.txt").exists()
-    assert crate.run_folder(layout, "build", "record-a")[1] == first  # kept as it is
-    assert (first / "out.txt").is_file()
-    plain = usercrate.load(str(make_project(tmp_path / "plain")), "python repro.py")
-    area, folder = plain.run_folder(layout, "build", "record-a")
-    assert area == layout.crate("build") and folder == area.path  # the built copy itself
+    crate.ready(crate.run_folder(layout, "build", "record-a")[1])
+    assert (first / "out.txt").is_file()  # a whole copy is kept as it is
