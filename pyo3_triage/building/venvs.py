@@ -133,13 +133,7 @@ def install_requirements(
     except OSError:
         pass
     with area.writing():
-        done = procs.run(
-            [uv_bin, "pip", "freeze", "--python", str(venv_python(area.path))],
-            env=_uv_env(),
-            timeout=VENV_TIMEOUT,
-            log_path=log,
-            append=True,
-        )
+        done = _uv_pip(uv_bin, area, ["freeze"], log, VENV_TIMEOUT)
         if done.returncode != 0:
             raise EnvironmentError_(f"could not list what {what} installed (see {log})")
         frozen = resolved(done.stdout_tail, Path(wheel).name.split("-")[0])
@@ -180,13 +174,22 @@ def _install_once(
                 return
         except OSError:
             pass
-        done = procs.run(
-            [uv_bin, "pip", "install", "--quiet", "--python", str(venv_python(area.path)), *args],
-            env=_uv_env(),
-            timeout=timeout,
-            log_path=log,
-            append=True,
-        )
+        done = _uv_pip(uv_bin, area, ["install", "--quiet", *args], log, timeout)
         if done.returncode != 0:
             raise EnvironmentError_(f"could not install {what} (see {log})")
         write_atomic(marker, wanted + "\n")
+
+
+def _uv_pip(
+    uv_bin: str, area: Area, args: Sequence[str], log: Path, timeout: float
+) -> procs.Completed:
+    """`uv pip COMMAND ARGS` for the venv's python, its output appended to `log`."""
+    command, *rest = args
+    python = str(venv_python(area.path))
+    return procs.run(
+        [uv_bin, "pip", command, "--python", python, *rest],
+        env=_uv_env(),
+        timeout=timeout,
+        log_path=log,
+        append=True,
+    )

@@ -75,6 +75,9 @@ CONTRACT: dict[str, Check] = {
         "list", says=("left out CPython 3.13", "PyO3 0.20.3: 5 candidates"), network=False
     ),
     "python bisect.py --pyo3 0.19..0.21 --new abort,segfault": Check("list"),
+    "python bisect.py --pyo3 0.19..0.21 --new abort --match 'tp_traverse|unsendable'": Check(
+        "list", says=("10 candidates",)
+    ),
     "python bisect.py --pyo3 0.16..0.30 --python 3.8..3.13 --list": Check(
         "run", says=("not searched (outside their declared CPython or Rust window)",)
     ),
