@@ -197,7 +197,7 @@ def honour_list(state: EcoState) -> EcoState | int:
         console.print(f"{head}: on {interp.name}")
         cells = [Cell(item.crate, release, interp) for release in (item.baseline, state.candidate)]
         for line in describe_plan(cells, state.inv.evaluator):
-            console.print(f"  {line}", highlight=False)
+            console.print(f"  {line}", highlight=False, soft_wrap=True)
     return EXIT_OK
 
 
@@ -223,10 +223,13 @@ def evaluate(state: EcoState) -> EcoState:
                     f"[{index}/{total}] {item.project.name}: PyO3 {item.baseline.cargo_version} "
                     f"and {state.candidate.cargo_version} on {interp.name} ...",
                     highlight=False,
+                    soft_wrap=True,
                 )
                 row = eco.evaluate(item, state.candidate, interp, inv.evaluator, texts)
             rows.append(row)
-            inv.console.print(report.progress_line(index, total, row), highlight=False)
+            inv.console.print(
+                report.progress_line(index, total, row), highlight=False, soft_wrap=True
+            )
     except KeyboardInterrupt:
         interrupted = True
     return replace(state, rows=tuple(rows), interrupted=interrupted)
@@ -245,7 +248,7 @@ def write(state: EcoState) -> EcoState:
     )
     write_atomic(inv.layout.ecosystem_report("json"), found.to_json())
     write_atomic(inv.layout.ecosystem_report("md"), report.markdown(found, inv.line))
-    inv.console.print(report.headline(found), highlight=False)
+    inv.console.print(report.headline(found), highlight=False, soft_wrap=True)
     inv.console.print(
         f"report written to {inv.layout.ecosystem_report('md')} and "
         f"{inv.layout.ecosystem_report('json').name}",

@@ -97,8 +97,7 @@ def markdown(found: Ecosystem, command: str = "") -> str:
         if cause.suspects:
             section.append(
                 "Likely suspects (CHANGELOG entries sharing words with the projects and the "
-                "error):\n"
-                + "\n".join(f"- {v}: {md_escape(e.removeprefix('- '))}" for v, e in cause.suspects)
+                "error):\n" + "\n".join(f"- {v}: {e.removeprefix('- ')}" for v, e in cause.suspects)
             )
         if cause.release_bisect:
             section.append(

@@ -22,6 +22,7 @@ from pyo3_triage.ecosystem.rows import Row, SideResult
 from pyo3_triage.ecosystem.verdicts import Judgement, Side, Verdict, judge
 from pyo3_triage.errors import UserError
 from pyo3_triage.interpreters import Interpreter
+from pyo3_triage.outcome import Outcome
 from pyo3_triage.reproducers import accepting, manifests, usercrate
 from pyo3_triage.reproducers.reproducer import Reproducer
 from pyo3_triage.reproducers.scenarios import DEFAULT_TIMEOUT
@@ -130,7 +131,8 @@ def side(record: Record, crate: UserCrate, release: Release, cached: bool) -> Si
     companions = record.lock.companions if record.lock and record.lock.companions else ()
     if not companions:
         companions = crate.companions_for(release.version).versions
-    log = record.build.log if record.build and record.outcome.value.endswith("error") else ""
+    built = record.outcome in (Outcome.BUILD_ERROR, Outcome.PYO3_ERROR, Outcome.SETUP_ERROR)
+    log = record.build.log if record.build and built else ""
     failed = next((run for run in record.runs if run.outcome.value != "pass"), None)
     log = log or (failed.log or "" if failed is not None else "")
     return SideResult(

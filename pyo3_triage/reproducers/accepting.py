@@ -150,7 +150,7 @@ def vendor(
         entry = tomlkit.inline_table()
         entry["path"] = str(target.relative_to(copy / project.lock_dir))
         crates_io[crate] = entry
-    workspace = document.get("workspace")
+    workspace: Any = document.get("workspace")
     if manifests.is_table(workspace):
         exclude = workspace.setdefault("exclude", tomlkit.array())
         if FOLDER not in [str(item) for item in exclude]:
