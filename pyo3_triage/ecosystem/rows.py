@@ -80,9 +80,9 @@ class Row:
     def companions(self) -> str:
         """The companion crates of its candidate build (else its baseline's), in words."""
         side = self.candidate or self.baseline
-        held = ", ".join(f"{crate} {vers}" for crate, vers in side.companions) if side else ""
-        made = "; ".join(f"{c} made to accept the candidate" for c in self.accepted)
-        return "; ".join(part for part in (held, made) if part)
+        held = [f"{crate} {vers}" for crate, vers in side.companions] if side else []
+        made = " (made to accept the candidate)"
+        return ", ".join(f"{c}{made if c in self.accepted else ''}" for c in held)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import json
 import shutil
 import tarfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from pyo3_triage.system import areas
 from pyo3_triage.system.paths import Layout, write_atomic
 
-PYPI_JSON = "https://pypi.org/pypi/{name}/{version}/json"
+PYPI_JSON = "https://pypi.org/pypi/{name}/json"  # every version's files, by version
 FETCH_TIMEOUT = 60.0
 USER_AGENT = "pyo3-triage (ecosystem: sdists of PyO3 projects)"
 
@@ -55,14 +56,18 @@ def fetch_url(url: str) -> bytes:
 
 
 def sdist_of(payload: bytes, name: str, version: str) -> Sdist:
-    """The sdist in PyPI's JSON answer for one version (pure)."""
+    """The sdist of `version` in PyPI's JSON answer for the project (or for the version
+    alone: its `urls`); pure."""
     try:
         data = json.loads(payload)
-        files = data.get("urls", [])
+        releases = data.get("releases")
+        files = releases.get(version) if isinstance(releases, dict) else data.get("urls", [])
     except (ValueError, AttributeError):
         raise SourceError(
             f"PyPI's answer for {name} {version} is not JSON", transient=True
         ) from None
+    if files is None:
+        raise SourceError(f"{name} has no version {version} on PyPI")
     for item in files if isinstance(files, list) else []:
         if isinstance(item, dict) and item.get("packagetype") == "sdist":
             digests = item.get("digests") or {}
@@ -87,18 +92,19 @@ def download(layout: Layout, name: str, version: str, fetch: Fetch = fetch_url) 
     """The sdist of `name` `version` from PyPI, from the cache when it is there."""
     if (found := cached_sdist(layout, name, version)) is not None:
         return found
-    url = PYPI_JSON.format(name=name, version=version)
+    url = PYPI_JSON.format(name=name)
     try:
         sdist = sdist_of(fetch(url), name, version)
     except urllib.error.HTTPError as err:
         if err.code == 404:
-            raise SourceError(f"{name} {version} is not on PyPI") from None
+            raise SourceError(f"{name} is not on PyPI") from None
         raise SourceError(f"PyPI answered HTTP {err.code} for {url}", transient=True) from None
     except (urllib.error.URLError, OSError) as err:
         raise SourceError(f"cannot reach PyPI ({err})", transient=True) from None
     try:
-        blob = fetch(sdist.url)
-    except (urllib.error.URLError, OSError) as err:
+        # A mirror may name the file relative to its answer: read it from there.
+        blob = fetch(urllib.parse.urljoin(url, sdist.url))
+    except (urllib.error.URLError, OSError, ValueError) as err:
         raise SourceError(f"cannot download {sdist.filename} ({err})", transient=True) from None
     got = hashlib.sha256(blob).hexdigest()
     if got != sdist.sha256:

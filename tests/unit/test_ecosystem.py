@@ -234,6 +234,7 @@ def test_an_sdist_is_downloaded_once_checked_and_unpacked(tmp_path: Path) -> Non
     layout = Layout(tmp_path / "cache", tmp_path / "results")
     blob = _tarball({"demo-1.0/pyproject.toml": b"[project]\nname='demo'\n"})
     answer = {
+        "releases": {"0.9": []},
         "urls": [
             {"packagetype": "bdist_wheel", "filename": "x.whl", "url": "w", "digests": {}},
             {
@@ -242,8 +243,9 @@ def test_an_sdist_is_downloaded_once_checked_and_unpacked(tmp_path: Path) -> Non
                 "url": "https://files/demo-1.0.tar.gz",
                 "digests": {"sha256": hashlib.sha256(blob).hexdigest()},
             },
-        ]
+        ],
     }
+    answer["releases"] = {"0.9": [], "1.0": answer["urls"]}
     asked: list[str] = []
 
     def fetch(url: str) -> bytes:
@@ -267,10 +269,16 @@ def test_sdist_troubles_are_rows_with_reasons(tmp_path: Path) -> None:
         sources.download(layout, "demo", "1.0", no_sdist)
     assert not caught.value.transient
 
+    def other_versions(url: str) -> bytes:
+        return json.dumps({"releases": {"0.1": []}}).encode()
+
+    with pytest.raises(sources.SourceError, match="demo has no version 1.0 on PyPI"):
+        sources.download(layout, "demo", "1.0", other_versions)
+
     def missing(url: str) -> bytes:
         raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)  # type: ignore[arg-type]
 
-    with pytest.raises(sources.SourceError, match="is not on PyPI"):
+    with pytest.raises(sources.SourceError, match="demo is not on PyPI"):
         sources.download(layout, "demo", "9.9", missing)
 
     def tampered(url: str) -> bytes:
