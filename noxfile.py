@@ -1,4 +1,4 @@
-"""Entry points: `nox -s matrix`, `nox -s tests`, `nox -s lint`.
+"""Entry points: `nox -s matrix`, `nox -s ecosystem`, `nox -s tests`, `nox -s lint`.
 
 Sessions run in the environment nox itself runs in (the README's setup line installs the
 project there), so the matrix starts at once; the tool makes its own per-cell venvs.
@@ -86,3 +86,9 @@ def lint(session: nox.Session) -> None:
     bin_dir = Path(sys.executable).parent
     session.run(str(bin_dir / "actionlint"), *workflows, external=True)
     session.run(str(bin_dir / "zizmor"), "--offline", "--no-progress", *workflows, external=True)
+
+
+@nox.session(venv_backend="none")
+def ecosystem(session: nox.Session) -> None:
+    """Try a PyO3 release or commit on a list of real projects against a baseline."""
+    _call(session, "ecosystem")

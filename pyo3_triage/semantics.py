@@ -82,7 +82,8 @@ BUILD = Semantics(
 # rewritten and its own lock pinned (the project's content and the companions' versions are
 # in the build key). 3: in-crate path dependencies excluded from [workspace]; 4: companions.
 # 5: only build output where tools put it is left out of the copy (`mod build;` is copied);
-# companions turned on by default features move; a PyO3 commit's crates by path.
+# companions turned on by default features move; a PyO3 commit's crates by path, and a
+# companion that does not accept the commit's version is copied and made to.
 REWRITE = Semantics(
     "rewrite",
     5,

@@ -148,6 +148,8 @@ def resolve(command: str, argv: Sequence[str]) -> Invocation:
     )
     if command == "matrix":
         return dataclasses.replace(found, options=options_from(args), criteria=_git_bisect(args))
+    if command == "ecosystem":
+        return dataclasses.replace(found, options=options_from(args))
     if command == "bisect":
         criteria = criteria_from(args.new, args.old, args.flaky, args.match)
         return dataclasses.replace(found, options=options_from(args), criteria=criteria)

@@ -3,6 +3,7 @@
     pyo3-triage matrix --crate . --run "python repro.py" --pyo3 0.19..0.22
     pyo3-triage bisect --crate . --run "python repro.py" --pyo3 0.19..0.22
     pyo3-triage report | merge DIR... | verify
+    pyo3-triage ecosystem --candidate 0.21.2 --baseline 0.20.3
 
 Each subcommand takes exactly the options of `nox -s <name> --` (and `python bisect.py` for
 bisect): all three put their subcommand in front of the user's words and parse with the one
@@ -21,7 +22,14 @@ from pyo3_triage.errors import EXIT_OK, EXIT_USAGE
 
 
 def _commands() -> dict[str, Callable[[Sequence[str]], int]]:
-    from pyo3_triage.commands import bisect_cli, matrix_cli, merge_cli, report_cli, verify_cli
+    from pyo3_triage.commands import (
+        bisect_cli,
+        ecosystem_cli,
+        matrix_cli,
+        merge_cli,
+        report_cli,
+        verify_cli,
+    )
 
     found: dict[str, Callable[[Sequence[str]], int]] = {
         "matrix": matrix_cli.entry,
@@ -29,6 +37,7 @@ def _commands() -> dict[str, Callable[[Sequence[str]], int]]:
         "report": report_cli.entry,
         "merge": merge_cli.entry,
         "verify": verify_cli.entry,
+        "ecosystem": ecosystem_cli.entry,
     }
     assert list(found) == list(COMMANDS)
     return found

@@ -1,5 +1,5 @@
 """The one command-line parser: a subcommand per command (`matrix`, `bisect`, `report`,
-`merge`, `verify`), each with its own options and the shared ones declared once.
+`merge`, `verify`, `ecosystem`), each with its own options and the shared ones declared once.
 
 Every entry point parses here: the installed `pyo3-triage`, the nox sessions and `bisect.py`
 only put their subcommand in front of the user's words. Each usage line names the program the
@@ -163,6 +163,74 @@ def _verify(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _ecosystem(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--projects",
+        type=Path,
+        metavar="FILE",
+        help="the list of projects (TOML, see ecosystem/README.md; default: the starter list "
+        "ecosystem/projects.toml)",
+    )
+    parser.add_argument(
+        "--candidate",
+        required=True,
+        metavar="REV",
+        help="the PyO3 to try: a release (0.21.2), git:REV with --pyo3-git, or a local PyO3 "
+        "checkout's folder (its HEAD)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="the PyO3 to compare with: a release or git:REV (default: the release each "
+        "project pins in its own Cargo.lock)",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="SPEC",
+        help="the CPython(s) to choose from, as in matrix (default: the newest CPython every "
+        "project and both revisions accept; a project's own `python` wins)",
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="print each project's plan and what is cached, and exit (builds nothing)",
+    )
+    parser.add_argument(
+        "--shard",
+        type=shard_spec,
+        metavar="K/N",
+        help="try only the K-th of N slices of the list (see the merge command)",
+    )
+    parser.add_argument(
+        "--pyo3-git",
+        metavar="PATH|URL",
+        help="a PyO3 git repository: enables git:REV candidates and commit-level bisect commands",
+    )
+    parser.add_argument(
+        "--pyo3-git-fetch",
+        action="store_true",
+        help="fetch the tool's own clone of the --pyo3-git URL before using it",
+    )
+    parser.add_argument("--release", action="store_true", help="build with --release")
+    parser.add_argument(
+        "--rerun", action="store_true", help="ignore stored records; build and run again"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="run each check N times (runs that disagree make the verdict flaky)",
+    )
+    parser.add_argument(
+        "--isolated-builds",
+        action="store_true",
+        help="one cargo target dir per (release, CPython) (see matrix --help)",
+    )
+    parser.set_defaults(build_unsupported=False, abi3=False)
+    add_locations(parser)
+
+
 # name -> (what it does, its options); the order is the order of `pyo3-triage --help`.
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "matrix": (
@@ -183,6 +251,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
         "Rerun each library scenario's recorded bisect (reusing stored records) and compare "
         "it with what its scenario.toml says.",
         _verify,
+    ),
+    "ecosystem": (
+        "Try a PyO3 release or commit on a list of real projects against a baseline: a "
+        "verdict per project, regressions grouped by cause.",
+        _ecosystem,
     ),
 }
 

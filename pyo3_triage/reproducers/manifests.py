@@ -507,6 +507,15 @@ def _is_table(value: Any) -> bool:
     return isinstance(value, MutableMapping)
 
 
+def dependency_tables(document: Any) -> Iterator[Any]:
+    """Every dependency table of a tomlkit document (its own, per target; not the workspace's)."""
+    return _tomlkit_dependency_tables(document, workspace=False)
+
+
+def is_table(value: Any) -> bool:
+    return _is_table(value)
+
+
 def _tomlkit_dependency_tables(document: Any, *, workspace: bool) -> Iterator[Any]:
     for name in _DEP_TABLES:
         if _is_table(document.get(name)):

@@ -24,7 +24,7 @@ from pyo3_triage.building.build import Prepared
 from pyo3_triage.building.locks import ResolvedLock
 from pyo3_triage.building.toolchain import Toolchain
 from pyo3_triage.errors import UserError
-from pyo3_triage.reproducers import manifests
+from pyo3_triage.reproducers import accepting, manifests
 from pyo3_triage.reproducers.companions import Choice, Companion, choose_all
 from pyo3_triage.reproducers.manifests import Project
 from pyo3_triage.reproducers.scenarios import DEFAULT_TIMEOUT, digest, installs
@@ -147,9 +147,11 @@ class UserCrate:
     ) -> MovedCrate:
         """The project moved to the release when it is written (its key follows its content;
         `lock`, the template's lock for the release, is not used: it pins its own)."""
-        companions = self.companions_for(release.version).versions
+        choice = self.companions_for(release.version)
         features = (abi3,) if abi3 else ()
-        return MovedCrate(self, release.cargo_version, features, companions, release.source)
+        tree = release.source
+        patched = tuple(accepting.to_patch(self.companions, choice, tree)) if tree else ()
+        return MovedCrate(self, release.cargo_version, features, choice.versions, tree, patched)
 
     def run_folder(self, layout: Layout, build_key: str, record_key: str) -> tuple[Area, Path]:
         """The folder the user named, in a copy of the project of the run's own (`ready`), so
@@ -207,18 +209,35 @@ class MovedCrate:
     features: tuple[str, ...]  # added to its pyo3 dependency, e.g. ("abi3-py37",)
     companions: tuple[tuple[str, str], ...]  # (crate, version) its companions move to
     tree: Path | None = None  # a PyO3 commit's source: its crates by path (`pyo3` is "git:...")
+    # Companions whose requirement the commit's version does not meet, made to accept it
+    # (`accepting`): copied into the project's copy and patched in by path.
+    accepting: tuple[tuple[str, str], ...] = ()
 
     def key_parts(self) -> dict[str, object]:
         # The user's project by content, and how it is moved to the release (the rewrite, the
         # pinning, the companion crates' versions): each changes what gets built.
         moved = ",".join(f"{crate}={vers}" for crate, vers in self.companions)
         source = f"{self.user.build_hash}-rewrite{semantics.REWRITE.version}-{moved}"
-        return {"source": source, "usercrate": KEY_SCHEME}
+        parts: dict[str, object] = {"source": source, "usercrate": KEY_SCHEME}
+        if self.accepting:  # only then: every key made before stays as it was
+            parts["accepting"] = ",".join(f"{crate}={vers}" for crate, vers in self.accepting)
+        return parts
 
     def write(self, into: Path, toolchain: Toolchain, log: Path) -> Prepared:
         """Copy the project, point it at the release and pin its lock (fresh when the user's
         own Cargo.lock cannot be moved to this release, or a toolchain was chosen)."""
-        prepare(self.user, self.pyo3, into, list(self.features), dict(self.companions), self.tree)
+        try:
+            prepare(
+                self.user,
+                self.pyo3,
+                into,
+                list(self.features),
+                dict(self.companions),
+                self.tree,
+                self.accepting,
+            )
+        except accepting.VendorError as err:
+            raise locks.ResolveError(str(err), log) from None
         log.parent.mkdir(parents=True, exist_ok=True)
         log.unlink(missing_ok=True)
         project = self.user.project
@@ -453,8 +472,10 @@ def prepare(
     extra_features: list[str] | None = None,
     companions: Mapping[str, str] | None = None,
     tree: Path | None = None,
+    patched: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """Copy the project into `into` and point its pyo3* dependencies at one release.
+    """Copy the project into `into` and point its pyo3* dependencies at one release (with
+    `patched`, companions made to accept a commit's tree: see `accepting`).
 
     The folder's content follows from its build key, and a run may be using it (the run
     command runs there), so a whole copy is kept as it is; a new one is made beside it and
@@ -469,6 +490,8 @@ def prepare(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
     manifests.rewrite(making, project, pyo3_version, extra_features or [], companions, tree)
+    if tree is not None and patched:
+        accepting.vendor(making, project, patched, tree)
     (making / PREPARED).write_text(f"{crate.name} for pyo3 {pyo3_version}\n", encoding="utf-8")
     shutil.rmtree(into, ignore_errors=True)  # a copy from before this marker existed
     making.replace(into)

@@ -194,6 +194,19 @@ class Layout:
     def toolchain_file(self) -> Path:
         return self.cache / "toolchain.json"
 
+    def sdist_file(self, sha256: str, filename: str) -> Path:
+        """A project's sdist from PyPI (`ecosystem`), filed by its hash: downloaded once."""
+        return self.cache / "sdists" / slug(sha256) / slug(filename)
+
+    def sdist_named(self, name: str, version: str) -> Path:
+        """Which sdist PyPI gives for a project's version (its file name, url and sha256), so
+        a second run needs no network."""
+        return self.cache / "sdists" / "by-name" / f"{slug(name)}-{slug(version)}.json"
+
+    def sdist_unpacked(self, sha256: str) -> Path:
+        """An sdist unpacked once (the project it holds is copied for each build)."""
+        return self.cache / "sdists" / "unpacked" / slug(sha256)
+
     # --- results -------------------------------------------------------------------------
     def records_dir(self) -> Path:
         return self.results / "records"
@@ -251,6 +264,10 @@ class Layout:
         """What the chart files show (`chart.shows`), so an unchanged chart is not drawn again."""
         return self.results / ".matrix.digest"
 
+    def ecosystem_report(self, suffix: str) -> Path:
+        """`ecosystem.md` / `ecosystem.json`: the last ecosystem run's (or merge's) report."""
+        return self.results / f"ecosystem.{suffix}"
+
     def bisect_report(
         self, scenario: str, axis: str, low: str, high: str, question: str, suffix: str
     ) -> Path:
@@ -277,6 +294,7 @@ class Layout:
             *(kind.value for kind in Kind),
             "locks.d",
             "git-clones",
+            "sdists",
         )
         return {name: self.cache / name for name in names}
 

@@ -120,6 +120,9 @@ CONTRACT: dict[str, Check] = {
         "list", says=("26 candidates", "1.70, 1.71,"), network=False
     ),
     "nox -s report": Check("run", says=("report",), network=False),
+    "nox -s ecosystem -- --candidate 0.21.2 --baseline 0.20.3 --python 3.11": Check(
+        "list", says=("PyO3 0.20.3 · CPython 3.11",)
+    ),
     "gh issue comment 1234 --body-file results/report.md": Check("gh"),
 }
 
