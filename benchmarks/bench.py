@@ -13,7 +13,10 @@ dir shared across releases (the default) and with `--isolated-builds`. (b) runs 
 (i) "which rustc broke this build": the toolchain bisect (`--rust 1.70..1.95 --pyo3 0.20.3`)
 against building every toolchain of the range (a matrix over them), both cold, the
 toolchains installed first and not timed (`--only toolchains` runs (i) alone and adds its
-figures to the last run's).
+figures to the last run's). (j) the ecosystem run over the starter list (`ecosystem/`): a
+candidate against a baseline, cold (sdists, builds, runs), warm (nothing changed), then a
+second candidate against the same baseline (only the candidate's cells are new); each
+project's share of the cold run, and the verdicts (`--only ecosystem` runs (j) alone).
 Every path's outcomes are compared: speed must never change a verdict. The figures are
 printed and written to benchmarks/latest.json.
 """
@@ -45,7 +48,7 @@ from pyo3_triage.building import (  # noqa: E402
     template,  # noqa: E402
     toolchain,
 )
-from pyo3_triage.commands import bisect_cli, matrix_cli  # noqa: E402
+from pyo3_triage.commands import bisect_cli, ecosystem_cli, matrix_cli  # noqa: E402
 from pyo3_triage.evidence import BuildInfo  # noqa: E402
 from pyo3_triage.reproducers import scenarios  # noqa: E402
 from pyo3_triage.running import runner  # noqa: E402
@@ -61,6 +64,7 @@ DEFAULT_PYO3 = "0.20.3,0.21.2,0.22.6"
 DEFAULT_PYTHON = "3.11,3.12"
 DEFAULT_BISECT = "0.19..0.30"
 FIXTURE = REPO.parent / "shared" / "fixtures" / "pyo3-v0.20.0-v0.21.0.git.tar.gz"
+STARTER = REPO / "ecosystem" / "projects.toml"
 
 
 def stamp(message: str) -> None:
@@ -266,6 +270,57 @@ def commit_level(source: Path, python: interpreters.Interpreter, work: Path) -> 
     return figures
 
 
+def ecosystem(
+    projects: Path, baseline: str, candidates: list[str], python: str, work: Path
+) -> dict[str, object]:
+    """(j) The ecosystem run: cold, warm, then a second candidate against the same baseline
+    (its baseline cells come from the first run's records)."""
+    cache, results = work / "cache-j", work / "results-j"
+    common = ["--projects", str(projects), "--baseline", baseline, "--python", python]
+    common += ["--cache", str(cache), "--results", str(results)]
+    figures: dict[str, object] = {"j_baseline": baseline, "j_candidates": candidates}
+    first, second = candidates
+    for name, candidate in (
+        ("j_cold_s", first),
+        ("j_warm_s", first),
+        ("j_second_candidate_s", second),
+    ):
+        stamp(f"(j) ecosystem {projects.name}: {candidate} against {baseline} ({name})")
+        started = time.monotonic()
+        ecosystem_cli.main(["--candidate", candidate, *common])
+        figures[name] = round(time.monotonic() - started, 2)
+        report = json.loads((results / "ecosystem.json").read_text())
+        rows = report["projects"]
+        figures[f"{name[:-2]}_verdicts"] = {row["name"]: row["verdict"] for row in rows}
+        if name == "j_cold_s":
+            figures["j_projects"] = len(rows)
+            figures["j_verdicts"] = figures.pop("j_cold_verdicts")
+            figures["j_shares_s"] = project_shares(results, cache)
+    figures["j_same_verdicts_warm"] = figures.pop("j_warm_verdicts") == figures["j_verdicts"]
+    figures["ratio_j_warm_over_cold"] = round(figures["j_warm_s"] / figures["j_cold_s"], 4)  # type: ignore[operator]
+    figures["ratio_j_second_over_cold"] = round(
+        figures["j_second_candidate_s"] / figures["j_cold_s"],  # type: ignore[operator]
+        3,
+    )
+    return figures
+
+
+def ecosystem_figures(args: argparse.Namespace, work: Path) -> dict[str, object]:
+    candidates = args.eco_candidates.split(",")
+    return ecosystem(args.projects, args.eco_baseline, candidates, args.eco_python, work)
+
+
+def project_shares(results: Path, cache: Path) -> dict[str, float]:
+    """Seconds each project's cells took to build and run (its share of a cold run)."""
+    shares: dict[str, float] = {}
+    for record in records.all_records(Layout(cache, results)):
+        took = (record.build.duration if record.build else 0.0) + sum(
+            run.duration for run in record.runs
+        )
+        shares[record.scenario] = round(shares.get(record.scenario, 0.0) + took, 1)
+    return dict(sorted(shares.items(), key=lambda item: -item[1]))
+
+
 def toolchain_bisect(
     python: interpreters.Interpreter, work: Path, rust: str, pyo3: str
 ) -> dict[str, object]:
@@ -343,7 +398,16 @@ def main() -> int:
     parser.add_argument("--skip-real", action="store_true", help="leave out (h)")
     parser.add_argument("--rust", default="1.70..1.95", help="(i): the toolchains")
     parser.add_argument("--skip-toolchains", action="store_true", help="leave out (i)")
-    parser.add_argument("--only", choices=["toolchains"], help="run (i) alone")
+    parser.add_argument("--projects", type=Path, default=STARTER, help="(j): the list")
+    parser.add_argument("--eco-baseline", default="0.22.6", help="(j): the baseline release")
+    parser.add_argument(
+        "--eco-candidates",
+        default="0.23.5,0.24.2",
+        help="(j): the candidate, then the second candidate against the same baseline",
+    )
+    parser.add_argument("--eco-python", default="3.11", help="(j): the CPython")
+    parser.add_argument("--skip-ecosystem", action="store_true", help="leave out (j)")
+    parser.add_argument("--only", choices=["toolchains", "ecosystem"], help="run (i) or (j) alone")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "latest.json")
     args = parser.parse_args()
     SUPERVISOR.harden()
@@ -351,13 +415,16 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="pyo3-triage-bench-"))
     folders = copy_scenarios(args.scenarios.split(","), work / "scenarios")
     pythons = interpreters.select_interpreters(args.python, interpreters.discover())
-    if args.only == "toolchains":
-        found = toolchain_bisect(pythons[0], work, args.rust, "0.20.3")
+    if args.only is not None:
+        if args.only == "toolchains":
+            found = toolchain_bisect(pythons[0], work, args.rust, "0.20.3")
+        else:
+            found = ecosystem_figures(args, work)
         for name, value in found.items():
             print(f"{name:28} {value}")
         last = json.loads(args.out.read_text()) if args.out.is_file() else {}
         args.out.write_text(json.dumps({**last, **found}, indent=2) + "\n")
-        return 0 if found["i_same_answer"] else 1
+        return 0 if found.get("i_same_answer", found.get("j_same_verdicts_warm")) else 1
     pyo3 = args.pyo3.split(",")
     cache = work / "cache"
     common = [
@@ -473,8 +540,12 @@ def main() -> int:
     if not args.skip_toolchains:
         figures.update(toolchain_bisect(pythons[0], work, args.rust, "0.20.3"))
 
+    if not args.skip_ecosystem:
+        figures.update(ecosystem_figures(args, work))
+
     same = cold == after == unshared_outcomes and figures.get("h_same_outcomes", True) is True
     same = same and figures.get("i_same_answer", True) is True
+    same = same and figures.get("j_same_verdicts_warm", True) is True
     figures["ratio_b_shared_over_unshared"] = round(
         figures["b_shared_s"] / figures["b_unshared_s"],
         3,  # type: ignore[operator]
