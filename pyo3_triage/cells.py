@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -321,7 +322,9 @@ class CellRunner:
         self.options = options
         self.rerun = rerun
         self.shared = shared  # one target dir per interpreter (see `build.build`)
-        self._rebuilt: set[str] = set()  # build keys built in this run (--rerun builds each once)
+        # --rerun builds each key once a run: set when that build is done (see `_build`).
+        self._rebuilt: dict[str, threading.Event] = {}
+        self._rebuilt_guard = threading.Lock()
         self._refilled: set[Path] = set()  # venvs --rerun installed the new wheel into
 
     @contextlib.contextmanager
@@ -334,9 +337,6 @@ class CellRunner:
         with contextlib.ExitStack() as held:
             for area in (self.layout.wheels(job.key), venv, work):
                 held.enter_context(area.in_use())
-            # Asked again now that it is held: a folder the reproducer fills (a crate's own
-            # copy) is made again if another run's eviction took it in between.
-            cell.reproducer.run_folder(self.layout, job.key, key)
             yield venv, folder
 
     def run(
@@ -351,9 +351,7 @@ class CellRunner:
     ) -> Happened:
         """The cell's steps, with its areas held (`holding`); `first` numbers the first run's
         log (a rerun that confirms a record keeps the logs of the runs before it)."""
-        rebuild = self.rerun and job.key not in self._rebuilt  # --rerun: each build once a run
-        self._rebuilt.add(job.key)
-        made = build.build(self.layout, job, toolchain, rebuild=rebuild, shared=self.shared)
+        made = self._build(job, toolchain)
         built = made.info
         happened = functools.partial(Happened, build=built, lock=self._lock_info(job, made))
         if not built.ok:
@@ -436,6 +434,23 @@ class CellRunner:
             f"wheel has no {found.name} (it holds {reproducer.module}; see maturin's "
             "module-name and python-source)"
         )
+
+    def _build(self, job: build.Job, toolchain: Toolchain) -> build.Built:
+        """The job's build; with --rerun made again once a run. A cell of another group that
+        needs the same build meanwhile (a crate's own abi3 wheel serves every CPython) waits
+        for it, instead of taking the cached wheel the rebuild is about to replace."""
+        with self._rebuilt_guard:
+            done = self._rebuilt.get(job.key)
+            first = self.rerun and done is None
+            if first:
+                done = self._rebuilt[job.key] = threading.Event()
+        if done is not None and not first:
+            done.wait()
+        try:
+            return build.build(self.layout, job, toolchain, rebuild=first, shared=self.shared)
+        finally:
+            if first and done is not None:
+                done.set()
 
     def _lock_info(self, job: build.Job, made: build.Built) -> LockInfo | None:
         """The lock the record names: the one the crate pinned itself, else the release's,

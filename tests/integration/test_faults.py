@@ -163,7 +163,7 @@ def test_every_fault_is_a_record_and_the_run_succeeds(faults: Run) -> None:
         assert f"### `{name}`" in table
     assert "| 0.20.3 | **abort** |" in table
     assert "| 0.20.3 | **segfault** |" in table
-    assert "| 0.20.3 | timeout |" in table
+    assert "| 0.20.3 | timeout? |" in table  # seen once: unconfirmed until a rerun sees it again
     assert "| 0.20.3 | build-error |" in table
     # Hangs are bounded by their 2 s timeouts, not by anything the drivers do.
     assert faults.took < 60
