@@ -23,11 +23,9 @@ from pyo3_triage.errors import EXIT_INTERRUPTED, EXIT_OK, UserError, run_cli
 from pyo3_triage.interpreters import Interpreter
 from pyo3_triage.matrix import describe_plan
 from pyo3_triage.reproducers.usercrate import UserCrate
-from pyo3_triage.system.paths import _own, write_atomic
+from pyo3_triage.system.paths import starter_list, write_atomic
 from pyo3_triage.versions import gitrepo, revisions
 from pyo3_triage.versions.releases import Release
-
-STARTER = "ecosystem/projects.toml"
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class EcoState:
 def read_list(state: EcoState) -> EcoState:
     """The list, checked whole; this shard's slice of it."""
     args = state.inv.args
-    path = args.projects or _own(STARTER)
+    path = args.projects or starter_list()
     if args.projects is None and not path.is_file():
         raise UserError(f"no starter list at {path}; pass --projects FILE")
     listed = projects.load(path)

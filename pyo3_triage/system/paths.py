@@ -48,8 +48,10 @@ PACKAGE = Path(__file__).resolve().parent.parent
 CHECKOUT = PACKAGE.parent
 
 
-def _own(name: str) -> Path:
-    inside = PACKAGE / name
+def _own(name: str, packaged: str = "") -> Path:
+    """A folder of the checkout, or its copy in the package (named `packaged` there when the
+    checkout's name is taken by a module)."""
+    inside = PACKAGE / (packaged or name)
     return inside if inside.is_dir() else CHECKOUT / name
 
 
@@ -63,6 +65,11 @@ def noxfile() -> Path | None:
 def template_dir() -> Path:
     """The crate template every scenario is rendered into."""
     return _own("crate_template")
+
+
+def starter_list() -> Path:
+    """The ecosystem command's starter list of real projects and its checks."""
+    return _own("ecosystem", "starter") / "projects.toml"
 
 
 def scenario_library() -> Path:
