@@ -224,7 +224,11 @@ def pin(
         # entries of workspace members that maturin's sdist left out (jiter's fuzz crate).
         # The build passes --locked, so bring the lock in line first; `update --workspace`
         # changes only what the manifest no longer matches and keeps every other version.
-        done = cargo("update", "--workspace")
+        # Offline first: a lock that already fits needs no index, so a run whose crates are
+        # all downloaded still works without crates.io.
+        done = cargo("update", "--workspace", "--offline")
+        if done.returncode != 0:
+            done = cargo("update", "--workspace")
         if done.returncode != 0:
             raise ResolveError(_cargo_error(done, f"cannot resolve pyo3 {version}"), log)
     # When the manifest itself just changed (a user's crate moved to another release), cargo
