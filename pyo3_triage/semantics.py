@@ -66,7 +66,8 @@ RECORD = Semantics(
 # cargo runs (`build._fresh_sources`); a build made before may hold another reproducer's library.
 # 3: maturin runs as `maturin build` would from a project whose pyproject names the manifest,
 # with the matrix's --profile; a missing init symbol fails the build; PyO3's own crates not
-# compiling is pyo3-error; the toolchain on PATH is named to rustup (RUSTUP_TOOLCHAIN).
+# compiling is pyo3-error; the toolchain on PATH is named to rustup (RUSTUP_TOOLCHAIN); a
+# project's own lock is brought in line with its rewritten manifest before pinning.
 BUILD = Semantics(
     "build",
     3,

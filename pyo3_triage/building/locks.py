@@ -218,6 +218,19 @@ def pin(
         done = cargo("generate-lockfile")
         if done.returncode != 0:
             raise ResolveError(_cargo_error(done, f"cannot resolve pyo3 {version}"), log)
+    else:
+        # A project's own lock may not match its manifest as rewritten: a companion crate
+        # moved to a newer version than the lock holds (pyo3-log 0.13.2 -> =0.13.5), or
+        # entries of workspace members that maturin's sdist left out (jiter's fuzz crate).
+        # The build passes --locked, so bring the lock in line first; `update --workspace`
+        # changes only what the manifest no longer matches and keeps every other version.
+        # Offline first: a lock that already fits needs no index, so a run whose crates are
+        # all downloaded still works without crates.io.
+        done = cargo("update", "--workspace", "--offline")
+        if done.returncode != 0:
+            done = cargo("update", "--workspace")
+        if done.returncode != 0:
+            raise ResolveError(_cargo_error(done, f"cannot resolve pyo3 {version}"), log)
     # When the manifest itself just changed (a user's crate moved to another release), cargo
     # first re-resolves to satisfy it and may land on another patch of the series: pin again,
     # and never let a cell named for one release build another.

@@ -4,6 +4,8 @@ command and tabulated, the user's files untouched."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -410,3 +412,66 @@ def test_build_output_names_and_a_toolchain_file_leave_the_build_as_it_is(
     assert matrix_cli.main(argv) == 0
     (second,) = [r for r in records.all_records(layout) if r.key != first.key]
     assert second.outcome is Outcome.ERROR and "41" in (second.message or "")
+
+
+STALE_LOCK_LIB = """use pyo3::prelude::*;
+
+#[pyfunction]
+fn answer() -> usize { 42 }
+
+#[pymodule]
+fn stale(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    pyo3_log::init();
+    m.add_function(wrap_pyfunction!(answer, m)?)?;
+    Ok(())
+}
+"""
+
+
+@pytest.mark.build
+def test_a_project_lock_behind_its_manifest_is_brought_in_line(
+    build_cache: Path, tmp_path: Path
+) -> None:
+    """What maturin sdists on PyPI ship (jiter, rustbpe): a lock holding an older companion
+    than the cell moves to (pyo3-log 0.13.2, moved to the newest 0.13 that accepts 0.27.2), and
+    entries of a workspace member the sdist left out. The build passes --locked: both were a
+    setup-error ("cannot update the lock file") before the lock was updated first."""
+    project = tmp_path / "stale"
+    write_files(
+        project,
+        {
+            "Cargo.toml": '[workspace]\nmembers = ["bindings", "fuzz"]\nresolver = "2"\n',
+            "bindings/Cargo.toml": (
+                '[package]\nname = "stale"\nversion = "0.1.0"\nedition = "2021"\n\n'
+                '[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\n'
+                'pyo3 = { version = "0.27.2", features = ["extension-module"] }\n'
+                'pyo3-log = "0.13"\n'
+            ),
+            "bindings/src/lib.rs": STALE_LOCK_LIB,
+            "fuzz/Cargo.toml": (
+                '[package]\nname = "fuzz"\nversion = "0.1.0"\nedition = "2021"\n\n'
+                '[dependencies]\nitoa = "1"\n'
+            ),
+            "fuzz/src/lib.rs": "",
+            "pyproject.toml": (
+                '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n\n'
+                '[project]\nname = "stale"\nversion = "0.1.0"\n\n'
+                '[tool.maturin]\nmanifest-path = "bindings/Cargo.toml"\n'
+            ),
+            "checks/smoke.py": "import stale\nassert stale.answer() == 42\n",
+        },
+    )
+    cargo = ["cargo", "update", "--manifest-path", str(project / "Cargo.toml")]
+    subprocess.run([*cargo, "-p", "pyo3-log", "--precise", "0.13.2"], check=True)
+    # As maturin's sdist does: the member is gone, its entries stay in the lock.
+    (project / "Cargo.toml").write_text('[workspace]\nmembers = ["bindings"]\nresolver = "2"\n')
+    shutil.rmtree(project / "fuzz")
+    assert 'name = "fuzz"' in (project / "Cargo.lock").read_text()
+    results = tmp_path / "results"
+    argv = crate_args(project, "python checks/smoke.py", "0.27.2", "3.11", build_cache, results)
+    assert matrix_cli.main(argv) == 0
+    (record,) = records.all_records(Layout(build_cache, results))
+    assert record.outcome is Outcome.PASS, (record.outcome, record.note)
+    assert record.lock is not None
+    assert dict(record.lock.companions)["pyo3-log"] != "0.13.2"
+    assert 'version = "0.13.2"' in (project / "Cargo.lock").read_text()  # the user's, untouched
