@@ -276,9 +276,13 @@ def ecosystem(
     """(j) The ecosystem run: cold, warm, then a second candidate against the same baseline
     (its baseline cells come from the first run's records)."""
     cache, results = work / "cache-j", work / "results-j"
-    common = ["--projects", str(projects), "--baseline", baseline, "--python", python]
+    common = ["--projects", str(projects), *(["--baseline", baseline] if baseline else [])]
     common += ["--cache", str(cache), "--results", str(results)]
-    figures: dict[str, object] = {"j_baseline": baseline, "j_candidates": candidates}
+    common += ["--python", python] if python else []
+    figures: dict[str, object] = {
+        "j_baseline": baseline or "each project's own lock",
+        "j_candidates": candidates,
+    }
     first, second = candidates
     for name, candidate in (
         ("j_cold_s", first),
@@ -296,6 +300,8 @@ def ecosystem(
             figures["j_projects"] = len(rows)
             figures["j_verdicts"] = figures.pop("j_cold_verdicts")
             figures["j_shares_s"] = project_shares(results, cache)
+            # The first candidate's report, as the README shows it.
+            shutil.copy(results / "ecosystem.md", REPO / "benchmarks" / "ecosystem-latest.md")
     figures["j_same_verdicts_warm"] = figures.pop("j_warm_verdicts") == figures["j_verdicts"]
     figures["ratio_j_warm_over_cold"] = round(figures["j_warm_s"] / figures["j_cold_s"], 4)  # type: ignore[operator]
     figures["ratio_j_second_over_cold"] = round(
@@ -399,13 +405,15 @@ def main() -> int:
     parser.add_argument("--rust", default="1.70..1.95", help="(i): the toolchains")
     parser.add_argument("--skip-toolchains", action="store_true", help="leave out (i)")
     parser.add_argument("--projects", type=Path, default=STARTER, help="(j): the list")
-    parser.add_argument("--eco-baseline", default="0.22.6", help="(j): the baseline release")
+    parser.add_argument(
+        "--eco-baseline", default="", help="(j): the baseline (default: each project's own lock)"
+    )
     parser.add_argument(
         "--eco-candidates",
-        default="0.23.5,0.24.2",
+        default="0.30.1,0.29.2",
         help="(j): the candidate, then the second candidate against the same baseline",
     )
-    parser.add_argument("--eco-python", default="3.11", help="(j): the CPython")
+    parser.add_argument("--eco-python", default="", help="(j): the CPython (default: chosen)")
     parser.add_argument("--skip-ecosystem", action="store_true", help="leave out (j)")
     parser.add_argument("--only", choices=["toolchains", "ecosystem"], help="run (i) or (j) alone")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "latest.json")
