@@ -107,3 +107,25 @@ def test_a_crate_made_in_the_folder(installed: Path, build_cache: Path, tmp_path
     assert done.returncode == 0, done.stdout + done.stderr
     table = (tmp_path / "my-ext" / "results" / "matrix.md").read_text()
     assert "| 0.20.3 | **abort** |" in table and "| 0.21.2 | pass |" in table
+
+
+def test_the_starter_list_comes_with_the_wheel(installed: Path, tmp_path: Path) -> None:
+    """`ecosystem` without --projects reads the starter list shipped in the package; --list
+    plans it from an empty folder without downloading or building anything."""
+    done = run(
+        installed,
+        tmp_path,
+        "ecosystem",
+        "--list",
+        "--candidate",
+        "0.21.2",
+        "--baseline",
+        "0.20.3",
+        "--python",
+        "3.11",
+        "--cache",
+        str(tmp_path / "cache"),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rpds-py 0.18.1" in done.stdout and "python-calamine 0.9.1" in done.stdout
+    assert not (tmp_path / "results").exists()
