@@ -189,7 +189,7 @@ def _build(layout: Layout, job: Job, toolchain: Toolchain, log: Path, target: Pa
     try:
         prepared = job.crate.write(crate, toolchain, log)
     except locks.ResolveError as err:
-        return _failed(key, log, str(err))
+        return _failed(key, log, str(err), compile_error=err.own)
     pinned = prepared.lock
     if pinned is not None:
         # The lock the crate pinned: beside the records, and in the cache for later results.
@@ -350,8 +350,10 @@ def _fresh_sources(crate: Path) -> None:
 
 
 def own_packages(manifest: Path, top: Path) -> set[str]:
-    """The packages of the crate maturin builds (its `manifest`) and of its Cargo workspace's
-    members: the reproducer's own code, as cargo names it in "could not compile `NAME`".
+    """The packages of the crate maturin builds (its `manifest`), of its Cargo workspace's
+    members, and of the path dependencies they have inside the project (a pure-Rust core
+    beside the bindings): the reproducer's own code, as cargo names it in "could not compile
+    `NAME`".
 
     The workspace is cargo's: the manifest's own `[workspace]`, else the nearest folder above
     it (up to `top`, the copied project) whose Cargo.toml has one. A project that keeps its
@@ -384,7 +386,33 @@ def own_packages(manifest: Path, top: Path) -> set[str]:
         for pattern in members if isinstance(members, list) else []:
             if isinstance(pattern, str):
                 manifests.extend(m / "Cargo.toml" for m in manifest.parent.glob(pattern))
+        for folder in _path_dependencies(data, manifest.parent):
+            if folder.resolve().is_relative_to(top.resolve()):
+                manifests.append(folder / "Cargo.toml")
     return names
+
+
+def _path_dependencies(data: dict[str, object], folder: Path) -> list[Path]:
+    """The folders of a manifest's `path = ...` dependencies (every dependency table,
+    per-target ones and `[workspace.dependencies]` included)."""
+    tables: list[object] = []
+    for owner in (data, *_tables(data.get("target")).values()):
+        if isinstance(owner, dict):
+            tables += [owner.get(name) for name in _DEPENDENCY_TABLES]
+    tables.append(_tables(data.get("workspace")).get("dependencies"))
+    found = []
+    for table in tables:
+        for entry in _tables(table).values():
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                found.append(folder / entry["path"])
+    return found
+
+
+_DEPENDENCY_TABLES = ("dependencies", "dev-dependencies", "build-dependencies")
+
+
+def _tables(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
 
 
 def _toml(path: Path) -> dict[str, object]:
@@ -395,11 +423,15 @@ def _toml(path: Path) -> dict[str, object]:
         return {}
 
 
-def _failed(key: str, log: Path, error: str, *, transient: bool = False) -> Built:
+def _failed(
+    key: str, log: Path, error: str, *, transient: bool = False, compile_error: bool = False
+) -> Built:
     """A build that could not start (a user crate's lock not resolved, a commit's tree gone):
-    a setup failure, cached only when it is not one of the moment (the network)."""
+    a setup failure, cached only when it is not one of the moment (the network); or, with
+    `compile_error`, the project's own manifest asking the release for what it lacks."""
     transient = transient or not worth_caching(False, error, timed_out=False)
-    return Built(BuildInfo(key, False, None, 0.0, False, str(log), error, False, transient))
+    info = BuildInfo(key, False, None, 0.0, False, str(log), error, False, transient)
+    return Built(replace(info, compile_error=compile_error))
 
 
 def _local_log(layout: Layout, key: str, stored: str, log: Path) -> Path | None:

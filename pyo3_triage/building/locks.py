@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from filelock import FileLock
 
@@ -36,11 +37,14 @@ RESOLVE_TIMEOUT = 300.0
 
 
 class ResolveError(Exception):
-    """The release's dependency graph could not be resolved (network, or no such release)."""
+    """The release's dependency graph could not be resolved (network, or no such release).
+    `own`: the project's own manifest asks the release for what it does not have (a feature
+    it removed), which is the project meeting the release's API, not a failure to set up."""
 
-    def __init__(self, message: str, log: Path) -> None:
+    def __init__(self, message: str, log: Path, own: bool = False) -> None:
         super().__init__(message)
         self.log = log
+        self.own = own
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ def _resolve_tree(folder: Path, label: str, toolchain: Toolchain, log: Path) -> 
     pin; the other dependencies are resolved once and kept like a release's."""
     done = _cargo(toolchain, folder, log, "generate-lockfile")
     if done.returncode != 0:
-        raise ResolveError(_cargo_error(done, f"cannot resolve PyO3 {label}"), log)
+        _raise_resolve(done, f"cannot resolve PyO3 {label}", log)
     text = _readable(folder, toolchain)
     return ResolvedLock(label, text, tuple(sorted(pyo3_crates(text).items())), ())
 
@@ -187,7 +191,7 @@ def settle(
         lock.unlink(missing_ok=True)  # the project's lock cannot take the commit: anew
         done = _cargo(toolchain, folder, log, "generate-lockfile")
     if done.returncode != 0:
-        raise ResolveError(_cargo_error(done, f"cannot resolve PyO3 {label}"), log)
+        _raise_resolve(done, f"cannot resolve PyO3 {label}", log)
     text = _readable(folder, toolchain)
     held = locked_versions(text)
     return ResolvedLock(
@@ -217,7 +221,7 @@ def pin(
     if not (folder / "Cargo.lock").exists():
         done = cargo("generate-lockfile")
         if done.returncode != 0:
-            raise ResolveError(_cargo_error(done, f"cannot resolve pyo3 {version}"), log)
+            _raise_resolve(done, f"cannot resolve pyo3 {version}", log)
     else:
         # A project's own lock may not match its manifest as rewritten: a companion crate
         # moved to a newer version than the lock holds (pyo3-log 0.13.2 -> =0.13.5), or
@@ -230,7 +234,7 @@ def pin(
         if done.returncode != 0:
             done = cargo("update", "--workspace")
         if done.returncode != 0:
-            raise ResolveError(_cargo_error(done, f"cannot resolve pyo3 {version}"), log)
+            _raise_resolve(done, f"cannot resolve pyo3 {version}", log)
     # When the manifest itself just changed (a user's crate moved to another release), cargo
     # first re-resolves to satisfy it and may land on another patch of the series: pin again,
     # and never let a cell named for one release build another.
@@ -239,7 +243,7 @@ def pin(
             break
         done = cargo("update", "-p", "pyo3", "--precise", version)
         if done.returncode != 0:
-            raise ResolveError(_cargo_error(done, f"cannot pin pyo3 {version}"), log)
+            _raise_resolve(done, f"cannot pin pyo3 {version}", log)
     if locked().get("pyo3") != version:
         raise ResolveError(
             f"cannot pin pyo3 {version}: cargo resolved pyo3 {locked().get('pyo3')} instead", log
@@ -263,6 +267,37 @@ def pin(
 
 
 _BLAMED = re.compile(r"(?:required by|of) package `([^`\s]+) v([^`\s]+)")
+
+
+_MISSING_FEATURE = re.compile(
+    r"package `([^`]+)` depends on `(pyo3[\w-]*)` with feature `([^`]+)` but `\2` does not "
+    r"have that feature\.?(?:\s*package `\2` does have feature `([^`]+)`)?"
+)
+
+
+def missing_feature(stderr: str) -> tuple[str, str] | None:
+    """A PyO3 feature a package of the project (a path package: cargo prints its folder)
+    asks for and the release does not have, in words, with that package's name; None when
+    cargo said no such thing, or the package asking is a dependency from a registry."""
+    found = _MISSING_FEATURE.search(stderr)
+    if found is None:
+        return None
+    package, crate, feature, instead = found.groups()
+    if not re.search(rf"`{re.escape(package)} v[^`(]*\(/", stderr):
+        return None
+    hint = f" (it has `{instead}`)" if instead else ""
+    return (
+        package,
+        f"`{package}` asks {crate} for feature `{feature}`, which it does not have{hint}",
+    )
+
+
+def _raise_resolve(done: procs.Completed, what: str, log: Path) -> NoReturn:
+    """The resolve failed: why, as one line (see `ResolveError`)."""
+    own = missing_feature(done.stderr_tail)
+    if own is not None:
+        raise ResolveError(f"{what}: {own[1]}", log, own=True)
+    raise ResolveError(_cargo_error(done, what), log)
 
 
 def _cargo_error(done: procs.Completed, what: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pyo3_triage import interpreters, selection
+from pyo3_triage import interpreters, selection, toolchains
 from pyo3_triage.cells import Cell
 from pyo3_triage.commands import invocation, workflow
 from pyo3_triage.commands.invocation import Invocation
@@ -131,7 +131,11 @@ def _prepare(
             baseline = _revision(inv, pinned, None, "the pinned pyo3")
         except UserError as err:
             return eco.untried(project, Verdict.NOT_TRIED, err.message)
-    return eco.Ready(project, crate, baseline, folder)
+    rust = None
+    if project.rust:
+        names = toolchains.parse(project.rust)
+        (rust,) = toolchains.choices(names, inv.rustup, install=not state.inv.args.list)
+    return eco.Ready(project, crate, baseline, folder, rust)
 
 
 def pythons(state: EcoState) -> EcoState:
@@ -193,7 +197,10 @@ def honour_list(state: EcoState) -> EcoState | int:
             console.print(f"{head}: no CPython accepted by the project and both revisions")
             continue
         console.print(f"{head}: on {interp.name}")
-        cells = [Cell(item.crate, release, interp) for release in (item.baseline, state.candidate)]
+        cells = [
+            Cell(item.crate, release, interp, item.rust)
+            for release in (item.baseline, state.candidate)
+        ]
         for line in describe_plan(cells, state.inv.evaluator):
             console.print(f"  {line}", highlight=False, soft_wrap=True)
     return EXIT_OK

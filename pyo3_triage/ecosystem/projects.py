@@ -24,11 +24,12 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from pyo3_triage import toolchains
 from pyo3_triage.errors import UserError
 from pyo3_triage.tomlcompat import tomllib
 
 SOURCES = ("version", "sdist", "path")
-OPTIONAL = ("run", "with", "extra", "timeout", "python")
+OPTIONAL = ("run", "with", "extra", "timeout", "python", "rust")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Project:
     extra: str = ""
     timeout: float | None = None
     python: str = ""
+    rust: str = ""  # a Rust toolchain by rustup's name ("nightly"), "" for the one on PATH
 
     @property
     def source(self) -> str:
@@ -129,7 +131,21 @@ def _project(entry: Any, folder: Path, where: str) -> Project:
         extra=_text(entry, "extra", where),
         timeout=_timeout(entry.get("timeout"), where),
         python=_text(entry, "python", where),
+        rust=_rust(entry, where),
     )
+
+
+def _rust(entry: Mapping[str, Any], where: str) -> str:
+    """One toolchain name rustup could accept (a project that needs nightly, say)."""
+    value = _text(entry, "rust", where)
+    if value:
+        try:
+            names = toolchains.parse(value)
+        except UserError as err:
+            raise UserError(f"{where}: rust: {err.message}") from None
+        if len(names) != 1:
+            raise UserError(f"{where}: rust names one toolchain, got {value!r}")
+    return value
 
 
 def _text(entry: Mapping[str, Any], key: str, where: str) -> str:

@@ -29,6 +29,7 @@ from pyo3_triage.reproducers.scenarios import DEFAULT_TIMEOUT
 from pyo3_triage.reproducers.usercrate import UserCrate
 from pyo3_triage.store.records import Record
 from pyo3_triage.system.paths import Layout
+from pyo3_triage.toolchains import RustChoice
 from pyo3_triage.versions import changelog, support
 from pyo3_triage.versions.releases import Release
 from pyo3_triage.versions.revisions import Commit
@@ -44,6 +45,7 @@ class Ready:
     crate: UserCrate
     baseline: Release
     folder: Path  # the project's (unpacked) folder
+    rust: RustChoice | None = None  # the project's own `rust`, else the toolchain on PATH
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def bisect_end(candidate: Release) -> str:
 
 
 def bisect_args(
-    crate: UserCrate, baseline: Release, candidate: Release, python: str
+    crate: UserCrate, baseline: Release, candidate: Release, python: str, rust: str = ""
 ) -> tuple[str, ...]:
     low, high = baseline.cargo_version, bisect_end(candidate)
     try:
@@ -169,7 +171,8 @@ def bisect_args(
             low, high = high, low  # a fix bisects the other way round
     except InvalidVersion:
         pass
-    return (*crate.selector(), "--pyo3", f"{low}..{high}", "--python", python)
+    toolchain = ("--rust", rust) if rust else ()
+    return (*crate.selector(), "--pyo3", f"{low}..{high}", "--python", python, *toolchain)
 
 
 def suspects_for(
@@ -202,7 +205,7 @@ def evaluate(
     crate = ready.crate
     records = []
     for release in (ready.baseline, candidate):
-        record, cached = evaluator.evaluate(Cell(crate, release, interp))
+        record, cached = evaluator.evaluate(Cell(crate, release, interp, ready.rust))
         records.append((record, cached, release))
     (base, base_cached, _), (cand, cand_cached, cand_release) = records
     base_side = side(base, crate, ready.baseline, base_cached)
@@ -225,7 +228,7 @@ def evaluate(
         candidate=cand_side,
         accepted=accepted,
         python=python,
-        bisect=bisect_args(crate, ready.baseline, candidate, python),
+        bisect=bisect_args(crate, ready.baseline, candidate, python, ready.project.rust),
     )
     if verdict.verdict in (Verdict.REGRESSED, Verdict.BLOCKED):
         key = candidate.cargo_version

@@ -253,7 +253,9 @@ class MovedCrate:
             return Prepared(into / project.manifest, into / project.workdir, pinned)
         try:
             pinned = locks.pin(folder, self.pyo3, toolchain, log, names)
-        except locks.ResolveError:
+        except locks.ResolveError as err:
+            if err.own:  # the manifest itself asks for what the release lacks: no lock helps
+                raise
             (folder / "Cargo.lock").unlink(missing_ok=True)
             pinned = locks.pin(folder, self.pyo3, toolchain, log, names)
         return Prepared(into / project.manifest, into / project.workdir, pinned)

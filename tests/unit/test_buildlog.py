@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from factories import DATA
+from factories import DATA, write_files
 
 from pyo3_triage.building import build
 from pyo3_triage.building.build import own_packages
@@ -237,3 +237,25 @@ def test_what_cargo_compiled_is_read_by_package_name() -> None:
     assert not compiled(log, {"lint"}) and not compiled(log, set())  # a whole name only
     assert not compiled("   Compiling pyo3-ffi v0.23.5\n", {"pyo3"})
     assert compiled("   Compiling pyo3 v0.23.5\n", {"pyo3"})
+
+
+def test_a_path_dependency_inside_the_project_is_its_own_code(tmp_path: Path) -> None:
+    """jiter's sdist: the workspace lists only the bindings crate, which uses the parser crate
+    beside it by path; that crate's compile error is the project meeting PyO3's API (a
+    build-error), not a dependency's (a setup-error). One outside the project is not its own."""
+    write_files(
+        tmp_path,
+        {
+            "proj/Cargo.toml": '[workspace]\nmembers = ["crates/jiter-python"]\n',
+            "proj/crates/jiter-python/Cargo.toml": '[package]\nname = "jiter-python"\n\n'
+            '[dependencies]\njiter = { path = "../jiter", features = ["python"] }\n'
+            'elsewhere = { path = "../../../elsewhere" }\n',
+            "proj/crates/jiter/Cargo.toml": '[package]\nname = "jiter"\n\n'
+            "[target.'cfg(unix)'.dependencies]\nhelper = { path = \"../helper\" }\n",
+            "proj/crates/helper/Cargo.toml": '[package]\nname = "helper"\n',
+            "elsewhere/Cargo.toml": '[package]\nname = "elsewhere"\n',
+        },
+    )
+    project = tmp_path / "proj"
+    manifest = project / "crates" / "jiter-python" / "Cargo.toml"
+    assert own_packages(manifest, project) == {"jiter-python", "jiter", "helper"}

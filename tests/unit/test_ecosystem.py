@@ -76,6 +76,8 @@ def test_a_list_reads_with_paths_from_its_folder(tmp_path: Path) -> None:
         ("", "has no [[project]] table"),
         ('projects = 1\n[[project]]\nname = "a"\nversion = "1"\n', "unknown top-level key"),
         ('[[project]]\nname = "a"\nversion = "1"\nrun = "python \'x"\n', "cannot be split"),
+        ('[[project]]\nname = "a"\nversion = "1"\nrust = "1.x"\n', "rust: "),
+        ('[[project]]\nname = "a"\nversion = "1"\nrust = "1.80,1.81"\n', "rust names one"),
     ],
 )
 def test_a_malformed_list_is_one_line(tmp_path: Path, text: str, said: str) -> None:
@@ -83,6 +85,17 @@ def test_a_malformed_list_is_one_line(tmp_path: Path, text: str, said: str) -> N
         projects.parse(text, tmp_path, "list.toml")
     assert said in caught.value.message
     assert "\n" not in caught.value.message
+
+
+def test_a_project_may_name_the_rust_toolchain_it_needs(tmp_path: Path) -> None:
+    """A project whose sdist needs nightly (its rust-toolchain file, which cells do not follow)
+    says so in the list: its two cells build with that toolchain."""
+    (found,) = projects.parse(
+        '[[project]]\nname = "a"\nversion = "1"\nrust = "nightly"\n', tmp_path
+    )
+    assert found.rust == "nightly"
+    (plain,) = projects.parse('[[project]]\nname = "a"\nversion = "1"\n', tmp_path)
+    assert plain.rust == ""
 
 
 def side(outcome: Outcome, **extra: object) -> Side:

@@ -216,3 +216,19 @@ def test_a_conflict_names_the_package_cargo_blames() -> None:
         "cannot resolve pyo3 0.29.0: error: failed to select a version for `pyo3`. "
         "(required by pyo3-file v0.18.0, calamine-like v0.9.1)"
     )
+
+
+def test_a_feature_the_release_removed_is_the_projects_own_answer() -> None:
+    """PyO3 0.30 has no `abi3-py37`: a project's own manifest asking for it does not build
+    against the release (a build-error, the project's code meeting the release's API); a
+    registry dependency asking for it is a dependency's trouble (no verdict)."""
+    log = (DATA / "buildlogs" / "pyo3-feature-removed.log").read_text()
+    package, said = locks.missing_feature(log) or ("", "")
+    assert package == "nh3"
+    assert (
+        said
+        == "`nh3` asks pyo3 for feature `abi3-py37`, which it does not have (it has `abi3-py39`)"
+    )
+    from_registry = log.replace("(/root/.cache/pyo3-triage/crates/20454fa025c9b1f11f57)", "")
+    assert locks.missing_feature(from_registry) is None
+    assert locks.missing_feature("error: failed to select a version for `pyo3`.") is None

@@ -48,8 +48,10 @@ def bindings_project(root: Path) -> Path:
 
 
 def test_own_packages_come_from_the_manifest_maturin_builds(tmp_path: Path) -> None:
+    """The bindings crate maturin builds, and the core crate beside it it uses by path."""
     root = bindings_project(tmp_path)
-    assert own_packages(root / "bindings" / "python" / "Cargo.toml", root) == {"safe-python"}
+    found = own_packages(root / "bindings" / "python" / "Cargo.toml", root)
+    assert found == {"safe-python", "safe"}
 
 
 def prepared(root: Path) -> Prepared:

@@ -18,7 +18,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 ECOSYSTEM = Path(__file__).resolve().parents[2] / "ecosystem"
-KEYS = {"name", "version", "run", "with", "extra", "timeout", "python"}
+KEYS = {"name", "version", "run", "with", "extra", "timeout", "python", "rust"}
 MINIMUMS = {"companion": 4, "mixed-layout": 2, "workspace": 1, "abi3": 1, "deny-warnings": 1}
 
 
