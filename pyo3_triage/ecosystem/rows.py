@@ -178,6 +178,8 @@ def cause_of(row: Row) -> str:
         return " ".join(words[:2]) if len(words) >= 2 else row.why
     message = row.candidate.message if row.candidate else ""
     text = _LOCATION.sub("", message)
+    for name in {row.name, row.name.replace("-", "_"), row.name.replace("_", "-")}:
+        text = text.replace(f"`{name}`", "`the project`")  # "`nh3` asks pyo3 for feature ..."
     text = _NUMBERS.sub("N", text)
     return _SPACES.sub(" ", text).strip() or (row.candidate.outcome if row.candidate else "")
 

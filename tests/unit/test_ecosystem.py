@@ -406,3 +406,15 @@ def test_shards_slice_the_list() -> None:
     parts = [slice_of(listed, k, 2) for k in (1, 2)]
     assert [p.name for part in parts for p in part] == [f"p{i}" for i in range(5)]
     assert [len(p) for p in parts] == [2, 3]
+
+
+def test_two_projects_asking_for_the_same_removed_feature_are_one_cause() -> None:
+    """Real: nh3 and rbloom both ask PyO3 0.30.1 for `abi3-py37`; the message names each
+    project, the cause does not."""
+
+    def asking(name: str) -> Row:
+        said = f"cannot resolve pyo3 0.30.1: `{name}` asks pyo3 for feature `abi3-py37`, which it does not have"
+        cand = SideResult("0.30.1", "build-error", said)
+        return Row(name, "1", Verdict.REGRESSED, candidate=cand)
+
+    assert rows.cause_of(asking("nh3")) == rows.cause_of(asking("rbloom"))
