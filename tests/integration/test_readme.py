@@ -121,8 +121,9 @@ CONTRACT: dict[str, Check] = {
     ),
     "nox -s report": Check("run", says=("report",), network=False),
     "nox -s ecosystem -- --candidate 0.21.2 --baseline 0.20.3 --python 3.11": Check(
-        "list", says=("PyO3 0.20.3 · CPython 3.11",)
+        "list", says=("rpds-py 0.18.1", "python-calamine 0.9.1")
     ),
+    "nox -s ecosystem -- --candidate 0.30.1": Check("list", says=("rpds-py 0.18.1",)),
     "gh issue comment 1234 --body-file results/report.md": Check("gh"),
 }
 
