@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from pyo3_triage.reproducers.manifests import PYO3_CRATES
+from pyo3_triage.versions.releases import PYO3_CRATES
 
 _COULD_NOT_COMPILE = re.compile(r"^error: could not compile `([^`]+)`", re.MULTILINE)
 _BUILD_SCRIPT = re.compile(

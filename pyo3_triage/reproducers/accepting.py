@@ -24,9 +24,10 @@ import tomlkit
 from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.reproducers import manifests
-from pyo3_triage.reproducers.companions import PYO3_CRATES, Choice, Companion, requirement_accepts
+from pyo3_triage.reproducers.companions import Choice, Companion, requirement_accepts
 from pyo3_triage.tomlcompat import tomllib
 from pyo3_triage.versions import changelog
+from pyo3_triage.versions.releases import PYO3_CRATES
 
 FOLDER = ".triage-companions"  # inside the project's copy, left out of its workspace
 CRATE_URL = "https://static.crates.io/crates/{name}/{name}-{vers}.crate"

@@ -17,11 +17,8 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.versions.crates_index import index_entries
+from pyo3_triage.versions.releases import PYO3_CRATES
 
-# The crates of PyO3 itself: a dependency on any of them ties a crate to one PyO3 release.
-PYO3_CRATES = frozenset(
-    {"pyo3", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend", "pyo3-build-config"}
-)
 _COMPARATOR = re.compile(
     r"^\s*(\^|~|=|>=|<=|>|<)?\s*(\d+|\*)(?:\.(\d+|\*))?(?:\.(\d+|\*))?(-[\w.]+)?\s*$"
 )

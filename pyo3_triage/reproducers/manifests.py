@@ -23,10 +23,8 @@ from packaging.version import InvalidVersion, Version
 
 from pyo3_triage.errors import UserError
 from pyo3_triage.tomlcompat import tomllib
+from pyo3_triage.versions.releases import PYO3_CRATES
 
-PYO3_CRATES = frozenset(
-    {"pyo3", "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend"}
-)
 _DEP_TABLES = ("dependencies", "dev-dependencies", "build-dependencies")
 _SOURCE_KEYS = ("path", "git", "branch", "tag", "rev", "registry")
 

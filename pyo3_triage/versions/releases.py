@@ -42,6 +42,13 @@ def semver_spelling(version: Version) -> str:
     return text
 
 
+# The crates of PyO3 itself, released together: a dependency on any of them ties a crate to one
+# PyO3 release (one of them links the interpreter, and cargo allows one crate that does).
+PYO3_CRATES = frozenset(
+    {"pyo3", "pyo3-build-config", "pyo3-ffi", "pyo3-macros", "pyo3-macros-backend"}
+)
+
+
 @dataclass(frozen=True, order=True)
 class Release:
     """One published version. Identity and ordering are by version alone; the rest describes it."""
