@@ -27,6 +27,9 @@ from pyo3_triage.system.paths import starter_list, write_atomic
 from pyo3_triage.versions import gitrepo, revisions
 from pyo3_triage.versions.releases import Release
 
+# `--list` downloads nothing: what it says of a project whose sdist the run would download.
+NOT_DOWNLOADED = "sdist not cached yet: the run downloads it, then builds both cells"
+
 
 @dataclass(frozen=True)
 class EcoState:
@@ -112,7 +115,7 @@ def _prepare(
         verdict = Verdict.SETUP_ERROR if err.transient else Verdict.NOT_TRIED
         return eco.untried(project, verdict, str(err))
     if folder is None:
-        return eco.untried(project, Verdict.NOT_TRIED, "sdist not cached: the run downloads it")
+        return eco.untried(project, Verdict.NOT_TRIED, NOT_DOWNLOADED)
     try:
         crate = eco.load_crate(project, folder, state.list_folder)
     except UserError as err:
@@ -188,9 +191,12 @@ def honour_list(state: EcoState) -> EcoState | int:
     assert state.candidate is not None
     for item, interp in zip(state.ready, state.pythons):
         if isinstance(item, eco.Untried):
-            console.print(
-                f"{item.row.name} {item.row.version}: {item.row.verdict.value}: {item.row.why}"
+            said = (
+                item.row.why
+                if item.row.why == NOT_DOWNLOADED
+                else (f"{item.row.verdict.value}: {item.row.why}")
             )
+            console.print(f"{item.row.name} {item.row.version}: {said}")
             continue
         head = f"{item.project.name} {item.project.version or item.project.source} ({item.folder})"
         if interp is None:
