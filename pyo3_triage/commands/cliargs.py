@@ -117,14 +117,7 @@ def _add_build(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="build cells outside a release's declared CPython (or Rust) window (marked †)",
     )
-    parser.add_argument("--release", action="store_true", help="build with --release")
-    parser.add_argument(
-        "--isolated-builds",
-        action="store_true",
-        help="one cargo target dir per (release, CPython), compiling everything for each; by "
-        "default every release built for a CPython shares one, so what they need alike "
-        "(syn, your project's dependency tree) is compiled once (the wheels are the same)",
-    )
+    add_build_and_run(parser, "driver", "mixed results show as flaky k/N")
     parser.add_argument(
         "--abi3",
         action="store_true",
@@ -138,6 +131,19 @@ def _add_build(parser: argparse.ArgumentParser) -> None:
         "nightly-2024-05-01, an installed toolchain's name, or a comma list (default: the "
         "toolchain on PATH); a missing one is installed (--profile minimal) when first needed",
     )
+
+
+def add_build_and_run(parser: argparse.ArgumentParser, runs: str, disagree: str) -> None:
+    """--release, --isolated-builds, --rerun and --repeat: how cells are built and run, the
+    same for the matrix, the bisect and the ecosystem (`runs`: what --repeat repeats)."""
+    parser.add_argument("--release", action="store_true", help="build with --release")
+    parser.add_argument(
+        "--isolated-builds",
+        action="store_true",
+        help="one cargo target dir per (release, CPython), compiling everything for each; by "
+        "default every release built for a CPython shares one, so what they need alike "
+        "(syn, your project's dependency tree) is compiled once (the wheels are the same)",
+    )
     parser.add_argument(
         "--rerun", action="store_true", help="ignore stored records; build and run again"
     )
@@ -146,7 +152,7 @@ def _add_build(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=1,
         metavar="N",
-        help="run each driver N times (mixed results show as flaky k/N)",
+        help=f"run each {runs} N times ({disagree})",
     )
 
 

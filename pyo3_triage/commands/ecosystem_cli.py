@@ -15,6 +15,7 @@ from pyo3_triage import interpreters, selection, toolchains
 from pyo3_triage.cells import Cell
 from pyo3_triage.commands import invocation, workflow
 from pyo3_triage.commands.invocation import Invocation
+from pyo3_triage.commands.matrix_cli import evict_and_say
 from pyo3_triage.ecosystem import projects, report, sources
 from pyo3_triage.ecosystem import run as eco
 from pyo3_triage.ecosystem.rows import EACH_LOCK, Ecosystem, Row
@@ -268,6 +269,13 @@ def write(state: EcoState) -> EcoState:
     return state
 
 
+def evict_unused(state: EcoState) -> EcoState:
+    """Keep the cache under --cache-limit, as the matrix does (not after an interrupt)."""
+    if not state.interrupted:
+        evict_and_say(state.inv.layout, state.inv.cache_limit, state.inv.console)
+    return state
+
+
 def exit_status(state: EcoState) -> int:
     if state.interrupted:
         state.inv.console.print(
@@ -285,6 +293,7 @@ STEPS = (
     honour_list,
     evaluate,
     write,
+    evict_unused,
     exit_status,
 )
 

@@ -66,7 +66,7 @@ def housekeeping(layout: Layout, console: Console, *, clean: bool, limit: int) -
     return EXIT_OK
 
 
-def _evict(layout: Layout, limit: int, console: Console) -> None:
+def evict_and_say(layout: Layout, limit: int, console: Console) -> None:
     removed = evict.evict(layout, limit)
     if removed:
         freed = sum(area.size for area in removed) / 2**20
@@ -206,7 +206,7 @@ def write(state: MatrixState) -> MatrixState:
 
 def evict_unused(state: MatrixState) -> MatrixState:
     if not state.run.interrupted:  # an interrupted run stops at once; the next one evicts
-        _evict(state.inv.layout, state.inv.cache_limit, state.inv.console)
+        evict_and_say(state.inv.layout, state.inv.cache_limit, state.inv.console)
     return state
 
 

@@ -17,6 +17,7 @@ from pyo3_triage.bisecting.bisection import FLAKY_RULES
 from pyo3_triage.commands import program
 from pyo3_triage.commands.cliargs import (
     Parser,
+    add_build_and_run,
     add_common,
     add_locations,
     positive_int,
@@ -211,22 +212,7 @@ def _ecosystem(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fetch the tool's own clone of the --pyo3-git URL before using it",
     )
-    parser.add_argument("--release", action="store_true", help="build with --release")
-    parser.add_argument(
-        "--rerun", action="store_true", help="ignore stored records; build and run again"
-    )
-    parser.add_argument(
-        "--repeat",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="run each check N times (runs that disagree make the verdict flaky)",
-    )
-    parser.add_argument(
-        "--isolated-builds",
-        action="store_true",
-        help="one cargo target dir per (release, CPython) (see matrix --help)",
-    )
+    add_build_and_run(parser, "check", "runs that disagree make the verdict flaky")
     parser.set_defaults(build_unsupported=False, abi3=False)
     add_locations(parser)
 

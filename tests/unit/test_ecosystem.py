@@ -418,3 +418,35 @@ def test_two_projects_asking_for_the_same_removed_feature_are_one_cause() -> Non
         return Row(name, "1", Verdict.REGRESSED, candidate=cand)
 
     assert rows.cause_of(asking("nh3")) == rows.cause_of(asking("rbloom"))
+
+
+def test_the_ecosystem_keeps_the_cache_under_its_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--cache-limit` is honoured as by the matrix: after the run, least recently used areas
+    nobody is using are evicted (here the run builds nothing: its one project is no maturin
+    project, a row that says so)."""
+    import os
+
+    from pyo3_triage.versions import crates_index
+    from pyo3_triage.versions.releases import Release, ReleaseIndex
+
+    versions = ("0.20.3", "0.21.2")
+    index = ReleaseIndex("pyo3", tuple(Release(Version(v), vers=v) for v in versions), 0.0, False)
+    monkeypatch.setattr(crates_index, "load_index", lambda *args, **kwargs: index)
+    (tmp_path / "not-maturin").mkdir()
+    listed = tmp_path / "list.toml"
+    listed.write_text('[[project]]\nname = "plain"\npath = "not-maturin"\n')
+    cache, results = tmp_path / "cache", tmp_path / "results"
+    layout = Layout(cache=cache, results=results)
+    layout.ensure()
+    old = layout.cache_areas()["targets"] / "0.20.3-old"
+    old.mkdir(parents=True)
+    (old / "blob").write_bytes(b"x" * 400_000)
+    os.utime(old, (1000, 1000))
+    argv = ["ecosystem", "--projects", str(listed), "--candidate", "0.21.2"]
+    argv += ["--baseline", "0.20.3", "--cache", str(cache), "--results", str(results)]
+    assert main.run([*argv, "--cache-limit", "10G"]) == 0 and old.is_dir()
+    assert "not tried" in (results / "ecosystem.md").read_text()
+    assert main.run([*argv, "--cache-limit", "100K"]) == 0
+    assert not old.exists()
