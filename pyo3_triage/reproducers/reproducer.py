@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from pyo3_triage.versions.releases import Release
 
 
+# Python's options that take the next word as their value (`python -X dev repro.py`): reading
+# a run command for its script steps over them.
+PYTHON_VALUE_OPTIONS = ("-X", "-W", "--check-hash-based-pycs")
+
+
 class Reproducer(Protocol):
     @property
     def name(self) -> str:

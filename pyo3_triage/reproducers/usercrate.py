@@ -27,6 +27,7 @@ from pyo3_triage.errors import UserError
 from pyo3_triage.reproducers import accepting, manifests
 from pyo3_triage.reproducers.companions import Choice, Companion, choose_all
 from pyo3_triage.reproducers.manifests import Project
+from pyo3_triage.reproducers.reproducer import PYTHON_VALUE_OPTIONS
 from pyo3_triage.reproducers.scenarios import DEFAULT_TIMEOUT, digest, installs
 from pyo3_triage.system import areas
 from pyo3_triage.system.areas import Area
@@ -348,9 +349,6 @@ def outside_inputs(argv: tuple[str, ...], root: Path) -> tuple[tuple[str, ...], 
     return tuple(words), hashes.digest_chunks(named, hashes.CONTENT) if named else ""
 
 
-_PYTHON_VALUE_OPTIONS = ("-X", "-W", "--check-hash-based-pycs")  # options taking a value
-
-
 def named_files(argv: tuple[str, ...]) -> list[str]:
     """The files a run command needs before it starts: `python SCRIPT`'s script, and the test
     files `python -m pytest` is given (a node id's `::test` part dropped)."""
@@ -359,7 +357,7 @@ def named_files(argv: tuple[str, ...]) -> list[str]:
         return []
     words = iter(rest)
     for word in words:
-        if word in _PYTHON_VALUE_OPTIONS:
+        if word in PYTHON_VALUE_OPTIONS:
             next(words, None)
         elif word == "-m":
             module = next(words, "")

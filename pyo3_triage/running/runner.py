@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pyo3_triage.evidence import RunDetails
 from pyo3_triage.outcome import Outcome
-from pyo3_triage.reproducers.reproducer import Reproducer
+from pyo3_triage.reproducers.reproducer import PYTHON_VALUE_OPTIONS, Reproducer
 from pyo3_triage.running.classify import classify_run, panic_message
 from pyo3_triage.system import procs
 
@@ -145,7 +145,7 @@ def first_on_path(argv: Sequence[str], python: Path, cwd: Path) -> Path:
         return cwd
     words = iter(rest)
     for word in words:
-        if word in ("-X", "-W", "--check-hash-based-pycs"):
+        if word in PYTHON_VALUE_OPTIONS:
             next(words, None)
         elif word in ("-m", "-c", "-"):
             break
